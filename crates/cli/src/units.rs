@@ -1,0 +1,107 @@
+//! `doithoai units import FILE` and `doithoai units tree CODE`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use doithoai_proto::{
+    common::v1::{PageRequest, Tier as WireTier},
+    directory::v1::{unit_directory_client::UnitDirectoryClient, GetSubtreeRequest, ImportUnitsRequest, UnitRow},
+};
+use doithoai_runtime::unit_tree::tier_to_wire;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::client::{explain, Connection};
+
+const CHUNK_ROWS: usize = 500;
+
+#[derive(Subcommand)]
+pub enum UnitsCommand {
+    /// Imports a GSO unit list (code,name,tier,parent_code,type[,legacy_sources]).
+    /// All or nothing: a bad line is named and nothing is imported.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Prints a unit and everything below it.
+    Tree {
+        code: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+pub async fn run(command: UnitsCommand) -> anyhow::Result<()> {
+    match command {
+        UnitsCommand::Import { file, connection } => import(&file, &connection).await,
+        UnitsCommand::Tree { code, connection } => tree(&code, &connection).await,
+    }
+}
+
+async fn import(file: &PathBuf, connection: &Connection) -> anyhow::Result<()> {
+    let reader = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let records = doithoai_units::read_units_csv(reader).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("  {}:{e}", file.display())).collect();
+        anyhow::anyhow!("{} problem(s); nothing was imported:\n{}", errors.len(), lines.join("\n"))
+    })?;
+    let rows: Vec<UnitRow> = records
+        .into_iter()
+        .map(|r| UnitRow {
+            line: r.line,
+            code: r.code.to_string(),
+            name: r.name,
+            tier: tier_to_wire(r.tier) as i32,
+            parent_code: r.parent.map(|p| p.to_string()).unwrap_or_default(),
+            kind: r.kind,
+            legacy_codes: r.legacy_codes.iter().map(ToString::to_string).collect(),
+        })
+        .collect();
+
+    let progress = ProgressBar::new(rows.len() as u64).with_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} units").expect("a valid template"),
+    );
+    progress.set_message("sending");
+    let bar = progress.clone();
+    let chunks: Vec<Vec<UnitRow>> = rows.chunks(CHUNK_ROWS).map(<[UnitRow]>::to_vec).collect();
+    let outbound = tokio_stream::iter(chunks.into_iter().map(move |chunk| {
+        bar.inc(chunk.len() as u64);
+        ImportUnitsRequest { rows: chunk }
+    }));
+    let mut client = UnitDirectoryClient::new(connection.channel().await?);
+    let result = client.import_units(outbound).await;
+    progress.finish_and_clear();
+    let response = result.map_err(explain)?.into_inner();
+    println!(
+        "{}: {} received, {} created, {} updated, {} unchanged",
+        file.display(),
+        response.received,
+        response.created,
+        response.updated,
+        response.unchanged
+    );
+    Ok(())
+}
+
+async fn tree(code: &str, connection: &Connection) -> anyhow::Result<()> {
+    let mut client = UnitDirectoryClient::new(connection.channel().await?);
+    let mut page_token = String::new();
+    let mut root_depth = None;
+    loop {
+        let request = GetSubtreeRequest {
+            code: code.to_owned(),
+            page: Some(PageRequest { page_size: 1000, page_token }),
+        };
+        let response = client.get_subtree(request).await.map_err(explain)?.into_inner();
+        for unit in &response.units {
+            let depth = unit.path.len();
+            let indent = "  ".repeat(depth - *root_depth.get_or_insert(depth));
+            let tier = WireTier::try_from(unit.tier).map_or("?", |t| t.as_str_name().trim_start_matches("TIER_"));
+            println!("{indent}{} {} ({}, {})", unit.code, unit.name, unit.kind, tier.to_lowercase());
+        }
+        page_token = response.page.map(|p| p.next_page_token).unwrap_or_default();
+        if page_token.is_empty() {
+            return Ok(());
+        }
+    }
+}

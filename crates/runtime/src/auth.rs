@@ -1,0 +1,258 @@
+//! Authentication and scope. Every RPC carries `authorization: Bearer <JWT>`
+//! signed (EdDSA) with a key the service trusts. The claims name the caller,
+//! its unit and its roles; a caller acts only inside its unit's subtree.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use doithoai_units::{is_within, UnitCode};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use tonic::{service::Interceptor, Request, Status};
+
+use crate::error::{ServiceError, ServiceResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    Admin,
+    Office,
+    Host,
+    Secretary,
+    Agency,
+    Front,
+    Monitor,
+    Service,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Admin,
+        Role::Office,
+        Role::Host,
+        Role::Secretary,
+        Role::Agency,
+        Role::Front,
+        Role::Monitor,
+        Role::Service,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "ADMIN",
+            Role::Office => "OFFICE",
+            Role::Host => "HOST",
+            Role::Secretary => "SECRETARY",
+            Role::Agency => "AGENCY",
+            Role::Front => "FRONT",
+            Role::Monitor => "MONITOR",
+            Role::Service => "SERVICE",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub unit: String,
+    pub roles: Vec<Role>,
+    pub aud: String,
+    pub iat: u64,
+    pub exp: u64,
+}
+
+/// The authenticated caller of one request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub subject: String,
+    pub unit: UnitCode,
+    pub roles: Vec<Role>,
+}
+
+impl Caller {
+    /// The caller put on the request by the [`Authenticator`].
+    pub fn of<T>(request: &Request<T>) -> ServiceResult<Caller> {
+        request.extensions().get::<Caller>().cloned().ok_or_else(|| {
+            ServiceError::unauthenticated("no authenticated caller", "chưa xác thực người gọi")
+        })
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Refuses a caller that has none of `allowed`.
+    pub fn require_role(&self, allowed: &[Role]) -> ServiceResult<()> {
+        if allowed.iter().any(|role| self.has_role(*role)) {
+            return Ok(());
+        }
+        let names = allowed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+        Err(ServiceError::permission_denied(
+            "ROLE_REQUIRED",
+            format!("this needs one of the roles {names}"),
+            format!("thao tác này cần một trong các vai trò {names}"),
+        ))
+    }
+
+    /// Refuses a unit outside the caller's subtree. `path` is the unit's path
+    /// from the root, the unit itself last.
+    pub fn require_within<C: AsRef<str>>(&self, path: &[C]) -> ServiceResult<()> {
+        if is_within(path, self.unit.as_str()) {
+            return Ok(());
+        }
+        let unit = path.last().map_or("", |c| c.as_ref());
+        Err(ServiceError::permission_denied(
+            "OUT_OF_SCOPE",
+            format!("unit {unit} is outside the subtree of your unit {}", self.unit),
+            format!("đơn vị {unit} nằm ngoài phạm vi đơn vị {} của bạn", self.unit),
+        ))
+    }
+}
+
+/// Verifies bearer tokens; as a tonic interceptor it puts the [`Caller`] on
+/// every request of the services it wraps (health and reflection stay open).
+#[derive(Clone)]
+pub struct Authenticator {
+    key: Arc<DecodingKey>,
+    validation: Arc<Validation>,
+}
+
+impl Authenticator {
+    pub fn from_public_pem(pem: &str, audience: &str) -> anyhow::Result<Self> {
+        let key = DecodingKey::from_ed_pem(pem.as_bytes())
+            .map_err(|e| anyhow::anyhow!("invalid setting `auth.public_key`: not an Ed25519 public key in PEM: {e}"))?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "aud", "sub"]);
+        Ok(Self { key: Arc::new(key), validation: Arc::new(validation) })
+    }
+
+    pub fn verify(&self, token: &str) -> ServiceResult<Caller> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map_err(|e| {
+                tracing::debug!(error = %e, "token refused");
+                ServiceError::unauthenticated(
+                    "the token is invalid, expired or not signed by a trusted key",
+                    "mã xác thực không hợp lệ, đã hết hạn hoặc không do khóa tin cậy ký",
+                )
+            })?
+            .claims;
+        let unit = UnitCode::parse(&claims.unit).map_err(|_| {
+            ServiceError::unauthenticated("the token's unit is not a unit code", "đơn vị trong mã xác thực không hợp lệ")
+        })?;
+        Ok(Caller { subject: claims.sub, unit, roles: claims.roles })
+    }
+}
+
+impl Interceptor for Authenticator {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let header = request.metadata().get("authorization").and_then(|v| v.to_str().ok());
+        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
+            return Err(ServiceError::unauthenticated(
+                "missing `authorization: Bearer <token>`",
+                "thiếu `authorization: Bearer <mã xác thực>`",
+            )
+            .into());
+        };
+        let caller = self.verify(token.trim())?;
+        tracing::Span::current().record("caller", tracing::field::display(&caller.subject));
+        request.extensions_mut().insert(caller);
+        Ok(request)
+    }
+}
+
+/// Signs tokens: for the operator CLI's development tokens and for tests.
+pub struct TokenSigner {
+    key: EncodingKey,
+    audience: String,
+}
+
+impl TokenSigner {
+    pub fn from_private_pem(pem: &str, audience: &str) -> anyhow::Result<Self> {
+        let key = EncodingKey::from_ed_pem(pem.as_bytes())
+            .map_err(|e| anyhow::anyhow!("not an Ed25519 private key in PEM: {e}"))?;
+        Ok(Self { key, audience: audience.to_owned() })
+    }
+
+    pub fn sign(&self, subject: &str, unit: &str, roles: &[Role], ttl: Duration) -> anyhow::Result<String> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: subject.to_owned(),
+            unit: unit.to_owned(),
+            roles: roles.to_vec(),
+            aud: self.audience.clone(),
+            iat: now,
+            exp: now + ttl.as_secs(),
+        };
+        Ok(jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEV_KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/local/dev-keys");
+
+    fn read(path: &str) -> String {
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    fn signer(path: &str) -> TokenSigner {
+        TokenSigner::from_private_pem(&read(path), "doithoai").unwrap()
+    }
+
+    fn authenticator() -> Authenticator {
+        Authenticator::from_public_pem(&read(&format!("{DEV_KEYS}/public.pem")), "doithoai").unwrap()
+    }
+
+    #[test]
+    fn a_token_signed_with_the_trusted_key_names_the_caller() {
+        let token = signer(&format!("{DEV_KEYS}/signing.pem")).sign("office-33", "33", &[Role::Office], Duration::from_secs(60)).unwrap();
+        let caller = authenticator().verify(&token).unwrap();
+        assert_eq!((caller.subject.as_str(), caller.unit.as_str()), ("office-33", "33"));
+        assert_eq!(caller.roles, [Role::Office]);
+    }
+
+    #[test]
+    fn a_token_signed_with_another_key_is_refused() {
+        let forger = signer(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/forger-signing.pem"));
+        let token = forger.sign("mallory", "33", &[Role::Admin], Duration::from_secs(60)).unwrap();
+        assert_eq!(authenticator().verify(&token).unwrap_err().code(), tonic::Code::Unauthenticated);
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let signer = signer(&format!("{DEV_KEYS}/signing.pem"));
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims { sub: "x".into(), unit: "33".into(), roles: vec![], aud: "doithoai".into(), iat: now - 7200, exp: now - 3600 };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &signer.key).unwrap();
+        assert!(authenticator().verify(&token).is_err());
+    }
+
+    #[test]
+    fn a_caller_acts_only_inside_its_subtree() {
+        let caller = Caller { subject: "d".into(), unit: UnitCode::parse("323").unwrap(), roles: vec![Role::Office] };
+        assert!(caller.require_within(&["33", "323", "11950"]).is_ok());
+        assert!(caller.require_within(&["33", "323"]).is_ok());
+        let denied = caller.require_within(&["33"]).unwrap_err();
+        assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+        assert!(caller.require_within(&["33", "324", "12000"]).is_err());
+    }
+
+    #[test]
+    fn a_caller_without_the_role_is_refused() {
+        let caller = Caller { subject: "f".into(), unit: UnitCode::parse("33").unwrap(), roles: vec![Role::Front] };
+        assert!(caller.require_role(&[Role::Front, Role::Monitor]).is_ok());
+        assert_eq!(caller.require_role(&[Role::Admin]).unwrap_err().code(), tonic::Code::PermissionDenied);
+    }
+}

@@ -1,0 +1,186 @@
+//! Idempotent consumers. One durable pull consumer per consuming service and
+//! source stream, with explicit acks. Each event is handled in a database
+//! transaction that first records its id in the inbox: a redelivered event
+//! finds its id there and has no second effect. The ack follows the commit.
+//! An undecodable message is terminated and logged; one that keeps failing is
+//! parked in the dead-letter table after a bounded number of deliveries.
+
+use std::{future::Future, time::Duration};
+
+use async_nats::jetstream::{self, consumer::pull, AckKind};
+use doithoai_proto::common::v1::EventEnvelope;
+use futures::StreamExt;
+use prost::Message;
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::{events, settings::Settings, telemetry};
+
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// What a service does with the events of one source stream. Runs inside the
+/// transaction that records the event in the inbox; an error rolls both back.
+pub trait EventHandler: Send + Sync + 'static {
+    fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+pub struct Consumer<H> {
+    /// The consuming service; also the durable consumer's name.
+    pub service: &'static str,
+    /// The producing service whose stream is consumed.
+    pub source: &'static str,
+    pub pool: PgPool,
+    pub jetstream: jetstream::Context,
+    pub settings: Settings,
+    pub handler: H,
+}
+
+enum Outcome {
+    Applied,
+    Duplicate,
+}
+
+impl<H: EventHandler> Consumer<H> {
+    /// Consumes until `stop`, re-attaching after NATS outages.
+    pub async fn run(self, stop: CancellationToken) {
+        let mut backoff = Duration::from_millis(200);
+        while !stop.is_cancelled() {
+            match self.consume(&stop).await {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::warn!(source = self.source, error = format!("{error:#}"), retry_in = ?backoff, "consumer detached");
+                    tokio::select! {
+                        _ = stop.cancelled() => {}
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    async fn consume(&self, stop: &CancellationToken) -> anyhow::Result<()> {
+        let stream = events::ensure_stream(&self.jetstream, self.source, &self.settings.nats).await?;
+        let consumer = stream
+            .get_or_create_consumer(
+                self.service,
+                pull::Config {
+                    durable_name: Some(self.service.to_owned()),
+                    description: Some(format!("{} consumes {}", self.service, self.source)),
+                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                    ack_wait: self.settings.ack_wait(),
+                    filter_subject: format!("doithoai.{}.>", self.source),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let mut messages = consumer.messages().await?;
+        tracing::info!(source = self.source, "consumer attached");
+        loop {
+            let next = tokio::select! {
+                _ = stop.cancelled() => return Ok(()),
+                next = messages.next() => next,
+            };
+            match next {
+                Some(Ok(message)) => self.process(message).await,
+                Some(Err(error)) => return Err(anyhow::Error::new(error)),
+                None => anyhow::bail!("the message stream ended"),
+            }
+        }
+    }
+
+    async fn process(&self, message: jetstream::Message) {
+        let (deliveries, pending) = message.info().map_or((1, 0), |i| (i.delivered, i.pending));
+        metrics::gauge!("doithoai_consumer_pending", "service" => self.service, "source" => self.source).set(pending as f64);
+        let decoded = EventEnvelope::decode(message.payload.clone())
+            .ok()
+            .and_then(|envelope| Uuid::parse_str(&envelope.event_id).ok().map(|id| (envelope, id)));
+        let Some((envelope, event_id)) = decoded else {
+            tracing::error!(subject = %message.subject, "undecodable event terminated");
+            metrics::counter!("doithoai_consumer_undecodable_total", "service" => self.service).increment(1);
+            let _ = message.ack_with(AckKind::Term).await;
+            return;
+        };
+
+        let span = tracing::info_span!(
+            "event",
+            service = self.service,
+            event_type = %envelope.event_type,
+            event_id = %event_id,
+            trace_id = tracing::field::Empty,
+        );
+        let traceparent = message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(telemetry::TRACEPARENT))
+            .map(|v| v.as_str().to_owned())
+            .or_else(|| Some(envelope.traceparent.clone()).filter(|t| !t.is_empty()));
+        telemetry::continue_trace(&span, traceparent.as_deref());
+
+        async {
+            match self.apply(&envelope, event_id, message.subject.as_str()).await {
+                Ok(outcome) => {
+                    if matches!(outcome, Outcome::Duplicate) {
+                        tracing::debug!("duplicate event skipped");
+                    }
+                    let _ = message.ack().await;
+                }
+                Err(error) if deliveries >= self.settings.consumer.max_deliveries => {
+                    match self.park(&message, event_id, deliveries, &error).await {
+                        Ok(()) => {
+                            tracing::error!(error = format!("{error:#}"), deliveries, "event parked in dead letters");
+                            let _ = message.ack_with(AckKind::Term).await;
+                        }
+                        Err(park_error) => {
+                            tracing::error!(error = %park_error, "cannot park event; it will be redelivered");
+                            let _ = message.ack_with(AckKind::Nak(Some(MAX_BACKOFF))).await;
+                        }
+                    }
+                }
+                Err(error) => {
+                    let delay = Duration::from_millis(250 * 2u64.pow(deliveries.clamp(1, 7) as u32)).min(MAX_BACKOFF);
+                    tracing::warn!(error = format!("{error:#}"), deliveries, "event failed; redelivery in {delay:?}");
+                    let _ = message.ack_with(AckKind::Nak(Some(delay))).await;
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn apply(&self, envelope: &EventEnvelope, event_id: Uuid, subject: &str) -> anyhow::Result<Outcome> {
+        let mut tx = self.pool.begin().await?;
+        let fresh = sqlx::query("INSERT INTO inbox (event_id, stream, subject) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(event_id)
+            .bind(events::stream_name(self.source))
+            .bind(subject)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !fresh {
+            return Ok(Outcome::Duplicate);
+        }
+        self.handler.handle(&mut tx, envelope).await?;
+        tx.commit().await?;
+        Ok(Outcome::Applied)
+    }
+
+    async fn park(&self, message: &jetstream::Message, event_id: Uuid, deliveries: i64, error: &anyhow::Error) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO dead_letters (stream, subject, event_id, deliveries, error, payload) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(events::stream_name(self.source))
+        .bind(message.subject.as_str())
+        .bind(event_id.to_string())
+        .bind(deliveries)
+        .bind(format!("{error:#}"))
+        .bind(message.payload.as_ref())
+        .execute(&self.pool)
+        .await?;
+        metrics::counter!("doithoai_dead_letters_total", "service" => self.service).increment(1);
+        Ok(())
+    }
+}

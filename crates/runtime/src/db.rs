@@ -1,0 +1,69 @@
+//! PostgreSQL: one database per service, created when missing, migrated at
+//! start-up with the plumbing's migrations and the service's own.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use sqlx::{
+    migrate::Migrator,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    Connection, Executor, PgConnection, PgPool,
+};
+
+use crate::settings::{valid_database_name, Settings};
+
+/// Outbox, inbox, dead letters and audit log: every service has them.
+pub fn plumbing_migrations() -> Migrator {
+    sqlx::migrate!("migrations/plumbing")
+}
+
+/// The replica of the unit directory, for services that keep one.
+pub fn unit_replica_migrations() -> Migrator {
+    sqlx::migrate!("migrations/unit_replica")
+}
+
+/// Connects to the service's database, creating and migrating it. The
+/// migrators share one history table, so their versions must not overlap.
+pub async fn connect(settings: &Settings, service: &str, migrators: Vec<Migrator>) -> anyhow::Result<PgPool> {
+    let name = settings.database_name(service);
+    let server: PgConnectOptions = settings
+        .database
+        .url
+        .expose_secret()
+        .parse()
+        .context("invalid setting `database.url`")?;
+    ensure_database(&server, &name).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.database.max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(server.database(&name))
+        .await
+        .with_context(|| format!("cannot connect to database {name}"))?;
+    for mut migrator in migrators {
+        migrator.set_ignore_missing(true);
+        migrator.run(&pool).await.with_context(|| format!("cannot migrate database {name}"))?;
+    }
+    Ok(pool)
+}
+
+/// Creates the database when it does not exist yet (two replicas starting at
+/// once may race; the loser finds it created).
+pub async fn ensure_database(server: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(valid_database_name(name), "invalid database name {name:?}");
+    let mut conn = PgConnection::connect_with(&server.clone().database("postgres"))
+        .await
+        .context("cannot connect to PostgreSQL (setting `database.url`)")?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await?;
+    if !exists {
+        match conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await {
+            Ok(_) => tracing::info!(database = name, "created database"),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            Err(e) => return Err(e).context(format!("cannot create database {name}")),
+        }
+    }
+    Ok(())
+}

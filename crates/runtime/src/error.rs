@@ -1,0 +1,174 @@
+//! One error type for every service, mapped once to a gRPC status with rich
+//! details: google.rpc ErrorInfo (reason = the rule id), LocalizedMessage in
+//! `en` and `vi-VN`, and BadRequest field violations. Internal errors are
+//! logged and never leak SQL or stack details to the caller.
+
+use std::collections::HashMap;
+
+use tonic::{Code, Status};
+use tonic_types::{BadRequest, ErrorDetail, ErrorInfo, LocalizedMessage, StatusExt};
+
+pub const ERROR_DOMAIN: &str = "doithoai";
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{}", .0.en)]
+    Problem(Box<Problem>),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// A refusal the caller can act on.
+#[derive(Debug)]
+pub struct Problem {
+    pub code: Code,
+    /// A rule id (`R7.3`) or a stable upper-case reason (`OUT_OF_SCOPE`).
+    pub reason: String,
+    pub en: String,
+    pub vi: String,
+    pub violations: Vec<(String, String)>,
+}
+
+impl ServiceError {
+    pub fn new(code: Code, reason: impl Into<String>, en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Self::Problem(Box::new(Problem {
+            code,
+            reason: reason.into(),
+            en: en.into(),
+            vi: vi.into(),
+            violations: Vec::new(),
+        }))
+    }
+
+    /// A request that breaks a rule of the regulation.
+    pub fn rule(rule_id: &str, en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Self::new(Code::FailedPrecondition, rule_id, en, vi)
+    }
+
+    pub fn invalid_argument(reason: &str, en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Self::new(Code::InvalidArgument, reason, en, vi)
+    }
+
+    pub fn not_found(en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Self::new(Code::NotFound, "NOT_FOUND", en, vi)
+    }
+
+    pub fn permission_denied(reason: &str, en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Self::new(Code::PermissionDenied, reason, en, vi)
+    }
+
+    pub fn unauthenticated(en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Self::new(Code::Unauthenticated, "UNAUTHENTICATED", en, vi)
+    }
+
+    /// Adds a BadRequest field violation.
+    pub fn with_violation(mut self, field: impl Into<String>, description: impl Into<String>) -> Self {
+        if let Self::Problem(problem) = &mut self {
+            problem.violations.push((field.into(), description.into()));
+        }
+        self
+    }
+
+    pub fn code(&self) -> Code {
+        match self {
+            Self::Problem(problem) => problem.code,
+            Self::Internal(_) => Code::Internal,
+        }
+    }
+}
+
+impl From<ServiceError> for Status {
+    fn from(error: ServiceError) -> Status {
+        let problem = match error {
+            ServiceError::Problem(problem) => *problem,
+            ServiceError::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "internal error");
+                Problem {
+                    code: Code::Internal,
+                    reason: "INTERNAL".into(),
+                    en: "internal error; it has been logged".into(),
+                    vi: "lỗi nội bộ; sự cố đã được ghi lại".into(),
+                    violations: Vec::new(),
+                }
+            }
+        };
+        let mut details = vec![
+            ErrorDetail::from(ErrorInfo::new(problem.reason, ERROR_DOMAIN, HashMap::<String, String>::new())),
+            ErrorDetail::from(LocalizedMessage::new("en", problem.en.clone())),
+            ErrorDetail::from(LocalizedMessage::new("vi-VN", problem.vi)),
+        ];
+        if !problem.violations.is_empty() {
+            let mut bad_request = BadRequest::new(Vec::new());
+            for (field, description) in problem.violations {
+                bad_request.add_violation(field, description);
+            }
+            details.push(ErrorDetail::from(bad_request));
+        }
+        Status::with_error_details_vec(problem.code, problem.en, details)
+    }
+}
+
+/// Constraint violations become statuses the caller understands; anything
+/// else is internal.
+impl From<sqlx::Error> for ServiceError {
+    fn from(error: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &error {
+            match db.code().as_deref() {
+                Some("23505") => {
+                    return Self::new(Code::AlreadyExists, "ALREADY_EXISTS", "a record with the same key already exists", "bản ghi với khóa này đã tồn tại");
+                }
+                Some("23503") => {
+                    return Self::new(Code::NotFound, "NOT_FOUND", "a record it refers to does not exist", "bản ghi được tham chiếu không tồn tại");
+                }
+                Some("23514" | "23502" | "23P01") => {
+                    return Self::new(Code::FailedPrecondition, "CONSTRAINT", "the change breaks a consistency rule of the record", "thay đổi vi phạm ràng buộc nhất quán của bản ghi");
+                }
+                _ => {}
+            }
+        }
+        match error {
+            sqlx::Error::RowNotFound => Self::not_found("record not found", "không tìm thấy bản ghi"),
+            sqlx::Error::PoolTimedOut => Self::new(Code::Unavailable, "UNAVAILABLE", "the database is busy; try again", "cơ sở dữ liệu đang bận; vui lòng thử lại"),
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_refusal_carries_the_rule_id_and_both_languages() {
+        let status = Status::from(ServiceError::rule("R7.3", "announce at least 7 days ahead", "thông báo trước ít nhất 7 ngày"));
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        let details = status.get_error_details();
+        assert_eq!(details.error_info().unwrap().reason, "R7.3");
+        let messages: Vec<_> = status
+            .get_error_details_vec()
+            .into_iter()
+            .filter_map(|d| match d {
+                ErrorDetail::LocalizedMessage(m) => Some(m.locale),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(messages, ["en", "vi-VN"]);
+    }
+
+    #[test]
+    fn field_violations_become_bad_request_details() {
+        let error = ServiceError::invalid_argument("INVALID_UNITS", "bad rows", "dòng lỗi").with_violation("rows[line 3].tier", "bad tier");
+        let status = Status::from(error);
+        let bad_request = status.get_details_bad_request().unwrap();
+        assert_eq!(bad_request.field_violations[0].field, "rows[line 3].tier");
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let status = Status::from(ServiceError::from(anyhow::anyhow!("relation \"secret_table\" does not exist")));
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("secret_table"));
+    }
+}

@@ -1,0 +1,260 @@
+//! The shape of every service: connect (database, NATS), add the service's
+//! gRPC APIs and consumers, serve with health, reflection and metrics, and
+//! shut down gracefully: finish in-flight requests, stop consumers, flush the
+//! outbox.
+
+use std::{convert::Infallible, net::SocketAddr, process::ExitCode, time::Duration};
+
+use anyhow::Context;
+use async_nats::jetstream;
+use sqlx::{migrate::Migrator, PgPool};
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::{
+    body::Body,
+    server::NamedService,
+    service::{interceptor::InterceptedService, Routes, RoutesBuilder},
+};
+use doithoai_proto::directory::v1::unit_replica_server::UnitReplicaServer;
+use tonic_health::ServingStatus;
+
+use crate::{
+    auth::Authenticator,
+    consumer::{Consumer, EventHandler},
+    db, metrics,
+    outbox::{Outbox, Relay},
+    settings::Settings,
+    telemetry,
+    unit_tree::{UnitReplicaHandler, UnitReplicaService},
+};
+
+/// A service's connections and background work, before it serves.
+pub struct Platform {
+    pub service: &'static str,
+    pub settings: Settings,
+    pub pool: PgPool,
+    pub jetstream: jetstream::Context,
+    pub outbox: Outbox,
+    authenticator: Authenticator,
+    stop_consumers: CancellationToken,
+    consumers: Vec<JoinHandle<()>>,
+}
+
+impl Platform {
+    /// Connects to PostgreSQL (creating and migrating the service's database)
+    /// and to NATS. NATS may be down: the connection keeps retrying, and events
+    /// wait in the outbox meanwhile.
+    pub async fn connect(service: &'static str, settings: Settings, migrators: Vec<Migrator>) -> anyhow::Result<Self> {
+        metrics::handle();
+        let authenticator = Authenticator::from_public_pem(&settings.public_key_pem()?, &settings.auth.audience)?;
+        let pool = db::connect(&settings, service, migrators).await?;
+        let client = async_nats::ConnectOptions::new()
+            .name(format!("doithoai-{service}"))
+            .retry_on_initial_connect()
+            .connect(settings.nats.url.as_str())
+            .await
+            .context("invalid setting `nats.url`")?;
+        Ok(Self {
+            service,
+            settings,
+            pool,
+            jetstream: jetstream::new(client),
+            outbox: Outbox::new(service),
+            authenticator,
+            stop_consumers: CancellationToken::new(),
+            consumers: Vec::new(),
+        })
+    }
+
+    /// The interceptor that authenticates every RPC of a service it wraps.
+    pub fn authenticator(&self) -> Authenticator {
+        self.authenticator.clone()
+    }
+
+    /// Consumes the events of the `source` service with `handler`.
+    pub fn consume<H: EventHandler>(&mut self, source: &'static str, handler: H) {
+        let consumer = Consumer {
+            service: self.service,
+            source,
+            pool: self.pool.clone(),
+            jetstream: self.jetstream.clone(),
+            settings: self.settings.clone(),
+            handler,
+        };
+        self.consumers.push(tokio::spawn(consumer.run(self.stop_consumers.clone())));
+    }
+
+    /// Keeps this service's replica of the unit directory from the scheduling
+    /// service's events, and returns the gRPC service that reads it.
+    pub fn keep_unit_replica(&mut self) -> InterceptedService<UnitReplicaServer<UnitReplicaService>, Authenticator> {
+        self.consume("scheduling", UnitReplicaHandler);
+        UnitReplicaServer::with_interceptor(UnitReplicaService::new(self.pool.clone()), self.authenticator())
+    }
+
+    /// Binds the gRPC and metrics listeners and starts serving `api`.
+    pub async fn serve(self, api: Api) -> anyhow::Result<RunningService> {
+        let listener = tokio::net::TcpListener::bind(self.settings.grpc_addr)
+            .await
+            .with_context(|| format!("cannot listen on grpc_addr {}", self.settings.grpc_addr))?;
+        let grpc_addr = listener.local_addr()?;
+        let stop = CancellationToken::new();
+        let (metrics_addr, metrics_task) = metrics::serve(self.settings.metrics_addr, stop.clone()).await?;
+
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_service_status("", ServingStatus::Serving).await;
+        for name in &api.names {
+            health.set_service_status(*name, ServingStatus::Serving).await;
+        }
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(doithoai_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let mut routes = api.routes;
+        routes
+            .add_service(health_service)
+            .add_service(reflection().build_v1()?)
+            .add_service(reflection().build_v1alpha()?);
+
+        let server = tonic::transport::Server::builder()
+            .layer(metrics::ObserveLayer::new(self.service))
+            .add_routes(routes.routes())
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop.clone().cancelled_owned());
+
+        let relay = Relay {
+            service: self.service,
+            pool: self.pool.clone(),
+            jetstream: self.jetstream.clone(),
+            settings: self.settings.clone(),
+        };
+        let stop_relay = CancellationToken::new();
+        let relay_task = tokio::spawn(relay.run(stop_relay.clone()));
+        let (service, stop_consumers, consumers, pool) = (self.service, self.stop_consumers, self.consumers, self.pool);
+        let task = tokio::spawn(async move {
+            let served = server.await;
+            health.set_service_status("", ServingStatus::NotServing).await;
+            // Requests are finished; stop taking events, then publish what the
+            // last requests wrote.
+            stop_consumers.cancel();
+            for consumer in consumers {
+                let _ = consumer.await;
+            }
+            stop_relay.cancel();
+            let _ = relay_task.await;
+            let _ = metrics_task.await;
+            pool.close().await;
+            tracing::info!(service, "stopped");
+            served.context("gRPC server failed")
+        });
+        tracing::info!(service = self.service, %grpc_addr, %metrics_addr, "serving");
+        Ok(RunningService { grpc_addr, metrics_addr, stop, task })
+    }
+}
+
+/// The gRPC APIs of a service; health and reflection are added by [`Platform::serve`].
+pub struct Api {
+    routes: RoutesBuilder,
+    names: Vec<&'static str>,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Api {
+    pub fn new() -> Self {
+        Self { routes: Routes::builder(), names: Vec::new() }
+    }
+
+    pub fn add<S>(mut self, service: S) -> Self
+    where
+        S: tower::Service<http::Request<Body>, Error = Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Response: axum::response::IntoResponse,
+        S::Future: Send + 'static,
+    {
+        self.names.push(S::NAME);
+        self.routes.add_service(service);
+        self
+    }
+}
+
+/// A serving service.
+pub struct RunningService {
+    pub grpc_addr: SocketAddr,
+    pub metrics_addr: SocketAddr,
+    stop: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningService {
+    /// Stops gracefully and waits until everything has stopped.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.stop.cancel();
+        self.task.await.context("the service task panicked")?
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops gracefully.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.stop().await
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler can be installed");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+/// The `main` of every service binary: settings, telemetry, start, serve
+/// until a signal. A bad setting exits with code 2 and names the setting.
+pub async fn main<F, Fut>(service: &'static str, start: F) -> ExitCode
+where
+    F: FnOnce(Settings) -> Fut,
+    Fut: Future<Output = anyhow::Result<RunningService>>,
+{
+    let settings = match Settings::load(service) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("doithoai-{service}: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.telemetry.format);
+    let running = match tokio::time::timeout(Duration::from_secs(60), start(settings)).await {
+        Ok(Ok(running)) => running,
+        Ok(Err(error)) => {
+            tracing::error!(error = format!("{error:#}"), "cannot start");
+            return ExitCode::FAILURE;
+        }
+        Err(_) => {
+            tracing::error!("start-up took more than 60 s (database unreachable?)");
+            return ExitCode::FAILURE;
+        }
+    };
+    match running.run_until_signal().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "stopped with an error");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Settings: built-in defaults, then an optional TOML file (`DOITHOAI_CONFIG`),
+//! then `DOITHOAI_…` environment variables (`__` separates sections:
+//! `DOITHOAI_NATS__URL`). Checked once at start with errors that name the
+//! setting; secrets are wrapped so they never print.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub grpc_addr: SocketAddr,
+    pub metrics_addr: SocketAddr,
+    pub database: DatabaseSettings,
+    pub nats: NatsSettings,
+    pub auth: AuthSettings,
+    pub telemetry: TelemetrySettings,
+    pub consumer: ConsumerSettings,
+    pub outbox: OutboxSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// Server URL without a database name; may hold a password.
+    pub url: SecretString,
+    /// Defaults to `doithoai_<service>`.
+    pub name: Option<String>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NatsSettings {
+    pub url: String,
+    /// 1 on one machine, 3 in a province cluster.
+    pub stream_replicas: usize,
+    pub duplicate_window_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// Ed25519 public key (PEM) whose signatures the service trusts, inline…
+    pub public_key_pem: Option<String>,
+    /// …or read from a file.
+    pub public_key_file: Option<PathBuf>,
+    pub audience: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetrySettings {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsumerSettings {
+    /// Deliveries after which a failing event is parked in the dead-letter table.
+    pub max_deliveries: i64,
+    pub ack_wait_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutboxSettings {
+    /// How often the relay looks even without a NOTIFY.
+    pub poll_interval_ms: u64,
+    pub batch_size: i64,
+    /// How long published rows are kept before they are pruned.
+    pub retention_hours: i64,
+}
+
+#[derive(Serialize)]
+struct Defaults {
+    grpc_addr: String,
+    metrics_addr: String,
+    database: serde_json::Value,
+    nats: serde_json::Value,
+    auth: serde_json::Value,
+    telemetry: serde_json::Value,
+    consumer: serde_json::Value,
+    outbox: serde_json::Value,
+}
+
+/// The ports each service listens on by default, so that four services run
+/// side by side on one machine.
+pub fn default_ports(service: &str) -> (u16, u16) {
+    match service {
+        "scheduling" => (50061, 9161),
+        "participants" => (50062, 9162),
+        "minutes" => (50063, 9163),
+        "deadlines" => (50064, 9164),
+        _ => (50060, 9160),
+    }
+}
+
+impl Settings {
+    /// Loads the settings of `service` from defaults, `DOITHOAI_CONFIG` and the environment.
+    pub fn load(service: &str) -> anyhow::Result<Self> {
+        let mut figment = Self::defaults(service);
+        if let Ok(path) = std::env::var("DOITHOAI_CONFIG") {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        Self::from_figment(figment.merge(Env::prefixed("DOITHOAI_").split("__").ignore(&["config"])))
+    }
+
+    pub fn defaults(service: &str) -> Figment {
+        let (grpc, metrics) = default_ports(service);
+        let production = std::env::var("DOITHOAI_ENV").is_ok_and(|e| e == "production");
+        Figment::from(Serialized::defaults(Defaults {
+            grpc_addr: format!("127.0.0.1:{grpc}"),
+            metrics_addr: format!("127.0.0.1:{metrics}"),
+            database: serde_json::json!({ "url": "postgres://postgres@127.0.0.1:5432", "max_connections": 10 }),
+            nats: serde_json::json!({ "url": "nats://127.0.0.1:4222", "stream_replicas": 1, "duplicate_window_secs": 120 }),
+            auth: serde_json::json!({ "audience": "doithoai" }),
+            telemetry: serde_json::json!({ "format": if production { "json" } else { "pretty" } }),
+            consumer: serde_json::json!({ "max_deliveries": 5, "ack_wait_secs": 30 }),
+            outbox: serde_json::json!({ "poll_interval_ms": 1000, "batch_size": 200, "retention_hours": 168 }),
+        }))
+    }
+
+    pub fn from_figment(figment: Figment) -> anyhow::Result<Self> {
+        let settings: Settings = figment.extract().map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let bad = |setting: &str, why: &str| Err(anyhow::anyhow!("invalid setting `{setting}`: {why}"));
+        let url = self.database.url.expose_secret();
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return bad("database.url", "must start with postgres://");
+        }
+        if let Some(name) = &self.database.name
+            && !valid_database_name(name)
+        {
+            return bad("database.name", "must be lowercase letters, digits and _");
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1");
+        }
+        if !self.nats.url.starts_with("nats://") && !self.nats.url.starts_with("tls://") {
+            return bad("nats.url", "must start with nats:// or tls://");
+        }
+        if !(1..=5).contains(&self.nats.stream_replicas) {
+            return bad("nats.stream_replicas", "must be 1 to 5");
+        }
+        if self.auth.public_key_pem.is_none() && self.auth.public_key_file.is_none() {
+            return bad("auth.public_key_file", "set it (or auth.public_key_pem) to the key whose tokens this service trusts");
+        }
+        if self.consumer.max_deliveries < 1 {
+            return bad("consumer.max_deliveries", "must be at least 1");
+        }
+        if self.outbox.batch_size < 1 || self.outbox.poll_interval_ms == 0 {
+            return bad("outbox", "batch_size and poll_interval_ms must be positive");
+        }
+        Ok(())
+    }
+
+    pub fn database_name(&self, service: &str) -> String {
+        self.database.name.clone().unwrap_or_else(|| format!("doithoai_{service}"))
+    }
+
+    /// The trusted public key, read from wherever it was configured.
+    pub fn public_key_pem(&self) -> anyhow::Result<String> {
+        match (&self.auth.public_key_pem, &self.auth.public_key_file) {
+            (Some(pem), _) => Ok(pem.clone()),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("invalid setting `auth.public_key_file`: cannot read {}: {e}", path.display())),
+            (None, None) => anyhow::bail!("invalid setting `auth.public_key_file`: not set"),
+        }
+    }
+
+    pub fn ack_wait(&self) -> Duration {
+        Duration::from_secs(self.consumer.ack_wait_secs)
+    }
+}
+
+pub(crate) fn valid_database_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let mut figment = Settings::defaults("minutes");
+        for (key, value) in pairs {
+            figment = figment.merge((*key, *value));
+        }
+        Settings::from_figment(figment)
+    }
+
+    #[test]
+    fn defaults_give_each_service_its_own_ports_and_database() {
+        let settings = with(&[("auth.public_key_pem", "k")]).unwrap();
+        assert_eq!(settings.grpc_addr.port(), 50063);
+        assert_eq!(settings.database_name("minutes"), "doithoai_minutes");
+    }
+
+    #[test]
+    fn a_bad_setting_is_named() {
+        let error = with(&[("auth.public_key_pem", "k"), ("nats.url", "http://x")]).unwrap_err();
+        assert!(error.to_string().contains("`nats.url`"), "{error}");
+        let error = with(&[("auth.public_key_pem", "k"), ("grpc_addr", "nowhere")]).unwrap_err();
+        assert!(error.to_string().contains("grpc_addr"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_trust_key_is_named() {
+        let error = with(&[]).unwrap_err();
+        assert!(error.to_string().contains("auth.public_key_file"), "{error}");
+    }
+
+    #[test]
+    fn the_database_password_never_prints() {
+        let settings = with(&[("auth.public_key_pem", "k"), ("database.url", "postgres://u:hunter2@db:5432")]).unwrap();
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn environment_variables_override_the_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DOITHOAI_NATS__URL", "nats://10.0.0.9:4222");
+            jail.set_env("DOITHOAI_AUTH__PUBLIC_KEY_PEM", "k");
+            let settings = Settings::load("scheduling").map_err(|e| e.to_string())?;
+            assert_eq!(settings.nats.url, "nats://10.0.0.9:4222");
+            Ok(())
+        });
+    }
+}

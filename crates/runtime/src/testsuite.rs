@@ -1,0 +1,171 @@
+//! Helpers for the tests of every service: a private NATS server that a test
+//! can stop and restart, fresh databases, settings and tokens. Tests run
+//! against real PostgreSQL and real NATS, never mocks of them.
+
+use std::{
+    net::{SocketAddr, TcpListener},
+    path::PathBuf,
+    process::Stdio,
+    time::Duration,
+};
+
+use anyhow::Context;
+use figment::Figment;
+use secrecy::ExposeSecret;
+use sqlx::{postgres::PgConnectOptions, Connection, Executor, PgConnection};
+use tokio::process::{Child, Command};
+
+use crate::{
+    auth::{Role, TokenSigner},
+    settings::Settings,
+};
+
+/// The repository's root, from this crate's location.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn dev_key(name: &str) -> PathBuf {
+    repo_root().join("deploy/local/dev-keys").join(name)
+}
+
+/// PostgreSQL server URL for tests: `DOITHOAI_TEST_DATABASE_URL` or the local one.
+pub fn database_url() -> String {
+    std::env::var("DOITHOAI_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// A database name no other test uses.
+pub fn unique_database(service: &str) -> String {
+    format!("test_{}_{service}", &uuid::Uuid::now_v7().simple().to_string()[20..])
+}
+
+pub async fn drop_database(name: &str) -> anyhow::Result<()> {
+    let options: PgConnectOptions = database_url().parse()?;
+    let mut conn = PgConnection::connect_with(&options.database("postgres")).await?;
+    conn.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str()).await?;
+    Ok(())
+}
+
+/// Settings for one service under test: its own database, random ports, the
+/// development key, and the given NATS.
+pub fn settings(service: &str, database: &str, nats_url: &str) -> Settings {
+    let figment: Figment = Settings::defaults(service)
+        .merge(("grpc_addr", "127.0.0.1:0"))
+        .merge(("metrics_addr", "127.0.0.1:0"))
+        .merge(("database.url", database_url()))
+        .merge(("database.name", database))
+        .merge(("database.max_connections", 5))
+        .merge(("nats.url", nats_url))
+        .merge(("auth.public_key_file", dev_key("public.pem").display().to_string()))
+        .merge(("consumer.max_deliveries", 3))
+        .merge(("consumer.ack_wait_secs", 5))
+        .merge(("outbox.poll_interval_ms", 200));
+    Settings::from_figment(figment).expect("test settings are valid")
+}
+
+/// Connects to a service's database directly, for assertions on what it stored.
+pub async fn connect_database(settings: &Settings, service: &str) -> anyhow::Result<sqlx::PgPool> {
+    let options: PgConnectOptions = settings.database.url.expose_secret().parse()?;
+    Ok(sqlx::PgPool::connect_with(options.database(&settings.database_name(service))).await?)
+}
+
+/// A token signed with the development key.
+pub fn token(unit: &str, roles: &[Role]) -> String {
+    signer(&dev_key("signing.pem")).sign("test", unit, roles, Duration::from_secs(600)).expect("the dev key signs")
+}
+
+/// A token signed with a key no service trusts.
+pub fn forged_token(unit: &str, roles: &[Role]) -> String {
+    signer(&repo_root().join("tests/fixtures/forger-signing.pem"))
+        .sign("mallory", unit, roles, Duration::from_secs(600))
+        .expect("the forger's key signs")
+}
+
+fn signer(path: &std::path::Path) -> TokenSigner {
+    let pem = std::fs::read_to_string(path).expect("the key file is readable");
+    TokenSigner::from_private_pem(&pem, "doithoai").expect("a valid key")
+}
+
+/// Adds `authorization: Bearer <token>` to a request.
+pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let value = format!("Bearer {token}").parse().expect("a token is ASCII");
+    request.metadata_mut().insert("authorization", value);
+    request
+}
+
+/// A private `nats-server` with JetStream on a random port, which a test can
+/// stop and restart (same port, same store).
+pub struct TestNats {
+    port: u16,
+    store: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl TestNats {
+    pub async fn start() -> anyhow::Result<Self> {
+        let mut nats = Self { port: free_port(), store: tempfile::tempdir()?, child: None };
+        nats.restart().await?;
+        Ok(nats)
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+
+    /// Starts the server again (or for the first time) and waits until it listens.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop().await;
+        let child = Command::new(nats_server_binary())
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
+            .arg(self.store.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start nats-server (install Debian's nats-server, or set NATS_SERVER_BIN)")?;
+        self.child = Some(child);
+        let addr: SocketAddr = ([127, 0, 0, 1], self.port).into();
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        anyhow::bail!("nats-server did not start listening on {addr}")
+    }
+}
+
+fn nats_server_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("NATS_SERVER_BIN") {
+        return path.into();
+    }
+    let sbin = PathBuf::from("/usr/sbin/nats-server");
+    if sbin.exists() { sbin } else { PathBuf::from("nats-server") }
+}
+
+/// Polls `check` until it returns `Some`, or fails after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,212 @@
+//! Reading the unit tree, and keeping a replica of it. The scheduling service
+//! owns the directory; every other service keeps a `units` table of the same
+//! shape from UnitUpserted events and answers the same questions from it.
+
+use anyhow::Context;
+use doithoai_proto::{
+    common::v1::{Tier as WireTier, Unit as WireUnit},
+    directory::v1::{ListUnitsResponse, UnitUpserted},
+};
+use doithoai_units::{Tier, UnitCode};
+use sqlx::{PgConnection, PgPool};
+
+use crate::{
+    auth::Caller,
+    consumer::EventHandler,
+    error::{ServiceError, ServiceResult},
+    events::decode_payload,
+    pagination::Page,
+};
+
+/// A row of a `units` table.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnitRow {
+    pub code: String,
+    pub name: String,
+    pub tier: String,
+    pub parent_code: Option<String>,
+    pub kind: String,
+    pub path: Vec<String>,
+    pub legacy_codes: Vec<String>,
+}
+
+const COLUMNS: &str = "code, name, tier, parent_code, kind, path, legacy_codes";
+
+impl From<UnitRow> for WireUnit {
+    fn from(row: UnitRow) -> Self {
+        let tier = row.tier.parse::<Tier>().map_or(WireTier::Unspecified, tier_to_wire);
+        WireUnit {
+            code: row.code,
+            name: row.name,
+            tier: tier as i32,
+            parent_code: row.parent_code.unwrap_or_default(),
+            kind: row.kind,
+            path: row.path,
+            legacy_codes: row.legacy_codes,
+        }
+    }
+}
+
+pub fn tier_to_wire(tier: Tier) -> WireTier {
+    match tier {
+        Tier::Province => WireTier::Province,
+        Tier::District => WireTier::District,
+        Tier::Commune => WireTier::Commune,
+    }
+}
+
+pub fn tier_from_wire(tier: i32) -> Result<Tier, String> {
+    match WireTier::try_from(tier) {
+        Ok(WireTier::Province) => Ok(Tier::Province),
+        Ok(WireTier::District) => Ok(Tier::District),
+        Ok(WireTier::Commune) => Ok(Tier::Commune),
+        _ => Err(format!("tier {tier} is not PROVINCE, DISTRICT or COMMUNE")),
+    }
+}
+
+pub fn parse_code(field: &str, text: &str) -> ServiceResult<UnitCode> {
+    UnitCode::parse(text).map_err(|e| {
+        ServiceError::invalid_argument("INVALID_UNIT_CODE", e.to_string(), format!("mã đơn vị {text:?} không hợp lệ"))
+            .with_violation(field, e.to_string())
+    })
+}
+
+/// The path of a unit from the root, for scope checks.
+pub async fn unit_path(conn: &mut PgConnection, code: &UnitCode) -> ServiceResult<Vec<String>> {
+    sqlx::query_scalar("SELECT path FROM units WHERE code = $1")
+        .bind(code.as_str())
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| unknown_unit(code))
+}
+
+fn unknown_unit(code: &UnitCode) -> ServiceError {
+    ServiceError::not_found(format!("unit {code} is not in the directory"), format!("đơn vị {code} không có trong danh mục"))
+}
+
+/// Scope-checked reads of a `units` table, shared by the directory and its replicas.
+#[derive(Clone)]
+pub struct UnitReader {
+    pool: PgPool,
+}
+
+impl UnitReader {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn get_unit(&self, caller: &Caller, code: &str) -> ServiceResult<WireUnit> {
+        let code = parse_code("code", code)?;
+        let row: UnitRow = sqlx::query_as(&format!("SELECT {COLUMNS} FROM units WHERE code = $1"))
+            .bind(code.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| unknown_unit(&code))?;
+        caller.require_within(&row.path)?;
+        Ok(row.into())
+    }
+
+    pub async fn list_children(&self, caller: &Caller, code: &str, page: Page) -> ServiceResult<ListUnitsResponse> {
+        let code = parse_code("code", code)?;
+        caller.require_within(&unit_path(&mut *self.pool.acquire().await?, &code).await?)?;
+        let rows: Vec<UnitRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM units WHERE parent_code = $1 AND ($2::text IS NULL OR code > $2)
+             ORDER BY code LIMIT $3"
+        ))
+        .bind(code.as_str())
+        .bind(&page.after)
+        .bind(page.limit())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(response(&page, rows, |u| u.code.clone()))
+    }
+
+    pub async fn get_subtree(&self, caller: &Caller, code: &str, page: Page) -> ServiceResult<ListUnitsResponse> {
+        let code = parse_code("code", code)?;
+        caller.require_within(&unit_path(&mut *self.pool.acquire().await?, &code).await?)?;
+        let after: Option<Vec<String>> = page.after.as_ref().map(|t| t.split('.').map(str::to_owned).collect());
+        let rows: Vec<UnitRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM units WHERE path @> ARRAY[$1]::text[] AND ($2::text[] IS NULL OR path > $2)
+             ORDER BY path LIMIT $3"
+        ))
+        .bind(code.as_str())
+        .bind(&after)
+        .bind(page.limit())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(response(&page, rows, |u| u.path.join(".")))
+    }
+}
+
+fn response(page: &Page, rows: Vec<UnitRow>, key: impl Fn(&UnitRow) -> String) -> ListUnitsResponse {
+    let (rows, info) = page.finish(rows, key);
+    ListUnitsResponse { units: rows.into_iter().map(WireUnit::from).collect(), page: Some(info) }
+}
+
+/// Keeps the replica from the scheduling service's UnitUpserted events.
+pub struct UnitReplicaHandler;
+
+impl EventHandler for UnitReplicaHandler {
+    async fn handle(&self, conn: &mut PgConnection, event: &doithoai_proto::common::v1::EventEnvelope) -> anyhow::Result<()> {
+        let Some(upserted) = decode_payload::<UnitUpserted>(event)? else {
+            return Ok(());
+        };
+        let unit = upserted.unit.context("UnitUpserted without a unit")?;
+        let tier = tier_from_wire(unit.tier).map_err(anyhow::Error::msg)?;
+        let event_id = uuid::Uuid::parse_str(&event.event_id)?;
+        // An older event arriving after a newer one (a redelivery after a
+        // failure) must not roll the unit back: UUIDv7 ids order by time.
+        sqlx::query(
+            "INSERT INTO units (code, name, tier, parent_code, kind, path, legacy_codes, source_event_id)
+             VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8)
+             ON CONFLICT (code) DO UPDATE SET
+                 name = EXCLUDED.name, tier = EXCLUDED.tier, parent_code = EXCLUDED.parent_code,
+                 kind = EXCLUDED.kind, path = EXCLUDED.path, legacy_codes = EXCLUDED.legacy_codes,
+                 source_event_id = EXCLUDED.source_event_id, updated_at = now()
+             WHERE units.source_event_id < EXCLUDED.source_event_id",
+        )
+        .bind(&unit.code)
+        .bind(&unit.name)
+        .bind(tier.as_str())
+        .bind(&unit.parent_code)
+        .bind(&unit.kind)
+        .bind(&unit.path)
+        .bind(&unit.legacy_codes)
+        .bind(event_id)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// The UnitReplica gRPC service of a replica-keeping service.
+pub struct UnitReplicaService {
+    reader: UnitReader,
+}
+
+impl UnitReplicaService {
+    pub fn new(pool: PgPool) -> Self {
+        Self { reader: UnitReader::new(pool) }
+    }
+}
+
+#[tonic::async_trait]
+impl doithoai_proto::directory::v1::unit_replica_server::UnitReplica for UnitReplicaService {
+    async fn get_unit(
+        &self,
+        request: tonic::Request<doithoai_proto::directory::v1::GetUnitRequest>,
+    ) -> Result<tonic::Response<WireUnit>, tonic::Status> {
+        let caller = Caller::of(&request)?;
+        Ok(tonic::Response::new(self.reader.get_unit(&caller, &request.get_ref().code).await?))
+    }
+
+    async fn list_children(
+        &self,
+        request: tonic::Request<doithoai_proto::directory::v1::ListChildrenRequest>,
+    ) -> Result<tonic::Response<ListUnitsResponse>, tonic::Status> {
+        let caller = Caller::of(&request)?;
+        let request = request.get_ref();
+        let page = Page::from_request(request.page.as_ref());
+        Ok(tonic::Response::new(self.reader.list_children(&caller, &request.code, page).await?))
+    }
+}

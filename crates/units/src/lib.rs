@@ -1,0 +1,18 @@
+//! Vietnam's administrative units as the regulation's `Unit` and `Tier`: codes,
+//! the GSO CSV format, and the planning of an import into a directory.
+//!
+//! The unit tree comes from data. It may have three tiers (province, district,
+//! commune) or two (province and commune, from July 2025): nothing here assumes
+//! a fixed depth.
+
+mod code;
+mod csv_file;
+mod import;
+mod tier;
+mod unit;
+
+pub use code::{InvalidUnitCode, UnitCode};
+pub use csv_file::{read_units_csv, LineError, RawUnit};
+pub use import::{plan_import, ImportPlan, UnitRecord};
+pub use tier::Tier;
+pub use unit::{is_within, Unit};

@@ -1,0 +1,16 @@
+//! Wire types of doithoai, generated from `proto/doithoai`.
+
+pub mod common {
+    pub mod v1 {
+        tonic::include_proto!("doithoai.common.v1");
+    }
+}
+
+pub mod directory {
+    pub mod v1 {
+        tonic::include_proto!("doithoai.directory.v1");
+    }
+}
+
+/// Encoded descriptors of every file, for gRPC reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("doithoai_descriptor");

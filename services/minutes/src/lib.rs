@@ -1,0 +1,13 @@
+//! The minutes service: the minutes, petitions, conclusions, conclusion notices and agencies' responses.
+//! It keeps its own replica of the unit directory for scope checks.
+
+use doithoai_runtime::{db, Api, Platform, RunningService, Settings};
+
+pub const SERVICE: &str = "minutes";
+
+pub async fn start(settings: Settings) -> anyhow::Result<RunningService> {
+    let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations()];
+    let mut platform = Platform::connect(SERVICE, settings, migrations).await?;
+    let units = platform.keep_unit_replica();
+    platform.serve(Api::new().add(units)).await
+}
