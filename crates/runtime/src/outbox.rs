@@ -244,10 +244,11 @@ fn publish(event: &Pending) -> jetstream::message::PublishMessage {
     if let Some(traceparent) = &event.traceparent {
         headers.insert(telemetry::TRACEPARENT, traceparent.as_str());
     }
+    // Headers first: `headers` replaces the map that `message_id` writes to.
     jetstream::message::PublishMessage::build()
+        .headers(headers)
         .payload(event.envelope.clone().into())
         .message_id(event.event_id.to_string())
-        .headers(headers)
 }
 
 

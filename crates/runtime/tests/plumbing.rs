@@ -1,0 +1,257 @@
+//! The plumbing against real PostgreSQL and a private NATS server: outbox
+//! relay, idempotent consumers, dead letters, the append-only audit log.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, message::PublishMessage};
+use doithoai_proto::common::v1::EventEnvelope;
+use doithoai_runtime::{
+    audit::{self, AuditEntry},
+    consumer::{Consumer, EventHandler},
+    db,
+    events::{self, Event},
+    outbox::{Outbox, Relay},
+    telemetry,
+    testsuite::{self, eventually, TestNats},
+    Caller, Role, ServiceError, Settings,
+};
+use prost::Message;
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Fixture {
+    nats: TestNats,
+    database: String,
+    settings: Settings,
+    pool: PgPool,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        telemetry::init_for_tests();
+        let nats = TestNats::start().await.unwrap();
+        let database = testsuite::unique_database("plumbing");
+        let settings = testsuite::settings("plumbing", &database, &nats.url());
+        let pool = db::connect(&settings, "plumbing", vec![db::plumbing_migrations()]).await.unwrap();
+        sqlx::query("CREATE TABLE effects (event_id text NOT NULL)").execute(&pool).await.unwrap();
+        Self { nats, database, settings, pool }
+    }
+
+    async fn jetstream(&self) -> jetstream::Context {
+        let client = async_nats::ConnectOptions::new().retry_on_initial_connect().connect(self.nats.url()).await.unwrap();
+        jetstream::new(client)
+    }
+
+    fn consumer(&self, js: jetstream::Context, fail: bool) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+        let consumer = Consumer {
+            service: "plumbing",
+            source: "producer",
+            pool: self.pool.clone(),
+            jetstream: js,
+            settings: self.settings.clone(),
+            handler: RecordEffect { fail },
+        };
+        let stop = CancellationToken::new();
+        (stop.clone(), tokio::spawn(consumer.run(stop)))
+    }
+
+    fn relay(&self, js: jetstream::Context) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+        let relay = Relay { service: "producer", pool: self.pool.clone(), jetstream: js, settings: self.settings.clone() };
+        let stop = CancellationToken::new();
+        (stop.clone(), tokio::spawn(relay.run(stop)))
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
+    }
+
+    async fn finish(mut self) {
+        self.pool.close().await;
+        self.nats.stop().await;
+        testsuite::drop_database(&self.database).await.unwrap();
+    }
+}
+
+/// Records one row per handled event, or fails on purpose.
+struct RecordEffect {
+    fail: bool,
+}
+
+impl EventHandler for RecordEffect {
+    async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
+        anyhow::ensure!(!self.fail, "the handler fails on purpose");
+        sqlx::query("INSERT INTO effects (event_id) VALUES ($1)").bind(&event.event_id).execute(conn).await?;
+        Ok(())
+    }
+}
+
+fn envelope() -> EventEnvelope {
+    EventEnvelope { event_id: Uuid::now_v7().to_string(), event_type: "test.Thing".into(), ..Default::default() }
+}
+
+/// Publishes straight to the stream with the given message id, as a relay
+/// would after a crash (a new id defeats JetStream's de-duplication, so the
+/// consumer's inbox is what must catch the copy).
+async fn publish(js: &jetstream::Context, bytes: Vec<u8>, message_id: &str) {
+    let message = PublishMessage::build().payload(bytes.into()).message_id(message_id);
+    js.send_publish("doithoai.producer.thing.33", message).await.unwrap().await.unwrap();
+}
+
+async fn ack_floor(js: &jetstream::Context) -> u64 {
+    let stream = js.get_stream(events::stream_name("producer")).await.unwrap();
+    // Zero until the consumer exists.
+    stream.consumer_info("plumbing").await.map_or(0, |info| info.ack_floor.stream_sequence)
+}
+
+#[tokio::test]
+async fn a_redelivered_event_has_exactly_one_effect() {
+    let fixture = Fixture::new().await;
+    let js = fixture.jetstream().await;
+    events::ensure_stream(&js, "producer", &fixture.settings.nats).await.unwrap();
+    let twice = envelope();
+    publish(&js, twice.encode_to_vec(), "first-delivery").await;
+    publish(&js, twice.encode_to_vec(), "second-delivery").await;
+    publish(&js, envelope().encode_to_vec(), "another-event").await;
+
+    let (stop, task) = fixture.consumer(js.clone(), false);
+    eventually(WAIT, "all three messages acked", || async { (ack_floor(&js).await == 3).then_some(()) }).await;
+    stop.cancel();
+    task.await.unwrap();
+
+    let effects: i64 = sqlx::query_scalar("SELECT count(*) FROM effects WHERE event_id = $1")
+        .bind(&twice.event_id)
+        .fetch_one(&fixture.pool)
+        .await
+        .unwrap();
+    assert_eq!(effects, 1);
+    assert_eq!(fixture.count("SELECT count(*) FROM effects").await, 2);
+    assert_eq!(fixture.count("SELECT count(*) FROM inbox").await, 2);
+    fixture.finish().await;
+}
+
+#[tokio::test]
+async fn an_event_that_keeps_failing_is_parked_after_bounded_deliveries() {
+    let fixture = Fixture::new().await;
+    let js = fixture.jetstream().await;
+    events::ensure_stream(&js, "producer", &fixture.settings.nats).await.unwrap();
+    let failing = envelope();
+    publish(&js, failing.encode_to_vec(), "failing").await;
+
+    let (stop, task) = fixture.consumer(js.clone(), true);
+    eventually(WAIT, "the event parked", || async { (ack_floor(&js).await == 1).then_some(()) }).await;
+    stop.cancel();
+    task.await.unwrap();
+
+    let (event_id, deliveries): (String, i64) =
+        sqlx::query_as("SELECT event_id, deliveries FROM dead_letters").fetch_one(&fixture.pool).await.unwrap();
+    assert_eq!((event_id, deliveries), (failing.event_id, fixture.settings.consumer.max_deliveries));
+    assert_eq!(fixture.count("SELECT count(*) FROM effects").await, 0);
+    assert_eq!(fixture.count("SELECT count(*) FROM inbox").await, 0, "a failed event is not marked handled");
+    fixture.finish().await;
+}
+
+#[tokio::test]
+async fn an_undecodable_message_is_terminated_and_the_next_one_handled() {
+    let fixture = Fixture::new().await;
+    let js = fixture.jetstream().await;
+    events::ensure_stream(&js, "producer", &fixture.settings.nats).await.unwrap();
+    publish(&js, b"\xff\xff not an envelope".to_vec(), "garbage").await;
+    publish(&js, envelope().encode_to_vec(), "good").await;
+
+    let (stop, task) = fixture.consumer(js.clone(), false);
+    eventually(WAIT, "both messages settled", || async { (ack_floor(&js).await == 2).then_some(()) }).await;
+    stop.cancel();
+    task.await.unwrap();
+
+    assert_eq!(fixture.count("SELECT count(*) FROM effects").await, 1);
+    assert_eq!(fixture.count("SELECT count(*) FROM dead_letters").await, 0, "terminated, not retried into dead letters");
+    fixture.finish().await;
+}
+
+async fn append_events(pool: &PgPool, count: usize) -> Vec<Uuid> {
+    let events: Vec<Event> = (0..count)
+        .map(|n| {
+            let payload = EventEnvelope { aggregate_id: n.to_string(), ..Default::default() };
+            Event::new("thing", "aggregate-1", vec!["33".into(), "323".into()], &payload)
+        })
+        .collect();
+    let mut tx = pool.begin().await.unwrap();
+    let ids = Outbox::new("producer").append_all(&mut tx, "tester", &events).await.unwrap();
+    tx.commit().await.unwrap();
+    ids
+}
+
+async fn stream_event_ids(js: &jetstream::Context) -> Vec<String> {
+    let mut stream = js.get_stream(events::stream_name("producer")).await.unwrap();
+    let last = stream.info().await.unwrap().state.last_sequence;
+    let mut ids = Vec::new();
+    for seq in 1..=last {
+        let message = stream.get_raw_message(seq).await.unwrap();
+        assert_eq!(message.subject.as_str(), "doithoai.producer.thing.33.323");
+        ids.push(EventEnvelope::decode(message.payload).unwrap().event_id);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn nats_down_never_fails_a_write_nor_loses_an_event() {
+    let mut fixture = Fixture::new().await;
+    fixture.nats.stop().await;
+    let ids = append_events(&fixture.pool, 5).await;
+    let js = fixture.jetstream().await;
+    let (stop, task) = fixture.relay(js.clone());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await, 5);
+
+    fixture.nats.restart().await.unwrap();
+    eventually(WAIT, "the outbox drained", || async {
+        (fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await == 0).then_some(())
+    })
+    .await;
+    let published = stream_event_ids(&js).await;
+    let expected: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    assert_eq!(published, expected, "every event once, in the order written");
+
+    // A relay that crashed after publishing but before marking: the same ids
+    // again are de-duplicated by JetStream.
+    sqlx::query("UPDATE outbox SET published_at = NULL").execute(&fixture.pool).await.unwrap();
+    eventually(WAIT, "the outbox drained again", || async {
+        (fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await == 0).then_some(())
+    })
+    .await;
+    assert_eq!(stream_event_ids(&js).await, expected);
+    stop.cancel();
+    task.await.unwrap();
+    fixture.finish().await;
+}
+
+#[tokio::test]
+async fn the_audit_log_refuses_updates_and_deletes() {
+    let fixture = Fixture::new().await;
+    let caller = Caller { subject: "office-33".into(), unit: doithoai_units::UnitCode::parse("33").unwrap(), roles: vec![Role::Office] };
+    let mut conn = fixture.pool.acquire().await.unwrap();
+    let entry = AuditEntry { rpc: "Test", record_type: "thing", record_id: "1".into(), before: None, after: Some(serde_json::json!({"state": "A"})) };
+    audit::record(&mut conn, &caller, &[entry]).await.unwrap();
+    for statement in ["UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
+        let refused = sqlx::query(statement).execute(&mut *conn).await.unwrap_err();
+        assert!(refused.to_string().contains("append-only"), "{statement}: {refused}");
+    }
+    drop(conn);
+    assert_eq!(fixture.count("SELECT count(*) FROM audit_log WHERE actor = 'office-33'").await, 1);
+    fixture.finish().await;
+}
+
+#[tokio::test]
+async fn a_duplicate_key_maps_to_already_exists_without_sql_in_the_message() {
+    let fixture = Fixture::new().await;
+    let insert = "INSERT INTO inbox (event_id, stream, subject) VALUES ('018f0000-0000-7000-8000-000000000000', 's', 's')";
+    sqlx::query(insert).execute(&fixture.pool).await.unwrap();
+    let error = ServiceError::from(sqlx::query(insert).execute(&fixture.pool).await.unwrap_err());
+    let status = tonic::Status::from(error);
+    assert_eq!(status.code(), tonic::Code::AlreadyExists);
+    assert!(!status.message().contains("inbox_pkey"), "{}", status.message());
+    fixture.finish().await;
+}
