@@ -1,0 +1,162 @@
+//! The whole system under test: all four services in-process, each with its
+//! own fresh database, against real PostgreSQL and a private NATS server that
+//! a test can stop and restart.
+
+use std::time::Duration;
+
+use doithoai_proto::directory::v1::{
+    unit_directory_client::UnitDirectoryClient, unit_replica_client::UnitReplicaClient, ImportUnitsRequest,
+    ImportUnitsResponse, UnitRow,
+};
+use doithoai_runtime::{
+    testsuite::{self, TestNats},
+    unit_tree::tier_to_wire,
+    RunningService, Settings,
+};
+use tonic::transport::Channel;
+
+pub use doithoai_runtime::{
+    testsuite::{authorized, eventually, forged_token, repo_root, token},
+    Role,
+};
+
+pub const SERVICES: [&str; 4] = ["scheduling", "participants", "minutes", "deadlines"];
+pub const REPLICAS: [&str; 3] = ["participants", "minutes", "deadlines"];
+pub const WAIT: Duration = Duration::from_secs(30);
+
+struct Service {
+    name: &'static str,
+    settings: Settings,
+    running: Option<RunningService>,
+}
+
+pub struct Stack {
+    pub nats: TestNats,
+    services: Vec<Service>,
+}
+
+async fn start(name: &str, settings: Settings) -> RunningService {
+    let started = match name {
+        "scheduling" => doithoai_scheduling::start(settings).await,
+        "participants" => doithoai_participants::start(settings).await,
+        "minutes" => doithoai_minutes::start(settings).await,
+        "deadlines" => doithoai_deadlines::start(settings).await,
+        other => panic!("no service {other}"),
+    };
+    started.unwrap_or_else(|e| panic!("{name} did not start: {e:#}"))
+}
+
+impl Stack {
+    pub async fn start() -> Self {
+        doithoai_runtime::telemetry::init_for_tests();
+        let nats = TestNats::start().await.expect("nats-server starts");
+        let mut services = Vec::new();
+        for name in SERVICES {
+            let settings = testsuite::settings(name, &testsuite::unique_database(name), &nats.url());
+            let running = Some(start(name, settings.clone()).await);
+            services.push(Service { name, settings, running });
+        }
+        Self { nats, services }
+    }
+
+    fn service(&self, name: &str) -> &Service {
+        self.services.iter().find(|s| s.name == name).expect("a known service")
+    }
+
+    fn service_mut(&mut self, name: &str) -> &mut Service {
+        self.services.iter_mut().find(|s| s.name == name).expect("a known service")
+    }
+
+    pub fn running(&self, name: &str) -> &RunningService {
+        self.service(name).running.as_ref().expect("the service is running")
+    }
+
+    pub async fn channel(&self, name: &str) -> Channel {
+        let addr = format!("http://{}", self.running(name).grpc_addr);
+        Channel::from_shared(addr).unwrap().connect().await.unwrap()
+    }
+
+    pub async fn directory(&self) -> UnitDirectoryClient<Channel> {
+        UnitDirectoryClient::new(self.channel("scheduling").await)
+    }
+
+    pub async fn replica(&self, name: &str) -> UnitReplicaClient<Channel> {
+        UnitReplicaClient::new(self.channel(name).await)
+    }
+
+    /// Stops one service gracefully; its database stays.
+    pub async fn stop_service(&mut self, name: &str) {
+        let running = self.service_mut(name).running.take().expect("the service is running");
+        running.stop().await.unwrap();
+    }
+
+    /// Starts a stopped service again on its own database.
+    pub async fn restart_service(&mut self, name: &str) {
+        let settings = self.service(name).settings.clone();
+        let running = start(name, settings).await;
+        self.service_mut(name).running = Some(running);
+    }
+
+    /// A direct connection to a service's database, for assertions.
+    pub async fn database(&self, name: &str) -> sqlx::PgPool {
+        testsuite::connect_database(&self.service(name).settings, name).await.unwrap()
+    }
+
+    pub async fn count(&self, name: &str, sql: &str) -> i64 {
+        let pool = self.database(name).await;
+        let count = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        count
+    }
+
+    /// Imports a shipped unit list as the province's administrator.
+    pub async fn import_file(&self, file: &str) -> Result<ImportUnitsResponse, tonic::Status> {
+        self.import_rows(read_rows(file), &token("33", &[Role::Admin])).await
+    }
+
+    pub async fn import_rows(&self, rows: Vec<UnitRow>, token: &str) -> Result<ImportUnitsResponse, tonic::Status> {
+        let chunks: Vec<ImportUnitsRequest> = rows.chunks(50).map(|c| ImportUnitsRequest { rows: c.to_vec() }).collect();
+        let request = authorized(tokio_stream::iter(chunks), token);
+        Ok(self.directory().await.import_units(request).await?.into_inner())
+    }
+
+    /// Waits until every replica holds `count` units.
+    pub async fn replicas_hold(&self, count: i64) {
+        for name in REPLICAS {
+            eventually(WAIT, &format!("{name} to hold {count} units"), || async {
+                (self.count(name, "SELECT count(*) FROM units").await == count).then_some(())
+            })
+            .await;
+        }
+    }
+
+    /// Stops everything and drops the databases.
+    pub async fn finish(mut self) {
+        for service in &mut self.services {
+            if let Some(running) = service.running.take() {
+                running.stop().await.unwrap();
+            }
+            let database = service.settings.database_name(service.name);
+            testsuite::drop_database(&database).await.unwrap();
+        }
+        self.nats.stop().await;
+    }
+}
+
+/// Rows of a unit list under `deploy/data/units`.
+pub fn read_rows(file: &str) -> Vec<UnitRow> {
+    let path = repo_root().join("deploy/data/units").join(file);
+    let records = doithoai_units::read_units_csv(std::fs::File::open(&path).unwrap()).unwrap();
+    records
+        .into_iter()
+        .map(|r| UnitRow {
+            line: r.line,
+            code: r.code.to_string(),
+            name: r.name,
+            tier: tier_to_wire(r.tier) as i32,
+            parent_code: r.parent.map(|p| p.to_string()).unwrap_or_default(),
+            kind: r.kind,
+            legacy_codes: r.legacy_codes.iter().map(ToString::to_string).collect(),
+        })
+        .collect()
+}
