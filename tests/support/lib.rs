@@ -1,6 +1,8 @@
 //! The whole system under test: all four services in-process, each with its
 //! own fresh database, against real PostgreSQL and a private NATS server that
 //! a test can stop and restart.
+#![allow(clippy::unwrap_used)]
+
 
 use std::time::Duration;
 
@@ -10,7 +12,7 @@ use doithoai_proto::directory::v1::{
 };
 use doithoai_runtime::{
     testsuite::{self, TestNats},
-    unit_tree::tier_to_wire,
+    unit_tree::wire_row,
     RunningService, Settings,
 };
 use tonic::transport::Channel;
@@ -147,16 +149,5 @@ impl Stack {
 pub fn read_rows(file: &str) -> Vec<UnitRow> {
     let path = repo_root().join("deploy/data/units").join(file);
     let records = doithoai_units::read_units_csv(std::fs::File::open(&path).unwrap()).unwrap();
-    records
-        .into_iter()
-        .map(|r| UnitRow {
-            line: r.line,
-            code: r.code.to_string(),
-            name: r.name,
-            tier: tier_to_wire(r.tier) as i32,
-            parent_code: r.parent.map(|p| p.to_string()).unwrap_or_default(),
-            kind: r.kind,
-            legacy_codes: r.legacy_codes.iter().map(ToString::to_string).collect(),
-        })
-        .collect()
+    records.into_iter().map(wire_row).collect()
 }

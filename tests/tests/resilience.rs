@@ -1,5 +1,7 @@
 //! Outages: NATS stopped during imports, a service restarted, an event
 //! delivered twice.
+#![allow(clippy::unwrap_used)]
+
 
 use async_nats::jetstream::{self, message::PublishMessage};
 use doithoai_tests::*;

@@ -1,5 +1,7 @@
 //! The unit directory end to end: import into scheduling, replicas in the
 //! other three services, reads, refusals, audit, traces and metrics.
+#![allow(clippy::unwrap_used)]
+
 
 use doithoai_proto::{
     common::v1::PageRequest,

@@ -8,7 +8,7 @@ use doithoai_proto::{
     common::v1::{PageRequest, Tier as WireTier},
     directory::v1::{unit_directory_client::UnitDirectoryClient, GetSubtreeRequest, ImportUnitsRequest, UnitRow},
 };
-use doithoai_runtime::unit_tree::tier_to_wire;
+use doithoai_runtime::unit_tree::wire_row;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::client::{explain, Connection};
@@ -45,18 +45,7 @@ async fn import(file: &PathBuf, connection: &Connection) -> anyhow::Result<()> {
         let lines: Vec<String> = errors.iter().map(|e| format!("  {}:{e}", file.display())).collect();
         anyhow::anyhow!("{} problem(s); nothing was imported:\n{}", errors.len(), lines.join("\n"))
     })?;
-    let rows: Vec<UnitRow> = records
-        .into_iter()
-        .map(|r| UnitRow {
-            line: r.line,
-            code: r.code.to_string(),
-            name: r.name,
-            tier: tier_to_wire(r.tier) as i32,
-            parent_code: r.parent.map(|p| p.to_string()).unwrap_or_default(),
-            kind: r.kind,
-            legacy_codes: r.legacy_codes.iter().map(ToString::to_string).collect(),
-        })
-        .collect();
+    let rows: Vec<UnitRow> = records.into_iter().map(wire_row).collect();
 
     let progress = ProgressBar::new(rows.len() as u64).with_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} units").expect("a valid template"),

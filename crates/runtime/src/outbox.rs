@@ -76,6 +76,7 @@ pub struct Relay {
     pub settings: Settings,
 }
 
+#[derive(sqlx::FromRow)]
 struct Pending {
     seq: i64,
     event_id: Uuid,
@@ -168,17 +169,13 @@ impl Relay {
         if !locked {
             return Ok(0);
         }
-        let rows: Vec<(i64, Uuid, String, Vec<u8>, Option<String>)> = sqlx::query_as(
+        let pending: Vec<Pending> = sqlx::query_as(
             "SELECT seq, event_id, subject, envelope, traceparent FROM outbox
              WHERE published_at IS NULL ORDER BY seq LIMIT $1",
         )
         .bind(self.settings.outbox.batch_size)
         .fetch_all(&mut *tx)
         .await?;
-        let pending: Vec<Pending> = rows
-            .into_iter()
-            .map(|(seq, event_id, subject, envelope, traceparent)| Pending { seq, event_id, subject, envelope, traceparent })
-            .collect();
 
         // Send the whole batch, then collect the acks in order; stop at the
         // first failure so nothing after a gap is marked published.

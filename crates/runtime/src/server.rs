@@ -169,7 +169,7 @@ impl Api {
         Self { routes: Routes::builder(), names: Vec::new() }
     }
 
-    pub fn add<S>(mut self, service: S) -> Self
+    pub fn with<S>(mut self, service: S) -> Self
     where
         S: tower::Service<http::Request<Body>, Error = Infallible>
             + NamedService

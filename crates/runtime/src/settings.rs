@@ -230,6 +230,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's own test harness
     fn environment_variables_override_the_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("DOITHOAI_NATS__URL", "nats://10.0.0.9:4222");

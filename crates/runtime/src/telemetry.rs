@@ -38,7 +38,10 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => registry
             .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false))
             .try_init(),
-        LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer()).try_init(),
+        LogFormat::Pretty => {
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            registry.with(tracing_subscriber::fmt::layer().with_ansi(ansi)).try_init()
+        }
     };
 }
 

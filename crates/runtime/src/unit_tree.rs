@@ -5,9 +5,9 @@
 use anyhow::Context;
 use doithoai_proto::{
     common::v1::{Tier as WireTier, Unit as WireUnit},
-    directory::v1::{ListUnitsResponse, UnitUpserted},
+    directory::v1::{ListUnitsResponse, UnitRow as WireRow, UnitUpserted},
 };
-use doithoai_units::{Tier, UnitCode};
+use doithoai_units::{Tier, UnitCode, UnitRecord};
 use sqlx::{PgConnection, PgPool};
 
 use crate::{
@@ -61,6 +61,19 @@ pub fn tier_from_wire(tier: i32) -> Result<Tier, String> {
         Ok(WireTier::District) => Ok(Tier::District),
         Ok(WireTier::Commune) => Ok(Tier::Commune),
         _ => Err(format!("tier {tier} is not PROVINCE, DISTRICT or COMMUNE")),
+    }
+}
+
+/// A checked row of a unit list, as sent to ImportUnits.
+pub fn wire_row(record: UnitRecord) -> WireRow {
+    WireRow {
+        line: record.line,
+        code: record.code.to_string(),
+        name: record.name,
+        tier: tier_to_wire(record.tier) as i32,
+        parent_code: record.parent.map(|p| p.to_string()).unwrap_or_default(),
+        kind: record.kind,
+        legacy_codes: record.legacy_codes.iter().map(ToString::to_string).collect(),
     }
 }
 

@@ -1,5 +1,7 @@
 //! The plumbing against real PostgreSQL and a private NATS server: outbox
 //! relay, idempotent consumers, dead letters, the append-only audit log.
+#![allow(clippy::unwrap_used)]
+
 
 use std::time::Duration;
 

@@ -9,5 +9,5 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningService> {
     let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations()];
     let mut platform = Platform::connect(SERVICE, settings, migrations).await?;
     let units = platform.keep_unit_replica();
-    platform.serve(Api::new().add(units)).await
+    platform.serve(Api::new().with(units)).await
 }

@@ -13,6 +13,6 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningService> {
     let migrations = vec![db::plumbing_migrations(), sqlx::migrate!()];
     let platform = Platform::connect(SERVICE, settings, migrations).await?;
     let directory = directory::Directory::new(platform.pool.clone(), platform.outbox);
-    let api = Api::new().add(UnitDirectoryServer::with_interceptor(directory, platform.authenticator()));
+    let api = Api::new().with(UnitDirectoryServer::with_interceptor(directory, platform.authenticator()));
     platform.serve(api).await
 }

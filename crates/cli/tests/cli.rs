@@ -1,0 +1,72 @@
+//! The operator's commands, run as the real binary against the real stack.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use doithoai_runtime::auth::Authenticator;
+use doithoai_tests::{repo_root, token, Role, Stack};
+
+fn doithoai(args: &[&str], addr: Option<&str>, token: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_doithoai"));
+    command.args(args).current_dir(repo_root()).env_remove("DOITHOAI_TOKEN");
+    if let Some(addr) = addr {
+        command.env("DOITHOAI_SCHEDULING_ADDR", addr);
+    }
+    if let Some(token) = token {
+        command.env("DOITHOAI_TOKEN", token);
+    }
+    command.output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn dev_token_prints_a_token_the_services_trust() {
+    let output = doithoai(&["dev", "token", "--unit", "323", "--role", "OFFICE", "--role", "host"], None, None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let public = std::fs::read_to_string(repo_root().join("deploy/local/dev-keys/public.pem")).unwrap();
+    let caller = Authenticator::from_public_pem(&public, "doithoai").unwrap().verify(text(&output.stdout).trim()).unwrap();
+    assert_eq!(caller.unit.as_str(), "323");
+    assert_eq!(caller.roles, [Role::Office, Role::Host]);
+
+    let refused = doithoai(&["dev", "token", "--unit", "33", "--role", "KING"], None, None);
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("unknown role"), "{}", text(&refused.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn units_import_and_tree_through_the_cli() {
+    let stack = Stack::start().await;
+    let addr = format!("http://{}", stack.running("scheduling").grpc_addr);
+    let admin = token("33", &[Role::Admin]);
+
+    let file = repo_root().join("deploy/data/units/hung-yen-2020.csv");
+    let output = doithoai(&["units", "import", file.to_str().unwrap()], Some(&addr), Some(&admin));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("172 received, 172 created, 0 updated, 0 unchanged"), "{}", text(&output.stdout));
+
+    let output = doithoai(&["units", "tree", "323"], Some(&addr), Some(&admin));
+    let tree = text(&output.stdout);
+    let mut lines = tree.lines();
+    assert_eq!(lines.next(), Some("323 Thành phố Hưng Yên (Thành phố, district)"));
+    assert_eq!(lines.next(), Some("  11950 Phường Lam Sơn (Phường, commune)"));
+
+    let output = doithoai(&["units", "tree", "323"], Some(&addr), None);
+    assert!(text(&output.stderr).contains("no token"), "{}", text(&output.stderr));
+    stack.finish().await;
+}
+
+#[test]
+fn a_bad_file_names_its_lines_and_sends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.csv");
+    std::fs::write(&file, "code,name,tier,parent_code,type\n33,Tỉnh Hưng Yên,province,,Tỉnh\n323,TP,city,33,Thành phố\n").unwrap();
+    // No service listens at this address: the file is refused before any call.
+    let output = doithoai(&["units", "import", file.to_str().unwrap()], Some("http://127.0.0.1:9"), Some("t"));
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("bad.csv:line 3: tier"), "{stderr}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+}
