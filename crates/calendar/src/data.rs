@@ -1,0 +1,91 @@
+//! The government's announcements of days off, as data with their document
+//! numbers. `data/announcements.toml` ships with the crate; more can be loaded
+//! at run time, which makes a new calendar revision.
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use serde::Deserialize;
+
+use crate::rules::Group;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("announcement data is not valid TOML: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("announcement {id}: {message}")]
+    Invalid { id: String, message: String },
+}
+
+#[derive(Debug, Deserialize)]
+struct File {
+    #[serde(rename = "announcement", default)]
+    announcements: Vec<Announcement>,
+}
+
+/// One document of the government (or a ministry on its behalf) fixing days
+/// off and swapped working days.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Announcement {
+    pub id: String,
+    /// Number and kind, e.g. `Thông báo số 6150/TB-LĐTBXH`.
+    pub document: String,
+    pub issued: NaiveDate,
+    pub issuer: String,
+    /// Where the text can be read.
+    pub source: String,
+    /// The holiday groups this announcement fixes, e.g. `tet:2026`; their
+    /// estimated days are replaced by the days listed here.
+    pub replaces: Vec<String>,
+    #[serde(default)]
+    pub days_off: Vec<AnnouncedDay>,
+    /// Weekend days worked in exchange for a swapped day off.
+    #[serde(default)]
+    pub worked: Vec<AnnouncedDay>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnnouncedDay {
+    pub date: NaiveDate,
+    pub name: String,
+    pub name_en: String,
+    /// `holiday` (default), `compensatory` or `swapped`.
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+impl Announcement {
+    pub(crate) fn groups(&self) -> impl Iterator<Item = (Group, i32)> + '_ {
+        self.replaces.iter().filter_map(|key| Group::parse_key(key))
+    }
+}
+
+/// Parses and checks a file of announcements.
+pub(crate) fn parse(text: &str) -> Result<Vec<Announcement>, DataError> {
+    let file: File = toml::from_str(text)?;
+    for announcement in &file.announcements {
+        let invalid = |message: String| DataError::Invalid { id: announcement.id.clone(), message };
+        if announcement.replaces.is_empty() && announcement.days_off.is_empty() {
+            return Err(invalid("neither replaces a holiday group nor adds a day off".into()));
+        }
+        for key in &announcement.replaces {
+            if Group::parse_key(key).is_none() {
+                return Err(invalid(format!("unknown holiday group {key:?} (expected e.g. tet:2026)")));
+            }
+        }
+        for day in &announcement.days_off {
+            if !matches!(day.kind.as_deref(), None | Some("holiday" | "compensatory" | "swapped")) {
+                return Err(invalid(format!("{}: unknown kind {:?}", day.date, day.kind)));
+            }
+            if day.kind.as_deref() == Some("swapped") && matches!(day.date.weekday(), Weekday::Sat | Weekday::Sun) {
+                return Err(invalid(format!("{}: a swapped day off must be a weekday", day.date)));
+            }
+        }
+        for day in &announcement.worked {
+            if !matches!(day.date.weekday(), Weekday::Sat | Weekday::Sun) {
+                return Err(invalid(format!("{}: a worked day in exchange must be a weekend day", day.date)));
+            }
+        }
+    }
+    Ok(file.announcements)
+}
