@@ -3,23 +3,22 @@
 //! a test can stop and restart.
 #![allow(clippy::unwrap_used)]
 
-
 use std::time::Duration;
 
 use doithoai_proto::directory::v1::{
-    unit_directory_client::UnitDirectoryClient, unit_replica_client::UnitReplicaClient, ImportUnitsRequest,
-    ImportUnitsResponse, UnitRow,
+    ImportUnitsRequest, ImportUnitsResponse, UnitRow, unit_directory_client::UnitDirectoryClient,
+    unit_replica_client::UnitReplicaClient,
 };
 use doithoai_runtime::{
+    RunningService, Settings,
     testsuite::{self, TestNats},
     unit_tree::wire_row,
-    RunningService, Settings,
 };
 use tonic::transport::Channel;
 
 pub use doithoai_runtime::{
-    testsuite::{authorized, eventually, forged_token, repo_root, token},
     Role,
+    testsuite::{authorized, eventually, forged_token, repo_root, token},
 };
 
 pub const SERVICES: [&str; 4] = ["scheduling", "participants", "minutes", "deadlines"];
@@ -117,7 +116,8 @@ impl Stack {
     }
 
     pub async fn import_rows(&self, rows: Vec<UnitRow>, token: &str) -> Result<ImportUnitsResponse, tonic::Status> {
-        let chunks: Vec<ImportUnitsRequest> = rows.chunks(50).map(|c| ImportUnitsRequest { rows: c.to_vec() }).collect();
+        let chunks: Vec<ImportUnitsRequest> =
+            rows.chunks(50).map(|c| ImportUnitsRequest { rows: c.to_vec() }).collect();
         let request = authorized(tokio_stream::iter(chunks), token);
         Ok(self.directory().await.import_units(request).await?.into_inner())
     }

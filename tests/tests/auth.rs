@@ -2,14 +2,13 @@
 //! subtree and with the right role. Health and reflection stay open.
 #![allow(clippy::unwrap_used)]
 
-
 use doithoai_proto::directory::v1::{GetUnitRequest, UnitRow};
 use doithoai_tests::*;
 use tonic::Code;
-use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use tonic_reflection::pb::v1::{
-    server_reflection_client::ServerReflectionClient, server_reflection_request::MessageRequest,
-    server_reflection_response::MessageResponse, ServerReflectionRequest,
+    ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+    server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
 };
 use tonic_types::StatusExt;
 
@@ -26,12 +25,23 @@ async fn requests_without_a_trusted_token_are_unauthenticated() {
     assert_eq!(directory.get_unit(get("33")).await.unwrap_err().code(), Code::Unauthenticated);
     assert_eq!(directory.get_unit(authorized(get("33"), &forged)).await.unwrap_err().code(), Code::Unauthenticated);
     assert_eq!(directory.get_unit(authorized(get("33"), "not.a.jwt")).await.unwrap_err().code(), Code::Unauthenticated);
-    let rows = vec![UnitRow { line: 2, code: "34".into(), name: "Tỉnh Thái Bình".into(), tier: 1, kind: "Tỉnh".into(), ..Default::default() }];
+    let rows = vec![UnitRow {
+        line: 2,
+        code: "34".into(),
+        name: "Tỉnh Thái Bình".into(),
+        tier: 1,
+        kind: "Tỉnh".into(),
+        ..Default::default()
+    }];
     assert_eq!(stack.import_rows(rows, &forged).await.unwrap_err().code(), Code::Unauthenticated);
     for name in REPLICAS {
         let mut replica = stack.replica(name).await;
         assert_eq!(replica.get_unit(get("33")).await.unwrap_err().code(), Code::Unauthenticated, "{name}");
-        assert_eq!(replica.get_unit(authorized(get("33"), &forged)).await.unwrap_err().code(), Code::Unauthenticated, "{name}");
+        assert_eq!(
+            replica.get_unit(authorized(get("33"), &forged)).await.unwrap_err().code(),
+            Code::Unauthenticated,
+            "{name}"
+        );
     }
     stack.finish().await;
 }
@@ -44,7 +54,8 @@ async fn a_caller_acts_only_inside_its_units_subtree() {
     // The office of Thành phố Hưng Yên (323): its own communes yes; the
     // province and another district's communes no.
     let district = token("323", &[Role::Office]);
-    let other_district_commune = read_rows("hung-yen-2020.csv").into_iter().find(|r| r.parent_code == "325").unwrap().code;
+    let other_district_commune =
+        read_rows("hung-yen-2020.csv").into_iter().find(|r| r.parent_code == "325").unwrap().code;
     let mut directory = stack.directory().await;
     assert!(directory.get_unit(authorized(get("11950"), &district)).await.is_ok());
     for code in ["33", other_district_commune.as_str()] {
@@ -99,16 +110,30 @@ async fn health_and_reflection_answer_without_a_token() {
     let stack = Stack::start().await;
     for name in SERVICES {
         let channel = stack.channel(name).await;
-        let health = HealthClient::new(channel.clone()).check(HealthCheckRequest { service: String::new() }).await.unwrap();
+        let health =
+            HealthClient::new(channel.clone()).check(HealthCheckRequest { service: String::new() }).await.unwrap();
         assert_eq!(health.into_inner().status, 1, "{name} is SERVING");
 
-        let request = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
-        let mut responses = ServerReflectionClient::new(channel).server_reflection_info(tokio_stream::iter(vec![request])).await.unwrap().into_inner();
-        let Some(MessageResponse::ListServicesResponse(list)) = responses.message().await.unwrap().unwrap().message_response else {
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut responses = ServerReflectionClient::new(channel)
+            .server_reflection_info(tokio_stream::iter(vec![request]))
+            .await
+            .unwrap()
+            .into_inner();
+        let Some(MessageResponse::ListServicesResponse(list)) =
+            responses.message().await.unwrap().unwrap().message_response
+        else {
             panic!("{name}: not a service list");
         };
         let services: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-        let expected = if name == "scheduling" { "doithoai.directory.v1.UnitDirectory" } else { "doithoai.directory.v1.UnitReplica" };
+        let expected = if name == "scheduling" {
+            "doithoai.directory.v1.UnitDirectory"
+        } else {
+            "doithoai.directory.v1.UnitReplica"
+        };
         assert!(services.iter().any(|s| s == expected), "{name}: {services:?}");
     }
     stack.finish().await;

@@ -2,7 +2,6 @@
 //! delivered twice.
 #![allow(clippy::unwrap_used)]
 
-
 use async_nats::jetstream::{self, message::PublishMessage};
 use doithoai_tests::*;
 

@@ -2,7 +2,6 @@
 //! other three services, reads, refusals, audit, traces and metrics.
 #![allow(clippy::unwrap_used)]
 
-
 use doithoai_proto::{
     common::v1::PageRequest,
     directory::v1::{GetSubtreeRequest, GetUnitRequest, ListChildrenRequest, UnitRow},
@@ -23,8 +22,12 @@ async fn the_unit_import_reaches_all_three_replicas() {
     let admin = token("33", &[Role::Admin]);
     for name in REPLICAS {
         let mut replica = stack.replica(name).await;
-        let unit = replica.get_unit(authorized(GetUnitRequest { code: "11950".into() }, &admin)).await.unwrap().into_inner();
-        assert_eq!((unit.name.as_str(), unit.path.clone()), ("Phường Lam Sơn", vec!["33".to_owned(), "323".into(), "11950".into()]));
+        let unit =
+            replica.get_unit(authorized(GetUnitRequest { code: "11950".into() }, &admin)).await.unwrap().into_inner();
+        assert_eq!(
+            (unit.name.as_str(), unit.path.clone()),
+            ("Phường Lam Sơn", vec!["33".to_owned(), "323".into(), "11950".into()])
+        );
         let request = ListChildrenRequest { code: "33".into(), page: None };
         let districts = replica.list_children(authorized(request, &admin)).await.unwrap().into_inner();
         assert_eq!(districts.units.len(), 10, "{name}");
@@ -61,7 +64,8 @@ async fn the_2025_merger_reshapes_the_tree_everywhere() {
     let admin = token("33", &[Role::Admin]);
     let expected = vec!["33".to_owned(), "11953".into()];
     let mut directory = stack.directory().await;
-    let unit = directory.get_unit(authorized(GetUnitRequest { code: "11953".into() }, &admin)).await.unwrap().into_inner();
+    let unit =
+        directory.get_unit(authorized(GetUnitRequest { code: "11953".into() }, &admin)).await.unwrap().into_inner();
     assert_eq!((unit.name.as_str(), &unit.path), ("Phường Phố Hiến", &expected));
     for name in REPLICAS {
         let mut replica = stack.replica(name).await;
@@ -84,7 +88,10 @@ async fn importing_the_same_list_again_changes_and_publishes_nothing() {
     let again = stack.import_file("hung-yen-2020.csv").await.unwrap();
     assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 172));
     assert_eq!(stack.count("scheduling", "SELECT count(*) FROM outbox").await, HUNG_YEN_2020_UNITS);
-    assert_eq!(stack.count("scheduling", "SELECT count(*) FROM audit_log WHERE rpc = 'ImportUnits'").await, HUNG_YEN_2020_UNITS);
+    assert_eq!(
+        stack.count("scheduling", "SELECT count(*) FROM audit_log WHERE rpc = 'ImportUnits'").await,
+        HUNG_YEN_2020_UNITS
+    );
     stack.finish().await;
 }
 
@@ -117,7 +124,14 @@ async fn a_subtree_reads_root_first_across_pages() {
 async fn the_callers_trace_follows_the_event_onto_nats() {
     let stack = Stack::start().await;
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
-    let row = UnitRow { line: 2, code: "33".into(), name: "Tỉnh Hưng Yên".into(), tier: 1, kind: "Tỉnh".into(), ..Default::default() };
+    let row = UnitRow {
+        line: 2,
+        code: "33".into(),
+        name: "Tỉnh Hưng Yên".into(),
+        tier: 1,
+        kind: "Tỉnh".into(),
+        ..Default::default()
+    };
     let chunk = doithoai_proto::directory::v1::ImportUnitsRequest { rows: vec![row] };
     let mut request = authorized(tokio_stream::iter(vec![chunk]), &token("33", &[Role::Admin]));
     request.metadata_mut().insert("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01").parse().unwrap());
@@ -150,7 +164,11 @@ async fn metrics_count_rpcs_by_method_and_code() {
     let body = http_get(stack.running("scheduling").metrics_addr, "/metrics").await;
     let import = r#"method="/doithoai.directory.v1.UnitDirectory/ImportUnits""#;
     let get_unit = r#"method="/doithoai.directory.v1.UnitDirectory/GetUnit""#;
-    assert!(body.lines().any(|l| l.starts_with("doithoai_grpc_requests_total") && l.contains(import) && l.contains(r#"code="OK""#)), "{body}");
+    assert!(
+        body.lines()
+            .any(|l| l.starts_with("doithoai_grpc_requests_total") && l.contains(import) && l.contains(r#"code="OK""#)),
+        "{body}"
+    );
     assert!(body.lines().any(|l| l.contains(get_unit) && l.contains(r#"code="UNAUTHENTICATED""#)), "{body}");
     assert!(body.contains("doithoai_outbox_backlog"), "{body}");
     stack.finish().await;

@@ -3,8 +3,8 @@
 use std::hint::black_box;
 
 use chrono::NaiveDate;
-use criterion::{criterion_group, criterion_main, Criterion};
-use doithoai_calendar::{naive::NaiveCalendar, Calendar};
+use criterion::{Criterion, criterion_group, criterion_main};
+use doithoai_calendar::{Calendar, naive::NaiveCalendar};
 
 fn add_working_days(c: &mut Criterion) {
     let calendar = Calendar::builtin();

@@ -164,7 +164,11 @@ pub struct Calendar {
 
 impl fmt::Debug for Calendar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Calendar").field("first", &self.first).field("last", &self.last).field("revision", &self.revision).finish()
+        f.debug_struct("Calendar")
+            .field("first", &self.first)
+            .field("last", &self.last)
+            .field("revision", &self.revision)
+            .finish()
     }
 }
 
@@ -172,7 +176,9 @@ impl Calendar {
     /// The calendar of the announcements shipped with this crate.
     pub fn builtin() -> &'static Calendar {
         static BUILT: OnceLock<Calendar> = OnceLock::new();
-        BUILT.get_or_init(|| Calendar::from_sources(vec![BUILTIN.to_owned()]).expect("the shipped announcements are valid"))
+        BUILT.get_or_init(|| {
+            Calendar::from_sources(vec![BUILTIN.to_owned()]).expect("the shipped announcements are valid")
+        })
     }
 
     /// A new revision with more announcements (a later or corrected document
@@ -234,11 +240,17 @@ impl Calendar {
                     Some("swapped") => DayKind::SwappedOff,
                     _ => DayKind::Holiday,
                 };
-                special.insert(day.date, Special { kind, name: day.name.clone(), name_en: day.name_en.clone(), source: source.clone() });
+                special.insert(
+                    day.date,
+                    Special { kind, name: day.name.clone(), name_en: day.name_en.clone(), source: source.clone() },
+                );
             }
             for day in &announcement.worked {
                 let kind = DayKind::MakeUpWorkday;
-                special.insert(day.date, Special { kind, name: day.name.clone(), name_en: day.name_en.clone(), source: source.clone() });
+                special.insert(
+                    day.date,
+                    Special { kind, name: day.name.clone(), name_en: day.name_en.clone(), source: source.clone() },
+                );
             }
         }
         // The Labor Code for every holiday no announcement fixed, then the
@@ -253,13 +265,21 @@ impl Calendar {
             }
         }
         for (day, source) in &estimated {
-            let special_day = Special { kind: day.kind, name: day.name.clone(), name_en: day.name_en.clone(), source: source.clone() };
+            let special_day = Special {
+                kind: day.kind,
+                name: day.name.clone(),
+                name_en: day.name_en.clone(),
+                source: source.clone(),
+            };
             special.entry(day.date).or_insert(special_day);
         }
         for (day, source) in &estimated {
             let taken = |date: NaiveDate| special.get(&date).is_some_and(|d| !d.kind.is_working());
             if let Some(owed) = rules::compensate(std::slice::from_ref(day), taken).pop() {
-                special.insert(owed.date, Special { kind: owed.kind, name: owed.name, name_en: owed.name_en, source: source.clone() });
+                special.insert(
+                    owed.date,
+                    Special { kind: owed.kind, name: owed.name, name_en: owed.name_en, source: source.clone() },
+                );
             }
         }
 
@@ -273,7 +293,8 @@ impl Calendar {
                     documents.push(announcement.document.clone());
                 }
             }
-            let status = if year > last_announced { YearStatus::Provisional } else { YearStatus::Announced { documents } };
+            let status =
+                if year > last_announced { YearStatus::Provisional } else { YearStatus::Announced { documents } };
             years.insert(year, status);
         }
 
@@ -297,7 +318,18 @@ impl Calendar {
             working_through.push(count);
         }
         special.retain(|date, _| (first..=last).contains(date));
-        Ok(Calendar { first, last, kinds, working_through, working_days, special, years, revision, sources, announcements })
+        Ok(Calendar {
+            first,
+            last,
+            kinds,
+            working_through,
+            working_days,
+            special,
+            years,
+            revision,
+            sources,
+            announcements,
+        })
     }
 
     /// Every announcement the calendar was built from, oldest first.
@@ -395,7 +427,15 @@ impl Calendar {
                 _ => skipped.push(Skipped { day }),
             }
         }
-        Ok(Explanation { anchor, working_days: n, due, skipped, make_up_days, provisional, revision: self.revision.id.clone() })
+        Ok(Explanation {
+            anchor,
+            working_days: n,
+            due,
+            skipped,
+            make_up_days,
+            provisional,
+            revision: self.revision.id.clone(),
+        })
     }
 
     /// All days that differ from the ordinary week, for building oracles.

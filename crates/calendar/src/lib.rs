@@ -16,4 +16,4 @@ mod rules;
 
 pub use calendar::{Calendar, CalendarError, Day, DayKind, Explanation, Revision, Skipped, Source, YearStatus};
 pub use data::{AnnouncedDay, Announcement, DataError};
-pub use lunar::{lunar_to_solar, solar_to_lunar, LunarDate};
+pub use lunar::{LunarDate, lunar_to_solar, solar_to_lunar};

@@ -16,7 +16,7 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 use crate::{
     calendar::DayKind,
-    lunar::{lunar_to_solar, LunarDate},
+    lunar::{LunarDate, lunar_to_solar},
 };
 
 /// A holiday and the days off that come with it; an announcement replaces
@@ -31,7 +31,8 @@ pub(crate) enum Group {
 }
 
 impl Group {
-    pub(crate) const ALL: [Group; 5] = [Group::NewYear, Group::Tet, Group::HungKings, Group::VictoryAndLabour, Group::NationalDay];
+    pub(crate) const ALL: [Group; 5] =
+        [Group::NewYear, Group::Tet, Group::HungKings, Group::VictoryAndLabour, Group::NationalDay];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -81,12 +82,14 @@ pub(crate) fn holidays(group: Group, year: i32) -> Vec<PlannedDay> {
     match group {
         Group::NewYear => vec![day(ymd(year, 1, 1), "Tết Dương lịch", "New Year's Day")],
         Group::Tet => {
-            let first = lunar_to_solar(LunarDate { day: 1, month: 1, year, leap: false }).expect("every lunar year has a first day");
+            let first = lunar_to_solar(LunarDate { day: 1, month: 1, year, leap: false })
+                .expect("every lunar year has a first day");
             let eve = first - Days::new(1);
-            (0..5).map(|i| day(eve + Days::new(i), "Tết Nguyên đán", "Lunar New Year (Tết)")).collect()
+            (0..5).map(|i| day(eve + Days::new(i), "Tết Nguyên đán", "Lunar New Year")).collect()
         }
         Group::HungKings => {
-            let date = lunar_to_solar(LunarDate { day: 10, month: 3, year, leap: false }).expect("10/3 exists every lunar year");
+            let date = lunar_to_solar(LunarDate { day: 10, month: 3, year, leap: false })
+                .expect("10/3 exists every lunar year");
             vec![day(date, "Giỗ Tổ Hùng Vương", "Hùng Kings' Commemoration Day")]
         }
         Group::VictoryAndLabour => vec![
@@ -153,7 +156,10 @@ mod tests {
     #[test]
     fn tet_is_the_eve_and_four_days() {
         // Tết 2027: 1/1 lunar is Saturday 6 February 2027.
-        assert_eq!(dates(&holidays(Group::Tet, 2027)), ["2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08", "2027-02-09"]);
+        assert_eq!(
+            dates(&holidays(Group::Tet, 2027)),
+            ["2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08", "2027-02-09"]
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{Datelike, NaiveDate};
-use doithoai_calendar::{lunar::leap_month, lunar_to_solar, solar_to_lunar, LunarDate};
+use doithoai_calendar::{LunarDate, lunar::leap_month, lunar_to_solar, solar_to_lunar};
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -57,7 +57,9 @@ fn tet_matches_the_published_table_from_1900_to_2100() {
 
 #[test]
 fn tet_in_vietnam_differs_from_china_in_1985_2007_2030_and_2053() {
-    for (year, vietnam) in [(1985, date(1985, 1, 21)), (2007, date(2007, 2, 17)), (2030, date(2030, 2, 2)), (2053, date(2053, 2, 18))] {
+    for (year, vietnam) in
+        [(1985, date(1985, 1, 21)), (2007, date(2007, 2, 17)), (2030, date(2030, 2, 2)), (2053, date(2053, 2, 18))]
+    {
         assert_eq!(lunar_to_solar(lunar(1, 1, year, false)), Some(vietnam), "{year}");
     }
     // The Chinese dates are ordinary days of the Vietnamese calendar.
@@ -69,13 +71,71 @@ fn tet_in_vietnam_differs_from_china_in_1985_2007_2030_and_2053() {
 #[test]
 fn leap_months_match_the_published_list() {
     let leap: &[(i32, u32)] = &[
-        (1925, 4), (1928, 2), (1930, 6), (1933, 5), (1936, 3), (1938, 7), (1941, 6), (1944, 4), (1947, 2), (1949, 7),
-        (1952, 5), (1955, 3), (1957, 8), (1960, 6), (1963, 4), (1966, 3), (1968, 7), (1971, 5), (1974, 4), (1976, 8),
-        (1979, 6), (1982, 4), (1985, 2), (1987, 7), (1990, 5), (1993, 3), (1995, 8), (1998, 5), (2001, 4), (2004, 2),
-        (2006, 7), (2009, 5), (2012, 4), (2014, 9), (2017, 6), (2020, 4), (2023, 2), (2025, 6), (2028, 5), (2031, 3),
-        (2033, 11), (2036, 6), (2039, 5), (2042, 2), (2044, 7), (2047, 5), (2050, 3), (2052, 8), (2055, 6), (2058, 4),
-        (2061, 3), (2063, 7), (2066, 5), (2069, 4), (2071, 8), (2074, 6), (2077, 4), (2080, 3), (2082, 7), (2085, 5),
-        (2088, 4), (2090, 8), (2093, 6), (2096, 4), (2099, 2),
+        (1925, 4),
+        (1928, 2),
+        (1930, 6),
+        (1933, 5),
+        (1936, 3),
+        (1938, 7),
+        (1941, 6),
+        (1944, 4),
+        (1947, 2),
+        (1949, 7),
+        (1952, 5),
+        (1955, 3),
+        (1957, 8),
+        (1960, 6),
+        (1963, 4),
+        (1966, 3),
+        (1968, 7),
+        (1971, 5),
+        (1974, 4),
+        (1976, 8),
+        (1979, 6),
+        (1982, 4),
+        (1985, 2),
+        (1987, 7),
+        (1990, 5),
+        (1993, 3),
+        (1995, 8),
+        (1998, 5),
+        (2001, 4),
+        (2004, 2),
+        (2006, 7),
+        (2009, 5),
+        (2012, 4),
+        (2014, 9),
+        (2017, 6),
+        (2020, 4),
+        (2023, 2),
+        (2025, 6),
+        (2028, 5),
+        (2031, 3),
+        (2033, 11),
+        (2036, 6),
+        (2039, 5),
+        (2042, 2),
+        (2044, 7),
+        (2047, 5),
+        (2050, 3),
+        (2052, 8),
+        (2055, 6),
+        (2058, 4),
+        (2061, 3),
+        (2063, 7),
+        (2066, 5),
+        (2069, 4),
+        (2071, 8),
+        (2074, 6),
+        (2077, 4),
+        (2080, 3),
+        (2082, 7),
+        (2085, 5),
+        (2088, 4),
+        (2090, 8),
+        (2093, 6),
+        (2096, 4),
+        (2099, 2),
     ];
     let mut wrong = Vec::new();
     for year in 1925..=2099 {
@@ -153,8 +213,12 @@ fn every_day_from_1900_to_2100_round_trips() {
         let lunar = solar_to_lunar(day).unwrap();
         assert_eq!(lunar_to_solar(lunar), Some(day), "{day} → {lunar}");
         // Days advance by one, or a new month starts after day 29 or 30.
-        let next_in_month = lunar.day == previous.day + 1 && lunar.month == previous.month && lunar.leap == previous.leap;
-        assert!(next_in_month || (lunar.day == 1 && (29..=30).contains(&previous.day)), "{previous} → {lunar} on {day}");
+        let next_in_month =
+            lunar.day == previous.day + 1 && lunar.month == previous.month && lunar.leap == previous.leap;
+        assert!(
+            next_in_month || (lunar.day == 1 && (29..=30).contains(&previous.day)),
+            "{previous} → {lunar} on {day}"
+        );
         previous = lunar;
     }
     assert_eq!(day.year(), 2100);

@@ -3,9 +3,9 @@
 use anyhow::Context;
 use clap::Args;
 use tonic::{
-    service::{interceptor::InterceptedService, Interceptor},
-    transport::{Channel, Endpoint},
     Request, Status,
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::{Channel, Endpoint},
 };
 use tonic_types::StatusExt;
 

@@ -4,7 +4,7 @@ use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use clap::Subcommand;
-use doithoai_runtime::{auth::TokenSigner, Role};
+use doithoai_runtime::{Role, auth::TokenSigner};
 
 #[derive(Subcommand)]
 pub enum DevCommand {
@@ -34,7 +34,8 @@ pub fn run(command: DevCommand) -> anyhow::Result<()> {
     match command {
         DevCommand::Token { unit, roles, subject, ttl_hours, key } => {
             doithoai_units::UnitCode::parse(&unit)?;
-            let pem = std::fs::read_to_string(&key).with_context(|| format!("cannot read signing key {}", key.display()))?;
+            let pem =
+                std::fs::read_to_string(&key).with_context(|| format!("cannot read signing key {}", key.display()))?;
             let signer = TokenSigner::from_private_pem(&pem, "doithoai")?;
             println!("{}", signer.sign(&subject, &unit, &roles, Duration::from_secs(ttl_hours * 3600))?);
             Ok(())

@@ -1,6 +1,7 @@
 //! `doithoai`: the operator's command line. It grows a subcommand for every
 //! workflow; today: development tokens, the unit directory, health checks.
 
+mod calendar;
 mod client;
 mod dev;
 mod health;
@@ -27,7 +28,15 @@ enum Command {
     Units(units::UnitsCommand),
     /// Checks that a service answers gRPC health checks.
     Health(health::HealthArgs),
+    /// Vietnam's legal calendar: working days, days off, lunar dates.
+    #[command(subcommand)]
+    Calendar(calendar::CalendarCommand),
 }
+
+/// Bad input from the operator: a one-line message and exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -36,9 +45,20 @@ async fn main() -> ExitCode {
         Command::Dev(command) => dev::run(command),
         Command::Units(command) => units::run(command).await,
         Command::Health(args) => health::run(args).await,
+        Command::Calendar(command) => calendar::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Output piped into `head` that closed early is not an error.
+        Err(error)
+            if error.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(error) if error.is::<UsageError>() => {
+            eprintln!("doithoai: {error}");
+            ExitCode::from(2)
+        }
         Err(error) => {
             eprintln!("doithoai: {error:#}");
             ExitCode::FAILURE

@@ -1,17 +1,17 @@
 //! `doithoai units import FILE` and `doithoai units tree CODE`.
 
-use std::path::PathBuf;
+use std::{io::Write, path::PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
 use doithoai_proto::{
     common::v1::{PageRequest, Tier as WireTier},
-    directory::v1::{unit_directory_client::UnitDirectoryClient, GetSubtreeRequest, ImportUnitsRequest, UnitRow},
+    directory::v1::{GetSubtreeRequest, ImportUnitsRequest, UnitRow, unit_directory_client::UnitDirectoryClient},
 };
 use doithoai_runtime::unit_tree::wire_row;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::client::{explain, Connection};
+use crate::client::{Connection, explain};
 
 const CHUNK_ROWS: usize = 500;
 
@@ -76,17 +76,16 @@ async fn tree(code: &str, connection: &Connection) -> anyhow::Result<()> {
     let mut client = UnitDirectoryClient::new(connection.channel().await?);
     let mut page_token = String::new();
     let mut root_depth = None;
+    let mut out = std::io::stdout().lock();
     loop {
-        let request = GetSubtreeRequest {
-            code: code.to_owned(),
-            page: Some(PageRequest { page_size: 1000, page_token }),
-        };
+        let request =
+            GetSubtreeRequest { code: code.to_owned(), page: Some(PageRequest { page_size: 1000, page_token }) };
         let response = client.get_subtree(request).await.map_err(explain)?.into_inner();
         for unit in &response.units {
             let depth = unit.path.len();
             let indent = "  ".repeat(depth - *root_depth.get_or_insert(depth));
             let tier = WireTier::try_from(unit.tier).map_or("?", |t| t.as_str_name().trim_start_matches("TIER_"));
-            println!("{indent}{} {} ({}, {})", unit.code, unit.name, unit.kind, tier.to_lowercase());
+            writeln!(out, "{indent}{} {} ({}, {})", unit.code, unit.name, unit.kind, tier.to_lowercase())?;
         }
         page_token = response.page.map(|p| p.next_page_token).unwrap_or_default();
         if page_token.is_empty() {

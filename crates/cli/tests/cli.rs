@@ -4,7 +4,7 @@
 use std::process::{Command, Output};
 
 use doithoai_runtime::auth::Authenticator;
-use doithoai_tests::{repo_root, token, Role, Stack};
+use doithoai_tests::{Role, Stack, repo_root, token};
 
 fn doithoai(args: &[&str], addr: Option<&str>, token: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_doithoai"));
@@ -27,7 +27,8 @@ fn dev_token_prints_a_token_the_services_trust() {
     let output = doithoai(&["dev", "token", "--unit", "323", "--role", "OFFICE", "--role", "host"], None, None);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let public = std::fs::read_to_string(repo_root().join("deploy/local/dev-keys/public.pem")).unwrap();
-    let caller = Authenticator::from_public_pem(&public, "doithoai").unwrap().verify(text(&output.stdout).trim()).unwrap();
+    let caller =
+        Authenticator::from_public_pem(&public, "doithoai").unwrap().verify(text(&output.stdout).trim()).unwrap();
     assert_eq!(caller.unit.as_str(), "323");
     assert_eq!(caller.roles, [Role::Office, Role::Host]);
 
@@ -45,7 +46,11 @@ async fn units_import_and_tree_through_the_cli() {
     let file = repo_root().join("deploy/data/units/hung-yen-2020.csv");
     let output = doithoai(&["units", "import", file.to_str().unwrap()], Some(&addr), Some(&admin));
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert!(text(&output.stdout).contains("172 received, 172 created, 0 updated, 0 unchanged"), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).contains("172 received, 172 created, 0 updated, 0 unchanged"),
+        "{}",
+        text(&output.stdout)
+    );
 
     let output = doithoai(&["units", "tree", "323"], Some(&addr), Some(&admin));
     let tree = text(&output.stdout);
@@ -62,11 +67,47 @@ async fn units_import_and_tree_through_the_cli() {
 fn a_bad_file_names_its_lines_and_sends_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.csv");
-    std::fs::write(&file, "code,name,tier,parent_code,type\n33,Tỉnh Hưng Yên,province,,Tỉnh\n323,TP,city,33,Thành phố\n").unwrap();
+    std::fs::write(
+        &file,
+        "code,name,tier,parent_code,type\n33,Tỉnh Hưng Yên,province,,Tỉnh\n323,TP,city,33,Thành phố\n",
+    )
+    .unwrap();
     // No service listens at this address: the file is refused before any call.
     let output = doithoai(&["units", "import", file.to_str().unwrap()], Some("http://127.0.0.1:9"), Some("t"));
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
     assert!(stderr.contains("bad.csv:line 3: tier"), "{stderr}");
     assert!(stderr.contains("nothing was imported"), "{stderr}");
+}
+
+#[test]
+fn calendar_commands_print_their_result_first() {
+    let first_line = |args: &[&str]| {
+        let output = doithoai(args, None, None);
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        text(&output.stdout).lines().next().unwrap().to_owned()
+    };
+    assert_eq!(first_line(&["calendar", "add-working-days", "2025-04-28", "3"]), "2025-05-06");
+    assert_eq!(first_line(&["calendar", "lunar", "2030-02-02"]), "1/1/2030");
+    assert_eq!(first_line(&["calendar", "lunar", "2023-04-01"]), "11/2+/2023");
+    assert_eq!(first_line(&["calendar", "explain", "2025-12-23", "10"]), "2026-01-08");
+    assert!(first_line(&["calendar", "year", "2026"]).starts_with("2026: 14 days off, 2 weekend days worked"));
+
+    let explained = text(&doithoai(&["calendar", "explain", "2025-12-23", "10"], None, None).stdout);
+    assert!(explained.contains("skipped 2026-01-02 Fri swapped day off: Nghỉ hoán đổi dịp Tết Dương lịch"), "{explained}");
+}
+
+#[test]
+fn calendar_bad_input_is_one_line_on_stderr_and_exit_code_2() {
+    for args in [
+        ["calendar", "add-working-days", "2025-02-30", "3"],
+        ["calendar", "add-working-days", "2025-04-28", "-3"],
+        ["calendar", "add-working-days", "2045-01-02", "3"],
+        ["calendar", "explain", "yesterday", "10"],
+    ] {
+        let output = doithoai(&args, None, None);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert_eq!(text(&output.stderr).lines().count(), 1, "{args:?}: {}", text(&output.stderr));
+    }
 }

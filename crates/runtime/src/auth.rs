@@ -4,10 +4,10 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
-use doithoai_units::{is_within, UnitCode};
+use doithoai_units::{UnitCode, is_within};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use tonic::{service::Interceptor, Request, Status};
+use tonic::{Request, Status, service::Interceptor};
 
 use crate::error::{ServiceError, ServiceResult};
 
@@ -81,9 +81,11 @@ pub struct Caller {
 impl Caller {
     /// The caller put on the request by the [`Authenticator`].
     pub fn of<T>(request: &Request<T>) -> ServiceResult<Caller> {
-        request.extensions().get::<Caller>().cloned().ok_or_else(|| {
-            ServiceError::unauthenticated("no authenticated caller", "chưa xác thực người gọi")
-        })
+        request
+            .extensions()
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ServiceError::unauthenticated("no authenticated caller", "chưa xác thực người gọi"))
     }
 
     pub fn has_role(&self, role: Role) -> bool {
@@ -147,7 +149,10 @@ impl Authenticator {
             })?
             .claims;
         let unit = UnitCode::parse(&claims.unit).map_err(|_| {
-            ServiceError::unauthenticated("the token's unit is not a unit code", "đơn vị trong mã xác thực không hợp lệ")
+            ServiceError::unauthenticated(
+                "the token's unit is not a unit code",
+                "đơn vị trong mã xác thực không hợp lệ",
+            )
         })?;
         Ok(Caller { subject: claims.sub, unit, roles: claims.roles })
     }
@@ -217,7 +222,9 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_the_trusted_key_names_the_caller() {
-        let token = signer(&format!("{DEV_KEYS}/signing.pem")).sign("office-33", "33", &[Role::Office], Duration::from_secs(60)).unwrap();
+        let token = signer(&format!("{DEV_KEYS}/signing.pem"))
+            .sign("office-33", "33", &[Role::Office], Duration::from_secs(60))
+            .unwrap();
         let caller = authenticator().verify(&token).unwrap();
         assert_eq!((caller.subject.as_str(), caller.unit.as_str()), ("office-33", "33"));
         assert_eq!(caller.roles, [Role::Office]);
@@ -234,7 +241,14 @@ mod tests {
     fn an_expired_token_is_refused() {
         let signer = signer(&format!("{DEV_KEYS}/signing.pem"));
         let now = jsonwebtoken::get_current_timestamp();
-        let claims = Claims { sub: "x".into(), unit: "33".into(), roles: vec![], aud: "doithoai".into(), iat: now - 7200, exp: now - 3600 };
+        let claims = Claims {
+            sub: "x".into(),
+            unit: "33".into(),
+            roles: vec![],
+            aud: "doithoai".into(),
+            iat: now - 7200,
+            exp: now - 3600,
+        };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &signer.key).unwrap();
         assert!(authenticator().verify(&token).is_err());
     }

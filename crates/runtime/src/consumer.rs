@@ -7,7 +7,7 @@
 
 use std::{future::Future, time::Duration};
 
-use async_nats::jetstream::{self, consumer::pull, AckKind};
+use async_nats::jetstream::{self, AckKind, consumer::pull};
 use doithoai_proto::common::v1::EventEnvelope;
 use futures::StreamExt;
 use prost::Message;
@@ -23,7 +23,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// What a service does with the events of one source stream. Runs inside the
 /// transaction that records the event in the inbox; an error rolls both back.
 pub trait EventHandler: Send + Sync + 'static {
-    fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> impl Future<Output = anyhow::Result<()>> + Send;
+    fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope)
+    -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
 pub struct Consumer<H> {
@@ -93,7 +94,8 @@ impl<H: EventHandler> Consumer<H> {
 
     async fn process(&self, message: jetstream::Message) {
         let (deliveries, pending) = message.info().map_or((1, 0), |i| (i.delivered, i.pending));
-        metrics::gauge!("doithoai_consumer_pending", "service" => self.service, "source" => self.source).set(pending as f64);
+        metrics::gauge!("doithoai_consumer_pending", "service" => self.service, "source" => self.source)
+            .set(pending as f64);
         let decoded = EventEnvelope::decode(message.payload.clone())
             .ok()
             .and_then(|envelope| Uuid::parse_str(&envelope.event_id).ok().map(|id| (envelope, id)));
@@ -152,14 +154,15 @@ impl<H: EventHandler> Consumer<H> {
 
     async fn apply(&self, envelope: &EventEnvelope, event_id: Uuid, subject: &str) -> anyhow::Result<Outcome> {
         let mut tx = self.pool.begin().await?;
-        let fresh = sqlx::query("INSERT INTO inbox (event_id, stream, subject) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(event_id)
-            .bind(events::stream_name(self.source))
-            .bind(subject)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
+        let fresh =
+            sqlx::query("INSERT INTO inbox (event_id, stream, subject) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(event_id)
+                .bind(events::stream_name(self.source))
+                .bind(subject)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
         if !fresh {
             return Ok(Outcome::Duplicate);
         }
@@ -168,7 +171,13 @@ impl<H: EventHandler> Consumer<H> {
         Ok(Outcome::Applied)
     }
 
-    async fn park(&self, message: &jetstream::Message, event_id: Uuid, deliveries: i64, error: &anyhow::Error) -> sqlx::Result<()> {
+    async fn park(
+        &self,
+        message: &jetstream::Message,
+        event_id: Uuid,
+        deliveries: i64,
+        error: &anyhow::Error,
+    ) -> sqlx::Result<()> {
         sqlx::query(
             "INSERT INTO dead_letters (stream, subject, event_id, deliveries, error, payload) VALUES ($1, $2, $3, $4, $5, $6)",
         )

@@ -6,12 +6,12 @@ use std::time::Duration;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use sqlx::{
+    Connection, Executor, PgConnection, PgPool,
     migrate::Migrator,
     postgres::{PgConnectOptions, PgPoolOptions},
-    Connection, Executor, PgConnection, PgPool,
 };
 
-use crate::settings::{valid_database_name, Settings};
+use crate::settings::{Settings, valid_database_name};
 
 /// Outbox, inbox, dead letters and audit log: every service has them.
 pub fn plumbing_migrations() -> Migrator {
@@ -27,12 +27,8 @@ pub fn unit_replica_migrations() -> Migrator {
 /// migrators share one history table, so their versions must not overlap.
 pub async fn connect(settings: &Settings, service: &str, migrators: Vec<Migrator>) -> anyhow::Result<PgPool> {
     let name = settings.database_name(service);
-    let server: PgConnectOptions = settings
-        .database
-        .url
-        .expose_secret()
-        .parse()
-        .context("invalid setting `database.url`")?;
+    let server: PgConnectOptions =
+        settings.database.url.expose_secret().parse().context("invalid setting `database.url`")?;
     ensure_database(&server, &name).await?;
     let pool = PgPoolOptions::new()
         .max_connections(settings.database.max_connections)

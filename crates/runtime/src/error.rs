@@ -117,20 +117,40 @@ impl From<sqlx::Error> for ServiceError {
         if let sqlx::Error::Database(db) = &error {
             match db.code().as_deref() {
                 Some("23505") => {
-                    return Self::new(Code::AlreadyExists, "ALREADY_EXISTS", "a record with the same key already exists", "bản ghi với khóa này đã tồn tại");
+                    return Self::new(
+                        Code::AlreadyExists,
+                        "ALREADY_EXISTS",
+                        "a record with the same key already exists",
+                        "bản ghi với khóa này đã tồn tại",
+                    );
                 }
                 Some("23503") => {
-                    return Self::new(Code::NotFound, "NOT_FOUND", "a record it refers to does not exist", "bản ghi được tham chiếu không tồn tại");
+                    return Self::new(
+                        Code::NotFound,
+                        "NOT_FOUND",
+                        "a record it refers to does not exist",
+                        "bản ghi được tham chiếu không tồn tại",
+                    );
                 }
                 Some("23514" | "23502" | "23P01") => {
-                    return Self::new(Code::FailedPrecondition, "CONSTRAINT", "the change breaks a consistency rule of the record", "thay đổi vi phạm ràng buộc nhất quán của bản ghi");
+                    return Self::new(
+                        Code::FailedPrecondition,
+                        "CONSTRAINT",
+                        "the change breaks a consistency rule of the record",
+                        "thay đổi vi phạm ràng buộc nhất quán của bản ghi",
+                    );
                 }
                 _ => {}
             }
         }
         match error {
             sqlx::Error::RowNotFound => Self::not_found("record not found", "không tìm thấy bản ghi"),
-            sqlx::Error::PoolTimedOut => Self::new(Code::Unavailable, "UNAVAILABLE", "the database is busy; try again", "cơ sở dữ liệu đang bận; vui lòng thử lại"),
+            sqlx::Error::PoolTimedOut => Self::new(
+                Code::Unavailable,
+                "UNAVAILABLE",
+                "the database is busy; try again",
+                "cơ sở dữ liệu đang bận; vui lòng thử lại",
+            ),
             other => Self::Internal(anyhow::Error::new(other)),
         }
     }
@@ -142,7 +162,11 @@ mod tests {
 
     #[test]
     fn a_rule_refusal_carries_the_rule_id_and_both_languages() {
-        let status = Status::from(ServiceError::rule("R7.3", "announce at least 7 days ahead", "thông báo trước ít nhất 7 ngày"));
+        let status = Status::from(ServiceError::rule(
+            "R7.3",
+            "announce at least 7 days ahead",
+            "thông báo trước ít nhất 7 ngày",
+        ));
         assert_eq!(status.code(), Code::FailedPrecondition);
         let details = status.get_error_details();
         assert_eq!(details.error_info().unwrap().reason, "R7.3");
@@ -159,7 +183,8 @@ mod tests {
 
     #[test]
     fn field_violations_become_bad_request_details() {
-        let error = ServiceError::invalid_argument("INVALID_UNITS", "bad rows", "dòng lỗi").with_violation("rows[line 3].tier", "bad tier");
+        let error = ServiceError::invalid_argument("INVALID_UNITS", "bad rows", "dòng lỗi")
+            .with_violation("rows[line 3].tier", "bad tier");
         let status = Status::from(error);
         let bad_request = status.get_details_bad_request().unwrap();
         assert_eq!(bad_request.field_violations[0].field, "rows[line 3].tier");

@@ -29,7 +29,11 @@ pub fn subject(service: &str, kind: &str, unit_path: &[String]) -> String {
 /// Creates the stream of `service`, or brings an existing one to the
 /// configured settings. Producer and consumers both call it, so start-up
 /// order does not matter.
-pub async fn ensure_stream(js: &jetstream::Context, service: &str, nats: &NatsSettings) -> anyhow::Result<stream::Stream> {
+pub async fn ensure_stream(
+    js: &jetstream::Context,
+    service: &str,
+    nats: &NatsSettings,
+) -> anyhow::Result<stream::Stream> {
     let config = stream::Config {
         name: stream_name(service),
         subjects: vec![format!("doithoai.{service}.>")],
@@ -60,7 +64,12 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn new<M: Message + Name>(kind: &'static str, aggregate_id: impl Into<String>, unit_path: Vec<String>, message: &M) -> Self {
+    pub fn new<M: Message + Name>(
+        kind: &'static str,
+        aggregate_id: impl Into<String>,
+        unit_path: Vec<String>,
+        message: &M,
+    ) -> Self {
         Self {
             kind,
             event_type: M::full_name(),

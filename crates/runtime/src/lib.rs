@@ -19,7 +19,6 @@ pub mod telemetry;
 pub mod testsuite;
 pub mod unit_tree;
 
-
 pub use auth::{Caller, Role};
 pub use error::{ServiceError, ServiceResult};
 pub use server::{Api, Platform, RunningService};

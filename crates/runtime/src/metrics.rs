@@ -6,7 +6,7 @@ use std::{
     net::SocketAddr,
     pin::Pin,
     sync::OnceLock,
-    task::{ready, Context, Poll},
+    task::{Context, Poll, ready},
     time::Instant,
 };
 
@@ -34,8 +34,12 @@ pub fn handle() -> &'static PrometheusHandle {
 }
 
 /// Serves `GET /metrics` until `stop`.
-pub async fn serve(addr: SocketAddr, stop: CancellationToken) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on metrics_addr {addr}"))?;
+pub async fn serve(
+    addr: SocketAddr,
+    stop: CancellationToken,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on metrics_addr {addr}"))?;
     let bound = listener.local_addr()?;
     let app = axum::Router::new().route("/metrics", axum::routing::get(|| async { handle().render() }));
     let task = tokio::spawn(async move {

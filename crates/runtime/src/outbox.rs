@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use async_nats::{jetstream, HeaderMap};
+use async_nats::{HeaderMap, jetstream};
 use doithoai_proto::common::v1::EventEnvelope;
 use prost::Message;
-use sqlx::{postgres::PgListener, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, postgres::PgListener};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -39,7 +39,12 @@ impl Outbox {
     }
 
     /// Appends events in order, in one statement.
-    pub async fn append_all(&self, conn: &mut PgConnection, actor: &str, events: &[events::Event]) -> sqlx::Result<Vec<Uuid>> {
+    pub async fn append_all(
+        &self,
+        conn: &mut PgConnection,
+        actor: &str,
+        events: &[events::Event],
+    ) -> sqlx::Result<Vec<Uuid>> {
         let traceparent = telemetry::current_traceparent();
         let ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
         let mut subjects = Vec::with_capacity(events.len());
@@ -104,10 +109,13 @@ impl Relay {
             if !stream_ready {
                 match events::ensure_stream(&self.jetstream, self.service, &self.settings.nats).await {
                     Ok(_) => stream_ready = true,
-                    Err(error) => tracing::warn!(error = format!("{error:#}"), "stream not ready; events wait in the outbox"),
+                    Err(error) => {
+                        tracing::warn!(error = format!("{error:#}"), "stream not ready; events wait in the outbox")
+                    }
                 }
             }
-            let result = if stream_ready { self.publish_batch().await } else { Err(anyhow::anyhow!("stream not ready")) };
+            let result =
+                if stream_ready { self.publish_batch().await } else { Err(anyhow::anyhow!("stream not ready")) };
             match result {
                 Ok(published) => {
                     backoff = Duration::from_millis(200);
@@ -162,10 +170,8 @@ impl Relay {
     /// Returns how many were published.
     pub async fn publish_batch(&self) -> anyhow::Result<usize> {
         let mut tx = self.pool.begin().await?;
-        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-            .bind(RELAY_LOCK)
-            .fetch_one(&mut *tx)
-            .await?;
+        let locked: bool =
+            sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)").bind(RELAY_LOCK).fetch_one(&mut *tx).await?;
         if !locked {
             return Ok(0);
         }
@@ -205,7 +211,8 @@ impl Relay {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        metrics::counter!("doithoai_outbox_published_total", "service" => self.service).increment(published.len() as u64);
+        metrics::counter!("doithoai_outbox_published_total", "service" => self.service)
+            .increment(published.len() as u64);
         match failure {
             Some(error) => Err(error.context(format!("{} of {} events published", published.len(), pending.len()))),
             None => Ok(published.len()),
@@ -247,7 +254,6 @@ fn publish(event: &Pending) -> jetstream::message::PublishMessage {
         .payload(event.envelope.clone().into())
         .message_id(event.event_id.to_string())
 }
-
 
 /// Decodes what the relay stored, for tests and operators.
 pub fn decode_envelope(bytes: &[u8]) -> anyhow::Result<EventEnvelope> {

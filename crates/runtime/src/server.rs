@@ -7,16 +7,16 @@ use std::{convert::Infallible, net::SocketAddr, process::ExitCode, time::Duratio
 
 use anyhow::Context;
 use async_nats::jetstream;
-use sqlx::{migrate::Migrator, PgPool};
+use doithoai_proto::directory::v1::unit_replica_server::UnitReplicaServer;
+use sqlx::{PgPool, migrate::Migrator};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{
     body::Body,
     server::NamedService,
-    service::{interceptor::InterceptedService, Routes, RoutesBuilder},
+    service::{Routes, RoutesBuilder, interceptor::InterceptedService},
 };
-use doithoai_proto::directory::v1::unit_replica_server::UnitReplicaServer;
 use tonic_health::ServingStatus;
 
 use crate::{
@@ -171,12 +171,7 @@ impl Api {
 
     pub fn with<S>(mut self, service: S) -> Self
     where
-        S: tower::Service<http::Request<Body>, Error = Infallible>
-            + NamedService
-            + Clone
-            + Send
-            + Sync
-            + 'static,
+        S: tower::Service<http::Request<Body>, Error = Infallible> + NamedService + Clone + Send + Sync + 'static,
         S::Response: axum::response::IntoResponse,
         S::Future: Send + 'static,
     {

@@ -6,8 +6,8 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use figment::{
-    providers::{Env, Format, Serialized, Toml},
     Figment,
+    providers::{Env, Format, Serialized, Toml},
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -154,7 +154,10 @@ impl Settings {
             return bad("nats.stream_replicas", "must be 1 to 5");
         }
         if self.auth.public_key_pem.is_none() && self.auth.public_key_file.is_none() {
-            return bad("auth.public_key_file", "set it (or auth.public_key_pem) to the key whose tokens this service trusts");
+            return bad(
+                "auth.public_key_file",
+                "set it (or auth.public_key_pem) to the key whose tokens this service trusts",
+            );
         }
         if self.consumer.max_deliveries < 1 {
             return bad("consumer.max_deliveries", "must be at least 1");
@@ -173,8 +176,9 @@ impl Settings {
     pub fn public_key_pem(&self) -> anyhow::Result<String> {
         match (&self.auth.public_key_pem, &self.auth.public_key_file) {
             (Some(pem), _) => Ok(pem.clone()),
-            (None, Some(path)) => std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("invalid setting `auth.public_key_file`: cannot read {}: {e}", path.display())),
+            (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("invalid setting `auth.public_key_file`: cannot read {}: {e}", path.display())
+            }),
             (None, None) => anyhow::bail!("invalid setting `auth.public_key_file`: not set"),
         }
     }

@@ -12,7 +12,7 @@ use std::{
 use anyhow::Context;
 use figment::Figment;
 use secrecy::ExposeSecret;
-use sqlx::{postgres::PgConnectOptions, Connection, Executor, PgConnection};
+use sqlx::{Connection, Executor, PgConnection, postgres::PgConnectOptions};
 use tokio::process::{Child, Command};
 
 use crate::{

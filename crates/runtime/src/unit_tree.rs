@@ -94,7 +94,10 @@ pub async fn unit_path(conn: &mut PgConnection, code: &UnitCode) -> ServiceResul
 }
 
 fn unknown_unit(code: &UnitCode) -> ServiceError {
-    ServiceError::not_found(format!("unit {code} is not in the directory"), format!("đơn vị {code} không có trong danh mục"))
+    ServiceError::not_found(
+        format!("unit {code} is not in the directory"),
+        format!("đơn vị {code} không có trong danh mục"),
+    )
 }
 
 /// Scope-checked reads of a `units` table, shared by the directory and its replicas.
@@ -160,7 +163,11 @@ fn response(page: &Page, rows: Vec<UnitRow>, key: impl Fn(&UnitRow) -> String) -
 pub struct UnitReplicaHandler;
 
 impl EventHandler for UnitReplicaHandler {
-    async fn handle(&self, conn: &mut PgConnection, event: &doithoai_proto::common::v1::EventEnvelope) -> anyhow::Result<()> {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        event: &doithoai_proto::common::v1::EventEnvelope,
+    ) -> anyhow::Result<()> {
         let Some(upserted) = decode_payload::<UnitUpserted>(event)? else {
             return Ok(());
         };

@@ -2,20 +2,19 @@
 //! relay, idempotent consumers, dead letters, the append-only audit log.
 #![allow(clippy::unwrap_used)]
 
-
 use std::time::Duration;
 
 use async_nats::jetstream::{self, message::PublishMessage};
 use doithoai_proto::common::v1::EventEnvelope;
 use doithoai_runtime::{
+    Caller, Role, ServiceError, Settings,
     audit::{self, AuditEntry},
     consumer::{Consumer, EventHandler},
     db,
     events::{self, Event},
     outbox::{Outbox, Relay},
     telemetry,
-    testsuite::{self, eventually, TestNats},
-    Caller, Role, ServiceError, Settings,
+    testsuite::{self, TestNats, eventually},
 };
 use prost::Message;
 use sqlx::{PgConnection, PgPool};
@@ -43,7 +42,8 @@ impl Fixture {
     }
 
     async fn jetstream(&self) -> jetstream::Context {
-        let client = async_nats::ConnectOptions::new().retry_on_initial_connect().connect(self.nats.url()).await.unwrap();
+        let client =
+            async_nats::ConnectOptions::new().retry_on_initial_connect().connect(self.nats.url()).await.unwrap();
         jetstream::new(client)
     }
 
@@ -61,7 +61,8 @@ impl Fixture {
     }
 
     fn relay(&self, js: jetstream::Context) -> (CancellationToken, tokio::task::JoinHandle<()>) {
-        let relay = Relay { service: "producer", pool: self.pool.clone(), jetstream: js, settings: self.settings.clone() };
+        let relay =
+            Relay { service: "producer", pool: self.pool.clone(), jetstream: js, settings: self.settings.clone() };
         let stop = CancellationToken::new();
         (stop.clone(), tokio::spawn(relay.run(stop)))
     }
@@ -169,7 +170,11 @@ async fn an_undecodable_message_is_terminated_and_the_next_one_handled() {
     task.await.unwrap();
 
     assert_eq!(fixture.count("SELECT count(*) FROM effects").await, 1);
-    assert_eq!(fixture.count("SELECT count(*) FROM dead_letters").await, 0, "terminated, not retried into dead letters");
+    assert_eq!(
+        fixture.count("SELECT count(*) FROM dead_letters").await,
+        0,
+        "terminated, not retried into dead letters"
+    );
     fixture.finish().await;
 }
 
@@ -233,9 +238,19 @@ async fn nats_down_never_fails_a_write_nor_loses_an_event() {
 #[tokio::test]
 async fn the_audit_log_refuses_updates_and_deletes() {
     let fixture = Fixture::new().await;
-    let caller = Caller { subject: "office-33".into(), unit: doithoai_units::UnitCode::parse("33").unwrap(), roles: vec![Role::Office] };
+    let caller = Caller {
+        subject: "office-33".into(),
+        unit: doithoai_units::UnitCode::parse("33").unwrap(),
+        roles: vec![Role::Office],
+    };
     let mut conn = fixture.pool.acquire().await.unwrap();
-    let entry = AuditEntry { rpc: "Test", record_type: "thing", record_id: "1".into(), before: None, after: Some(serde_json::json!({"state": "A"})) };
+    let entry = AuditEntry {
+        rpc: "Test",
+        record_type: "thing",
+        record_id: "1".into(),
+        before: None,
+        after: Some(serde_json::json!({"state": "A"})),
+    };
     audit::record(&mut conn, &caller, &[entry]).await.unwrap();
     for statement in ["UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
         let refused = sqlx::query(statement).execute(&mut *conn).await.unwrap_err();
@@ -249,7 +264,8 @@ async fn the_audit_log_refuses_updates_and_deletes() {
 #[tokio::test]
 async fn a_duplicate_key_maps_to_already_exists_without_sql_in_the_message() {
     let fixture = Fixture::new().await;
-    let insert = "INSERT INTO inbox (event_id, stream, subject) VALUES ('018f0000-0000-7000-8000-000000000000', 's', 's')";
+    let insert =
+        "INSERT INTO inbox (event_id, stream, subject) VALUES ('018f0000-0000-7000-8000-000000000000', 's', 's')";
     sqlx::query(insert).execute(&fixture.pool).await.unwrap();
     let error = ServiceError::from(sqlx::query(insert).execute(&fixture.pool).await.unwrap_err());
     let status = tonic::Status::from(error);

@@ -13,14 +13,8 @@ impl UnitCode {
     pub const MAX_LEN: usize = 10;
 
     pub fn parse(text: &str) -> Result<Self, InvalidUnitCode> {
-        let valid = !text.is_empty()
-            && text.len() <= Self::MAX_LEN
-            && text.bytes().all(|b| b.is_ascii_digit());
-        if valid {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(InvalidUnitCode(text.to_owned()))
-        }
+        let valid = !text.is_empty() && text.len() <= Self::MAX_LEN && text.bytes().all(|b| b.is_ascii_digit());
+        if valid { Ok(Self(text.to_owned())) } else { Err(InvalidUnitCode(text.to_owned())) }
     }
 
     pub fn as_str(&self) -> &str {

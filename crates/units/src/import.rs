@@ -5,8 +5,8 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::{
-    csv_file::{line_error, RawUnit, MAX_REPORTED_ERRORS},
     LineError, Tier, Unit, UnitCode,
+    csv_file::{MAX_REPORTED_ERRORS, RawUnit, line_error},
 };
 
 const MAX_NAME_CHARS: usize = 200;
@@ -36,7 +36,9 @@ impl UnitRecord {
         let tier = raw.tier.map_err(|e| errors.push(line_error(line, "tier", e)));
         let parent = match raw.parent_code.trim() {
             "" => Ok(None),
-            text => UnitCode::parse(text).map(Some).map_err(|e| errors.push(line_error(line, "parent_code", e.to_string()))),
+            text => {
+                UnitCode::parse(text).map(Some).map_err(|e| errors.push(line_error(line, "parent_code", e.to_string())))
+            }
         };
         let kind = raw.kind.trim();
         if kind.is_empty() || kind.chars().count() > MAX_KIND_CHARS {
@@ -45,15 +47,9 @@ impl UnitRecord {
         let legacy: Result<Vec<_>, _> = raw.legacy_codes.iter().map(|c| UnitCode::parse(c)).collect();
         let legacy = legacy.map_err(|e| errors.push(line_error(line, "legacy_sources", e.to_string())));
         match (code, tier, parent, legacy) {
-            (Ok(code), Ok(tier), Ok(parent), Ok(legacy_codes)) if errors.is_empty() => Ok(Self {
-                line,
-                code,
-                name: name.to_owned(),
-                tier,
-                parent,
-                kind: kind.to_owned(),
-                legacy_codes,
-            }),
+            (Ok(code), Ok(tier), Ok(parent), Ok(legacy_codes)) if errors.is_empty() => {
+                Ok(Self { line, code, name: name.to_owned(), tier, parent, kind: kind.to_owned(), legacy_codes })
+            }
             _ => Err(errors),
         }
     }
@@ -140,10 +136,9 @@ pub fn plan_import(existing: &[Unit], batch: Vec<UnitRecord>) -> Result<ImportPl
             None => {}
             Some(parent_code) => match merged.get(parent_code) {
                 None => errors.push(blame(format!("unknown parent {parent_code}"))),
-                Some(parent) if !unit.tier.may_be_child_of(parent.tier) => errors.push(blame(format!(
-                    "a {} cannot sit under {} {parent_code}",
-                    unit.tier, parent.tier
-                ))),
+                Some(parent) if !unit.tier.may_be_child_of(parent.tier) => {
+                    errors.push(blame(format!("a {} cannot sit under {} {parent_code}", unit.tier, parent.tier)))
+                }
                 Some(_) => {}
             },
         }
@@ -211,7 +206,9 @@ mod tests {
 
     #[test]
     fn a_three_tier_list_gets_paths_from_the_root() {
-        let plan = plan_import(&[], records("33,P,province,,Tỉnh\n323,D,district,33,Thành phố\n11950,C,commune,323,Phường\n")).unwrap();
+        let plan =
+            plan_import(&[], records("33,P,province,,Tỉnh\n323,D,district,33,Thành phố\n11950,C,commune,323,Phường\n"))
+                .unwrap();
         assert_eq!(plan.created.len(), 3);
         assert_eq!(path(&plan.created, "11950"), ["33", "323", "11950"]);
         assert_eq!(plan.created[0].code.as_str(), "33", "parents come first");
@@ -245,7 +242,9 @@ mod tests {
 
     #[test]
     fn a_unit_cannot_sit_under_a_lower_or_equal_tier() {
-        let errors = plan_import(&[], records("33,P,province,,Tỉnh\n11950,C,commune,33,Phường\n323,D,district,11950,Huyện\n")).unwrap_err();
+        let errors =
+            plan_import(&[], records("33,P,province,,Tỉnh\n11950,C,commune,33,Phường\n323,D,district,11950,Huyện\n"))
+                .unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 4);
         assert!(errors[0].message.contains("cannot sit under commune"));
@@ -267,7 +266,11 @@ mod tests {
 
     #[test]
     fn moving_a_unit_moves_the_paths_of_everything_below_it() {
-        let first = plan_import(&[], records("33,P,province,,Tỉnh\n323,D,district,33,Huyện\n324,E,district,33,Huyện\n11950,C,commune,323,Xã\n")).unwrap();
+        let first = plan_import(
+            &[],
+            records("33,P,province,,Tỉnh\n323,D,district,33,Huyện\n324,E,district,33,Huyện\n11950,C,commune,323,Xã\n"),
+        )
+        .unwrap();
         // Only the district's row is in the batch; its commune moves along with it
         // because the commune's path goes through it. Here the commune itself moves.
         let plan = plan_import(&first.created, records("11950,C,commune,324,Xã\n")).unwrap();
@@ -277,8 +280,12 @@ mod tests {
 
     #[test]
     fn the_2025_merger_reparents_communes_under_the_province() {
-        let first = plan_import(&[], records("33,P,province,,Tỉnh\n323,D,district,33,Thành phố\n11953,C,commune,323,Phường\n")).unwrap();
-        let plan = plan_import(&first.created, records("33,P,province,,Tỉnh\n11953,Phường Phố Hiến,commune,33,Phường\n")).unwrap();
+        let first =
+            plan_import(&[], records("33,P,province,,Tỉnh\n323,D,district,33,Thành phố\n11953,C,commune,323,Phường\n"))
+                .unwrap();
+        let plan =
+            plan_import(&first.created, records("33,P,province,,Tỉnh\n11953,Phường Phố Hiến,commune,33,Phường\n"))
+                .unwrap();
         let (before, after) = &plan.updated[0];
         assert_eq!(before.name, "C");
         assert_eq!(after.path.iter().map(|c| c.as_str()).collect::<Vec<_>>(), ["33", "11953"]);
@@ -287,7 +294,8 @@ mod tests {
 
     #[test]
     fn changing_a_tier_may_not_orphan_existing_children() {
-        let first = plan_import(&[], records("33,P,province,,Tỉnh\n323,D,district,33,Huyện\n11950,C,commune,323,Xã\n")).unwrap();
+        let first = plan_import(&[], records("33,P,province,,Tỉnh\n323,D,district,33,Huyện\n11950,C,commune,323,Xã\n"))
+            .unwrap();
         let errors = plan_import(&first.created, records("323,D,commune,33,Xã\n")).unwrap_err();
         assert_eq!(errors[0].line, 2);
         assert!(errors[0].message.contains("existing unit 11950"), "{}", errors[0]);

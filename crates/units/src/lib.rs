@@ -12,7 +12,7 @@ mod tier;
 mod unit;
 
 pub use code::{InvalidUnitCode, UnitCode};
-pub use csv_file::{read_units_csv, LineError, RawUnit};
-pub use import::{plan_import, ImportPlan, UnitRecord};
+pub use csv_file::{LineError, RawUnit, read_units_csv};
+pub use import::{ImportPlan, UnitRecord, plan_import};
 pub use tier::Tier;
-pub use unit::{is_within, Unit};
+pub use unit::{Unit, is_within};

@@ -22,10 +22,7 @@ impl Tier {
     /// A commune sits under a district, or directly under the province where
     /// the tree has two tiers.
     pub fn may_be_child_of(self, parent: Tier) -> bool {
-        matches!(
-            (self, parent),
-            (Tier::District, Tier::Province) | (Tier::Commune, Tier::District | Tier::Province)
-        )
+        matches!((self, parent), (Tier::District, Tier::Province) | (Tier::Commune, Tier::District | Tier::Province))
     }
 
     /// Only a province stands at the root of the tree.

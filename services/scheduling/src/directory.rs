@@ -5,19 +5,19 @@
 use doithoai_proto::{
     common::v1::Unit as WireUnit,
     directory::v1::{
-        unit_directory_server::UnitDirectory, GetSubtreeRequest, GetUnitRequest, ImportUnitsRequest,
-        ImportUnitsResponse, ListChildrenRequest, ListUnitsResponse, UnitRow as WireRow, UnitUpserted,
+        GetSubtreeRequest, GetUnitRequest, ImportUnitsRequest, ImportUnitsResponse, ListChildrenRequest,
+        ListUnitsResponse, UnitRow as WireRow, UnitUpserted, unit_directory_server::UnitDirectory,
     },
 };
 use doithoai_runtime::{
+    Caller, Role, ServiceError, ServiceResult,
     audit::{self, AuditEntry},
     events::Event,
     outbox::Outbox,
     pagination::Page,
-    unit_tree::{tier_from_wire, tier_to_wire, UnitReader, UnitRow},
-    Caller, Role, ServiceError, ServiceResult,
+    unit_tree::{UnitReader, UnitRow, tier_from_wire, tier_to_wire},
 };
-use doithoai_units::{plan_import, ImportPlan, LineError, RawUnit, Tier, Unit, UnitCode, UnitRecord};
+use doithoai_units::{ImportPlan, LineError, RawUnit, Tier, Unit, UnitCode, UnitRecord, plan_import};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status, Streaming};
@@ -63,7 +63,12 @@ impl Directory {
             .collect();
         self.outbox.append_all(&mut tx, &caller.subject, &events).await?;
         tx.commit().await?;
-        tracing::info!(created = plan.created.len(), updated = plan.updated.len(), unchanged = plan.unchanged, "units imported");
+        tracing::info!(
+            created = plan.created.len(),
+            updated = plan.updated.len(),
+            unchanged = plan.unchanged,
+            "units imported"
+        );
         Ok(ImportUnitsResponse {
             received: plan.received as u32,
             created: plan.created.len() as u32,
@@ -113,7 +118,9 @@ fn codes(path: &[UnitCode]) -> Vec<&str> {
 
 async fn load_units(conn: &mut PgConnection) -> ServiceResult<Vec<Unit>> {
     let rows: Vec<UnitRow> =
-        sqlx::query_as("SELECT code, name, tier, parent_code, kind, path, legacy_codes FROM units").fetch_all(conn).await?;
+        sqlx::query_as("SELECT code, name, tier, parent_code, kind, path, legacy_codes FROM units")
+            .fetch_all(conn)
+            .await?;
     rows.into_iter().map(|row| from_row(row).map_err(ServiceError::Internal)).collect()
 }
 
@@ -222,7 +229,10 @@ impl UnitDirectory for Directory {
         Ok(Response::new(self.reader.get_unit(&caller, &request.get_ref().code).await?))
     }
 
-    async fn list_children(&self, request: Request<ListChildrenRequest>) -> Result<Response<ListUnitsResponse>, Status> {
+    async fn list_children(
+        &self,
+        request: Request<ListChildrenRequest>,
+    ) -> Result<Response<ListUnitsResponse>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.get_ref();
         let page = Page::from_request(request.page.as_ref());

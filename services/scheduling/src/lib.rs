@@ -5,7 +5,7 @@
 mod directory;
 
 use doithoai_proto::directory::v1::unit_directory_server::UnitDirectoryServer;
-use doithoai_runtime::{db, Api, Platform, RunningService, Settings};
+use doithoai_runtime::{Api, Platform, RunningService, Settings, db};
 
 pub const SERVICE: &str = "scheduling";
 
