@@ -4,8 +4,15 @@
 
 use std::{env, error::Error, path::PathBuf};
 
-const PROTOS: &[&str] =
-    &["doithoai/common/v1/common.proto", "doithoai/directory/v1/units.proto", "doithoai/directory/v1/events.proto"];
+const PROTOS: &[&str] = &[
+    "doithoai/common/v1/common.proto",
+    "doithoai/directory/v1/units.proto",
+    "doithoai/directory/v1/events.proto",
+    "doithoai/scheduling/v1/directory.proto",
+    "doithoai/scheduling/v1/conferences.proto",
+    "doithoai/scheduling/v1/plans.proto",
+    "doithoai/scheduling/v1/events.proto",
+];
 
 fn main() -> Result<(), Box<dyn Error>> {
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);

@@ -12,5 +12,11 @@ pub mod directory {
     }
 }
 
+pub mod scheduling {
+    pub mod v1 {
+        tonic::include_proto!("doithoai.scheduling.v1");
+    }
+}
+
 /// Encoded descriptors of every file, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("doithoai_descriptor");

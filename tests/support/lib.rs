@@ -33,15 +33,17 @@ struct Service {
 
 pub struct Stack {
     pub nats: TestNats,
+    /// The time every service reads; tests move it.
+    pub clock: Clock,
     services: Vec<Service>,
 }
 
-async fn start(name: &str, settings: Settings) -> RunningService {
+async fn start(name: &str, settings: Settings, clock: Clock) -> RunningService {
     let started = match name {
-        "scheduling" => doithoai_scheduling::start(settings).await,
-        "participants" => doithoai_participants::start(settings).await,
-        "minutes" => doithoai_minutes::start(settings).await,
-        "deadlines" => doithoai_deadlines::start(settings).await,
+        "scheduling" => doithoai_scheduling::start(settings, clock).await,
+        "participants" => doithoai_participants::start(settings, clock).await,
+        "minutes" => doithoai_minutes::start(settings, clock).await,
+        "deadlines" => doithoai_deadlines::start(settings, clock).await,
         other => panic!("no service {other}"),
     };
     started.unwrap_or_else(|e| panic!("{name} did not start: {e:#}"))
@@ -51,13 +53,14 @@ impl Stack {
     pub async fn start() -> Self {
         doithoai_runtime::telemetry::init_for_tests();
         let nats = TestNats::start().await.expect("nats-server starts");
+        let clock = Clock::fixed(chrono::Utc::now());
         let mut services = Vec::new();
         for name in SERVICES {
             let settings = testsuite::settings(name, &testsuite::unique_database(name), &nats.url());
-            let running = Some(start(name, settings.clone()).await);
+            let running = Some(start(name, settings.clone(), clock.clone()).await);
             services.push(Service { name, settings, running });
         }
-        Self { nats, services }
+        Self { nats, clock, services }
     }
 
     fn service(&self, name: &str) -> &Service {
@@ -94,7 +97,7 @@ impl Stack {
     /// Starts a stopped service again on its own database.
     pub async fn restart_service(&mut self, name: &str) {
         let settings = self.service(name).settings.clone();
-        let running = start(name, settings).await;
+        let running = start(name, settings, self.clock.clone()).await;
         self.service_mut(name).running = Some(running);
     }
 

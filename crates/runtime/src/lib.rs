@@ -15,6 +15,7 @@ pub mod pagination;
 pub mod server;
 pub mod settings;
 pub mod telemetry;
+pub mod time;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 pub mod unit_tree;
@@ -23,3 +24,4 @@ pub use auth::{Caller, Role};
 pub use error::{ServiceError, ServiceResult};
 pub use server::{Api, Platform, RunningService};
 pub use settings::Settings;
+pub use time::Clock;

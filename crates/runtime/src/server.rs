@@ -26,6 +26,7 @@ use crate::{
     outbox::{Outbox, Relay},
     settings::Settings,
     telemetry,
+    time::Clock,
     unit_tree::{UnitReplicaHandler, UnitReplicaService},
 };
 
@@ -36,6 +37,7 @@ pub struct Platform {
     pub pool: PgPool,
     pub jetstream: jetstream::Context,
     pub outbox: Outbox,
+    pub clock: Clock,
     authenticator: Authenticator,
     stop_consumers: CancellationToken,
     consumers: Vec<JoinHandle<()>>,
@@ -45,7 +47,12 @@ impl Platform {
     /// Connects to PostgreSQL (creating and migrating the service's database)
     /// and to NATS. NATS may be down: the connection keeps retrying, and events
     /// wait in the outbox meanwhile.
-    pub async fn connect(service: &'static str, settings: Settings, migrators: Vec<Migrator>) -> anyhow::Result<Self> {
+    pub async fn connect(
+        service: &'static str,
+        settings: Settings,
+        clock: Clock,
+        migrators: Vec<Migrator>,
+    ) -> anyhow::Result<Self> {
         metrics::handle();
         let authenticator = Authenticator::from_public_pem(&settings.public_key_pem()?, &settings.auth.audience)?;
         let pool = db::connect(&settings, service, migrators).await?;
@@ -61,6 +68,7 @@ impl Platform {
             pool,
             jetstream: jetstream::new(client),
             outbox: Outbox::new(service),
+            clock,
             authenticator,
             stop_consumers: CancellationToken::new(),
             consumers: Vec::new(),
@@ -100,6 +108,11 @@ impl Platform {
         let grpc_addr = listener.local_addr()?;
         let stop = CancellationToken::new();
         let (metrics_addr, metrics_task) = metrics::serve(self.settings.metrics_addr, stop.clone()).await?;
+        let public = match api.http {
+            Some(router) => Some(serve_http(self.settings.public_addr, router, stop.clone()).await?),
+            None => None,
+        };
+        let public_addr = public.as_ref().map(|(addr, _)| *addr);
 
         let (health, health_service) = tonic_health::server::health_reporter();
         health.set_service_status("", ServingStatus::Serving).await;
@@ -143,12 +156,15 @@ impl Platform {
             stop_relay.cancel();
             let _ = relay_task.await;
             let _ = metrics_task.await;
+            if let Some((_, task)) = public {
+                let _ = task.await;
+            }
             pool.close().await;
             tracing::info!(service, "stopped");
             served.context("gRPC server failed")
         });
         tracing::info!(service = self.service, %grpc_addr, %metrics_addr, "serving");
-        Ok(RunningService { grpc_addr, metrics_addr, stop, task })
+        Ok(RunningService { grpc_addr, metrics_addr, public_addr, stop, task })
     }
 }
 
@@ -156,6 +172,7 @@ impl Platform {
 pub struct Api {
     routes: RoutesBuilder,
     names: Vec<&'static str>,
+    http: Option<axum::Router>,
 }
 
 impl Default for Api {
@@ -166,7 +183,13 @@ impl Default for Api {
 
 impl Api {
     pub fn new() -> Self {
-        Self { routes: Routes::builder(), names: Vec::new() }
+        Self { routes: Routes::builder(), names: Vec::new(), http: None }
+    }
+
+    /// Public HTTP routes, served on `public_addr` without authentication.
+    pub fn with_http(mut self, router: axum::Router) -> Self {
+        self.http = Some(router);
+        self
     }
 
     pub fn with<S>(mut self, service: S) -> Self
@@ -185,6 +208,7 @@ impl Api {
 pub struct RunningService {
     pub grpc_addr: SocketAddr,
     pub metrics_addr: SocketAddr,
+    pub public_addr: Option<SocketAddr>,
     stop: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -202,6 +226,17 @@ impl RunningService {
         tracing::info!("shutting down");
         self.stop().await
     }
+}
+
+async fn serve_http(addr: SocketAddr, router: axum::Router, stop: CancellationToken) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on public_addr {addr}"))?;
+    let bound = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await {
+            tracing::error!(error = %error, "public HTTP failed");
+        }
+    });
+    Ok((bound, task))
 }
 
 async fn shutdown_signal() {
@@ -223,7 +258,7 @@ async fn shutdown_signal() {
 /// until a signal. A bad setting exits with code 2 and names the setting.
 pub async fn main<F, Fut>(service: &'static str, start: F) -> ExitCode
 where
-    F: FnOnce(Settings) -> Fut,
+    F: FnOnce(Settings, Clock) -> Fut,
     Fut: Future<Output = anyhow::Result<RunningService>>,
 {
     let settings = match Settings::load(service) {
@@ -234,7 +269,7 @@ where
         }
     };
     telemetry::init(settings.telemetry.format);
-    let running = match tokio::time::timeout(Duration::from_secs(60), start(settings)).await {
+    let running = match tokio::time::timeout(Duration::from_secs(60), start(settings, Clock::system())).await {
         Ok(Ok(running)) => running,
         Ok(Err(error)) => {
             tracing::error!(error = format!("{error:#}"), "cannot start");

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 pub struct Settings {
     pub grpc_addr: SocketAddr,
     pub metrics_addr: SocketAddr,
+    /// Public HTTP (feeds for media and portals), for services that have any.
+    pub public_addr: SocketAddr,
     pub database: DatabaseSettings,
     pub nats: NatsSettings,
     pub auth: AuthSettings,
@@ -82,6 +84,7 @@ pub struct OutboxSettings {
 struct Defaults {
     grpc_addr: String,
     metrics_addr: String,
+    public_addr: String,
     database: serde_json::Value,
     nats: serde_json::Value,
     auth: serde_json::Value,
@@ -92,13 +95,13 @@ struct Defaults {
 
 /// The ports each service listens on by default, so that four services run
 /// side by side on one machine.
-pub fn default_ports(service: &str) -> (u16, u16) {
+pub fn default_ports(service: &str) -> (u16, u16, u16) {
     match service {
-        "scheduling" => (50061, 9161),
-        "participants" => (50062, 9162),
-        "minutes" => (50063, 9163),
-        "deadlines" => (50064, 9164),
-        _ => (50060, 9160),
+        "scheduling" => (50061, 9161, 8061),
+        "participants" => (50062, 9162, 8062),
+        "minutes" => (50063, 9163, 8063),
+        "deadlines" => (50064, 9164, 8064),
+        _ => (50060, 9160, 8060),
     }
 }
 
@@ -113,11 +116,12 @@ impl Settings {
     }
 
     pub fn defaults(service: &str) -> Figment {
-        let (grpc, metrics) = default_ports(service);
+        let (grpc, metrics, public) = default_ports(service);
         let production = std::env::var("DOITHOAI_ENV").is_ok_and(|e| e == "production");
         Figment::from(Serialized::defaults(Defaults {
             grpc_addr: format!("127.0.0.1:{grpc}"),
             metrics_addr: format!("127.0.0.1:{metrics}"),
+            public_addr: format!("127.0.0.1:{public}"),
             database: serde_json::json!({ "url": "postgres://postgres@127.0.0.1:5432", "max_connections": 10 }),
             nats: serde_json::json!({ "url": "nats://127.0.0.1:4222", "stream_replicas": 1, "duplicate_window_secs": 120 }),
             auth: serde_json::json!({ "audience": "doithoai" }),

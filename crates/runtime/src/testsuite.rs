@@ -56,6 +56,7 @@ pub fn settings(service: &str, database: &str, nats_url: &str) -> Settings {
     let figment: Figment = Settings::defaults(service)
         .merge(("grpc_addr", "127.0.0.1:0"))
         .merge(("metrics_addr", "127.0.0.1:0"))
+        .merge(("public_addr", "127.0.0.1:0"))
         .merge(("database.url", database_url()))
         .merge(("database.name", database))
         .merge(("database.max_connections", 5))

@@ -5,9 +5,9 @@ use doithoai_runtime::{Api, Platform, RunningService, Settings, db};
 
 pub const SERVICE: &str = "participants";
 
-pub async fn start(settings: Settings) -> anyhow::Result<RunningService> {
+pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
     let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations()];
-    let mut platform = Platform::connect(SERVICE, settings, migrations).await?;
+    let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
     let units = platform.keep_unit_replica();
     platform.serve(Api::new().with(units)).await
 }

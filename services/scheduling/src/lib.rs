@@ -1,18 +1,29 @@
-//! The scheduling service: the directory of units (and, as it grows, heads,
-//! agencies, annual plans and conferences). It owns who may hold a dialogue
-//! and when, and publishes what the other services need to know.
+//! The scheduling service: who may hold a dialogue and when. It owns the
+//! directory of units, posts (heads and deputies), offices and agencies,
+//! annual plans and conferences, and publishes what the other services need.
 
-mod directory;
+mod api;
+pub mod domain;
+mod public_feed;
+mod store;
 
-use doithoai_proto::directory::v1::unit_directory_server::UnitDirectoryServer;
-use doithoai_runtime::{Api, Platform, RunningService, Settings, db};
+use doithoai_proto::{
+    directory::v1::unit_directory_server::UnitDirectoryServer,
+    scheduling::v1::{conferences_server::ConferencesServer, directory_server::DirectoryServer, plans_server::PlansServer},
+};
+use doithoai_runtime::{db, Api, Clock, Platform, RunningService, Settings};
 
 pub const SERVICE: &str = "scheduling";
 
-pub async fn start(settings: Settings) -> anyhow::Result<RunningService> {
+pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
     let migrations = vec![db::plumbing_migrations(), sqlx::migrate!()];
-    let platform = Platform::connect(SERVICE, settings, migrations).await?;
-    let directory = directory::Directory::new(platform.pool.clone(), platform.outbox);
-    let api = Api::new().with(UnitDirectoryServer::with_interceptor(directory, platform.authenticator()));
+    let platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
+    let (pool, outbox, auth) = (platform.pool.clone(), platform.outbox, platform.authenticator());
+    let api = Api::new()
+        .with(UnitDirectoryServer::with_interceptor(api::units::Directory::new(pool.clone(), outbox), auth.clone()))
+        .with(DirectoryServer::with_interceptor(api::posts::DirectoryApi::new(pool.clone(), outbox), auth.clone()))
+        .with(ConferencesServer::with_interceptor(api::conferences::ConferencesApi::new(pool.clone(), outbox, platform.clock.clone()), auth.clone()))
+        .with(PlansServer::with_interceptor(api::plans::PlansApi::new(pool.clone(), outbox), auth))
+        .with_http(public_feed::router(pool, platform.clock.clone()));
     platform.serve(api).await
 }

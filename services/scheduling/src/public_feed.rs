@@ -1,0 +1,108 @@
+//! The public feed of announced conferences of a unit subtree, for local
+//! media and portals (R7.3): iCalendar (RFC 5545) and JSON over HTTP, without
+//! authentication. Drafts, cancelled and postponed conferences are not in it.
+
+use axum::{
+    extract::{Path, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use chrono::{TimeDelta, Utc};
+use doithoai_proto::scheduling::v1::{Conference, Form};
+use doithoai_runtime::{unit_tree, Clock};
+use icalendar::{Component, EventLike};
+use sqlx::PgPool;
+
+use crate::{domain::conference, store};
+
+#[derive(Clone)]
+struct Feed {
+    pool: PgPool,
+    clock: Clock,
+}
+
+pub fn router(pool: PgPool, clock: Clock) -> Router {
+    Router::new()
+        .route("/public/units/{file}", get(feed))
+        .with_state(Feed { pool, clock })
+}
+
+/// `GET /public/units/323.ics` or `/public/units/323.json`.
+async fn feed(State(feed): State<Feed>, Path(file): Path<String>) -> Response {
+    let Some((code, format)) = file.rsplit_once('.') else {
+        return (StatusCode::NOT_FOUND, "use /public/units/<code>.ics or .json").into_response();
+    };
+    if unit_tree::parse_code("code", code).is_err() || !matches!(format, "ics" | "json") {
+        return (StatusCode::NOT_FOUND, "use /public/units/<code>.ics or .json").into_response();
+    }
+    let conferences = match announced(&feed, code).await {
+        Ok(conferences) => conferences,
+        Err(error) => {
+            tracing::error!(error = %error, "public feed failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    match format {
+        "ics" => ([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], ical(code, &conferences)).into_response(),
+        _ => axum::Json(conferences.iter().map(json).collect::<Vec<_>>()).into_response(),
+    }
+}
+
+/// Announced, running and recent conferences (the last 90 days and on).
+async fn announced(feed: &Feed, code: &str) -> anyhow::Result<Vec<Conference>> {
+    let since = feed.clock.now() - TimeDelta::days(90);
+    let documents: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT document FROM conferences WHERE unit_path @> ARRAY[$1]::text[]
+           AND state IN ('CONFERENCE_STATE_ANNOUNCED', 'CONFERENCE_STATE_IN_PROGRESS', 'CONFERENCE_STATE_ENDED')
+           AND starts_at >= $2 ORDER BY starts_at, id LIMIT 1000",
+    )
+    .bind(code)
+    .bind(since)
+    .fetch_all(&feed.pool)
+    .await?;
+    Ok(documents.iter().filter_map(|d| store::decode(d).ok()).collect())
+}
+
+fn where_held(conference: &Conference) -> String {
+    let form = Form::try_from(conference.form).unwrap_or_default();
+    match form {
+        Form::Online => format!("Trực tuyến: {}", conference.online_link),
+        Form::Hybrid => format!("{} / Trực tuyến: {}", conference.venue_address, conference.online_link),
+        _ => conference.venue_address.clone(),
+    }
+}
+
+fn ical(code: &str, conferences: &[Conference]) -> String {
+    let mut calendar = icalendar::Calendar::new();
+    calendar.name(&format!("Hội nghị tiếp xúc, đối thoại — đơn vị {code}"));
+    for c in conferences {
+        let (Some(start), Some(end)) = (conference::starts_at(c), conference::planned_end(c)) else { continue };
+        let notice = c.notice.as_ref().map(|n| format!("Thông báo trên {} ngày {}", n.media_channel, n.publication_date)).unwrap_or_default();
+        let event = icalendar::Event::new()
+            .uid(&format!("{}@doithoai", c.id))
+            .summary(&c.theme)
+            .starts(start)
+            .ends(end)
+            .location(&where_held(c))
+            .description(&notice)
+            .timestamp(Utc::now())
+            .done();
+        calendar.push(event);
+    }
+    calendar.done().to_string()
+}
+
+fn json(c: &Conference) -> serde_json::Value {
+    serde_json::json!({
+        "id": c.id,
+        "unit_code": c.unit_code,
+        "theme": c.theme,
+        "starts_at": conference::starts_at(c).map(|t| t.to_rfc3339()),
+        "ends_at": conference::planned_end(c).map(|t| t.to_rfc3339()),
+        "where": where_held(c),
+        "state": conference::state(c).as_str_name().trim_start_matches("CONFERENCE_STATE_"),
+        "notice": c.notice.as_ref().map(|n| serde_json::json!({ "media_channel": n.media_channel, "publication_date": n.publication_date })),
+    })
+}
