@@ -10,7 +10,7 @@ use doithoai_proto::directory::v1::{
     unit_replica_client::UnitReplicaClient,
 };
 use doithoai_runtime::{
-    RunningService, Settings,
+    Clock, RunningService, Settings,
     testsuite::{self, TestNats},
     unit_tree::wire_row,
 };

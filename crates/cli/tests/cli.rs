@@ -94,7 +94,10 @@ fn calendar_commands_print_their_result_first() {
     assert!(first_line(&["calendar", "year", "2026"]).starts_with("2026: 14 days off, 2 weekend days worked"));
 
     let explained = text(&doithoai(&["calendar", "explain", "2025-12-23", "10"], None, None).stdout);
-    assert!(explained.contains("skipped 2026-01-02 Fri swapped day off: Nghỉ hoán đổi dịp Tết Dương lịch"), "{explained}");
+    assert!(
+        explained.contains("skipped 2026-01-02 Fri swapped day off: Nghỉ hoán đổi dịp Tết Dương lịch"),
+        "{explained}"
+    );
 }
 
 #[test]

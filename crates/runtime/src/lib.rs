@@ -15,9 +15,9 @@ pub mod pagination;
 pub mod server;
 pub mod settings;
 pub mod telemetry;
-pub mod time;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
+pub mod time;
 pub mod unit_tree;
 
 pub use auth::{Caller, Role};

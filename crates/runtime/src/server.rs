@@ -228,8 +228,13 @@ impl RunningService {
     }
 }
 
-async fn serve_http(addr: SocketAddr, router: axum::Router, stop: CancellationToken) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on public_addr {addr}"))?;
+async fn serve_http(
+    addr: SocketAddr,
+    router: axum::Router,
+    stop: CancellationToken,
+) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on public_addr {addr}"))?;
     let bound = listener.local_addr()?;
     let task = tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await {

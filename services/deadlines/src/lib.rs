@@ -1,7 +1,7 @@
 //! The deadlines service: legal working-day deadlines, reminders, overdue obligations and reports.
 //! It keeps its own replica of the unit directory for scope checks.
 
-use doithoai_runtime::{Api, Platform, RunningService, Settings, db};
+use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db};
 
 pub const SERVICE: &str = "deadlines";
 

@@ -1,7 +1,7 @@
 //! The minutes service: the minutes, petitions, conclusions, conclusion notices and agencies' responses.
 //! It keeps its own replica of the unit directory for scope checks.
 
-use doithoai_runtime::{Api, Platform, RunningService, Settings, db};
+use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db};
 
 pub const SERVICE: &str = "minutes";
 

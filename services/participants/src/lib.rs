@@ -1,7 +1,7 @@
 //! The participants service: who takes part in a conference and in what order citizens speak.
 //! It keeps its own replica of the unit directory for scope checks.
 
-use doithoai_runtime::{Api, Platform, RunningService, Settings, db};
+use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db};
 
 pub const SERVICE: &str = "participants";
 

@@ -9,9 +9,11 @@ mod store;
 
 use doithoai_proto::{
     directory::v1::unit_directory_server::UnitDirectoryServer,
-    scheduling::v1::{conferences_server::ConferencesServer, directory_server::DirectoryServer, plans_server::PlansServer},
+    scheduling::v1::{
+        conferences_server::ConferencesServer, directory_server::DirectoryServer, plans_server::PlansServer,
+    },
 };
-use doithoai_runtime::{db, Api, Clock, Platform, RunningService, Settings};
+use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db};
 
 pub const SERVICE: &str = "scheduling";
 
@@ -22,7 +24,10 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     let api = Api::new()
         .with(UnitDirectoryServer::with_interceptor(api::units::Directory::new(pool.clone(), outbox), auth.clone()))
         .with(DirectoryServer::with_interceptor(api::posts::DirectoryApi::new(pool.clone(), outbox), auth.clone()))
-        .with(ConferencesServer::with_interceptor(api::conferences::ConferencesApi::new(pool.clone(), outbox, platform.clock.clone()), auth.clone()))
+        .with(ConferencesServer::with_interceptor(
+            api::conferences::ConferencesApi::new(pool.clone(), outbox, platform.clock.clone()),
+            auth.clone(),
+        ))
         .with(PlansServer::with_interceptor(api::plans::PlansApi::new(pool.clone(), outbox), auth))
         .with_http(public_feed::router(pool, platform.clock.clone()));
     platform.serve(api).await

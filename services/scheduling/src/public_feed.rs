@@ -3,15 +3,15 @@
 //! authentication. Drafts, cancelled and postponed conferences are not in it.
 
 use axum::{
+    Router,
     extract::{Path, State},
-    http::{header, StatusCode},
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
-    Router,
 };
 use chrono::{TimeDelta, Utc};
 use doithoai_proto::scheduling::v1::{Conference, Form};
-use doithoai_runtime::{unit_tree, Clock};
+use doithoai_runtime::{Clock, unit_tree};
 use icalendar::{Component, EventLike};
 use sqlx::PgPool;
 
@@ -24,9 +24,7 @@ struct Feed {
 }
 
 pub fn router(pool: PgPool, clock: Clock) -> Router {
-    Router::new()
-        .route("/public/units/{file}", get(feed))
-        .with_state(Feed { pool, clock })
+    Router::new().route("/public/units/{file}", get(feed)).with_state(Feed { pool, clock })
 }
 
 /// `GET /public/units/323.ics` or `/public/units/323.json`.
@@ -79,7 +77,11 @@ fn ical(code: &str, conferences: &[Conference]) -> String {
     calendar.name(&format!("Hội nghị tiếp xúc, đối thoại — đơn vị {code}"));
     for c in conferences {
         let (Some(start), Some(end)) = (conference::starts_at(c), conference::planned_end(c)) else { continue };
-        let notice = c.notice.as_ref().map(|n| format!("Thông báo trên {} ngày {}", n.media_channel, n.publication_date)).unwrap_or_default();
+        let notice = c
+            .notice
+            .as_ref()
+            .map(|n| format!("Thông báo trên {} ngày {}", n.media_channel, n.publication_date))
+            .unwrap_or_default();
         let event = icalendar::Event::new()
             .uid(&format!("{}@doithoai", c.id))
             .summary(&c.theme)

@@ -57,7 +57,9 @@ pub async fn find_position(conn: &mut PgConnection, id: Uuid) -> ServiceResult<P
         .bind(id)
         .fetch_optional(conn)
         .await?
-        .ok_or_else(|| ServiceError::not_found(format!("position {id} does not exist"), format!("chức vụ {id} không tồn tại")))
+        .ok_or_else(|| {
+            ServiceError::not_found(format!("position {id} does not exist"), format!("chức vụ {id} không tồn tại"))
+        })
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -107,12 +109,14 @@ fn not_found(id: Uuid) -> ServiceError {
 }
 
 pub fn decode(document: &[u8]) -> ServiceResult<Conference> {
-    Conference::decode(document).map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored conference undecodable: {e}")))
+    Conference::decode(document)
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored conference undecodable: {e}")))
 }
 
 fn columns(conference: &Conference) -> ServiceResult<(Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Uuid)> {
     let id = Uuid::parse_str(&conference.id).map_err(anyhow::Error::new)?;
-    let starts_at = conference::starts_at(conference).ok_or_else(|| anyhow::anyhow!("a stored conference has a start"))?;
+    let starts_at =
+        conference::starts_at(conference).ok_or_else(|| anyhow::anyhow!("a stored conference has a start"))?;
     let ended_at = conference.ended_at.as_ref().and_then(conference::instant);
     let accountable = Uuid::parse_str(&conference.accountable_position_id).map_err(anyhow::Error::new)?;
     Ok((id, starts_at, ended_at, accountable))
@@ -123,7 +127,8 @@ fn state_name(conference: &Conference) -> &'static str {
 }
 
 fn regime_name(conference: &Conference) -> &'static str {
-    doithoai_proto::scheduling::v1::Regime::try_from(conference.regime).map_or("REGIME_UNSPECIFIED", |r| r.as_str_name())
+    doithoai_proto::scheduling::v1::Regime::try_from(conference.regime)
+        .map_or("REGIME_UNSPECIFIED", |r| r.as_str_name())
 }
 
 pub async fn insert_conference(conn: &mut PgConnection, conference: &Conference) -> ServiceResult<()> {
@@ -169,14 +174,22 @@ pub async fn update_conference(conn: &mut PgConnection, conference: &Conference)
 
 pub fn parse_id(field: &'static str, text: &str) -> ServiceResult<Uuid> {
     Uuid::parse_str(text).map_err(|_| {
-        ServiceError::invalid_argument("INVALID_ARGUMENT", format!("{field} {text:?} is not an id"), format!("{field} {text:?} không phải mã hợp lệ"))
-            .with_violation(field, "not a UUID")
+        ServiceError::invalid_argument(
+            "INVALID_ARGUMENT",
+            format!("{field} {text:?} is not an id"),
+            format!("{field} {text:?} không phải mã hợp lệ"),
+        )
+        .with_violation(field, "not a UUID")
     })
 }
 
 pub fn parse_date(field: &'static str, text: &str) -> ServiceResult<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        ServiceError::invalid_argument("INVALID_ARGUMENT", format!("{field} {text:?} is not a date (YYYY-MM-DD)"), format!("{field} {text:?} không phải ngày (YYYY-MM-DD)"))
-            .with_violation(field, "not a date (YYYY-MM-DD)")
+        ServiceError::invalid_argument(
+            "INVALID_ARGUMENT",
+            format!("{field} {text:?} is not a date (YYYY-MM-DD)"),
+            format!("{field} {text:?} không phải ngày (YYYY-MM-DD)"),
+        )
+        .with_violation(field, "not a date (YYYY-MM-DD)")
     })
 }

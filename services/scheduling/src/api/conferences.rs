@@ -3,31 +3,32 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use doithoai_proto::scheduling::v1::{
-    conferences_server::Conferences, AnnounceConferenceRequest, AssignSecretaryRequest, Conference, ConferenceAnnounced,
-    ConferenceCancelled, ConferenceDraft, ConferenceEnded, ConferenceExtended, ConferencePostponed, ConferenceRef,
-    ConferenceStarted, ConferenceState, CoordinationRequested, CreateConferenceRequest, Delegation, DelegateHostRequest,
+    AnnounceConferenceRequest, AssignSecretaryRequest, Conference, ConferenceAnnounced, ConferenceCancelled,
+    ConferenceDraft, ConferenceEnded, ConferenceExtended, ConferencePostponed, ConferenceRef, ConferenceStarted,
+    ConferenceState, CoordinationRequested, CreateConferenceRequest, DelegateHostRequest, Delegation,
     ExtendConferenceRequest, HostDelegated, ListConferencesRequest, ListConferencesResponse, PostponeConferenceRequest,
-    PublicNotice, ReasonRequest, UpdateConferenceRequest,
+    PublicNotice, ReasonRequest, UpdateConferenceRequest, conferences_server::Conferences,
 };
 use doithoai_runtime::{
+    Caller, Clock, Role, ServiceError, ServiceResult,
     audit::{self, AuditEntry},
     events::Event,
     outbox::Outbox,
     pagination::Page,
     time::ZONE,
-    unit_tree, Caller, Clock, Role, ServiceError, ServiceResult,
+    unit_tree,
 };
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::{unit_in_scope, MANAGERS, READERS};
+use super::{MANAGERS, READERS, unit_in_scope};
 use crate::{
     domain::{
+        Refusal,
         conference::{self as rules, timestamp},
         posts::{r2_1_host_is_the_head, r2_2_deputy_hosts_by_delegation},
-        Refusal,
     },
     store::{self, parse_date, parse_id},
 };
@@ -55,14 +56,21 @@ impl ConferencesApi {
 
     /// Checks a draft against the rules that need the directory and returns
     /// the unit path and the units asked to coordinate.
-    async fn check_draft(&self, conn: &mut PgConnection, caller: &Caller, draft: &ConferenceDraft) -> ServiceResult<(Vec<String>, Vec<String>)> {
+    async fn check_draft(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        draft: &ConferenceDraft,
+    ) -> ServiceResult<(Vec<String>, Vec<String>)> {
         rules::check_draft(draft, self.clock.now())?;
         let path = unit_in_scope(conn, caller, "draft.unit_code", &draft.unit_code).await?;
         let venue_code = if draft.venue_unit_code.is_empty() { &draft.unit_code } else { &draft.venue_unit_code };
-        let venue_path = unit_tree::unit_path(conn, &unit_tree::parse_code("draft.venue_unit_code", venue_code)?).await?;
+        let venue_path =
+            unit_tree::unit_path(conn, &unit_tree::parse_code("draft.venue_unit_code", venue_code)?).await?;
         let mut coordinating = rules::r4_2_coordinating_units(&draft.unit_code, &venue_path)?;
         for code in &draft.coordinating_unit_codes {
-            let lower = unit_tree::unit_path(conn, &unit_tree::parse_code("draft.coordinating_unit_codes", code)?).await?;
+            let lower =
+                unit_tree::unit_path(conn, &unit_tree::parse_code("draft.coordinating_unit_codes", code)?).await?;
             let below = rules::r4_2_coordinating_units(&draft.unit_code, &lower)?;
             if below.is_empty() {
                 return Err(Refusal::rule("R4.2", "only lower units coordinate", "chỉ đơn vị cấp dưới phối hợp").into());
@@ -73,21 +81,36 @@ impl ConferencesApi {
         }
         let host = store::find_position(conn, parse_id("draft.host_position_id", &draft.host_position_id)?).await?;
         let body = doithoai_proto::scheduling::v1::Body::try_from(draft.body).unwrap_or_default();
-        let date = draft.starts_at.as_ref().and_then(rules::instant).map(doithoai_runtime::time::local_date).unwrap_or_default();
+        let date = draft
+            .starts_at
+            .as_ref()
+            .and_then(rules::instant)
+            .map(doithoai_runtime::time::local_date)
+            .unwrap_or_default();
         r2_1_host_is_the_head(&host.post(), &draft.unit_code, body, date)?;
-        let invited: Vec<Uuid> = draft.invited_organization_ids.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect();
+        let invited: Vec<Uuid> =
+            draft.invited_organization_ids.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect();
         let known: i64 = sqlx::query_scalar("SELECT count(*) FROM organizations WHERE id = ANY($1) AND active")
             .bind(&invited)
             .fetch_one(&mut *conn)
             .await?;
         if known != invited.len() as i64 {
-            return Err(ServiceError::not_found("an invited organization does not exist or is inactive", "cơ quan được mời không tồn tại hoặc đã ngừng hoạt động"));
+            return Err(ServiceError::not_found(
+                "an invited organization does not exist or is inactive",
+                "cơ quan được mời không tồn tại hoặc đã ngừng hoạt động",
+            ));
         }
         Ok((path, coordinating))
     }
 
     /// Locks a conference and checks that the caller may act on it as one of `actors`.
-    async fn load(&self, conn: &mut PgConnection, caller: &Caller, id: &str, actors: &[Actor]) -> ServiceResult<Conference> {
+    async fn load(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        id: &str,
+        actors: &[Actor],
+    ) -> ServiceResult<Conference> {
         let conference = store::lock_conference(conn, parse_id("id", id)?).await?;
         caller.require_within(&conference.unit_path)?;
         for actor in actors {
@@ -113,28 +136,50 @@ impl ConferencesApi {
         if let Some(delegation) = &conference.delegation {
             ids.push(parse_id("deputy_position_id", &delegation.deputy_position_id)?);
         }
-        let holds: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM positions WHERE id = ANY($1) AND subject = $2)")
-            .bind(&ids)
-            .bind(subject)
-            .fetch_one(conn)
-            .await?;
+        let holds: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM positions WHERE id = ANY($1) AND subject = $2)")
+                .bind(&ids)
+                .bind(subject)
+                .fetch_one(conn)
+                .await?;
         Ok(holds)
     }
 
     /// Stores the change with its audit entry and events, in the caller's transaction.
-    async fn record(&self, conn: &mut PgConnection, caller: &Caller, rpc: &'static str, before: Option<&Conference>, after: &Conference, events: Vec<Event>) -> ServiceResult<()> {
+    async fn record(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        rpc: &'static str,
+        before: Option<&Conference>,
+        after: &Conference,
+        events: Vec<Event>,
+    ) -> ServiceResult<()> {
         match before {
             None => store::insert_conference(conn, after).await?,
             Some(_) => store::update_conference(conn, after).await?,
         }
-        let entry = AuditEntry { rpc, record_type: "conference", record_id: after.id.clone(), before: before.map(summary), after: Some(summary(after)) };
+        let entry = AuditEntry {
+            rpc,
+            record_type: "conference",
+            record_id: after.id.clone(),
+            before: before.map(summary),
+            after: Some(summary(after)),
+        };
         audit::record(conn, caller, &[entry]).await?;
         self.outbox.append_all(conn, &caller.subject, &events).await?;
         Ok(())
     }
 
     /// Runs one lifecycle step: load and check, change, record, commit.
-    async fn step<F>(&self, caller: &Caller, id: &str, actors: &[Actor], rpc: &'static str, change: F) -> ServiceResult<Conference>
+    async fn step<F>(
+        &self,
+        caller: &Caller,
+        id: &str,
+        actors: &[Actor],
+        rpc: &'static str,
+        change: F,
+    ) -> ServiceResult<Conference>
     where
         F: FnOnce(&mut Conference, &Self) -> ServiceResult<Vec<Event>>,
     {
@@ -166,25 +211,34 @@ fn event<M: prost::Message + prost::Name>(kind: &'static str, conference: &Confe
 }
 
 fn missing(field: &'static str) -> Status {
-    ServiceError::invalid_argument("INVALID_ARGUMENT", format!("{field} is required"), format!("thiếu {field}")).with_violation(field, "required").into()
+    ServiceError::invalid_argument("INVALID_ARGUMENT", format!("{field} is required"), format!("thiếu {field}"))
+        .with_violation(field, "required")
+        .into()
 }
 
 #[tonic::async_trait]
 impl Conferences for ConferencesApi {
-    async fn create_conference(&self, request: Request<CreateConferenceRequest>) -> Result<Response<Conference>, Status> {
+    async fn create_conference(
+        &self,
+        request: Request<CreateConferenceRequest>,
+    ) -> Result<Response<Conference>, Status> {
         let caller = Caller::of(&request)?;
         caller.require_role(&MANAGERS)?;
         let draft = request.into_inner().draft.ok_or_else(|| missing("draft"))?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
         let (path, coordinating) = self.check_draft(&mut tx, &caller, &draft).await?;
-        let mut conference = Conference { id: Uuid::now_v7().to_string(), state: ConferenceState::Draft as i32, ..Default::default() };
+        let mut conference =
+            Conference { id: Uuid::now_v7().to_string(), state: ConferenceState::Draft as i32, ..Default::default() };
         rules::apply_draft(&mut conference, draft, path, coordinating);
         self.record(&mut tx, &caller, "CreateConference", None, &conference, Vec::new()).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(conference))
     }
 
-    async fn update_conference(&self, request: Request<UpdateConferenceRequest>) -> Result<Response<Conference>, Status> {
+    async fn update_conference(
+        &self,
+        request: Request<UpdateConferenceRequest>,
+    ) -> Result<Response<Conference>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
         let draft = request.draft.ok_or_else(|| missing("draft"))?;
@@ -237,7 +291,10 @@ impl Conferences for ConferencesApi {
         Ok(Response::new(after))
     }
 
-    async fn announce_conference(&self, request: Request<AnnounceConferenceRequest>) -> Result<Response<Conference>, Status> {
+    async fn announce_conference(
+        &self,
+        request: Request<AnnounceConferenceRequest>,
+    ) -> Result<Response<Conference>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
         let publication = parse_date("publication_date", &request.publication_date)?;
@@ -250,11 +307,16 @@ impl Conferences for ConferencesApi {
             recorded_at: Some(timestamp(self.clock.now())),
         };
         rules::announce(&mut after, notice, publication, self.clock.today())?;
-        let mut events = vec![event("conference_announced", &after, &ConferenceAnnounced { conference: Some(after.clone()) })];
+        let mut events =
+            vec![event("conference_announced", &after, &ConferenceAnnounced { conference: Some(after.clone()) })];
         // R4.2: each lower unit's heads are told on that unit's own subject.
         for code in &after.coordinating_unit_codes {
             let path = unit_tree::unit_path(&mut tx, &unit_tree::parse_code("coordinating_unit_codes", code)?).await?;
-            let message = CoordinationRequested { conference: Some(after.clone()), unit_code: code.clone(), unit_path: path.clone() };
+            let message = CoordinationRequested {
+                conference: Some(after.clone()),
+                unit_code: code.clone(),
+                unit_path: path.clone(),
+            };
             events.push(Event::new("coordination_requested", after.id.clone(), path, &message));
         }
         self.record(&mut tx, &caller, "AnnounceConference", Some(&before), &after, events).await?;
@@ -274,7 +336,10 @@ impl Conferences for ConferencesApi {
         Ok(Response::new(conference))
     }
 
-    async fn extend_conference(&self, request: Request<ExtendConferenceRequest>) -> Result<Response<Conference>, Status> {
+    async fn extend_conference(
+        &self,
+        request: Request<ExtendConferenceRequest>,
+    ) -> Result<Response<Conference>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
         // R8.1: the host decides.
@@ -311,7 +376,10 @@ impl Conferences for ConferencesApi {
         Ok(Response::new(conference))
     }
 
-    async fn postpone_conference(&self, request: Request<PostponeConferenceRequest>) -> Result<Response<Conference>, Status> {
+    async fn postpone_conference(
+        &self,
+        request: Request<PostponeConferenceRequest>,
+    ) -> Result<Response<Conference>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
         let conference = self
@@ -332,14 +400,20 @@ impl Conferences for ConferencesApi {
         Ok(Response::new(conference))
     }
 
-    async fn list_conferences(&self, request: Request<ListConferencesRequest>) -> Result<Response<ListConferencesResponse>, Status> {
+    async fn list_conferences(
+        &self,
+        request: Request<ListConferencesRequest>,
+    ) -> Result<Response<ListConferencesResponse>, Status> {
         let caller = Caller::of(&request)?;
         caller.require_role(&READERS)?;
         let request = request.into_inner();
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         unit_in_scope(&mut conn, &caller, "unit_code", &request.unit_code).await?;
         let (from, to) = year_bounds(request.year)?;
-        let state = ConferenceState::try_from(request.state).ok().filter(|s| *s != ConferenceState::Unspecified).map(|s| s.as_str_name());
+        let state = ConferenceState::try_from(request.state)
+            .ok()
+            .filter(|s| *s != ConferenceState::Unspecified)
+            .map(|s| s.as_str_name());
         let page = Page::from_request(request.page.as_ref());
         let after = page.after.as_deref().map(parse_cursor).transpose()?;
         let rows: Vec<(Uuid, DateTime<Utc>, Vec<u8>)> = sqlx::query_as(
@@ -360,13 +434,20 @@ impl Conferences for ConferencesApi {
         .await
         .map_err(ServiceError::from)?;
         let (rows, info) = page.finish(rows, |(id, at, _)| format!("{}_{id}", at.timestamp_micros()));
-        let conferences = rows.iter().map(|(_, _, document)| store::decode(document)).collect::<ServiceResult<Vec<_>>>()?;
+        let conferences =
+            rows.iter().map(|(_, _, document)| store::decode(document)).collect::<ServiceResult<Vec<_>>>()?;
         Ok(Response::new(ListConferencesResponse { conferences, page: Some(info) }))
     }
 }
 
 impl ConferencesApi {
-    async fn check_delegation(&self, conn: &mut PgConnection, conference: &Conference, deputy_id: &str, reason: &str) -> ServiceResult<()> {
+    async fn check_delegation(
+        &self,
+        conn: &mut PgConnection,
+        conference: &Conference,
+        deputy_id: &str,
+        reason: &str,
+    ) -> ServiceResult<()> {
         let head = store::find_position(conn, parse_id("host_position_id", &conference.host_position_id)?).await?;
         let deputy = store::find_position(conn, parse_id("deputy_position_id", deputy_id)?).await?;
         let date = rules::date_of(conference).unwrap_or_default();
@@ -383,12 +464,20 @@ fn year_bounds(year: i32) -> ServiceResult<(Option<DateTime<Utc>>, Option<DateTi
     let start = |y: i32| ZONE.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single().map(|t| t.with_timezone(&Utc));
     match (start(year), start(year + 1)) {
         (Some(from), Some(to)) if (2000..=2100).contains(&year) => Ok((Some(from), Some(to))),
-        _ => Err(ServiceError::invalid_argument("INVALID_ARGUMENT", format!("year {year} is out of range"), format!("năm {year} không hợp lệ")).with_violation("year", "2000 to 2100")),
+        _ => Err(ServiceError::invalid_argument(
+            "INVALID_ARGUMENT",
+            format!("year {year} is out of range"),
+            format!("năm {year} không hợp lệ"),
+        )
+        .with_violation("year", "2000 to 2100")),
     }
 }
 
 fn parse_cursor(token: &str) -> ServiceResult<(DateTime<Utc>, Uuid)> {
-    let bad = || ServiceError::invalid_argument("INVALID_ARGUMENT", "bad page token", "mã trang không hợp lệ").with_violation("page.page_token", "not a token from this list");
+    let bad = || {
+        ServiceError::invalid_argument("INVALID_ARGUMENT", "bad page token", "mã trang không hợp lệ")
+            .with_violation("page.page_token", "not a token from this list")
+    };
     let (micros, id) = token.split_once('_').ok_or_else(bad)?;
     let at = micros.parse::<i64>().ok().and_then(DateTime::from_timestamp_micros).ok_or_else(bad)?;
     Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))

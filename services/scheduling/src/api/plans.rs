@@ -1,29 +1,29 @@
 //! Annual plans (R11.1) and the yearly periodic-dialogue report (R6.2, R6.3).
 
+use chrono::TimeZone;
 use doithoai_proto::scheduling::v1::{
-    plans_server::Plans, AnnualPlan, AnnualPlanSet, GetAnnualPlanRequest, GetPeriodicDialogueReportRequest,
-    PeriodicDialogueReport, Rank, Regime,
+    AnnualPlan, AnnualPlanSet, GetAnnualPlanRequest, GetPeriodicDialogueReportRequest, PeriodicDialogueReport, Rank,
+    Regime, plans_server::Plans,
 };
 use doithoai_runtime::{
+    Caller, ServiceError, ServiceResult,
     audit::{self, AuditEntry},
     events::Event,
     outbox::Outbox,
     time::ZONE,
-    Caller, ServiceError, ServiceResult,
 };
-use chrono::TimeZone;
 use prost::Message;
 use serde_json::json;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
-use super::{unit_in_scope, MANAGERS, READERS};
+use super::{MANAGERS, READERS, unit_in_scope};
 use crate::{
     domain::{
-        report::{periodic_dialogues, HeldDialogue},
         Refusal,
+        report::{HeldDialogue, periodic_dialogues},
     },
-    store::{self, parse_id, PositionRow, POSITION_COLUMNS},
+    store::{self, POSITION_COLUMNS, PositionRow, parse_id},
 };
 
 pub struct PlansApi {
@@ -39,7 +39,12 @@ impl PlansApi {
 
 fn check_year(year: i32) -> ServiceResult<()> {
     if !(2000..=2100).contains(&year) {
-        return Err(ServiceError::invalid_argument("INVALID_ARGUMENT", format!("year {year} is out of range"), format!("năm {year} không hợp lệ")).with_violation("year", "2000 to 2100"));
+        return Err(ServiceError::invalid_argument(
+            "INVALID_ARGUMENT",
+            format!("year {year} is out of range"),
+            format!("năm {year} không hợp lệ"),
+        )
+        .with_violation("year", "2000 to 2100"));
     }
     Ok(())
 }
@@ -54,22 +59,40 @@ impl Plans for PlansApi {
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
         let path = unit_in_scope(&mut tx, &caller, "unit_code", &plan.unit_code).await?;
         for item in &plan.items {
-            if Regime::try_from(item.regime).unwrap_or_default() == Regime::Unspecified || !(1..=12).contains(&item.month) {
-                return Err(ServiceError::invalid_argument("INVALID_ARGUMENT", "each item needs a regime and a month 1–12", "mỗi mục cần chế độ và tháng 1–12").with_violation("items", "regime and month").into());
+            if Regime::try_from(item.regime).unwrap_or_default() == Regime::Unspecified
+                || !(1..=12).contains(&item.month)
+            {
+                return Err(ServiceError::invalid_argument(
+                    "INVALID_ARGUMENT",
+                    "each item needs a regime and a month 1–12",
+                    "mỗi mục cần chế độ và tháng 1–12",
+                )
+                .with_violation("items", "regime and month")
+                .into());
             }
-            let host = store::find_position(&mut tx, parse_id("items.host_position_id", &item.host_position_id)?).await?;
+            let host =
+                store::find_position(&mut tx, parse_id("items.host_position_id", &item.host_position_id)?).await?;
             let post = host.post();
             // R11.1 with R6.3: the unit's own heads, serving in the year.
             if post.rank != Rank::Head || post.unit_code != plan.unit_code || !post.serves_in(plan.year) {
-                return Err(Refusal::rule("R11.1", format!("position {} is not a head of unit {} in {}", post.id, plan.unit_code, plan.year), format!("chức vụ {} không phải người đứng đầu đơn vị {} trong năm {}", post.id, plan.unit_code, plan.year)).into());
+                return Err(Refusal::rule(
+                    "R11.1",
+                    format!("position {} is not a head of unit {} in {}", post.id, plan.unit_code, plan.year),
+                    format!(
+                        "chức vụ {} không phải người đứng đầu đơn vị {} trong năm {}",
+                        post.id, plan.unit_code, plan.year
+                    ),
+                )
+                .into());
             }
         }
-        let before: Option<Vec<u8>> = sqlx::query_scalar("SELECT document FROM annual_plans WHERE unit_code = $1 AND year = $2 FOR UPDATE")
-            .bind(&plan.unit_code)
-            .bind(plan.year)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(ServiceError::from)?;
+        let before: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT document FROM annual_plans WHERE unit_code = $1 AND year = $2 FOR UPDATE")
+                .bind(&plan.unit_code)
+                .bind(plan.year)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(ServiceError::from)?;
         sqlx::query(
             "INSERT INTO annual_plans (unit_code, year, document) VALUES ($1, $2, $3)
              ON CONFLICT (unit_code, year) DO UPDATE SET document = EXCLUDED.document, updated_at = now()",
@@ -90,7 +113,12 @@ impl Plans for PlansApi {
             after: Some(summary(&plan)),
         };
         audit::record(&mut tx, &caller, &[entry]).await.map_err(ServiceError::from)?;
-        let event = Event::new("annual_plan_set", format!("{}/{}", plan.unit_code, plan.year), path, &AnnualPlanSet { plan: Some(plan.clone()) });
+        let event = Event::new(
+            "annual_plan_set",
+            format!("{}/{}", plan.unit_code, plan.year),
+            path,
+            &AnnualPlanSet { plan: Some(plan.clone()) },
+        );
         self.outbox.append(&mut tx, &caller.subject, &event).await.map_err(ServiceError::from)?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(plan))
@@ -102,12 +130,13 @@ impl Plans for PlansApi {
         let request = request.into_inner();
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         unit_in_scope(&mut conn, &caller, "unit_code", &request.unit_code).await?;
-        let document: Option<Vec<u8>> = sqlx::query_scalar("SELECT document FROM annual_plans WHERE unit_code = $1 AND year = $2")
-            .bind(&request.unit_code)
-            .bind(request.year)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(ServiceError::from)?;
+        let document: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT document FROM annual_plans WHERE unit_code = $1 AND year = $2")
+                .bind(&request.unit_code)
+                .bind(request.year)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(ServiceError::from)?;
         let plan = match document {
             Some(document) => AnnualPlan::decode(document.as_slice()).map_err(|e| ServiceError::Internal(e.into()))?,
             None => AnnualPlan { unit_code: request.unit_code, year: request.year, items: Vec::new() },
@@ -115,7 +144,10 @@ impl Plans for PlansApi {
         Ok(Response::new(plan))
     }
 
-    async fn get_periodic_dialogue_report(&self, request: Request<GetPeriodicDialogueReportRequest>) -> Result<Response<PeriodicDialogueReport>, Status> {
+    async fn get_periodic_dialogue_report(
+        &self,
+        request: Request<GetPeriodicDialogueReportRequest>,
+    ) -> Result<Response<PeriodicDialogueReport>, Status> {
         let caller = Caller::of(&request)?;
         caller.require_role(&READERS)?;
         let request = request.into_inner();
@@ -145,7 +177,9 @@ impl Plans for PlansApi {
         let planned: Vec<String> = plans
             .iter()
             .filter_map(|d| AnnualPlan::decode(d.as_slice()).ok())
-            .flat_map(|p| p.items.into_iter().filter(|i| i.regime == Regime::Periodic as i32).map(|i| i.host_position_id))
+            .flat_map(|p| {
+                p.items.into_iter().filter(|i| i.regime == Regime::Periodic as i32).map(|i| i.host_position_id)
+            })
             .collect();
         let bounds = |y: i32| ZONE.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single().map(|t| t.with_timezone(&chrono::Utc));
         let held: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
@@ -161,7 +195,10 @@ impl Plans for PlansApi {
         .map_err(ServiceError::from)?;
         let held: Vec<HeldDialogue> = held
             .into_iter()
-            .map(|(id, accountable)| HeldDialogue { conference_id: id.to_string(), accountable_position_id: accountable.to_string() })
+            .map(|(id, accountable)| HeldDialogue {
+                conference_id: id.to_string(),
+                accountable_position_id: accountable.to_string(),
+            })
             .collect();
         let heads = periodic_dialogues(heads.iter().map(PositionRow::wire).collect(), &planned, &held);
         Ok(Response::new(PeriodicDialogueReport { unit_code: request.unit_code, year: request.year, heads }))

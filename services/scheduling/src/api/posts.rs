@@ -2,26 +2,26 @@
 //! (PositionUpserted, OrganizationUpserted) for the other services' replicas.
 
 use doithoai_proto::scheduling::v1::{
-    directory_server::Directory, Body, CreateOrganizationRequest, CreatePositionRequest, ListOrganizationsRequest,
-    ListOrganizationsResponse, ListPositionsRequest, ListPositionsResponse, Organization, OrganizationKind,
-    OrganizationUpserted, Position, PositionUpserted, Rank, UpdateOrganizationRequest, UpdatePositionRequest,
+    Body, CreateOrganizationRequest, CreatePositionRequest, ListOrganizationsRequest, ListOrganizationsResponse,
+    ListPositionsRequest, ListPositionsResponse, Organization, OrganizationKind, OrganizationUpserted, Position,
+    PositionUpserted, Rank, UpdateOrganizationRequest, UpdatePositionRequest, directory_server::Directory,
 };
 use doithoai_runtime::{
+    Caller, ServiceError, ServiceResult,
     audit::{self, AuditEntry},
     events::Event,
     outbox::Outbox,
     pagination::Page,
-    Caller, ServiceError, ServiceResult,
 };
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::{unit_in_scope, MANAGERS, READERS};
+use super::{MANAGERS, READERS, unit_in_scope};
 use crate::{
     domain::posts::{check_term, r2_1_one_head_at_a_time},
-    store::{self, parse_date, parse_id, OrganizationRow, PositionRow, ORGANIZATION_COLUMNS, POSITION_COLUMNS},
+    store::{self, ORGANIZATION_COLUMNS, OrganizationRow, POSITION_COLUMNS, PositionRow, parse_date, parse_id},
 };
 
 pub struct DirectoryApi {
@@ -37,16 +37,30 @@ impl DirectoryApi {
 
 fn required(field: &'static str, value: &str) -> ServiceResult<()> {
     if value.trim().is_empty() || value.chars().count() > 300 {
-        return Err(ServiceError::invalid_argument("INVALID_ARGUMENT", format!("{field} must be 1 to 300 characters"), format!("{field} phải từ 1 đến 300 ký tự"))
-            .with_violation(field, "1 to 300 characters"));
+        return Err(ServiceError::invalid_argument(
+            "INVALID_ARGUMENT",
+            format!("{field} must be 1 to 300 characters"),
+            format!("{field} phải từ 1 đến 300 ký tự"),
+        )
+        .with_violation(field, "1 to 300 characters"));
     }
     Ok(())
 }
 
-fn enum_name<E: Copy>(field: &'static str, value: i32, parse: impl Fn(i32) -> Option<E>, name: impl Fn(E) -> &'static str) -> ServiceResult<&'static str> {
+fn enum_name<E: Copy>(
+    field: &'static str,
+    value: i32,
+    parse: impl Fn(i32) -> Option<E>,
+    name: impl Fn(E) -> &'static str,
+) -> ServiceResult<&'static str> {
     match parse(value) {
         Some(e) if value != 0 => Ok(name(e)),
-        _ => Err(ServiceError::invalid_argument("INVALID_ARGUMENT", format!("{field} must be specified"), format!("chưa chọn {field}")).with_violation(field, "unspecified")),
+        _ => Err(ServiceError::invalid_argument(
+            "INVALID_ARGUMENT",
+            format!("{field} must be specified"),
+            format!("chưa chọn {field}"),
+        )
+        .with_violation(field, "unspecified")),
     }
 }
 
@@ -81,7 +95,13 @@ fn position_summary(row: &PositionRow) -> serde_json::Value {
 }
 
 impl DirectoryApi {
-    async fn save_position(&self, caller: &Caller, rpc: &'static str, row: PositionRow, existing: Option<PositionRow>) -> ServiceResult<Position> {
+    async fn save_position(
+        &self,
+        caller: &Caller,
+        rpc: &'static str,
+        row: PositionRow,
+        existing: Option<PositionRow>,
+    ) -> ServiceResult<Position> {
         let mut tx = self.pool.begin().await?;
         let path = unit_in_scope(&mut tx, caller, "position.unit_code", &row.unit_code).await?;
         // Lock the body's posts so two heads cannot be added at once.
@@ -121,12 +141,20 @@ impl DirectoryApi {
         audit::record(&mut tx, caller, &[entry]).await?;
         let wire = row.wire();
         let event = PositionUpserted { position: Some(wire.clone()), unit_path: path.clone() };
-        self.outbox.append(&mut tx, &caller.subject, &Event::new("position_upserted", row.id.to_string(), path, &event)).await?;
+        self.outbox
+            .append(&mut tx, &caller.subject, &Event::new("position_upserted", row.id.to_string(), path, &event))
+            .await?;
         tx.commit().await?;
         Ok(wire)
     }
 
-    async fn save_organization(&self, caller: &Caller, rpc: &'static str, row: OrganizationRow, existing: Option<OrganizationRow>) -> ServiceResult<Organization> {
+    async fn save_organization(
+        &self,
+        caller: &Caller,
+        rpc: &'static str,
+        row: OrganizationRow,
+        existing: Option<OrganizationRow>,
+    ) -> ServiceResult<Organization> {
         let mut tx = self.pool.begin().await?;
         let path = unit_in_scope(&mut tx, caller, "organization.unit_code", &row.unit_code).await?;
         sqlx::query(
@@ -151,7 +179,9 @@ impl DirectoryApi {
         audit::record(&mut tx, caller, &[entry]).await?;
         let wire = row.wire();
         let event = OrganizationUpserted { organization: Some(wire.clone()), unit_path: path.clone() };
-        self.outbox.append(&mut tx, &caller.subject, &Event::new("organization_upserted", row.id.to_string(), path, &event)).await?;
+        self.outbox
+            .append(&mut tx, &caller.subject, &Event::new("organization_upserted", row.id.to_string(), path, &event))
+            .await?;
         tx.commit().await?;
         Ok(wire)
     }
@@ -160,7 +190,13 @@ impl DirectoryApi {
 fn organization_row(organization: &Organization, id: Uuid) -> ServiceResult<OrganizationRow> {
     let kind = enum_name("kind", organization.kind, |v| OrganizationKind::try_from(v).ok(), |k| k.as_str_name())?;
     required("name", &organization.name)?;
-    Ok(OrganizationRow { id, unit_code: organization.unit_code.clone(), kind: kind.to_owned(), name: organization.name.trim().to_owned(), active: organization.active })
+    Ok(OrganizationRow {
+        id,
+        unit_code: organization.unit_code.clone(),
+        kind: kind.to_owned(),
+        name: organization.name.trim().to_owned(),
+        active: organization.active,
+    })
 }
 
 async fn find_organization(conn: &mut PgConnection, id: Uuid) -> ServiceResult<OrganizationRow> {
@@ -168,11 +204,15 @@ async fn find_organization(conn: &mut PgConnection, id: Uuid) -> ServiceResult<O
         .bind(id)
         .fetch_optional(conn)
         .await?
-        .ok_or_else(|| ServiceError::not_found(format!("organization {id} does not exist"), format!("cơ quan {id} không tồn tại")))
+        .ok_or_else(|| {
+            ServiceError::not_found(format!("organization {id} does not exist"), format!("cơ quan {id} không tồn tại"))
+        })
 }
 
 fn missing(field: &'static str) -> Status {
-    ServiceError::invalid_argument("INVALID_ARGUMENT", format!("{field} is required"), format!("thiếu {field}")).with_violation(field, "required").into()
+    ServiceError::invalid_argument("INVALID_ARGUMENT", format!("{field} is required"), format!("thiếu {field}"))
+        .with_violation(field, "required")
+        .into()
 }
 
 #[tonic::async_trait]
@@ -192,12 +232,20 @@ impl Directory for DirectoryApi {
         let id = parse_id("position.id", &position.id)?;
         let existing = store::find_position(&mut *self.pool.acquire().await.map_err(ServiceError::from)?, id).await?;
         // The post itself (unit, body, rank) does not change; who holds it and when does.
-        let merged = Position { unit_code: existing.unit_code.clone(), body: existing.post().body as i32, rank: existing.post().rank as i32, ..position };
+        let merged = Position {
+            unit_code: existing.unit_code.clone(),
+            body: existing.post().body as i32,
+            rank: existing.post().rank as i32,
+            ..position
+        };
         let row = position_row(&merged, id)?;
         Ok(Response::new(self.save_position(&caller, "UpdatePosition", row, Some(existing)).await?))
     }
 
-    async fn list_positions(&self, request: Request<ListPositionsRequest>) -> Result<Response<ListPositionsResponse>, Status> {
+    async fn list_positions(
+        &self,
+        request: Request<ListPositionsRequest>,
+    ) -> Result<Response<ListPositionsResponse>, Status> {
         let caller = Caller::of(&request)?;
         caller.require_role(&READERS)?;
         let request = request.into_inner();
@@ -227,10 +275,16 @@ impl Directory for DirectoryApi {
         .await
         .map_err(ServiceError::from)?;
         let (rows, info) = page.finish(rows, |r| r.id.to_string());
-        Ok(Response::new(ListPositionsResponse { positions: rows.iter().map(PositionRow::wire).collect(), page: Some(info) }))
+        Ok(Response::new(ListPositionsResponse {
+            positions: rows.iter().map(PositionRow::wire).collect(),
+            page: Some(info),
+        }))
     }
 
-    async fn create_organization(&self, request: Request<CreateOrganizationRequest>) -> Result<Response<Organization>, Status> {
+    async fn create_organization(
+        &self,
+        request: Request<CreateOrganizationRequest>,
+    ) -> Result<Response<Organization>, Status> {
         let caller = Caller::of(&request)?;
         caller.require_role(&MANAGERS)?;
         let organization = request.into_inner().organization.ok_or_else(|| missing("organization"))?;
@@ -238,7 +292,10 @@ impl Directory for DirectoryApi {
         Ok(Response::new(self.save_organization(&caller, "CreateOrganization", row, None).await?))
     }
 
-    async fn update_organization(&self, request: Request<UpdateOrganizationRequest>) -> Result<Response<Organization>, Status> {
+    async fn update_organization(
+        &self,
+        request: Request<UpdateOrganizationRequest>,
+    ) -> Result<Response<Organization>, Status> {
         let caller = Caller::of(&request)?;
         caller.require_role(&MANAGERS)?;
         let organization = request.into_inner().organization.ok_or_else(|| missing("organization"))?;
@@ -248,13 +305,19 @@ impl Directory for DirectoryApi {
         Ok(Response::new(self.save_organization(&caller, "UpdateOrganization", row, Some(existing)).await?))
     }
 
-    async fn list_organizations(&self, request: Request<ListOrganizationsRequest>) -> Result<Response<ListOrganizationsResponse>, Status> {
+    async fn list_organizations(
+        &self,
+        request: Request<ListOrganizationsRequest>,
+    ) -> Result<Response<ListOrganizationsResponse>, Status> {
         let caller = Caller::of(&request)?;
         caller.require_role(&READERS)?;
         let request = request.into_inner();
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         unit_in_scope(&mut conn, &caller, "unit_code", &request.unit_code).await?;
-        let kind = OrganizationKind::try_from(request.kind).ok().filter(|k| *k != OrganizationKind::Unspecified).map(|k| k.as_str_name());
+        let kind = OrganizationKind::try_from(request.kind)
+            .ok()
+            .filter(|k| *k != OrganizationKind::Unspecified)
+            .map(|k| k.as_str_name());
         let page = Page::from_request(request.page.as_ref());
         let after = page.after.as_deref().map(|t| parse_id("page_token", t)).transpose()?;
         let rows: Vec<OrganizationRow> = sqlx::query_as(
@@ -270,6 +333,9 @@ impl Directory for DirectoryApi {
         .await
         .map_err(ServiceError::from)?;
         let (rows, info) = page.finish(rows, |r| r.id.to_string());
-        Ok(Response::new(ListOrganizationsResponse { organizations: rows.iter().map(OrganizationRow::wire).collect(), page: Some(info) }))
+        Ok(Response::new(ListOrganizationsResponse {
+            organizations: rows.iter().map(OrganizationRow::wire).collect(),
+            page: Some(info),
+        }))
     }
 }

@@ -44,7 +44,11 @@ fn text(field: &'static str, value: &str, required: bool) -> Checked {
         return Err(Refusal::invalid(field, format!("{field} is required"), format!("thiếu {field}")));
     }
     if value.chars().count() > MAX_TEXT {
-        return Err(Refusal::invalid(field, format!("{field} is longer than {MAX_TEXT} characters"), format!("{field} dài quá {MAX_TEXT} ký tự")));
+        return Err(Refusal::invalid(
+            field,
+            format!("{field} is longer than {MAX_TEXT} characters"),
+            format!("{field} dài quá {MAX_TEXT} ký tự"),
+        ));
     }
     Ok(())
 }
@@ -63,14 +67,19 @@ pub fn check_draft(draft: &ConferenceDraft, now: DateTime<Utc>) -> Checked {
     specified("regime", draft.regime)?;
     specified("kind", draft.kind)?;
     specified("form", draft.form)?;
-    Uuid::parse_str(&draft.host_position_id)
-        .map_err(|_| Refusal::invalid("host_position_id", "host_position_id is not an id", "host_position_id không hợp lệ"))?;
+    Uuid::parse_str(&draft.host_position_id).map_err(|_| {
+        Refusal::invalid("host_position_id", "host_position_id is not an id", "host_position_id không hợp lệ")
+    })?;
     text("theme", &draft.theme, true)?;
     let form = Form::try_from(draft.form).unwrap_or(Form::Unspecified);
     let in_person = matches!(form, Form::InPerson | Form::Hybrid);
     text("venue_address", &draft.venue_address, in_person)?;
     if in_person && draft.venue_unit_code.is_empty() {
-        return Err(Refusal::invalid("venue_unit_code", "an in-person conference needs the venue's unit", "hội nghị trực tiếp phải có đơn vị nơi tổ chức"));
+        return Err(Refusal::invalid(
+            "venue_unit_code",
+            "an in-person conference needs the venue's unit",
+            "hội nghị trực tiếp phải có đơn vị nơi tổ chức",
+        ));
     }
     text("online_link", &draft.online_link, matches!(form, Form::Online | Form::Hybrid))?;
     for item in &draft.agenda {
@@ -81,13 +90,23 @@ pub fn check_draft(draft: &ConferenceDraft, now: DateTime<Utc>) -> Checked {
         }
     }
     for id in &draft.invited_organization_ids {
-        Uuid::parse_str(id).map_err(|_| Refusal::invalid("invited_organization_ids", format!("{id:?} is not an id"), format!("{id:?} không phải mã cơ quan")))?;
+        Uuid::parse_str(id).map_err(|_| {
+            Refusal::invalid(
+                "invited_organization_ids",
+                format!("{id:?} is not an id"),
+                format!("{id:?} không phải mã cơ quan"),
+            )
+        })?;
     }
     let start = draft.starts_at.as_ref().and_then(instant);
     match start {
         None => return Err(Refusal::invalid("starts_at", "starts_at is required", "thiếu thời gian bắt đầu")),
         Some(start) if start <= now => {
-            return Err(Refusal::invalid("starts_at", "a conference is planned for the future", "hội nghị phải được lên kế hoạch cho thời gian sắp tới"));
+            return Err(Refusal::invalid(
+                "starts_at",
+                "a conference is planned for the future",
+                "hội nghị phải được lên kế hoạch cho thời gian sắp tới",
+            ));
         }
         Some(_) => {}
     }
@@ -110,7 +129,11 @@ pub fn r5_1_no_state_secrets(agenda: &[AgendaItem]) -> Checked {
 /// R8.1: a conference lasts at most 4 hours.
 pub fn r8_1_planned_duration(minutes: u32) -> Checked {
     if minutes == 0 {
-        return Err(Refusal::invalid("planned_minutes", "planned_minutes must be positive", "thời lượng phải lớn hơn 0"));
+        return Err(Refusal::invalid(
+            "planned_minutes",
+            "planned_minutes must be positive",
+            "thời lượng phải lớn hơn 0",
+        ));
     }
     if minutes > MAX_PLANNED_MINUTES {
         return Err(Refusal::rule(
@@ -129,8 +152,14 @@ pub fn r4_2_coordinating_units(unit_code: &str, venue_path: &[String]) -> Checke
         Some(index) => Ok(venue_path[index + 1..].to_vec()),
         None => Err(Refusal::rule(
             "R4.2",
-            format!("the venue {} is outside unit {unit_code}: a head holds dialogue with the people of their own unit", venue_path.last().map_or("", String::as_str)),
-            format!("nơi tổ chức {} nằm ngoài đơn vị {unit_code}: người đứng đầu đối thoại với nhân dân trên địa bàn mình", venue_path.last().map_or("", String::as_str)),
+            format!(
+                "the venue {} is outside unit {unit_code}: a head holds dialogue with the people of their own unit",
+                venue_path.last().map_or("", String::as_str)
+            ),
+            format!(
+                "nơi tổ chức {} nằm ngoài đơn vị {unit_code}: người đứng đầu đối thoại với nhân dân trên địa bàn mình",
+                venue_path.last().map_or("", String::as_str)
+            ),
         )),
     }
 }
@@ -142,8 +171,12 @@ pub fn r7_3_notice_period(publication: NaiveDate, conference_date: NaiveDate) ->
     if days < NOTICE_DAYS {
         return Err(Refusal::rule(
             "R7.3",
-            format!("the notice must be published at least {NOTICE_DAYS} days before the conference; {publication} is {days} day(s) before {conference_date}"),
-            format!("phải thông báo công khai ít nhất {NOTICE_DAYS} ngày trước hội nghị; ngày {publication} chỉ trước {conference_date} {days} ngày"),
+            format!(
+                "the notice must be published at least {NOTICE_DAYS} days before the conference; {publication} is {days} day(s) before {conference_date}"
+            ),
+            format!(
+                "phải thông báo công khai ít nhất {NOTICE_DAYS} ngày trước hội nghị; ngày {publication} chỉ trước {conference_date} {days} ngày"
+            ),
         ));
     }
     Ok(())
@@ -167,7 +200,12 @@ pub fn may_edit(conference: &Conference) -> Checked {
 }
 
 /// Applies a checked draft to the aggregate.
-pub fn apply_draft(conference: &mut Conference, draft: ConferenceDraft, unit_path: Vec<String>, coordinating: Vec<String>) {
+pub fn apply_draft(
+    conference: &mut Conference,
+    draft: ConferenceDraft,
+    unit_path: Vec<String>,
+    coordinating: Vec<String>,
+) {
     conference.unit_code = draft.unit_code;
     conference.unit_path = unit_path;
     conference.body = draft.body;
@@ -209,16 +247,26 @@ pub fn delegate(conference: &mut Conference, delegation: Delegation) -> Checked 
     Ok(())
 }
 
-pub fn announce(conference: &mut Conference, notice: PublicNotice, publication: NaiveDate, today: NaiveDate) -> Checked {
+pub fn announce(
+    conference: &mut Conference,
+    notice: PublicNotice,
+    publication: NaiveDate,
+    today: NaiveDate,
+) -> Checked {
     match state(conference) {
         State::Draft | State::Postponed => {}
         other => return Err(lifecycle("announced again", "thông báo lại", other)),
     }
     text("media_channel", &notice.media_channel, true)?;
     if publication < today {
-        return Err(Refusal::invalid("publication_date", "the publication date is in the past", "ngày đăng thông báo đã qua"));
+        return Err(Refusal::invalid(
+            "publication_date",
+            "the publication date is in the past",
+            "ngày đăng thông báo đã qua",
+        ));
     }
-    let date = date_of(conference).ok_or_else(|| Refusal::invalid("starts_at", "the conference has no date", "hội nghị chưa có ngày"))?;
+    let date = date_of(conference)
+        .ok_or_else(|| Refusal::invalid("starts_at", "the conference has no date", "hội nghị chưa có ngày"))?;
     r7_3_notice_period(publication, date)?;
     conference.notice = Some(notice);
     conference.state = State::Announced as i32;
@@ -231,16 +279,28 @@ pub fn start(conference: &mut Conference, now: DateTime<Utc>) -> Checked {
     match state(conference) {
         State::Announced => {}
         State::Draft | State::Postponed => {
-            return Err(Refusal::rule("R7.3", "a conference starts only after its public notice", "hội nghị chỉ được bắt đầu sau khi đã thông báo công khai"));
+            return Err(Refusal::rule(
+                "R7.3",
+                "a conference starts only after its public notice",
+                "hội nghị chỉ được bắt đầu sau khi đã thông báo công khai",
+            ));
         }
         other => return Err(lifecycle("started", "bắt đầu", other)),
     }
     if conference.secretary_subject.is_empty() {
-        return Err(Refusal::rule("R8.1", "a secretary must be appointed before the conference starts", "phải cử thư ký trước khi hội nghị bắt đầu"));
+        return Err(Refusal::rule(
+            "R8.1",
+            "a secretary must be appointed before the conference starts",
+            "phải cử thư ký trước khi hội nghị bắt đầu",
+        ));
     }
     let date = date_of(conference).unwrap_or(NaiveDate::MAX);
     if local_date(now) < date {
-        return Err(Refusal::rule("LIFECYCLE", format!("the conference is on {date}; it cannot start before"), format!("hội nghị diễn ra ngày {date}; không thể bắt đầu trước ngày đó")));
+        return Err(Refusal::rule(
+            "LIFECYCLE",
+            format!("the conference is on {date}; it cannot start before"),
+            format!("hội nghị diễn ra ngày {date}; không thể bắt đầu trước ngày đó"),
+        ));
     }
     conference.state = State::InProgress as i32;
     conference.started_at = Some(timestamp(now));
@@ -254,7 +314,11 @@ pub fn r8_1_extend(conference: &mut Conference, minutes: u32) -> Checked {
         other => return Err(lifecycle("extended", "kéo dài", other)),
     }
     if conference.extension_minutes > 0 {
-        return Err(Refusal::rule("R8.1", "the conference has already been extended once", "hội nghị đã được kéo dài một lần"));
+        return Err(Refusal::rule(
+            "R8.1",
+            "the conference has already been extended once",
+            "hội nghị đã được kéo dài một lần",
+        ));
     }
     if minutes == 0 || minutes > MAX_EXTENSION_MINUTES {
         return Err(Refusal::rule(
@@ -295,7 +359,12 @@ pub fn cancel(conference: &mut Conference, reason: &str) -> Checked {
 }
 
 /// A postponed conference loses its notice: it needs a new one (R7.3).
-pub fn postpone(conference: &mut Conference, reason: &str, new_start: Option<prost_types::Timestamp>, now: DateTime<Utc>) -> Checked {
+pub fn postpone(
+    conference: &mut Conference,
+    reason: &str,
+    new_start: Option<prost_types::Timestamp>,
+    now: DateTime<Utc>,
+) -> Checked {
     match state(conference) {
         State::Draft | State::Announced => {}
         other => return Err(lifecycle("postponed", "hoãn", other)),
@@ -353,7 +422,11 @@ mod tests {
     }
 
     fn notice() -> PublicNotice {
-        PublicNotice { media_channel: "Đài PT-TH Hưng Yên".into(), publication_date: "2026-03-13".into(), recorded_at: None }
+        PublicNotice {
+            media_channel: "Đài PT-TH Hưng Yên".into(),
+            publication_date: "2026-03-13".into(),
+            recorded_at: None,
+        }
     }
 
     #[test]
@@ -377,7 +450,12 @@ mod tests {
     #[test]
     fn r5_1_state_secret_items_are_refused() {
         let mut secret = draft();
-        secret.agenda.push(AgendaItem { title: "Bố trí lực lượng".into(), field: 2, state_secret: true, ..Default::default() });
+        secret.agenda.push(AgendaItem {
+            title: "Bố trí lực lượng".into(),
+            field: 2,
+            state_secret: true,
+            ..Default::default()
+        });
         assert_eq!(check_draft(&secret, at("2026-03-01T00:00:00Z")).unwrap_err().id(), "R5.1");
     }
 

@@ -38,7 +38,9 @@ impl Refusal {
 impl From<Refusal> for ServiceError {
     fn from(refusal: Refusal) -> Self {
         match refusal {
-            Refusal::Rule { rule, en, vi } => ServiceError::rule(rule, format!("{rule}: {en}"), format!("{rule}: {vi}")),
+            Refusal::Rule { rule, en, vi } => {
+                ServiceError::rule(rule, format!("{rule}: {en}"), format!("{rule}: {vi}"))
+            }
             Refusal::Invalid { field, en, vi } => {
                 ServiceError::invalid_argument("INVALID_ARGUMENT", en.clone(), vi).with_violation(field, en)
             }

@@ -62,14 +62,24 @@ pub fn r2_1_one_head_at_a_time(post: &Post, others: &[Post]) -> Checked {
     if post.rank != Rank::Head {
         return Ok(());
     }
-    let clash = others
-        .iter()
-        .find(|o| o.id != post.id && o.rank == Rank::Head && o.unit_code == post.unit_code && o.body == post.body && o.overlaps(post));
+    let clash = others.iter().find(|o| {
+        o.id != post.id
+            && o.rank == Rank::Head
+            && o.unit_code == post.unit_code
+            && o.body == post.body
+            && o.overlaps(post)
+    });
     match clash {
         Some(other) => Err(Refusal::rule(
             "R2.1",
-            format!("unit {} already has a head of this body from {} (post {})", post.unit_code, other.term_start, other.id),
-            format!("đơn vị {} đã có người đứng đầu cơ quan này từ {} (chức vụ {})", post.unit_code, other.term_start, other.id),
+            format!(
+                "unit {} already has a head of this body from {} (post {})",
+                post.unit_code, other.term_start, other.id
+            ),
+            format!(
+                "đơn vị {} đã có người đứng đầu cơ quan này từ {} (chức vụ {})",
+                post.unit_code, other.term_start, other.id
+            ),
         )),
         None => Ok(()),
     }
@@ -151,7 +161,10 @@ mod tests {
         assert_eq!(refused.id(), "R2.1");
         assert!(r2_1_host_is_the_head(&head, "325", Body::PartyCommittee, date("2026-03-01")).is_err());
         let deputy = post(Rank::Deputy, Body::PartyCommittee, "2021-01-01", None);
-        assert_eq!(r2_1_host_is_the_head(&deputy, "323", Body::PartyCommittee, date("2026-03-01")).unwrap_err().id(), "R2.1");
+        assert_eq!(
+            r2_1_host_is_the_head(&deputy, "323", Body::PartyCommittee, date("2026-03-01")).unwrap_err().id(),
+            "R2.1"
+        );
     }
 
     #[test]
@@ -190,7 +203,10 @@ mod tests {
         let head = post(Rank::Head, Body::PeoplesCommittee, "2021-01-01", None);
         let other_body = post(Rank::Deputy, Body::PartyCommittee, "2021-01-01", None);
         let on = date("2026-03-01");
-        assert_eq!(r2_2_deputy_hosts_by_delegation(&head, &other_body, "công tác đột xuất", on).unwrap_err().id(), "R2.2");
+        assert_eq!(
+            r2_2_deputy_hosts_by_delegation(&head, &other_body, "công tác đột xuất", on).unwrap_err().id(),
+            "R2.2"
+        );
         let former = post(Rank::Deputy, Body::PeoplesCommittee, "2021-01-01", Some("2025-12-31"));
         assert_eq!(r2_2_deputy_hosts_by_delegation(&head, &former, "công tác đột xuất", on).unwrap_err().id(), "R2.2");
     }

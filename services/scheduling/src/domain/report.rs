@@ -23,7 +23,12 @@ pub fn periodic_dialogues(heads: Vec<Position>, planned: &[String], held: &[Held
         .into_iter()
         .map(|head| {
             let conference_ids = by_head.get(head.id.as_str()).cloned().unwrap_or_default();
-            HeadDialogue { planned: planned.contains(&head.id), held: !conference_ids.is_empty(), conference_ids, head: Some(head) }
+            HeadDialogue {
+                planned: planned.contains(&head.id),
+                held: !conference_ids.is_empty(),
+                conference_ids,
+                head: Some(head),
+            }
         })
         .collect()
 }
@@ -41,7 +46,8 @@ mod tests {
         let heads = vec![head("bi-thu"), head("chu-tich-hdnd"), head("chu-tich-ubnd")];
         let held = [HeldDialogue { conference_id: "c1".into(), accountable_position_id: "chu-tich-ubnd".into() }];
         let report = periodic_dialogues(heads, &["bi-thu".into(), "chu-tich-ubnd".into()], &held);
-        let summary: Vec<_> = report.iter().map(|h| (h.head.as_ref().unwrap().id.as_str(), h.planned, h.held)).collect();
+        let summary: Vec<_> =
+            report.iter().map(|h| (h.head.as_ref().unwrap().id.as_str(), h.planned, h.held)).collect();
         assert_eq!(summary, [("bi-thu", true, false), ("chu-tich-hdnd", false, false), ("chu-tich-ubnd", true, true)]);
     }
 
