@@ -18,7 +18,7 @@ use tonic::transport::Channel;
 
 pub use doithoai_runtime::{
     Role,
-    testsuite::{authorized, eventually, forged_token, repo_root, token},
+    testsuite::{authorized, eventually, forged_token, repo_root, token, token_for},
 };
 
 pub const SERVICES: [&str; 4] = ["scheduling", "participants", "minutes", "deadlines"];
@@ -153,4 +153,22 @@ pub fn read_rows(file: &str) -> Vec<UnitRow> {
     let path = repo_root().join("deploy/data/units").join(file);
     let records = doithoai_units::read_units_csv(std::fs::File::open(&path).unwrap()).unwrap();
     records.into_iter().map(wire_row).collect()
+}
+
+/// A plain HTTP/1.1 GET: the status line, headers and body.
+pub async fn http_get_status(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+/// A GET that must answer 200.
+pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    let response = http_get_status(addr, path).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
 }

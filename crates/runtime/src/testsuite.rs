@@ -76,7 +76,12 @@ pub async fn connect_database(settings: &Settings, service: &str) -> anyhow::Res
 
 /// A token signed with the development key.
 pub fn token(unit: &str, roles: &[Role]) -> String {
-    signer(&dev_key("signing.pem")).sign("test", unit, roles, Duration::from_secs(600)).expect("the dev key signs")
+    token_for("test", unit, roles)
+}
+
+/// A token for a named official (the subject posts and conferences refer to).
+pub fn token_for(subject: &str, unit: &str, roles: &[Role]) -> String {
+    signer(&dev_key("signing.pem")).sign(subject, unit, roles, Duration::from_secs(600)).expect("the dev key signs")
 }
 
 /// A token signed with a key no service trusts.

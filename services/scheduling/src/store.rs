@@ -113,13 +113,22 @@ pub fn decode(document: &[u8]) -> ServiceResult<Conference> {
         .map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored conference undecodable: {e}")))
 }
 
-fn columns(conference: &Conference) -> ServiceResult<(Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Uuid)> {
-    let id = Uuid::parse_str(&conference.id).map_err(anyhow::Error::new)?;
-    let starts_at =
-        conference::starts_at(conference).ok_or_else(|| anyhow::anyhow!("a stored conference has a start"))?;
-    let ended_at = conference.ended_at.as_ref().and_then(conference::instant);
-    let accountable = Uuid::parse_str(&conference.accountable_position_id).map_err(anyhow::Error::new)?;
-    Ok((id, starts_at, ended_at, accountable))
+/// The columns queries filter on, taken from the aggregate.
+struct Columns {
+    id: Uuid,
+    starts_at: DateTime<Utc>,
+    ended_at: Option<DateTime<Utc>>,
+    accountable: Uuid,
+}
+
+fn columns(conference: &Conference) -> ServiceResult<Columns> {
+    Ok(Columns {
+        id: Uuid::parse_str(&conference.id).map_err(anyhow::Error::new)?,
+        starts_at: conference::starts_at(conference)
+            .ok_or_else(|| anyhow::anyhow!("a stored conference has a start"))?,
+        ended_at: conference.ended_at.as_ref().and_then(conference::instant),
+        accountable: Uuid::parse_str(&conference.accountable_position_id).map_err(anyhow::Error::new)?,
+    })
 }
 
 fn state_name(conference: &Conference) -> &'static str {
@@ -132,7 +141,7 @@ fn regime_name(conference: &Conference) -> &'static str {
 }
 
 pub async fn insert_conference(conn: &mut PgConnection, conference: &Conference) -> ServiceResult<()> {
-    let (id, starts_at, ended_at, accountable) = columns(conference)?;
+    let Columns { id, starts_at, ended_at, accountable } = columns(conference)?;
     sqlx::query(
         "INSERT INTO conferences (id, unit_code, unit_path, state, regime, starts_at, ended_at, accountable_position_id, document)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -152,7 +161,7 @@ pub async fn insert_conference(conn: &mut PgConnection, conference: &Conference)
 }
 
 pub async fn update_conference(conn: &mut PgConnection, conference: &Conference) -> ServiceResult<()> {
-    let (id, starts_at, ended_at, accountable) = columns(conference)?;
+    let Columns { id, starts_at, ended_at, accountable } = columns(conference)?;
     sqlx::query(
         "UPDATE conferences SET unit_code = $2, unit_path = $3, state = $4, regime = $5, starts_at = $6, ended_at = $7,
              accountable_position_id = $8, document = $9, version = version + 1, updated_at = now()

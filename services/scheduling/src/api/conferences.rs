@@ -409,7 +409,7 @@ impl Conferences for ConferencesApi {
         let request = request.into_inner();
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         unit_in_scope(&mut conn, &caller, "unit_code", &request.unit_code).await?;
-        let (from, to) = year_bounds(request.year)?;
+        let span = year_bounds(request.year)?;
         let state = ConferenceState::try_from(request.state)
             .ok()
             .filter(|s| *s != ConferenceState::Unspecified)
@@ -424,8 +424,8 @@ impl Conferences for ConferencesApi {
              ORDER BY starts_at, id LIMIT $7",
         )
         .bind(&request.unit_code)
-        .bind(from)
-        .bind(to)
+        .bind(span.map(|(from, _)| from))
+        .bind(span.map(|(_, to)| to))
         .bind(state)
         .bind(after.map(|(at, _)| at))
         .bind(after.map(|(_, id)| id))
@@ -457,13 +457,15 @@ impl ConferencesApi {
 }
 
 /// The instants that bound a year in Vietnam; no bounds for year 0.
-fn year_bounds(year: i32) -> ServiceResult<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
+fn year_bounds(year: i32) -> ServiceResult<Option<Span>> {
     if year == 0 {
-        return Ok((None, None));
+        return Ok(None);
     }
     let start = |y: i32| ZONE.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single().map(|t| t.with_timezone(&Utc));
     match (start(year), start(year + 1)) {
-        (Some(from), Some(to)) if (2000..=2100).contains(&year) => Ok((Some(from), Some(to))),
+        (Some(from), Some(to)) if (2000..=2100).contains(&year) => Ok(Some((from, to))),
         _ => Err(ServiceError::invalid_argument(
             "INVALID_ARGUMENT",
             format!("year {year} is out of range"),
