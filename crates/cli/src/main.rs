@@ -5,6 +5,7 @@ mod calendar;
 mod client;
 mod dev;
 mod health;
+mod scheduling;
 mod units;
 
 use std::process::ExitCode;
@@ -28,6 +29,15 @@ enum Command {
     Units(units::UnitsCommand),
     /// Checks that a service answers gRPC health checks.
     Health(health::HealthArgs),
+    /// Posts (heads and deputies), offices and agencies.
+    #[command(subcommand)]
+    Directory(scheduling::DirectoryCommand),
+    /// The conference lifecycle: create, announce, start, extend, end, cancel, postpone.
+    #[command(subcommand)]
+    Conference(scheduling::ConferenceCommand),
+    /// Annual plans and the periodic-dialogue report.
+    #[command(subcommand)]
+    Plan(scheduling::PlanCommand),
     /// Vietnam's legal calendar: working days, days off, lunar dates.
     #[command(subcommand)]
     Calendar(calendar::CalendarCommand),
@@ -46,6 +56,9 @@ async fn main() -> ExitCode {
         Command::Units(command) => units::run(command).await,
         Command::Health(args) => health::run(args).await,
         Command::Calendar(command) => calendar::run(command),
+        Command::Directory(command) => scheduling::directory(command).await,
+        Command::Conference(command) => scheduling::conference(command).await,
+        Command::Plan(command) => scheduling::plan(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

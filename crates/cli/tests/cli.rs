@@ -114,3 +114,83 @@ fn calendar_bad_input_is_one_line_on_stderr_and_exit_code_2() {
         assert_eq!(text(&output.stderr).lines().count(), 1, "{args:?}: {}", text(&output.stderr));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_conference_lifecycle_through_the_cli() {
+    let stack = Stack::start().await;
+    // Monday 2 March 2026, 08:00 in Hà Nội.
+    stack.clock.set("2026-03-02T01:00:00Z".parse().unwrap());
+    stack.import_file("hung-yen-2020.csv").await.unwrap();
+    let addr = format!("http://{}", stack.running("scheduling").grpc_addr);
+    let office = token("33", &[Role::Office]);
+    let run = |args: &[&str], token: &str| {
+        let output = doithoai(args, Some(&addr), Some(token));
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        text(&output.stdout)
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let posts = dir.path().join("posts.csv");
+    std::fs::write(
+        &posts,
+        "unit_code,body,rank,title,person_name,subject,term_start,term_end\n\
+         323,party-committee,head,Bí thư Thành ủy,Nguyễn Văn A,bithu-323,2020-10-01,\n\
+         323,party-committee,deputy,Phó Bí thư Thành ủy,Trần Văn B,phobithu-323,2020-10-01,\n",
+    )
+    .unwrap();
+    let created = run(&["directory", "import-posts", posts.to_str().unwrap()], &office);
+    let head = created.lines().next().unwrap().split(' ').next().unwrap().to_owned();
+
+    let create = |starts_at: &str| {
+        let line = run(
+            &[
+                "conference",
+                "create",
+                "--unit",
+                "323",
+                "--body",
+                "party-committee",
+                "--host",
+                &head,
+                "--venue-unit",
+                "11950",
+                "--address",
+                "Hội trường phường Lam Sơn",
+                "--theme",
+                "Giải phóng mặt bằng",
+                "--starts-at",
+                starts_at,
+                "--agenda",
+                "Bồi thường đất|economy-and-society",
+            ],
+            &office,
+        );
+        assert!(line.contains(" DRAFT 2026-03-"), "{line}");
+        line.split(' ').next().unwrap().to_owned()
+    };
+    let id = create("2026-03-10T09:00");
+    run(&["conference", "secretary", &id, "--subject", "thuky-323", "--name", "Lê Thị C"], &office);
+    let announced =
+        run(&["conference", "announce", &id, "--channel", "Báo Hưng Yên", "--published", "2026-03-02"], &office);
+    assert!(announced.contains(" ANNOUNCED 2026-03-10 09:00 "), "{announced}");
+
+    let too_soon = create("2026-03-08T09:00");
+    let refused = doithoai(
+        &["conference", "announce", &too_soon, "--channel", "Báo Hưng Yên", "--published", "2026-03-02"],
+        Some(&addr),
+        Some(&office),
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("[R7.3]"), "{}", text(&refused.stderr));
+
+    stack.clock.set("2026-03-10T02:00:00Z".parse().unwrap());
+    run(&["conference", "start", &id], &office);
+    let host = doithoai_tests::token_for("bithu-323", "323", &[Role::Host]);
+    assert!(run(&["conference", "extend", &id, "30"], &host).contains(" IN_PROGRESS "));
+    assert!(run(&["conference", "end", &id], &office).contains(" ENDED "));
+    let report = run(&["plan", "report", "--unit", "323", "--year", "2026"], &office);
+    assert!(report.starts_with("1 of 1 heads held their periodic dialogue in 2026"), "{report}");
+    let listed = run(&["conference", "list", "--unit", "33", "--year", "2026"], &office);
+    assert_eq!(listed.lines().count(), 2);
+    stack.finish().await;
+}

@@ -1,0 +1,441 @@
+//! `doithoai directory …`, `doithoai conference …` and `doithoai plan …`:
+//! posts and agencies, the conference lifecycle and the periodic-dialogue
+//! report, through the scheduling service's gRPC API.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{NaiveDateTime, TimeZone};
+use clap::{Args, Subcommand};
+use doithoai_proto::{
+    common::v1::Field,
+    scheduling::v1::{
+        AgendaItem, AnnounceConferenceRequest, AssignSecretaryRequest, Body, Conference, ConferenceDraft,
+        ConferenceKind, ConferenceRef, ConferenceState, CreateConferenceRequest, CreateOrganizationRequest,
+        CreatePositionRequest, DelegateHostRequest, ExtendConferenceRequest, Form, GetPeriodicDialogueReportRequest,
+        ListConferencesRequest, ListPositionsRequest, Organization, OrganizationKind, Position,
+        PostponeConferenceRequest, Rank, ReasonRequest, Regime, conferences_client::ConferencesClient,
+        directory_client::DirectoryClient, plans_client::PlansClient,
+    },
+};
+use doithoai_runtime::time::ZONE;
+
+use crate::{
+    UsageError,
+    client::{AuthedChannel, Connection, explain},
+};
+
+/// A protobuf enum value from its name without the prefix, in any case and
+/// with `-` for `_`: `party-committee` → `BODY_PARTY_COMMITTEE`.
+fn named<E>(prefix: &str, text: &str, parse: impl Fn(&str) -> Option<E>) -> Result<E, UsageError> {
+    let name = format!("{prefix}_{}", text.trim().to_uppercase().replace('-', "_"));
+    parse(&name).ok_or_else(|| UsageError(format!("{text:?} is not a known {}", prefix.to_lowercase())))
+}
+
+fn local_time(text: &str) -> Result<prost_types::Timestamp, UsageError> {
+    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .map_err(|_| UsageError(format!("{text:?} is not a local time (YYYY-MM-DDTHH:MM, Hà Nội time)")))?;
+    let at = ZONE.from_local_datetime(&local).single().ok_or_else(|| UsageError(format!("{text:?} does not exist")))?;
+    Ok(prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 })
+}
+
+#[derive(Subcommand)]
+pub enum DirectoryCommand {
+    /// Creates posts from a CSV: unit_code,body,rank,title,person_name,subject,term_start,term_end.
+    ImportPosts {
+        file: PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Creates offices and agencies from a CSV: unit_code,kind,name.
+    ImportOrganizations {
+        file: PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Lists the posts of a unit's subtree, optionally those held on a date.
+    Posts {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        on: Option<String>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+#[derive(serde::Deserialize)]
+struct PostLine {
+    unit_code: String,
+    body: String,
+    rank: String,
+    title: String,
+    person_name: String,
+    #[serde(default)]
+    subject: String,
+    term_start: String,
+    #[serde(default)]
+    term_end: String,
+}
+
+#[derive(serde::Deserialize)]
+struct OrganizationLine {
+    unit_code: String,
+    kind: String,
+    name: String,
+}
+
+/// Reads every line first, so a bad file sends nothing.
+fn read_lines<T: serde::de::DeserializeOwned, W>(
+    file: &PathBuf,
+    check: impl Fn(T) -> Result<W, UsageError>,
+) -> anyhow::Result<Vec<(u64, W)>> {
+    let mut reader = csv::Reader::from_path(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let mut lines = Vec::new();
+    for record in reader.deserialize::<T>() {
+        let line = lines.len() as u64 + 2;
+        let record = record.map_err(|e| UsageError(format!("{}:line {line}: {e}", file.display())))?;
+        lines.push((line, check(record).map_err(|e| UsageError(format!("{}:line {line}: {e}", file.display())))?));
+    }
+    Ok(lines)
+}
+
+pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
+    match command {
+        DirectoryCommand::ImportPosts { file, connection } => {
+            let lines = read_lines(&file, |line: PostLine| {
+                Ok(Position {
+                    unit_code: line.unit_code,
+                    body: named("BODY", &line.body, Body::from_str_name)? as i32,
+                    rank: named("RANK", &line.rank, Rank::from_str_name)? as i32,
+                    title: line.title,
+                    person_name: line.person_name,
+                    subject: line.subject,
+                    term_start: line.term_start,
+                    term_end: line.term_end,
+                    ..Default::default()
+                })
+            })?;
+            let mut client = DirectoryClient::new(connection.channel().await?);
+            for (n, (line, position)) in lines.into_iter().enumerate() {
+                let created = client.create_position(CreatePositionRequest { position: Some(position) }).await;
+                let created = created.map_err(|s| {
+                    explain(s).context(format!("{}:line {line} ({n} created before it)", file.display()))
+                })?;
+                println!("{} {}", created.get_ref().id, created.get_ref().title);
+            }
+        }
+        DirectoryCommand::ImportOrganizations { file, connection } => {
+            let lines = read_lines(&file, |line: OrganizationLine| {
+                let kind = named("ORGANIZATION_KIND", &line.kind, OrganizationKind::from_str_name)? as i32;
+                Ok(Organization {
+                    unit_code: line.unit_code,
+                    kind,
+                    name: line.name,
+                    active: true,
+                    ..Default::default()
+                })
+            })?;
+            let mut client = DirectoryClient::new(connection.channel().await?);
+            for (n, (line, organization)) in lines.into_iter().enumerate() {
+                let created =
+                    client.create_organization(CreateOrganizationRequest { organization: Some(organization) }).await;
+                let created = created.map_err(|s| {
+                    explain(s).context(format!("{}:line {line} ({n} created before it)", file.display()))
+                })?;
+                println!("{} {}", created.get_ref().id, created.get_ref().name);
+            }
+        }
+        DirectoryCommand::Posts { unit, on, connection } => {
+            let mut client = DirectoryClient::new(connection.channel().await?);
+            let request =
+                ListPositionsRequest { unit_code: unit, on_date: on.unwrap_or_default(), ..Default::default() };
+            for p in client.list_positions(request).await.map_err(explain)?.into_inner().positions {
+                let term = if p.term_end.is_empty() {
+                    format!("{}–", p.term_start)
+                } else {
+                    format!("{}–{}", p.term_start, p.term_end)
+                };
+                println!("{} {} {} {} ({term})", p.id, p.unit_code, p.title, p.person_name);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct DraftArgs {
+    #[arg(long)]
+    unit: String,
+    /// party-committee, peoples-council or peoples-committee.
+    #[arg(long)]
+    body: String,
+    /// The host's post id.
+    #[arg(long)]
+    host: String,
+    /// periodic, regular or ad-hoc.
+    #[arg(long, default_value = "periodic")]
+    regime: String,
+    /// sector-cadres, representatives, citizens-direct or thematic.
+    #[arg(long, default_value = "citizens-direct")]
+    kind: String,
+    /// in-person, online or hybrid.
+    #[arg(long, default_value = "in-person")]
+    form: String,
+    #[arg(long)]
+    venue_unit: Option<String>,
+    #[arg(long, default_value = "")]
+    address: String,
+    #[arg(long, default_value = "")]
+    link: String,
+    #[arg(long)]
+    theme: String,
+    /// Local time in Hà Nội: 2026-03-10T09:00.
+    #[arg(long)]
+    starts_at: String,
+    #[arg(long, default_value_t = 180)]
+    minutes: u32,
+    /// "title|field", field as economy-and-society, defence-and-security, …; repeatable.
+    #[arg(long)]
+    agenda: Vec<String>,
+    /// Invited organization ids; repeatable.
+    #[arg(long)]
+    invite: Vec<String>,
+}
+
+impl DraftArgs {
+    fn draft(self) -> Result<ConferenceDraft, UsageError> {
+        let agenda = self
+            .agenda
+            .iter()
+            .map(|item| {
+                let (title, field) = item.split_once('|').unwrap_or((item, "economy-and-society"));
+                Ok(AgendaItem {
+                    title: title.to_owned(),
+                    field: named("FIELD", field, Field::from_str_name)? as i32,
+                    ..Default::default()
+                })
+            })
+            .collect::<Result<_, UsageError>>()?;
+        Ok(ConferenceDraft {
+            venue_unit_code: self.venue_unit.unwrap_or_else(|| self.unit.clone()),
+            unit_code: self.unit,
+            body: named("BODY", &self.body, Body::from_str_name)? as i32,
+            host_position_id: self.host,
+            regime: named("REGIME", &self.regime, Regime::from_str_name)? as i32,
+            kind: named("CONFERENCE_KIND", &self.kind, ConferenceKind::from_str_name)? as i32,
+            form: named("FORM", &self.form, Form::from_str_name)? as i32,
+            venue_address: self.address,
+            online_link: self.link,
+            theme: self.theme,
+            agenda,
+            starts_at: Some(local_time(&self.starts_at)?),
+            planned_minutes: self.minutes,
+            invited_organization_ids: self.invite,
+            coordinating_unit_codes: Vec::new(),
+        })
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ConferenceCommand {
+    /// Creates a draft conference.
+    Create {
+        #[command(flatten)]
+        draft: DraftArgs,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Assigns the secretary (R8.1).
+    Secretary {
+        id: String,
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Records a delegation to a deputy (R2.2).
+    Delegate {
+        id: String,
+        #[arg(long)]
+        deputy: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Records the public notice (R7.3: at least 7 days before).
+    Announce {
+        id: String,
+        #[arg(long)]
+        channel: String,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        published: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    Start {
+        id: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Extends once by at most 60 minutes (R8.1; the host's decision).
+    Extend {
+        id: String,
+        minutes: u32,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    End {
+        id: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    Cancel {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Postpones; it needs a new notice before it can start.
+    Postpone {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        /// New local start, 2026-04-10T09:00.
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    Get {
+        id: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Conferences of a unit's subtree.
+    List {
+        #[arg(long)]
+        unit: String,
+        #[arg(long, default_value_t = 0)]
+        year: i32,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+fn line(c: &Conference) -> String {
+    let state =
+        ConferenceState::try_from(c.state).map_or("?", |s| s.as_str_name()).trim_start_matches("CONFERENCE_STATE_");
+    let starts = c
+        .starts_at
+        .as_ref()
+        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+        .map(|t| t.with_timezone(&ZONE).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default();
+    format!("{} {state} {starts} {} {}", c.id, c.unit_code, c.theme)
+}
+
+async fn conferences(connection: &Connection) -> anyhow::Result<ConferencesClient<AuthedChannel>> {
+    Ok(ConferencesClient::new(connection.channel().await?))
+}
+
+pub async fn conference(command: ConferenceCommand) -> anyhow::Result<()> {
+    let reference = |id: String| ConferenceRef { id };
+    let result = match command {
+        ConferenceCommand::Create { draft, connection } => {
+            let request = CreateConferenceRequest { draft: Some(draft.draft()?) };
+            conferences(&connection).await?.create_conference(request).await
+        }
+        ConferenceCommand::Secretary { id, subject, name, connection } => {
+            let request = AssignSecretaryRequest { id, secretary_subject: subject, secretary_name: name };
+            conferences(&connection).await?.assign_secretary(request).await
+        }
+        ConferenceCommand::Delegate { id, deputy, reason, connection } => {
+            conferences(&connection)
+                .await?
+                .delegate_host(DelegateHostRequest { id, deputy_position_id: deputy, reason })
+                .await
+        }
+        ConferenceCommand::Announce { id, channel, published, connection } => {
+            let request = AnnounceConferenceRequest { id, media_channel: channel, publication_date: published };
+            conferences(&connection).await?.announce_conference(request).await
+        }
+        ConferenceCommand::Start { id, connection } => {
+            conferences(&connection).await?.start_conference(reference(id)).await
+        }
+        ConferenceCommand::Extend { id, minutes, connection } => {
+            conferences(&connection).await?.extend_conference(ExtendConferenceRequest { id, minutes }).await
+        }
+        ConferenceCommand::End { id, connection } => {
+            conferences(&connection).await?.end_conference(reference(id)).await
+        }
+        ConferenceCommand::Cancel { id, reason, connection } => {
+            conferences(&connection).await?.cancel_conference(ReasonRequest { id, reason }).await
+        }
+        ConferenceCommand::Postpone { id, reason, to, connection } => {
+            let new_starts_at = to.as_deref().map(local_time).transpose()?;
+            conferences(&connection)
+                .await?
+                .postpone_conference(PostponeConferenceRequest { id, reason, new_starts_at })
+                .await
+        }
+        ConferenceCommand::Get { id, connection } => {
+            conferences(&connection).await?.get_conference(reference(id)).await
+        }
+        ConferenceCommand::List { unit, year, connection } => {
+            let request = ListConferencesRequest { unit_code: unit, year, ..Default::default() };
+            let listed = conferences(&connection).await?.list_conferences(request).await.map_err(explain)?;
+            for c in &listed.get_ref().conferences {
+                println!("{}", line(c));
+            }
+            return Ok(());
+        }
+    };
+    println!("{}", line(result.map_err(explain)?.get_ref()));
+    Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum PlanCommand {
+    /// Which heads of a subtree held their periodic dialogue in a year (R6.2, R6.3).
+    Report {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        year: i32,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+pub async fn plan(command: PlanCommand) -> anyhow::Result<()> {
+    let PlanCommand::Report { unit, year, connection } = command;
+    let mut client = PlansClient::new(connection.channel().await?);
+    let report = client
+        .get_periodic_dialogue_report(GetPeriodicDialogueReportRequest { unit_code: unit, year })
+        .await
+        .map_err(explain)?;
+    let heads = &report.get_ref().heads;
+    println!(
+        "{} of {} heads held their periodic dialogue in {year}",
+        heads.iter().filter(|h| h.held).count(),
+        heads.len()
+    );
+    for head in heads {
+        let post = head.head.clone().unwrap_or_default();
+        let mark = if head.held { "held" } else { "NOT HELD" };
+        println!(
+            "  {mark:8} {} {} {} (planned: {})",
+            post.unit_code,
+            post.title,
+            post.person_name,
+            if head.planned { "yes" } else { "no" }
+        );
+    }
+    Ok(())
+}
