@@ -34,7 +34,7 @@ enum Command {
     Directory(scheduling::DirectoryCommand),
     /// The conference lifecycle: create, announce, start, extend, end, cancel, postpone.
     #[command(subcommand)]
-    Conference(scheduling::ConferenceCommand),
+    Conference(Box<scheduling::ConferenceCommand>),
     /// Annual plans and the periodic-dialogue report.
     #[command(subcommand)]
     Plan(scheduling::PlanCommand),
@@ -57,7 +57,7 @@ async fn main() -> ExitCode {
         Command::Health(args) => health::run(args).await,
         Command::Calendar(command) => calendar::run(command),
         Command::Directory(command) => scheduling::directory(command).await,
-        Command::Conference(command) => scheduling::conference(command).await,
+        Command::Conference(command) => scheduling::conference(*command).await,
         Command::Plan(command) => scheduling::plan(command).await,
     };
     match result {

@@ -242,7 +242,7 @@ pub enum ConferenceCommand {
     /// Creates a draft conference.
     Create {
         #[command(flatten)]
-        draft: DraftArgs,
+        draft: Box<DraftArgs>,
         #[command(flatten)]
         connection: Connection,
     },
