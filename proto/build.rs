@@ -12,6 +12,8 @@ const PROTOS: &[&str] = &[
     "doithoai/scheduling/v1/conferences.proto",
     "doithoai/scheduling/v1/plans.proto",
     "doithoai/scheduling/v1/events.proto",
+    "doithoai/participants/v1/participants.proto",
+    "doithoai/participants/v1/events.proto",
 ];
 
 fn main() -> Result<(), Box<dyn Error>> {

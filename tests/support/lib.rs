@@ -3,6 +3,8 @@
 //! a test can stop and restart.
 #![allow(clippy::unwrap_used)]
 
+pub mod scheduling;
+
 use std::time::Duration;
 
 use doithoai_proto::directory::v1::{

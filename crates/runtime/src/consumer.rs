@@ -27,6 +27,21 @@ pub trait EventHandler: Send + Sync + 'static {
     -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
+/// No further handling.
+impl EventHandler for () {
+    async fn handle(&self, _: &mut PgConnection, _: &EventEnvelope) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// Two handlers of one stream, in order, in the same transaction.
+impl<A: EventHandler, B: EventHandler> EventHandler for (A, B) {
+    async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
+        self.0.handle(conn, event).await?;
+        self.1.handle(conn, event).await
+    }
+}
+
 pub struct Consumer<H> {
     /// The consuming service; also the durable consumer's name.
     pub service: &'static str,

@@ -96,7 +96,16 @@ impl Platform {
     /// Keeps this service's replica of the unit directory from the scheduling
     /// service's events, and returns the gRPC service that reads it.
     pub fn keep_unit_replica(&mut self) -> InterceptedService<UnitReplicaServer<UnitReplicaService>, Authenticator> {
-        self.consume("scheduling", UnitReplicaHandler);
+        self.keep_unit_replica_with(())
+    }
+
+    /// The same, with `more` handling the scheduling service's other events
+    /// in the same transaction (one durable consumer per source stream).
+    pub fn keep_unit_replica_with<H: EventHandler>(
+        &mut self,
+        more: H,
+    ) -> InterceptedService<UnitReplicaServer<UnitReplicaService>, Authenticator> {
+        self.consume("scheduling", (UnitReplicaHandler, more));
         UnitReplicaServer::with_interceptor(UnitReplicaService::new(self.pool.clone()), self.authenticator())
     }
 

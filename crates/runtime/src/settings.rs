@@ -24,6 +24,15 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub consumer: ConsumerSettings,
     pub outbox: OutboxSettings,
+    #[serde(default)]
+    pub privacy: PrivacySettings,
+}
+
+/// For services that hold citizens' personal data.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PrivacySettings {
+    /// Key of the keyed hash under which identity numbers are kept (never the numbers).
+    pub identity_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -184,6 +193,15 @@ impl Settings {
                 anyhow::anyhow!("invalid setting `auth.public_key_file`: cannot read {}: {e}", path.display())
             }),
             (None, None) => anyhow::bail!("invalid setting `auth.public_key_file`: not set"),
+        }
+    }
+
+    /// The identity-hash key, for a service that needs one.
+    pub fn identity_key(&self) -> anyhow::Result<&SecretString> {
+        match &self.privacy.identity_key {
+            Some(key) if key.expose_secret().len() >= 16 => Ok(key),
+            Some(_) => anyhow::bail!("invalid setting `privacy.identity_key`: must be at least 16 characters"),
+            None => anyhow::bail!("invalid setting `privacy.identity_key`: required by this service (a random secret)"),
         }
     }
 

@@ -64,7 +64,8 @@ pub fn settings(service: &str, database: &str, nats_url: &str) -> Settings {
         .merge(("auth.public_key_file", dev_key("public.pem").display().to_string()))
         .merge(("consumer.max_deliveries", 3))
         .merge(("consumer.ack_wait_secs", 5))
-        .merge(("outbox.poll_interval_ms", 200));
+        .merge(("outbox.poll_interval_ms", 200))
+        .merge(("privacy.identity_key", "test-identity-key-not-secret"));
     Settings::from_figment(figment).expect("test settings are valid")
 }
 

@@ -1,13 +1,25 @@
-//! The participants service: who takes part in a conference and in what order citizens speak.
-//! It keeps its own replica of the unit directory for scope checks.
+//! The participants service: who takes part in a conference and in what
+//! order citizens speak (R2.3, R2.4, R7.4, R8.3, R9.2). It holds citizens'
+//! personal data, so it is where data protection is strictest: names and
+//! phones stay in its database and leave it only for the office, the
+//! secretary and the host; logs, events and audit entries carry ids.
 
+mod api;
+pub mod domain;
+mod privacy;
+mod replica;
+
+use doithoai_proto::participants::v1::participants_server::ParticipantsServer;
 use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db};
 
 pub const SERVICE: &str = "participants";
 
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
-    let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations()];
+    let identity = privacy::IdentityKey::new(settings.identity_key()?.clone());
+    let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations(), sqlx::migrate!()];
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
-    let units = platform.keep_unit_replica();
-    platform.serve(Api::new().with(units)).await
+    let units = platform.keep_unit_replica_with(replica::SchedulingReplica { outbox: platform.outbox });
+    let participants = api::ParticipantsApi::new(platform.pool.clone(), platform.outbox, identity);
+    let api = Api::new().with(units).with(ParticipantsServer::with_interceptor(participants, platform.authenticator()));
+    platform.serve(api).await
 }

@@ -185,12 +185,17 @@ impl ConferencesApi {
     {
         let mut tx = self.pool.begin().await?;
         let before = self.load(&mut tx, caller, id, actors).await?;
-        let mut after = before.clone();
+        let mut after = next_version(&before);
         let events = change(&mut after, self)?;
         self.record(&mut tx, caller, rpc, Some(&before), &after, events).await?;
         tx.commit().await?;
         Ok(after)
     }
+}
+
+/// The aggregate about to change: one version on.
+fn next_version(before: &Conference) -> Conference {
+    Conference { version: before.version + 1, ..before.clone() }
 }
 
 fn summary(conference: &Conference) -> serde_json::Value {
@@ -227,8 +232,12 @@ impl Conferences for ConferencesApi {
         let draft = request.into_inner().draft.ok_or_else(|| missing("draft"))?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
         let (path, coordinating) = self.check_draft(&mut tx, &caller, &draft).await?;
-        let mut conference =
-            Conference { id: Uuid::now_v7().to_string(), state: ConferenceState::Draft as i32, ..Default::default() };
+        let mut conference = Conference {
+            id: Uuid::now_v7().to_string(),
+            state: ConferenceState::Draft as i32,
+            version: 1,
+            ..Default::default()
+        };
         rules::apply_draft(&mut conference, draft, path, coordinating);
         self.record(&mut tx, &caller, "CreateConference", None, &conference, Vec::new()).await?;
         tx.commit().await.map_err(ServiceError::from)?;
@@ -246,7 +255,7 @@ impl Conferences for ConferencesApi {
         let before = self.load(&mut tx, &caller, &request.id, &[Actor::Manager]).await?;
         rules::may_edit(&before)?;
         let (path, coordinating) = self.check_draft(&mut tx, &caller, &draft).await?;
-        let mut after = before.clone();
+        let mut after = next_version(&before);
         rules::apply_draft(&mut after, draft, path, coordinating);
         // A delegation made for the old date or host must still hold.
         if after.host_position_id != before.host_position_id {
@@ -277,7 +286,7 @@ impl Conferences for ConferencesApi {
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
         let before = self.load(&mut tx, &caller, &request.id, &[Actor::Manager, Actor::Host]).await?;
         self.check_delegation(&mut tx, &before, &request.deputy_position_id, &request.reason).await?;
-        let mut after = before.clone();
+        let mut after = next_version(&before);
         let delegation = Delegation {
             deputy_position_id: request.deputy_position_id,
             reason: request.reason.trim().to_owned(),
@@ -300,7 +309,7 @@ impl Conferences for ConferencesApi {
         let publication = parse_date("publication_date", &request.publication_date)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
         let before = self.load(&mut tx, &caller, &request.id, &[Actor::Manager]).await?;
-        let mut after = before.clone();
+        let mut after = next_version(&before);
         let notice = PublicNotice {
             media_channel: request.media_channel.trim().to_owned(),
             publication_date: publication.to_string(),

@@ -1,0 +1,123 @@
+//! Building blocks for tests that need conferences: posts, agencies and a
+//! conference announced through the scheduling service's API.
+
+use chrono::{DateTime, Utc};
+use doithoai_proto::scheduling::v1::{
+    AgendaItem, AnnounceConferenceRequest, AssignSecretaryRequest, Body, Conference, ConferenceDraft, ConferenceKind,
+    ConferenceRef, CreateConferenceRequest, CreateOrganizationRequest, CreatePositionRequest, Form, Organization,
+    OrganizationKind, Position, Rank, Regime, conferences_client::ConferencesClient, directory_client::DirectoryClient,
+};
+use tonic::transport::Channel;
+
+use crate::{Role, Stack, authorized, token};
+
+pub fn at(text: &str) -> DateTime<Utc> {
+    text.parse().expect("an RFC 3339 instant")
+}
+
+pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 }
+}
+
+/// Monday 2 March 2026, 08:00 in Hà Nội.
+pub const MONDAY: &str = "2026-03-02T01:00:00Z";
+/// The conference of [`District::announced`]: Tuesday 10 March 2026, 09:00 in Hà Nội.
+pub const CONFERENCE_DAY: &str = "2026-03-10T02:00:00Z";
+
+/// District 323 (Thành phố Hưng Yên) with its Bí thư (`bithu-323`), an
+/// agency, and the secretary `thuky-323`.
+pub struct District {
+    pub head: Position,
+    pub agency: Organization,
+    pub office: String,
+}
+
+impl District {
+    pub async fn set_up(stack: &Stack) -> Self {
+        stack.clock.set(at(MONDAY));
+        stack.import_file("hung-yen-2020.csv").await.expect("the units import");
+        let office = token("323", &[Role::Office]);
+        let mut directory = DirectoryClient::new(stack.channel("scheduling").await);
+        let position = Position {
+            unit_code: "323".into(),
+            body: Body::PartyCommittee as i32,
+            rank: Rank::Head as i32,
+            title: "Bí thư Thành ủy".into(),
+            person_name: "Nguyễn Văn Chủ Trì".into(),
+            subject: "bithu-323".into(),
+            term_start: "2020-10-01".into(),
+            ..Default::default()
+        };
+        let head = directory
+            .create_position(authorized(CreatePositionRequest { position: Some(position) }, &office))
+            .await
+            .expect("a post")
+            .into_inner();
+        let agency = Organization {
+            unit_code: "323".into(),
+            kind: OrganizationKind::Department as i32,
+            name: "Phòng Tài nguyên và Môi trường".into(),
+            ..Default::default()
+        };
+        let agency = directory
+            .create_organization(authorized(CreateOrganizationRequest { organization: Some(agency) }, &office))
+            .await
+            .expect("an agency")
+            .into_inner();
+        Self { head, agency, office }
+    }
+
+    pub async fn conferences(&self, stack: &Stack) -> ConferencesClient<Channel> {
+        ConferencesClient::new(stack.channel("scheduling").await)
+    }
+
+    /// A conference eight days ahead with two agenda items, a secretary, announced today.
+    pub async fn announced(&self, stack: &Stack) -> Conference {
+        let draft = ConferenceDraft {
+            unit_code: "323".into(),
+            body: Body::PartyCommittee as i32,
+            host_position_id: self.head.id.clone(),
+            regime: Regime::Periodic as i32,
+            kind: ConferenceKind::CitizensDirect as i32,
+            form: Form::InPerson as i32,
+            venue_unit_code: "11950".into(),
+            venue_address: "Hội trường phường Lam Sơn".into(),
+            theme: "Giải phóng mặt bằng".into(),
+            agenda: vec![
+                AgendaItem { title: "Bồi thường".into(), field: 1, ..Default::default() },
+                AgendaItem { title: "Tái định cư".into(), field: 1, ..Default::default() },
+            ],
+            starts_at: Some(timestamp(at(CONFERENCE_DAY))),
+            planned_minutes: 180,
+            ..Default::default()
+        };
+        let mut client = self.conferences(stack).await;
+        let created = client
+            .create_conference(authorized(CreateConferenceRequest { draft: Some(draft) }, &self.office))
+            .await
+            .expect("a draft")
+            .into_inner();
+        let secretary = AssignSecretaryRequest {
+            id: created.id.clone(),
+            secretary_subject: "thuky-323".into(),
+            secretary_name: "Lê Thị Thư Ký".into(),
+        };
+        client.assign_secretary(authorized(secretary, &self.office)).await.expect("a secretary");
+        let notice = AnnounceConferenceRequest {
+            id: created.id.clone(),
+            media_channel: "Báo Hưng Yên".into(),
+            publication_date: "2026-03-02".into(),
+        };
+        client.announce_conference(authorized(notice, &self.office)).await.expect("announced").into_inner()
+    }
+
+    /// Moves the clock to the conference's day and starts it.
+    pub async fn start(&self, stack: &Stack, id: &str) {
+        stack.clock.set(at(CONFERENCE_DAY));
+        self.conferences(stack)
+            .await
+            .start_conference(authorized(ConferenceRef { id: id.into() }, &self.office))
+            .await
+            .expect("started");
+    }
+}
