@@ -9,11 +9,29 @@ use tonic::{
 };
 use tonic_types::StatusExt;
 
+/// The service a command talks to, and where it listens by default.
+#[derive(Clone, Copy)]
+pub enum Service {
+    Scheduling,
+    Participants,
+}
+
+impl Service {
+    /// `DOITHOAI_<SERVICE>_ADDR`, or the local stack's port.
+    fn address(self) -> String {
+        let (variable, default) = match self {
+            Service::Scheduling => ("DOITHOAI_SCHEDULING_ADDR", "http://127.0.0.1:50061"),
+            Service::Participants => ("DOITHOAI_PARTICIPANTS_ADDR", "http://127.0.0.1:50062"),
+        };
+        std::env::var(variable).unwrap_or_else(|_| default.to_owned())
+    }
+}
+
 #[derive(Args, Clone)]
 pub struct Connection {
-    /// gRPC address of the scheduling service.
-    #[arg(long, env = "DOITHOAI_SCHEDULING_ADDR", default_value = "http://127.0.0.1:50061")]
-    pub addr: String,
+    /// gRPC address of the service (default: DOITHOAI_<SERVICE>_ADDR, or the local stack's).
+    #[arg(long)]
+    pub addr: Option<String>,
     /// Bearer token (see `doithoai dev token`).
     #[arg(long, env = "DOITHOAI_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -32,17 +50,18 @@ impl Interceptor for Bearer {
 pub type AuthedChannel = InterceptedService<Channel, Bearer>;
 
 impl Connection {
-    pub async fn channel(&self) -> anyhow::Result<AuthedChannel> {
+    pub async fn channel(&self, service: Service) -> anyhow::Result<AuthedChannel> {
+        let addr = self.addr.clone().unwrap_or_else(|| service.address());
         let token = self
             .token
             .as_deref()
             .context("no token: set DOITHOAI_TOKEN or pass --token (for example: export DOITHOAI_TOKEN=$(doithoai dev token --unit 33 --role ADMIN))")?;
         let bearer = format!("Bearer {token}").parse().context("the token is not ASCII")?;
-        let channel = Endpoint::from_shared(self.addr.clone())
-            .with_context(|| format!("bad address {}", self.addr))?
+        let channel = Endpoint::from_shared(addr.clone())
+            .with_context(|| format!("bad address {addr}"))?
             .connect()
             .await
-            .with_context(|| format!("cannot reach {}", self.addr))?;
+            .with_context(|| format!("cannot reach {addr}"))?;
         Ok(InterceptedService::new(channel, Bearer(bearer)))
     }
 }
@@ -60,4 +79,11 @@ pub fn explain(status: Status) -> anyhow::Error {
         }
     }
     anyhow::anyhow!(text)
+}
+
+/// A protobuf enum value from its name without the prefix, in any case and
+/// with `-` for `_`: `party-committee` → `BODY_PARTY_COMMITTEE`.
+pub fn named<E>(prefix: &str, text: &str, parse: impl Fn(&str) -> Option<E>) -> Result<E, crate::UsageError> {
+    let name = format!("{prefix}_{}", text.trim().to_uppercase().replace('-', "_"));
+    parse(&name).ok_or_else(|| crate::UsageError(format!("{text:?} is not a known {}", prefix.to_lowercase())))
 }

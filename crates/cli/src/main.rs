@@ -5,6 +5,7 @@ mod calendar;
 mod client;
 mod dev;
 mod health;
+mod participants;
 mod scheduling;
 mod units;
 
@@ -35,6 +36,9 @@ enum Command {
     /// The conference lifecycle: create, announce, start, extend, end, cancel, postpone.
     #[command(subcommand)]
     Conference(Box<scheduling::ConferenceCommand>),
+    /// Registration, the speaker queue, refusals, invitations and check-in.
+    #[command(subcommand)]
+    Participant(Box<participants::ParticipantCommand>),
     /// Annual plans and the periodic-dialogue report.
     #[command(subcommand)]
     Plan(scheduling::PlanCommand),
@@ -59,6 +63,7 @@ async fn main() -> ExitCode {
         Command::Directory(command) => scheduling::directory(command).await,
         Command::Conference(command) => scheduling::conference(*command).await,
         Command::Plan(command) => scheduling::plan(command).await,
+        Command::Participant(command) => participants::run(*command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

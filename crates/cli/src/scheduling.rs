@@ -22,15 +22,8 @@ use doithoai_runtime::time::ZONE;
 
 use crate::{
     UsageError,
-    client::{AuthedChannel, Connection, explain},
+    client::{AuthedChannel, Connection, Service, explain, named},
 };
-
-/// A protobuf enum value from its name without the prefix, in any case and
-/// with `-` for `_`: `party-committee` → `BODY_PARTY_COMMITTEE`.
-fn named<E>(prefix: &str, text: &str, parse: impl Fn(&str) -> Option<E>) -> Result<E, UsageError> {
-    let name = format!("{prefix}_{}", text.trim().to_uppercase().replace('-', "_"));
-    parse(&name).ok_or_else(|| UsageError(format!("{text:?} is not a known {}", prefix.to_lowercase())))
-}
 
 fn local_time(text: &str) -> Result<prost_types::Timestamp, UsageError> {
     let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
@@ -116,7 +109,7 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                     ..Default::default()
                 })
             })?;
-            let mut client = DirectoryClient::new(connection.channel().await?);
+            let mut client = DirectoryClient::new(connection.channel(Service::Scheduling).await?);
             for (n, (line, position)) in lines.into_iter().enumerate() {
                 let created = client.create_position(CreatePositionRequest { position: Some(position) }).await;
                 let created = created.map_err(|s| {
@@ -136,7 +129,7 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                     ..Default::default()
                 })
             })?;
-            let mut client = DirectoryClient::new(connection.channel().await?);
+            let mut client = DirectoryClient::new(connection.channel(Service::Scheduling).await?);
             for (n, (line, organization)) in lines.into_iter().enumerate() {
                 let created =
                     client.create_organization(CreateOrganizationRequest { organization: Some(organization) }).await;
@@ -147,7 +140,7 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
             }
         }
         DirectoryCommand::Posts { unit, on, connection } => {
-            let mut client = DirectoryClient::new(connection.channel().await?);
+            let mut client = DirectoryClient::new(connection.channel(Service::Scheduling).await?);
             let request =
                 ListPositionsRequest { unit_code: unit, on_date: on.unwrap_or_default(), ..Default::default() };
             for p in client.list_positions(request).await.map_err(explain)?.into_inner().positions {
@@ -341,7 +334,7 @@ fn line(c: &Conference) -> String {
 }
 
 async fn conferences(connection: &Connection) -> anyhow::Result<ConferencesClient<AuthedChannel>> {
-    Ok(ConferencesClient::new(connection.channel().await?))
+    Ok(ConferencesClient::new(connection.channel(Service::Scheduling).await?))
 }
 
 pub async fn conference(command: ConferenceCommand) -> anyhow::Result<()> {
@@ -415,7 +408,7 @@ pub enum PlanCommand {
 
 pub async fn plan(command: PlanCommand) -> anyhow::Result<()> {
     let PlanCommand::Report { unit, year, connection } = command;
-    let mut client = PlansClient::new(connection.channel().await?);
+    let mut client = PlansClient::new(connection.channel(Service::Scheduling).await?);
     let report = client
         .get_periodic_dialogue_report(GetPeriodicDialogueReportRequest { unit_code: unit, year })
         .await

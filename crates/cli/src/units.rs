@@ -11,7 +11,7 @@ use doithoai_proto::{
 use doithoai_runtime::unit_tree::wire_row;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::client::{Connection, explain};
+use crate::client::{Connection, Service, explain};
 
 const CHUNK_ROWS: usize = 500;
 
@@ -57,7 +57,7 @@ async fn import(file: &PathBuf, connection: &Connection) -> anyhow::Result<()> {
         bar.inc(chunk.len() as u64);
         ImportUnitsRequest { rows: chunk }
     }));
-    let mut client = UnitDirectoryClient::new(connection.channel().await?);
+    let mut client = UnitDirectoryClient::new(connection.channel(Service::Scheduling).await?);
     let result = client.import_units(outbound).await;
     progress.finish_and_clear();
     let response = result.map_err(explain)?.into_inner();
@@ -73,7 +73,7 @@ async fn import(file: &PathBuf, connection: &Connection) -> anyhow::Result<()> {
 }
 
 async fn tree(code: &str, connection: &Connection) -> anyhow::Result<()> {
-    let mut client = UnitDirectoryClient::new(connection.channel().await?);
+    let mut client = UnitDirectoryClient::new(connection.channel(Service::Scheduling).await?);
     let mut page_token = String::new();
     let mut root_depth = None;
     let mut out = std::io::stdout().lock();

@@ -194,3 +194,100 @@ async fn the_conference_lifecycle_through_the_cli() {
     assert_eq!(listed.lines().count(), 2);
     stack.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn participants_through_the_cli() {
+    use doithoai_tests::scheduling::District;
+    let stack = Stack::start().await;
+    let district = District::set_up(&stack).await;
+    let conference = district.announced(&stack).await;
+    let addr = format!("http://{}", stack.running("participants").grpc_addr);
+    let secretary = doithoai_tests::token_for("thuky-323", "323", &[Role::Secretary]);
+    let run = |args: &[&str], token: &str| {
+        let mut args = args.to_vec();
+        args.extend(["--addr", addr.as_str()]);
+        let output = doithoai(&args, None, Some(token));
+        (output.status.success(), text(&output.stdout), text(&output.stderr))
+    };
+    let attendance = doithoai_tests::eventually(doithoai_tests::WAIT, "registration open", || async {
+        let (ok, out, _) = run(&["participant", "attendance", &conference.id], &secretary);
+        (ok && out.starts_with("registration open")).then_some(out)
+    })
+    .await;
+    assert!(attendance.contains("0 registered"), "{attendance}");
+
+    let register = |name: &str, id: &str| {
+        let (ok, out, err) = run(
+            &["participant", "register", &conference.id, "--name", name, "--unit", "11950", "--national-id", id],
+            &secretary,
+        );
+        assert!(ok, "{err}");
+        out.trim().to_owned()
+    };
+    let first = register("Trần Văn Một", "034100000001");
+    let second = register("Trần Văn Hai", "034100000002");
+    let (ok, _, err) = run(
+        &[
+            "participant",
+            "register",
+            &conference.id,
+            "--name",
+            "Trần Văn Một",
+            "--unit",
+            "11950",
+            "--national-id",
+            "034100000001",
+        ],
+        &secretary,
+    );
+    assert!(!ok && err.contains("[R8.3]"), "{err}");
+    for person in [&first, &second] {
+        let (ok, out, err) =
+            run(&["participant", "speak", &conference.id, person, "--topic", "Đền bù giải phóng mặt bằng"], &secretary);
+        assert!(ok && out.contains("QUEUED"), "{err}");
+    }
+    let (_, queue, _) = run(&["participant", "queue", &conference.id], &secretary);
+    assert!(queue.lines().next().unwrap().contains("(Trần Văn Một)"), "{queue}");
+    let host = doithoai_tests::token_for("bithu-323", "323", &[Role::Host]);
+    let (ok, out, err) =
+        run(&["participant", "refuse", &second, "--reason", "intoxicated", "--note", "Say rượu"], &host);
+    assert!(ok && out.contains("REFUSED"), "{err}");
+    let (ok, _, err) = run(&["participant", "refuse", &first, "--reason", "rude"], &host);
+    assert!(!ok && err.contains("not a known refusal_reason"), "{err}");
+    // The agency reaches the participants service's replica through an event.
+    let invited = doithoai_tests::eventually(doithoai_tests::WAIT, "the invitation", || async {
+        let args = [
+            "participant",
+            "invite",
+            &conference.id,
+            "--organization",
+            &district.agency.id,
+            "--name",
+            "Trưởng phòng",
+            "--answers",
+            "0",
+        ];
+        let (ok, out, _) = run(&args, &district.office);
+        ok.then_some(out)
+    })
+    .await;
+    let invitation = invited.split_whitespace().next().unwrap().to_owned();
+    let (ok, out, err) = run(&["participant", "invitation", &invitation, "--status", "accepted"], &district.office);
+    assert!(ok && out.contains("ACCEPTED"), "{err}");
+
+    district.start(&stack, &conference.id).await;
+    let called = doithoai_tests::eventually(doithoai_tests::WAIT, "the first speaker called", || async {
+        let (ok, out, _) = run(&["participant", "call-next", &conference.id], &secretary);
+        ok.then_some(out)
+    })
+    .await;
+    assert!(called.trim_start().starts_with("1 ") && called.contains("CALLED"), "{called}");
+    let registration = called.split_whitespace().nth(1).unwrap().to_owned();
+    let (ok, out, _) = run(&["participant", "spoke", &registration], &secretary);
+    assert!(ok && out.contains("SPOKE"));
+    let (ok, out, _) = run(&["participant", "attendance", &conference.id], &token("33", &[Role::Monitor]));
+    assert!(ok && out.contains("2 registered") && out.contains("1 refused") && out.contains("1 spoke"), "{out}");
+    let (ok, out, _) = run(&["participant", "check-in", &invitation, "--invitation"], &secretary);
+    assert!(ok && out.contains("1 of 1 invitees"), "{out}");
+    stack.finish().await;
+}
