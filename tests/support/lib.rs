@@ -20,7 +20,7 @@ use tonic::transport::Channel;
 
 pub use doithoai_runtime::{
     Role,
-    testsuite::{authorized, eventually, forged_token, repo_root, token, token_for},
+    testsuite::{agency_token, authorized, eventually, forged_token, repo_root, token, token_for},
 };
 
 pub const SERVICES: [&str; 4] = ["scheduling", "participants", "minutes", "deadlines"];

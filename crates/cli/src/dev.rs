@@ -18,6 +18,9 @@ pub enum DevCommand {
         roles: Vec<Role>,
         #[arg(long, default_value = "dev")]
         subject: String,
+        /// For AGENCY tokens: the organization (directory id) the caller acts for.
+        #[arg(long)]
+        organization: Option<String>,
         #[arg(long, default_value_t = 8)]
         ttl_hours: u64,
         /// Ed25519 signing key (PEM).
@@ -32,12 +35,13 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 pub fn run(command: DevCommand) -> anyhow::Result<()> {
     match command {
-        DevCommand::Token { unit, roles, subject, ttl_hours, key } => {
+        DevCommand::Token { unit, roles, subject, organization, ttl_hours, key } => {
             doithoai_units::UnitCode::parse(&unit)?;
             let pem =
                 std::fs::read_to_string(&key).with_context(|| format!("cannot read signing key {}", key.display()))?;
             let signer = TokenSigner::from_private_pem(&pem, "doithoai")?;
-            println!("{}", signer.sign(&subject, &unit, &roles, Duration::from_secs(ttl_hours * 3600))?);
+            let ttl = Duration::from_secs(ttl_hours * 3600);
+            println!("{}", signer.sign_for(&subject, &unit, &roles, organization.as_deref(), ttl)?);
             Ok(())
         }
     }

@@ -65,6 +65,9 @@ pub struct Claims {
     pub sub: String,
     pub unit: String,
     pub roles: Vec<Role>,
+    /// For AGENCY callers: the organization (directory id) they act for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
     pub aud: String,
     pub iat: u64,
     pub exp: u64,
@@ -76,6 +79,8 @@ pub struct Caller {
     pub subject: String,
     pub unit: UnitCode,
     pub roles: Vec<Role>,
+    /// The agency an AGENCY caller acts for.
+    pub organization: Option<String>,
 }
 
 impl Caller {
@@ -154,7 +159,7 @@ impl Authenticator {
                 "đơn vị trong mã xác thực không hợp lệ",
             )
         })?;
-        Ok(Caller { subject: claims.sub, unit, roles: claims.roles })
+        Ok(Caller { subject: claims.sub, unit, roles: claims.roles, organization: claims.org })
     }
 }
 
@@ -189,11 +194,24 @@ impl TokenSigner {
     }
 
     pub fn sign(&self, subject: &str, unit: &str, roles: &[Role], ttl: Duration) -> anyhow::Result<String> {
+        self.sign_for(subject, unit, roles, None, ttl)
+    }
+
+    /// A token for a caller acting for an organization (AGENCY).
+    pub fn sign_for(
+        &self,
+        subject: &str,
+        unit: &str,
+        roles: &[Role],
+        organization: Option<&str>,
+        ttl: Duration,
+    ) -> anyhow::Result<String> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             sub: subject.to_owned(),
             unit: unit.to_owned(),
             roles: roles.to_vec(),
+            org: organization.map(str::to_owned),
             aud: self.audience.clone(),
             iat: now,
             exp: now + ttl.as_secs(),
@@ -245,6 +263,7 @@ mod tests {
             sub: "x".into(),
             unit: "33".into(),
             roles: vec![],
+            org: None,
             aud: "doithoai".into(),
             iat: now - 7200,
             exp: now - 3600,
@@ -255,7 +274,12 @@ mod tests {
 
     #[test]
     fn a_caller_acts_only_inside_its_subtree() {
-        let caller = Caller { subject: "d".into(), unit: UnitCode::parse("323").unwrap(), roles: vec![Role::Office] };
+        let caller = Caller {
+            subject: "d".into(),
+            unit: UnitCode::parse("323").unwrap(),
+            roles: vec![Role::Office],
+            organization: None,
+        };
         assert!(caller.require_within(&["33", "323", "11950"]).is_ok());
         assert!(caller.require_within(&["33", "323"]).is_ok());
         let denied = caller.require_within(&["33"]).unwrap_err();
@@ -265,7 +289,12 @@ mod tests {
 
     #[test]
     fn a_caller_without_the_role_is_refused() {
-        let caller = Caller { subject: "f".into(), unit: UnitCode::parse("33").unwrap(), roles: vec![Role::Front] };
+        let caller = Caller {
+            subject: "f".into(),
+            unit: UnitCode::parse("33").unwrap(),
+            roles: vec![Role::Front],
+            organization: None,
+        };
         assert!(caller.require_role(&[Role::Front, Role::Monitor]).is_ok());
         assert_eq!(caller.require_role(&[Role::Admin]).unwrap_err().code(), tonic::Code::PermissionDenied);
     }

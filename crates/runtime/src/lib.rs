@@ -12,6 +12,7 @@ pub mod events;
 pub mod metrics;
 pub mod outbox;
 pub mod pagination;
+pub mod scheduling_replica;
 pub mod server;
 pub mod settings;
 pub mod telemetry;

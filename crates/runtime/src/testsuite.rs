@@ -85,6 +85,19 @@ pub fn token_for(subject: &str, unit: &str, roles: &[Role]) -> String {
     signer(&dev_key("signing.pem")).sign(subject, unit, roles, Duration::from_secs(600)).expect("the dev key signs")
 }
 
+/// A token for an agency's official (AGENCY acting for `organization`).
+pub fn agency_token(organization: &str, unit: &str) -> String {
+    signer(&dev_key("signing.pem"))
+        .sign_for(
+            &format!("agency-{organization}"),
+            unit,
+            &[Role::Agency],
+            Some(organization),
+            Duration::from_secs(600),
+        )
+        .expect("the dev key signs")
+}
+
 /// A token signed with a key no service trusts.
 pub fn forged_token(unit: &str, roles: &[Role]) -> String {
     signer(&repo_root().join("tests/fixtures/forger-signing.pem"))

@@ -242,6 +242,7 @@ async fn the_audit_log_refuses_updates_and_deletes() {
         subject: "office-33".into(),
         unit: doithoai_units::UnitCode::parse("33").unwrap(),
         roles: vec![Role::Office],
+        organization: None,
     };
     let mut conn = fixture.pool.acquire().await.unwrap();
     let entry = AuditEntry {

@@ -8,17 +8,14 @@ use anyhow::Context;
 use doithoai_proto::{
     common::v1::EventEnvelope,
     participants::v1::RegistrantsNotified,
-    scheduling::v1::{
-        Conference, ConferenceAnnounced, ConferenceCancelled, ConferenceEnded, ConferenceExtended, ConferencePostponed,
-        ConferenceStarted, ConferenceState, HostDelegated, OrganizationUpserted, PositionUpserted,
-    },
+    scheduling::v1::{Conference, ConferenceState},
 };
 use doithoai_runtime::{
     consumer::EventHandler,
-    events::{Event, decode_payload},
+    events::Event,
     outbox::Outbox,
+    scheduling_replica::{conference_of, upsert_directory},
 };
-use prost::{Message, Name};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -26,66 +23,12 @@ pub struct SchedulingReplica {
     pub outbox: Outbox,
 }
 
-/// The conference carried by any of the lifecycle events.
-fn conference_of(event: &EventEnvelope) -> anyhow::Result<Option<Conference>> {
-    fn take<M: Message + Name + Default>(
-        event: &EventEnvelope,
-        get: impl Fn(M) -> Option<Conference>,
-    ) -> anyhow::Result<Option<Conference>> {
-        Ok(decode_payload::<M>(event)?.and_then(get))
-    }
-    for found in [
-        take(event, |e: ConferenceAnnounced| e.conference)?,
-        take(event, |e: ConferenceStarted| e.conference)?,
-        take(event, |e: ConferenceExtended| e.conference)?,
-        take(event, |e: ConferenceEnded| e.conference)?,
-        take(event, |e: ConferenceCancelled| e.conference)?,
-        take(event, |e: ConferencePostponed| e.conference)?,
-        take(event, |e: HostDelegated| e.conference)?,
-    ] {
-        if found.is_some() {
-            return Ok(found);
-        }
-    }
-    Ok(None)
-}
-
 impl EventHandler for SchedulingReplica {
     async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
         if let Some(conference) = conference_of(event)? {
             return self.conference(conn, event, conference).await;
         }
-        let event_id = Uuid::parse_str(&event.event_id)?;
-        if let Some(upserted) = decode_payload::<PositionUpserted>(event)? {
-            let position = upserted.position.context("PositionUpserted without a position")?;
-            sqlx::query(
-                "INSERT INTO positions (id, unit_code, subject, source_event_id) VALUES ($1, $2, NULLIF($3, ''), $4)
-                 ON CONFLICT (id) DO UPDATE SET unit_code = EXCLUDED.unit_code, subject = EXCLUDED.subject,
-                     source_event_id = EXCLUDED.source_event_id
-                 WHERE positions.source_event_id < EXCLUDED.source_event_id",
-            )
-            .bind(Uuid::parse_str(&position.id)?)
-            .bind(&position.unit_code)
-            .bind(&position.subject)
-            .bind(event_id)
-            .execute(conn)
-            .await?;
-        } else if let Some(upserted) = decode_payload::<OrganizationUpserted>(event)? {
-            let organization = upserted.organization.context("OrganizationUpserted without an organization")?;
-            sqlx::query(
-                "INSERT INTO organizations (id, unit_code, name, active, source_event_id) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (id) DO UPDATE SET unit_code = EXCLUDED.unit_code, name = EXCLUDED.name,
-                     active = EXCLUDED.active, source_event_id = EXCLUDED.source_event_id
-                 WHERE organizations.source_event_id < EXCLUDED.source_event_id",
-            )
-            .bind(Uuid::parse_str(&organization.id)?)
-            .bind(&organization.unit_code)
-            .bind(&organization.name)
-            .bind(organization.active)
-            .bind(event_id)
-            .execute(conn)
-            .await?;
-        }
+        upsert_directory(conn, event).await?;
         Ok(())
     }
 }
