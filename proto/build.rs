@@ -14,6 +14,8 @@ const PROTOS: &[&str] = &[
     "doithoai/scheduling/v1/events.proto",
     "doithoai/participants/v1/participants.proto",
     "doithoai/participants/v1/events.proto",
+    "doithoai/minutes/v1/minutes.proto",
+    "doithoai/minutes/v1/events.proto",
 ];
 
 fn main() -> Result<(), Box<dyn Error>> {

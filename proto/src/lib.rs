@@ -24,5 +24,11 @@ pub mod participants {
     }
 }
 
+pub mod minutes {
+    pub mod v1 {
+        tonic::include_proto!("doithoai.minutes.v1");
+    }
+}
+
 /// Encoded descriptors of every file, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("doithoai_descriptor");

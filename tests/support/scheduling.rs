@@ -73,6 +73,11 @@ impl District {
 
     /// A conference eight days ahead with two agenda items, a secretary, announced today.
     pub async fn announced(&self, stack: &Stack) -> Conference {
+        self.announced_inviting(stack, Vec::new()).await
+    }
+
+    /// The same, inviting these agencies (R7.4).
+    pub async fn announced_inviting(&self, stack: &Stack, invited: Vec<String>) -> Conference {
         let draft = ConferenceDraft {
             unit_code: "323".into(),
             body: Body::PartyCommittee as i32,
@@ -89,6 +94,7 @@ impl District {
             ],
             starts_at: Some(timestamp(at(CONFERENCE_DAY))),
             planned_minutes: 180,
+            invited_organization_ids: invited,
             ..Default::default()
         };
         let mut client = self.conferences(stack).await;

@@ -1,13 +1,22 @@
-//! The minutes service: the minutes, petitions, conclusions, conclusion notices and agencies' responses.
-//! It keeps its own replica of the unit directory for scope checks.
+//! The minutes service: what was said and decided at a conference — the
+//! minutes, every petition, the answers, the host's conclusion — and what must
+//! follow it: the conclusion notice, the agencies' written responses and
+//! escalations (R1.2, R8.2, R8.4, R9.1, R10).
 
+mod api;
+pub mod domain;
+mod replica;
+
+use doithoai_proto::minutes::v1::minutes_service_server::MinutesServiceServer;
 use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db};
 
 pub const SERVICE: &str = "minutes";
 
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
-    let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations()];
+    let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations(), sqlx::migrate!()];
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
-    let units = platform.keep_unit_replica();
-    platform.serve(Api::new().with(units)).await
+    let units = platform.keep_unit_replica_with(replica::SchedulingReplica { outbox: platform.outbox });
+    let minutes = api::MinutesApi::new(platform.pool.clone(), platform.outbox, platform.clock.clone());
+    let api = Api::new().with(units).with(MinutesServiceServer::with_interceptor(minutes, platform.authenticator()));
+    platform.serve(api).await
 }

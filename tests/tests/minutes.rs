@@ -1,0 +1,363 @@
+//! The minutes service through its gRPC API: the record of the conference,
+//! sign-off and corrections, the conclusion notice, responses, escalation.
+#![allow(clippy::unwrap_used)]
+
+use doithoai_proto::{
+    minutes::v1::{
+        AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, Classification, ConferenceRequest,
+        EscalatePetitionRequest, IssueConclusionNoticeRequest, MinutesState, NoticeAssignment, Outcome, Petition,
+        PetitionStatus, RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest,
+        ReferPetitionRequest, Response as WrittenResponse, minutes_service_client::MinutesServiceClient,
+    },
+    scheduling::v1::{CreateOrganizationRequest, Organization, OrganizationKind, directory_client::DirectoryClient},
+};
+use doithoai_tests::{scheduling::*, *};
+use tonic::{Code, Status, transport::Channel};
+use tonic_types::StatusExt;
+
+fn rule(status: &Status) -> String {
+    status.get_details_error_info().map(|i| i.reason).unwrap_or_default()
+}
+
+struct Fixture {
+    stack: Stack,
+    district: District,
+    conference_id: String,
+    secretary: String,
+    host: String,
+}
+
+impl Fixture {
+    /// A conference of district 323 inviting its agency, started, with its minutes open.
+    async fn started() -> Self {
+        let stack = Stack::start().await;
+        let district = District::set_up(&stack).await;
+        let conference = district.announced_inviting(&stack, vec![district.agency.id.clone()]).await;
+        district.start(&stack, &conference.id).await;
+        let fixture = Fixture {
+            stack,
+            district,
+            conference_id: conference.id,
+            secretary: token_for("thuky-323", "323", &[Role::Secretary]),
+            host: token_for("bithu-323", "323", &[Role::Host]),
+        };
+        eventually(WAIT, "the minutes open", || async {
+            fixture.client().await.get_minutes(authorized(fixture.conference(), &fixture.secretary)).await.ok()
+        })
+        .await;
+        fixture
+    }
+
+    async fn client(&self) -> MinutesServiceClient<Channel> {
+        MinutesServiceClient::new(self.stack.channel("minutes").await)
+    }
+
+    fn conference(&self) -> ConferenceRequest {
+        ConferenceRequest { conference_id: self.conference_id.clone() }
+    }
+
+    async fn petition(&self, classification: Classification, text: &str) -> Petition {
+        let request = RecordPetitionRequest {
+            conference_id: self.conference_id.clone(),
+            text: text.into(),
+            field: 1,
+            classification: classification as i32,
+            ..Default::default()
+        };
+        self.client().await.record_petition(authorized(request, &self.secretary)).await.unwrap().into_inner()
+    }
+
+    async fn answer(&self, petition: &str, organization: &str) -> Result<Petition, Status> {
+        let request = AnswerPetitionRequest {
+            petition_id: petition.into(),
+            text: "Sẽ chi trả trong quý II".into(),
+            organization_id: organization.into(),
+            official_name: "Trưởng phòng".into(),
+        };
+        Ok(self.client().await.answer_petition(authorized(request, &self.host)).await?.into_inner())
+    }
+
+    /// Concludes and signs the minutes.
+    async fn sign(&self) {
+        let mut client = self.client().await;
+        let conclusion = RecordConclusionRequest {
+            conference_id: self.conference_id.clone(),
+            conclusion: "Giao các cơ quan giải quyết dứt điểm".into(),
+        };
+        client.record_conclusion(authorized(conclusion, &self.host)).await.unwrap();
+        client.sign_minutes(authorized(self.conference(), &self.secretary)).await.unwrap();
+        let signed = client.sign_minutes(authorized(self.conference(), &self.host)).await.unwrap().into_inner();
+        assert_eq!(signed.state, MinutesState::Signed as i32);
+    }
+
+    async fn subjects(&self) -> Vec<String> {
+        let js = async_nats::jetstream::new(async_nats::connect(self.stack.nats.url()).await.unwrap());
+        let Ok(mut stream) = js.get_stream("DOITHOAI_MINUTES").await else { return Vec::new() };
+        let last = stream.info().await.unwrap().state.last_sequence;
+        let mut subjects = Vec::new();
+        for seq in 1..=last {
+            subjects.push(stream.get_raw_message(seq).await.unwrap().subject.to_string());
+        }
+        subjects
+    }
+}
+
+#[tokio::test]
+async fn the_record_from_opening_to_signature_and_corrections() {
+    let f = Fixture::started().await;
+    let mut client = f.client().await;
+    let opening = RecordOpeningRequest {
+        conference_id: f.conference_id.clone(),
+        purpose: "Lắng nghe ý kiến".into(),
+        requirements: "Dân chủ, thẳng thắn".into(),
+        content: "Giải phóng mặt bằng".into(),
+    };
+    client.record_opening(authorized(opening, &f.secretary)).await.unwrap();
+
+    let by_host = f.petition(Classification::Petition, "Chậm chi trả tiền bồi thường").await;
+    let by_agency = f.petition(Classification::Proposal, "Đề nghị làm đường gom").await;
+    let complaint = f.petition(Classification::Complaint, "Khiếu nại quyết định thu hồi đất").await;
+    let secret = RecordPetitionRequest {
+        conference_id: f.conference_id.clone(),
+        text: "Vấn đề quốc phòng".into(),
+        field: 2,
+        classification: Classification::Feedback as i32,
+        state_secret: true,
+        ..Default::default()
+    };
+    let secret = client.record_petition(authorized(secret, &f.secretary)).await.unwrap().into_inner();
+    assert!(secret.state_secret);
+
+    assert_eq!(rule(&f.answer(&complaint.id, "").await.unwrap_err()), "R1.2", "a complaint is referred, not answered");
+    let refer = ReferPetitionRequest {
+        petition_id: complaint.id.clone(),
+        receiving_body: "Ban Tiếp công dân thành phố".into(),
+        referred_on: "2026-03-10".into(),
+    };
+    let referred = client.refer_petition(authorized(refer.clone(), &f.secretary)).await.unwrap().into_inner();
+    assert_eq!(referred.status, PetitionStatus::Referred as i32);
+    assert_eq!(rule(&f.answer(&complaint.id, "").await.unwrap_err()), "R1.2");
+    let not_complaint = ReferPetitionRequest { petition_id: by_host.id.clone(), ..refer };
+    assert_eq!(rule(&client.refer_petition(authorized(not_complaint, &f.secretary)).await.unwrap_err()), "R1.2");
+
+    let answered = f.answer(&by_host.id, "").await.unwrap();
+    let answer = answered.answer.unwrap();
+    assert_eq!(
+        (answer.answered_by_position_id.as_str(), answer.accountable_position_id.as_str()),
+        (f.district.head.id.as_str(), f.district.head.id.as_str())
+    );
+    assert_eq!(
+        rule(&f.answer(&by_agency.id, &uuid::Uuid::now_v7().to_string()).await.unwrap_err()),
+        "R8.4",
+        "not an invited agency"
+    );
+    let by_official = f.answer(&by_agency.id, &f.district.agency.id).await.unwrap().answer.unwrap();
+    assert_eq!(by_official.answered_by_organization_id, f.district.agency.id);
+    assert_eq!(by_official.accountable_position_id, f.district.head.id, "R9.1: the host answers for it");
+
+    let conclusion =
+        RecordConclusionRequest { conference_id: f.conference_id.clone(), conclusion: "Kết luận".into() };
+    assert_eq!(
+        client.record_conclusion(authorized(conclusion, &f.district.office)).await.unwrap_err().code(),
+        Code::PermissionDenied,
+        "the host concludes"
+    );
+    f.sign().await;
+    let late = RecordPetitionRequest {
+        conference_id: f.conference_id.clone(),
+        text: "Ý kiến muộn".into(),
+        field: 1,
+        classification: 1,
+        ..Default::default()
+    };
+    assert_eq!(
+        rule(&client.record_petition(authorized(late, &f.secretary)).await.unwrap_err()),
+        "R8.4",
+        "signed minutes are immutable"
+    );
+    assert_eq!(rule(&client.sign_minutes(authorized(f.conference(), &f.host)).await.unwrap_err()), "R8.4");
+    let correction = AddEntryRequest {
+        conference_id: f.conference_id.clone(),
+        kind: "CORRECTION".into(),
+        text: "Sửa tên cơ quan trả lời ý kiến 2".into(),
+    };
+    let corrected = client.add_entry(authorized(correction, &f.secretary)).await.unwrap().into_inner();
+    assert_eq!(corrected.entries.len(), 1);
+    assert_eq!(corrected.purpose, "Lắng nghe ý kiến");
+
+    let minutes =
+        client.get_minutes(authorized(f.conference(), &token("33", &[Role::Front]))).await.unwrap().into_inner();
+    assert_eq!(minutes.petitions.len(), 4);
+    assert_eq!(
+        client.get_minutes(authorized(f.conference(), &token("325", &[Role::Office]))).await.unwrap_err().code(),
+        Code::PermissionDenied
+    );
+    let subjects = eventually(WAIT, "the minutes' events", || async {
+        let s = f.subjects().await;
+        (s.len() >= 10).then_some(s)
+    })
+    .await;
+    let kinds: Vec<&str> = subjects.iter().map(|s| s.split('.').nth(2).unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "minutes_opened",
+            "petition_recorded",
+            "petition_recorded",
+            "petition_recorded",
+            "petition_recorded",
+            "petition_referred",
+            "petition_answered",
+            "petition_answered",
+            "conclusion_signed",
+            "entry_added"
+        ]
+    );
+    assert!(subjects.iter().all(|s| s.ends_with(".33.323")), "{subjects:?}");
+    let audited = f.stack.count("minutes", "SELECT count(*) FROM audit_log").await;
+    assert!(audited >= 12, "{audited}");
+    f.stack.finish().await;
+}
+
+#[tokio::test]
+async fn the_notice_the_agencies_responses_and_escalation() {
+    let f = Fixture::started().await;
+    let mut client = f.client().await;
+    let unanswered = f.petition(Classification::Petition, "Cấp giấy chứng nhận quyền sử dụng đất").await;
+    let beyond = f.petition(Classification::Proposal, "Nâng cấp quốc lộ 39").await;
+    let answered = f.petition(Classification::Feedback, "Thái độ cán bộ một cửa").await;
+    f.answer(&answered.id, "").await.unwrap();
+    let assign = |petition: &str, organization: &str| NoticeAssignment {
+        petition_id: petition.into(),
+        organization_id: organization.into(),
+        received_on: String::new(),
+    };
+    let issue = |assignments: Vec<NoticeAssignment>| IssueConclusionNoticeRequest {
+        conference_id: f.conference_id.clone(),
+        number: "15/TB-TU".into(),
+        sent_on: "2026-03-20".into(),
+        signer: "Chánh Văn phòng Thành ủy".into(),
+        assignments,
+    };
+    let agency = f.district.agency.id.clone();
+    let both = vec![assign(&unanswered.id, &agency), assign(&beyond.id, &agency)];
+    assert_eq!(
+        rule(&client.issue_conclusion_notice(authorized(issue(both.clone()), &f.district.office)).await.unwrap_err()),
+        "R10.2",
+        "not signed yet"
+    );
+    f.sign().await;
+    let missing = vec![assign(&unanswered.id, &agency)];
+    assert_eq!(
+        rule(&client.issue_conclusion_notice(authorized(issue(missing), &f.district.office)).await.unwrap_err()),
+        "R10.2"
+    );
+    let with_answered =
+        vec![assign(&unanswered.id, &agency), assign(&beyond.id, &agency), assign(&answered.id, &agency)];
+    assert_eq!(
+        rule(&client.issue_conclusion_notice(authorized(issue(with_answered), &f.district.office)).await.unwrap_err()),
+        "R10.2"
+    );
+    let nowhere = vec![assign(&unanswered.id, &uuid::Uuid::now_v7().to_string()), assign(&beyond.id, &agency)];
+    assert_eq!(
+        client.issue_conclusion_notice(authorized(issue(nowhere), &f.district.office)).await.unwrap_err().code(),
+        Code::NotFound
+    );
+    let notice =
+        client.issue_conclusion_notice(authorized(issue(both.clone()), &f.district.office)).await.unwrap().into_inner();
+    let twice = client.issue_conclusion_notice(authorized(issue(both), &f.district.office)).await.unwrap_err();
+    assert_eq!((twice.code(), rule(&twice)), (Code::AlreadyExists, "R10.2".into()));
+
+    let stranger = agency_token(&uuid::Uuid::now_v7().to_string(), "323");
+    let acknowledge = AcknowledgeNoticeRequest {
+        notice_id: notice.id.clone(),
+        organization_id: agency.clone(),
+        received_on: "2026-03-23".into(),
+    };
+    assert_eq!(
+        client.acknowledge_notice(authorized(acknowledge.clone(), &stranger)).await.unwrap_err().code(),
+        Code::PermissionDenied
+    );
+    let agency_token = agency_token(&agency, "323");
+    let acknowledged =
+        client.acknowledge_notice(authorized(acknowledge.clone(), &agency_token)).await.unwrap().into_inner();
+    assert!(acknowledged.assignments.iter().all(|a| a.received_on == "2026-03-23"));
+    assert_eq!(
+        client.acknowledge_notice(authorized(acknowledge, &agency_token)).await.unwrap_err().code(),
+        Code::AlreadyExists
+    );
+
+    let response = WrittenResponse {
+        organization_id: String::new(),
+        responded_on: "2026-04-20".into(),
+        document_number: "112/TNMT".into(),
+        outcome: Outcome::PartlyResolved as i32,
+        summary: "Đã cấp cho 12/15 hộ".into(),
+        reported_to_heads: true,
+    };
+    let respond = |token: &str| {
+        let (mut client, request) = (
+            client.clone(),
+            RecordResponseRequest { petition_id: unanswered.id.clone(), response: Some(response.clone()) },
+        );
+        let token = token.to_owned();
+        async move { client.record_response(authorized(request, &token)).await }
+    };
+    assert_eq!(rule(&respond(&stranger).await.unwrap_err()), "R10.3", "not assigned to that agency");
+    let responded = respond(&agency_token).await.unwrap().into_inner();
+    assert_eq!(responded.status, PetitionStatus::Responded as i32);
+    assert_eq!(responded.response.unwrap().outcome, Outcome::PartlyResolved as i32, "responded is not resolved");
+    assert_eq!(rule(&respond(&agency_token).await.unwrap_err()), "R10.3", "once");
+
+    // R10.4: beyond the district's authority, up to the province.
+    let office_33 = token("33", &[Role::Office]);
+    let province_agency = Organization {
+        unit_code: "33".into(),
+        kind: OrganizationKind::Department as i32,
+        name: "Sở Giao thông vận tải".into(),
+        ..Default::default()
+    };
+    let province_agency = DirectoryClient::new(f.stack.channel("scheduling").await)
+        .create_organization(authorized(CreateOrganizationRequest { organization: Some(province_agency) }, &office_33))
+        .await
+        .unwrap()
+        .into_inner();
+    eventually(WAIT, "the province agency replica", || async {
+        (f.stack.count("minutes", "SELECT count(*) FROM organizations").await == 2).then_some(())
+    })
+    .await;
+    let sideways = EscalatePetitionRequest {
+        petition_id: beyond.id.clone(),
+        to_unit_code: "325".into(),
+        to_organization_id: String::new(),
+        petitioner_notified_on: "2026-03-25".into(),
+    };
+    assert_eq!(rule(&client.escalate_petition(authorized(sideways, &f.district.office)).await.unwrap_err()), "R10.4");
+    let up = EscalatePetitionRequest {
+        petition_id: beyond.id.clone(),
+        to_unit_code: "33".into(),
+        to_organization_id: province_agency.id.clone(),
+        petitioner_notified_on: "2026-03-25".into(),
+    };
+    let escalated = client.escalate_petition(authorized(up, &f.district.office)).await.unwrap().into_inner();
+    assert_eq!(escalated.status, PetitionStatus::Escalated as i32);
+    let received_id = escalated.escalation.unwrap().escalated_petition_id;
+    let received = client
+        .get_petition(authorized(doithoai_proto::minutes::v1::PetitionRequest { petition_id: received_id }, &office_33))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (received.unit_code.as_str(), received.status, received.escalated_from_petition_id.as_str()),
+        ("33", PetitionStatus::Assigned as i32, beyond.id.as_str())
+    );
+    let subjects = eventually(WAIT, "the escalation events", || async {
+        let s = f.subjects().await;
+        s.iter().any(|x| x == "doithoai.minutes.petition_recorded.33").then_some(s)
+    })
+    .await;
+    for kind in ["conclusion_notice_issued", "notice_received", "response_recorded", "petition_escalated"] {
+        assert!(subjects.iter().any(|s| s.contains(kind)), "{kind}: {subjects:?}");
+    }
+    f.stack.finish().await;
+}
