@@ -14,6 +14,7 @@ use tonic_types::StatusExt;
 pub enum Service {
     Scheduling,
     Participants,
+    Minutes,
 }
 
 impl Service {
@@ -22,6 +23,7 @@ impl Service {
         let (variable, default) = match self {
             Service::Scheduling => ("DOITHOAI_SCHEDULING_ADDR", "http://127.0.0.1:50061"),
             Service::Participants => ("DOITHOAI_PARTICIPANTS_ADDR", "http://127.0.0.1:50062"),
+            Service::Minutes => ("DOITHOAI_MINUTES_ADDR", "http://127.0.0.1:50063"),
         };
         std::env::var(variable).unwrap_or_else(|_| default.to_owned())
     }

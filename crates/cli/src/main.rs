@@ -5,6 +5,7 @@ mod calendar;
 mod client;
 mod dev;
 mod health;
+mod minutes;
 mod participants;
 mod scheduling;
 mod units;
@@ -39,6 +40,9 @@ enum Command {
     /// Registration, the speaker queue, refusals, invitations and check-in.
     #[command(subcommand)]
     Participant(Box<participants::ParticipantCommand>),
+    /// The minutes, petitions, conclusion notice, responses and escalations.
+    #[command(subcommand)]
+    Minutes(Box<minutes::MinutesCommand>),
     /// Annual plans and the periodic-dialogue report.
     #[command(subcommand)]
     Plan(scheduling::PlanCommand),
@@ -64,6 +68,7 @@ async fn main() -> ExitCode {
         Command::Conference(command) => scheduling::conference(*command).await,
         Command::Plan(command) => scheduling::plan(command).await,
         Command::Participant(command) => participants::run(*command).await,
+        Command::Minutes(command) => minutes::run(*command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

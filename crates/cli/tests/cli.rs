@@ -291,3 +291,103 @@ async fn participants_through_the_cli() {
     assert!(ok && out.contains("1 of 1 invitees"), "{out}");
     stack.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn minutes_through_the_cli() {
+    use doithoai_tests::scheduling::District;
+    let stack = Stack::start().await;
+    let district = District::set_up(&stack).await;
+    let conference = district.announced_inviting(&stack, vec![district.agency.id.clone()]).await;
+    district.start(&stack, &conference.id).await;
+    let addr = format!("http://{}", stack.running("minutes").grpc_addr);
+    let run = |args: &[&str], token: &str| {
+        let mut args = args.to_vec();
+        args.extend(["--addr", addr.as_str()]);
+        let output = doithoai(&args, None, Some(token));
+        assert!(output.status.success(), "{args:?}: {}", text(&output.stderr));
+        text(&output.stdout)
+    };
+    let secretary = doithoai_tests::token_for("thuky-323", "323", &[Role::Secretary]);
+    let host = doithoai_tests::token_for("bithu-323", "323", &[Role::Host]);
+    doithoai_tests::eventually(doithoai_tests::WAIT, "the minutes open", || async {
+        let output = doithoai(&["minutes", "show", &conference.id, "--addr", &addr], None, Some(&secretary));
+        output.status.success().then_some(())
+    })
+    .await;
+    run(
+        &[
+            "minutes",
+            "opening",
+            &conference.id,
+            "--purpose",
+            "Lắng nghe",
+            "--requirements",
+            "Dân chủ",
+            "--content",
+            "Đất đai",
+        ],
+        &secretary,
+    );
+    let id = |line: String| line.split_whitespace().next().unwrap().to_owned();
+    let open = id(run(&["minutes", "petition", &conference.id, "--text", "Cấp sổ đỏ chậm"], &secretary));
+    let complaint = id(run(
+        &["minutes", "petition", &conference.id, "--text", "Khiếu nại thu hồi đất", "--classification", "complaint"],
+        &secretary,
+    ));
+    let answered = id(run(
+        &["minutes", "petition", &conference.id, "--text", "Đường hỏng", "--classification", "feedback"],
+        &secretary,
+    ));
+    assert!(
+        run(&["minutes", "refer", &complaint, "--to", "Ban Tiếp công dân", "--on", "2026-03-10"], &secretary)
+            .contains(" REFERRED ")
+    );
+    assert!(run(&["minutes", "answer", &answered, "--text", "Sửa trong tháng 4"], &host).contains(" ANSWERED "));
+    run(&["minutes", "conclude", &conference.id, "--text", "Giao Phòng TNMT giải quyết"], &host);
+    run(&["minutes", "sign", &conference.id], &secretary);
+    assert!(run(&["minutes", "sign", &conference.id], &host).contains(" SIGNED "));
+    let assignment = format!("{open}={}", district.agency.id);
+    let notice = run(
+        &[
+            "minutes",
+            "notice",
+            &conference.id,
+            "--number",
+            "15/TB-TU",
+            "--sent-on",
+            "2026-03-20",
+            "--signer",
+            "Chánh Văn phòng",
+            "--assign",
+            &assignment,
+        ],
+        &district.office,
+    );
+    assert!(notice.contains("15/TB-TU sent 2026-03-20: 1 petition(s)"), "{notice}");
+    let agency = doithoai_tests::agency_token(&district.agency.id, "323");
+    run(
+        &["minutes", "acknowledge", &id(notice), "--organization", &district.agency.id, "--received-on", "2026-03-23"],
+        &agency,
+    );
+    let responded = run(
+        &[
+            "minutes",
+            "respond",
+            &open,
+            "--on",
+            "2026-04-20",
+            "--document",
+            "112/TNMT",
+            "--outcome",
+            "resolved",
+            "--summary",
+            "Đã cấp",
+            "--reported-to-heads",
+        ],
+        &agency,
+    );
+    assert!(responded.contains(" RESPONDED "), "{responded}");
+    let shown = run(&["minutes", "show", &conference.id], &district.office);
+    assert!(shown.starts_with(&format!("{} SIGNED 3 petitions", conference.id)), "{shown}");
+    stack.finish().await;
+}
