@@ -15,6 +15,18 @@ use doithoai_tests::{scheduling::*, *};
 use tonic::{Code, Status, transport::Channel};
 use tonic_types::StatusExt;
 
+/// The text a reader sees in a PDF, whitespace collapsed.
+fn pdf_text(pdf: &[u8]) -> String {
+    let doc = printpdf::PdfDocument::parse(pdf, &printpdf::PdfParseOptions::default(), &mut Vec::new()).unwrap();
+    let words: Vec<String> = doc
+        .extract_text()
+        .into_iter()
+        .flatten()
+        .flat_map(|t| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    words.join(" ")
+}
+
 fn rule(status: &Status) -> String {
     status.get_details_error_info().map(|i| i.reason).unwrap_or_default()
 }
@@ -268,6 +280,19 @@ async fn the_notice_the_agencies_responses_and_escalation() {
     let twice = client.issue_conclusion_notice(authorized(issue(both), &f.district.office)).await.unwrap_err();
     assert_eq!((twice.code(), rule(&twice)), (Code::AlreadyExists, "R10.2".into()));
 
+    let rendered =
+        client.render_conclusion_notice(authorized(f.conference(), &f.district.office)).await.unwrap().into_inner();
+    let text = pdf_text(&rendered.pdf);
+    for expected in [
+        "Số: 15/TB-TU",
+        "Hưng Yên, ngày 20 tháng 3 năm 2026",
+        "THÔNG BÁO",
+        "Cấp giấy chứng nhận quyền sử dụng đất",
+        "Cơ quan giải quyết: Phòng Tài nguyên và Môi trường",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in the notice: {text}");
+    }
+    assert!(!text.contains("Thái độ cán bộ"), "an answered petition is not in the notice");
     let stranger = agency_token(&uuid::Uuid::now_v7().to_string(), "323");
     let acknowledge = AcknowledgeNoticeRequest {
         notice_id: notice.id.clone(),

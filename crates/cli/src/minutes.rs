@@ -147,6 +147,17 @@ pub enum MinutesCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Writes the public minutes (or, with --notice, the conclusion notice) as a PDF.
+    Render {
+        conference: String,
+        #[arg(long)]
+        notice: bool,
+        /// The file to write; prints its name.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
     /// R10.4: beyond the unit's authority, up to a higher level.
     Escalate {
         petition: String,
@@ -277,6 +288,17 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
             };
             let request = RecordResponseRequest { petition_id: petition, response: Some(response) };
             petition_line(client(&connection).await?.record_response(request).await.map_err(explain)?.get_ref())
+        }
+        MinutesCommand::Render { conference: id, notice, out, connection } => {
+            let mut client = client(&connection).await?;
+            let document = if notice {
+                client.render_conclusion_notice(conference(id)).await
+            } else {
+                client.render_minutes(conference(id)).await
+            };
+            let document = document.map_err(explain)?.into_inner();
+            std::fs::write(&out, &document.pdf).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            format!("{} ({} bytes, {})", out.display(), document.pdf.len(), document.file_name)
         }
         MinutesCommand::Escalate { petition, to_unit, to_organization, notified_on, connection } => {
             let request = EscalatePetitionRequest {

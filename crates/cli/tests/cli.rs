@@ -387,6 +387,12 @@ async fn minutes_through_the_cli() {
         &agency,
     );
     assert!(responded.contains(" RESPONDED "), "{responded}");
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("thong-bao.pdf");
+    let written =
+        run(&["minutes", "render", &conference.id, "--notice", "--out", pdf.to_str().unwrap()], &district.office);
+    assert!(written.contains("thong-bao-ket-luan-15-TB-TU.pdf"), "{written}");
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
     let shown = run(&["minutes", "show", &conference.id], &district.office);
     assert!(shown.starts_with(&format!("{} SIGNED 3 petitions", conference.id)), "{shown}");
     stack.finish().await;

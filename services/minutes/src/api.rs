@@ -12,7 +12,8 @@ use doithoai_proto::{
         Escalation, IssueConclusionNoticeRequest, Minutes, MinutesState, NoticeAssignment, NoticeReceived, Outcome,
         Petition, PetitionAnswered, PetitionEscalated, PetitionRecorded, PetitionReferred, PetitionRequest,
         PetitionStatus, RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest,
-        ReferPetitionRequest, Referral, ResponseRecorded, Signature, minutes_service_server::MinutesService,
+        ReferPetitionRequest, Referral, RenderedDocument, ResponseRecorded, Signature,
+        minutes_service_server::MinutesService,
     },
 };
 use doithoai_runtime::{
@@ -28,7 +29,17 @@ use sqlx::{PgConnection, PgPool};
 use tonic::{Code, Request, Response, Status};
 use uuid::Uuid;
 
-use crate::domain::{self, rule};
+use crate::{
+    documents,
+    domain::{self, rule},
+};
+
+/// A unit's name from the replica of the directory.
+async fn unit_name(conn: &mut PgConnection, code: &str) -> ServiceResult<String> {
+    let name: Option<String> =
+        sqlx::query_scalar("SELECT name FROM units WHERE code = $1").bind(code).fetch_optional(conn).await?;
+    Ok(name.unwrap_or_else(|| code.to_owned()))
+}
 
 pub struct MinutesApi {
     pool: PgPool,
@@ -268,6 +279,27 @@ impl MinutesApi {
         Ok(minutes)
     }
 
+    /// The minutes with their petitions (those escalated here from below are
+    /// the receiving level's, not part of this record).
+    async fn full_minutes(&self, conn: &mut PgConnection, conference: Uuid) -> ServiceResult<Minutes> {
+        let document: Vec<u8> = sqlx::query_scalar("SELECT document FROM minutes WHERE conference_id = $1")
+            .bind(conference)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| {
+                rule("R8.1", "the minutes open when the conference starts", "biên bản được mở khi hội nghị bắt đầu")
+            })?;
+        let mut minutes = Minutes::decode(document.as_slice()).map_err(|e| ServiceError::Internal(e.into()))?;
+        let documents: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT document FROM petitions WHERE conference_id = $1 AND escalated_from IS NULL ORDER BY id",
+        )
+        .bind(conference)
+        .fetch_all(conn)
+        .await?;
+        minutes.petitions = documents.iter().filter_map(|d| Petition::decode(d.as_slice()).ok()).collect();
+        Ok(minutes)
+    }
+
     async fn notice(
         &self,
         conn: &mut PgConnection,
@@ -297,24 +329,52 @@ impl MinutesService for MinutesApi {
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         let conference =
             self.conference(&mut conn, &caller, parse_id("conference_id", &request.get_ref().conference_id)?).await?;
-        let document: Vec<u8> = sqlx::query_scalar("SELECT document FROM minutes WHERE conference_id = $1")
-            .bind(conference.id)
-            .fetch_optional(&mut *conn)
+        Ok(Response::new(self.full_minutes(&mut conn, conference.id).await?))
+    }
+
+    async fn render_minutes(&self, request: Request<ConferenceRequest>) -> Result<Response<RenderedDocument>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
+        let conference =
+            self.conference(&mut conn, &caller, parse_id("conference_id", &request.get_ref().conference_id)?).await?;
+        let minutes = self.full_minutes(&mut conn, conference.id).await?;
+        let unit = unit_name(&mut conn, &minutes.unit_code).await?;
+        let pdf =
+            documents::render("Biên bản hội nghị tiếp xúc, đối thoại", &documents::minutes_lines(&minutes, &unit));
+        Ok(Response::new(RenderedDocument { file_name: format!("bien-ban-{}.pdf", conference.id), pdf }))
+    }
+
+    async fn render_conclusion_notice(
+        &self,
+        request: Request<ConferenceRequest>,
+    ) -> Result<Response<RenderedDocument>, Status> {
+        let caller = Caller::of(&request)?;
+        let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
+        let conference =
+            self.conference(&mut conn, &caller, parse_id("conference_id", &request.get_ref().conference_id)?).await?;
+        let (_, notice) = self.notice(&mut conn, conference.id, false).await?.ok_or_else(|| {
+            ServiceError::not_found("no conclusion notice was issued yet", "chưa ban hành thông báo kết luận")
+        })?;
+        let minutes = self.full_minutes(&mut conn, conference.id).await?;
+        let unit = unit_name(&mut conn, &minutes.unit_code).await?;
+        let province = unit_name(&mut conn, conference.unit_path.first().map_or("", String::as_str)).await?;
+        let place = province.trim_start_matches("Tỉnh ").trim_start_matches("Thành phố ").to_owned();
+        let ids: Vec<Uuid> =
+            notice.assignments.iter().filter_map(|a| Uuid::parse_str(&a.organization_id).ok()).collect();
+        let agencies: Vec<(Uuid, String)> = sqlx::query_as("SELECT id, name FROM organizations WHERE id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(&mut *conn)
             .await
-            .map_err(ServiceError::from)?
-            .ok_or_else(|| {
-                rule("R8.1", "the minutes open when the conference starts", "biên bản được mở khi hội nghị bắt đầu")
-            })?;
-        let mut minutes = Minutes::decode(document.as_slice()).map_err(|e| ServiceError::Internal(e.into()))?;
-        let documents: Vec<Vec<u8>> = sqlx::query_scalar(
-            "SELECT document FROM petitions WHERE conference_id = $1 AND escalated_from IS NULL ORDER BY id",
-        )
-        .bind(conference.id)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(ServiceError::from)?;
-        minutes.petitions = documents.iter().filter_map(|d| Petition::decode(d.as_slice()).ok()).collect();
-        Ok(Response::new(minutes))
+            .map_err(ServiceError::from)?;
+        let agencies = agencies.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
+        let pdf = documents::render(
+            "Thông báo kết luận",
+            &documents::notice_lines(&notice, &minutes, &unit, &place, &agencies),
+        );
+        Ok(Response::new(RenderedDocument {
+            file_name: format!("thong-bao-ket-luan-{}.pdf", notice.number.replace('/', "-")),
+            pdf,
+        }))
     }
 
     async fn record_opening(&self, request: Request<RecordOpeningRequest>) -> Result<Response<Minutes>, Status> {

@@ -4,6 +4,7 @@
 //! escalations (R1.2, R8.2, R8.4, R9.1, R10).
 
 mod api;
+mod documents;
 pub mod domain;
 mod replica;
 
