@@ -228,6 +228,24 @@ async fn the_record_from_opening_to_signature_and_corrections() {
     assert!(subjects.iter().all(|s| s.ends_with(".33.323")), "{subjects:?}");
     let audited = f.stack.count("minutes", "SELECT count(*) FROM audit_log").await;
     assert!(audited >= 12, "{audited}");
+
+    // A conference that has not started has no minutes to write in.
+    f.stack.clock.set(at(MONDAY));
+    let later = f.district.announced(&f.stack).await;
+    eventually(WAIT, "the announced conference replicated", || async {
+        let sql = format!("SELECT count(*) FROM conferences WHERE id = '{}'", later.id);
+        (f.stack.count("minutes", &sql).await == 1).then_some(())
+    })
+    .await;
+    let early = RecordPetitionRequest {
+        conference_id: later.id.clone(),
+        text: "Sớm".into(),
+        field: 1,
+        classification: 1,
+        ..Default::default()
+    };
+    let refused = client.record_petition(authorized(early, &f.secretary)).await.unwrap_err();
+    assert_eq!((refused.code(), rule(&refused)), (Code::FailedPrecondition, "R8.1".into()));
     f.stack.finish().await;
 }
 
@@ -384,5 +402,21 @@ async fn the_notice_the_agencies_responses_and_escalation() {
     for kind in ["conclusion_notice_issued", "notice_received", "response_recorded", "petition_escalated"] {
         assert!(subjects.iter().any(|s| s.contains(kind)), "{kind}: {subjects:?}");
     }
+    // What the deadlines service reads: the notice with its date and each assignment.
+    let js = async_nats::jetstream::new(async_nats::connect(f.stack.nats.url()).await.unwrap());
+    let stream = js.get_stream("DOITHOAI_MINUTES").await.unwrap();
+    let seq = subjects.iter().position(|s| s.contains("conclusion_notice_issued")).unwrap() as u64 + 1;
+    let envelope = <doithoai_proto::common::v1::EventEnvelope as prost::Message>::decode(
+        stream.get_raw_message(seq).await.unwrap().payload,
+    )
+    .unwrap();
+    let issued =
+        <doithoai_proto::minutes::v1::ConclusionNoticeIssued as prost::Message>::decode(envelope.payload.as_slice())
+            .unwrap();
+    let notice_event = issued.notice.unwrap();
+    assert_eq!(
+        (notice_event.number.as_str(), notice_event.sent_on.as_str(), notice_event.assignments.len()),
+        ("15/TB-TU", "2026-03-20", 2)
+    );
     f.stack.finish().await;
 }
