@@ -16,6 +16,8 @@ const PROTOS: &[&str] = &[
     "doithoai/participants/v1/events.proto",
     "doithoai/minutes/v1/minutes.proto",
     "doithoai/minutes/v1/events.proto",
+    "doithoai/deadlines/v1/deadlines.proto",
+    "doithoai/deadlines/v1/events.proto",
 ];
 
 fn main() -> Result<(), Box<dyn Error>> {

@@ -30,5 +30,11 @@ pub mod minutes {
     }
 }
 
+pub mod deadlines {
+    pub mod v1 {
+        tonic::include_proto!("doithoai.deadlines.v1");
+    }
+}
+
 /// Encoded descriptors of every file, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("doithoai_descriptor");

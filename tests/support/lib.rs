@@ -103,6 +103,12 @@ impl Stack {
         self.service_mut(name).running = Some(running);
     }
 
+    /// Another instance of a running service on the same database (a second
+    /// replica); the caller stops it.
+    pub async fn start_replica(&self, name: &str) -> RunningService {
+        start(name, self.service(name).settings.clone(), self.clock.clone()).await
+    }
+
     /// A direct connection to a service's database, for assertions.
     pub async fn database(&self, name: &str) -> sqlx::PgPool {
         testsuite::connect_database(&self.service(name).settings, name).await.unwrap()

@@ -93,6 +93,16 @@ impl Platform {
         self.consumers.push(tokio::spawn(consumer.run(self.stop_consumers.clone())));
     }
 
+    /// Runs a background task (a sweeper, say) until the service stops; it is
+    /// stopped with the consumers, after the last requests.
+    pub fn run_in_background<F, Fut>(&mut self, task: F)
+    where
+        F: FnOnce(CancellationToken) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.consumers.push(tokio::spawn(task(self.stop_consumers.clone())));
+    }
+
     /// Keeps this service's replica of the unit directory from the scheduling
     /// service's events, and returns the gRPC service that reads it.
     pub fn keep_unit_replica(&mut self) -> InterceptedService<UnitReplicaServer<UnitReplicaService>, Authenticator> {

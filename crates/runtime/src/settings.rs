@@ -26,6 +26,24 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     #[serde(default)]
     pub privacy: PrivacySettings,
+    #[serde(default)]
+    pub deadlines: DeadlineSettings,
+}
+
+/// For the deadlines service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DeadlineSettings {
+    /// How often the sweeper looks for obligations whose state changed.
+    pub sweep_interval_ms: u64,
+    /// An open obligation is DUE_SOON this many working days before its due date.
+    pub due_soon_working_days: u32,
+}
+
+impl Default for DeadlineSettings {
+    fn default() -> Self {
+        Self { sweep_interval_ms: 60_000, due_soon_working_days: 3 }
+    }
 }
 
 /// For services that hold citizens' personal data.

@@ -65,7 +65,8 @@ pub fn settings(service: &str, database: &str, nats_url: &str) -> Settings {
         .merge(("consumer.max_deliveries", 3))
         .merge(("consumer.ack_wait_secs", 5))
         .merge(("outbox.poll_interval_ms", 200))
-        .merge(("privacy.identity_key", "test-identity-key-not-secret"));
+        .merge(("privacy.identity_key", "test-identity-key-not-secret"))
+        .merge(("deadlines.sweep_interval_ms", 200));
     Settings::from_figment(figment).expect("test settings are valid")
 }
 

@@ -1,13 +1,35 @@
-//! The deadlines service: legal working-day deadlines, reminders, overdue obligations and reports.
-//! It keeps its own replica of the unit directory for scope checks.
+//! The deadlines service: turns the other services' events into legal
+//! obligations with due dates in working days (R10.2, R10.3, R10.4), keeps
+//! their state from the dates and facts with a sweeper, and tells everyone
+//! what is due and what is late.
 
+mod api;
+pub mod domain;
+mod handlers;
+mod obligations;
+mod sweeper;
+
+use std::time::Duration;
+
+use doithoai_proto::deadlines::v1::deadlines_server::DeadlinesServer;
 use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db};
 
 pub const SERVICE: &str = "deadlines";
 
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
-    let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations()];
+    let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations(), sqlx::migrate!()];
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
-    let units = platform.keep_unit_replica();
-    platform.serve(Api::new().with(units)).await
+    let units = platform.keep_unit_replica_with(handlers::ConferenceClocks);
+    platform.consume("minutes", handlers::PetitionClocks { outbox: platform.outbox });
+    let sweeper = sweeper::Sweeper {
+        pool: platform.pool.clone(),
+        outbox: platform.outbox,
+        clock: platform.clock.clone(),
+        interval: Duration::from_millis(platform.settings.deadlines.sweep_interval_ms),
+        due_soon_working_days: platform.settings.deadlines.due_soon_working_days,
+    };
+    platform.run_in_background(|stop| sweeper.run(stop));
+    let deadlines =
+        DeadlinesServer::with_interceptor(api::DeadlinesApi::new(platform.pool.clone()), platform.authenticator());
+    platform.serve(Api::new().with(units).with(deadlines)).await
 }

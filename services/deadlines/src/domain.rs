@@ -1,0 +1,105 @@
+//! The clocks as pure functions over the legal calendar: when an obligation
+//! is due (R10.2: 10 working days; R10.3: 30), what state a date puts it in,
+//! and how it closed.
+
+use chrono::NaiveDate;
+use doithoai_calendar::{Calendar, CalendarError};
+use doithoai_proto::deadlines::v1::ObligationState as State;
+
+/// R10.2: the conclusion notice within 10 working days of the conference.
+pub const NOTICE_WORKING_DAYS: u32 = 10;
+/// R10.3 (and R10.4): the written answer within 30 working days.
+pub const RESPONSE_WORKING_DAYS: u32 = 30;
+
+/// A due date with the revision of the calendar it came from and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    pub date: NaiveDate,
+    pub revision: String,
+    pub explanation: Vec<String>,
+}
+
+pub fn due(calendar: &Calendar, anchor: NaiveDate, working_days: u32) -> Result<Due, CalendarError> {
+    let explained = calendar.explain(anchor, working_days)?;
+    let explanation = explained
+        .skipped
+        .iter()
+        .map(|s| {
+            let name = s.day.name.as_ref().map(|(vi, _)| format!(": {vi}")).unwrap_or_default();
+            format!("{} {}{name}", s.day.date, s.day.kind.describe())
+        })
+        .chain(explained.make_up_days.iter().map(|d| format!("{} counted: {}", d.date, d.kind.describe())))
+        .collect();
+    Ok(Due { date: explained.due, revision: explained.revision, explanation })
+}
+
+/// The state of an open obligation on `today`: overdue from the day after the
+/// due date, due soon within `soon` working days of it.
+pub fn state_on(calendar: &Calendar, due: NaiveDate, today: NaiveDate, soon: u32) -> Result<State, CalendarError> {
+    if today > due {
+        return Ok(State::Overdue);
+    }
+    if calendar.working_days_between(today, due)? <= i64::from(soon) {
+        return Ok(State::DueSoon);
+    }
+    Ok(State::Open)
+}
+
+/// The frozen outcome of a met obligation.
+pub fn outcome(due: NaiveDate, met_on: NaiveDate) -> State {
+    if met_on <= due { State::MetOnTime } else { State::MetLate }
+}
+
+pub fn is_open(state: State) -> bool {
+    matches!(state, State::Open | State::DueSoon | State::Overdue)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn r10_2_the_notice_is_due_ten_working_days_after_the_conference() {
+        // Tuesday 10 March 2026 → Tuesday 24 March, two weekends skipped.
+        let due = due(Calendar::builtin(), date("2026-03-10"), NOTICE_WORKING_DAYS).unwrap();
+        assert_eq!(due.date, date("2026-03-24"));
+        assert_eq!(due.explanation.len(), 4);
+    }
+
+    #[test]
+    fn r10_2_a_conference_just_before_tet_waits_out_the_holiday() {
+        // Tuesday 10 February 2026; Tết 2026 is 16–20 February (Thông báo 9441/TB-BNV).
+        let due = due(Calendar::builtin(), date("2026-02-10"), NOTICE_WORKING_DAYS).unwrap();
+        assert_eq!(due.date, date("2026-03-03"));
+        assert!(due.explanation.iter().any(|line| line.contains("Tết Nguyên đán")), "{:?}", due.explanation);
+    }
+
+    #[test]
+    fn r10_3_the_response_is_due_thirty_working_days_after_receipt() {
+        // Monday 23 March 2026: 27 April (for Giỗ Tổ on a Sunday), 30 April and 1 May are off.
+        assert_eq!(
+            due(Calendar::builtin(), date("2026-03-23"), RESPONSE_WORKING_DAYS).unwrap().date,
+            date("2026-05-07")
+        );
+    }
+
+    #[test]
+    fn overdue_starts_the_day_after_the_due_date() {
+        let calendar = Calendar::builtin();
+        let due = date("2026-03-24");
+        assert_eq!(state_on(calendar, due, date("2026-03-10"), 3).unwrap(), State::Open);
+        assert_eq!(state_on(calendar, due, date("2026-03-19"), 3).unwrap(), State::DueSoon);
+        assert_eq!(state_on(calendar, due, due, 3).unwrap(), State::DueSoon);
+        assert_eq!(state_on(calendar, due, date("2026-03-25"), 3).unwrap(), State::Overdue);
+    }
+
+    #[test]
+    fn met_on_the_due_date_is_on_time() {
+        assert_eq!(outcome(date("2026-03-24"), date("2026-03-24")), State::MetOnTime);
+        assert_eq!(outcome(date("2026-03-24"), date("2026-03-25")), State::MetLate);
+    }
+}

@@ -1,0 +1,134 @@
+//! The other services' events that open, re-anchor and close obligations.
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use doithoai_calendar::Calendar;
+use doithoai_proto::{
+    common::v1::EventEnvelope,
+    deadlines::v1::ObligationKind,
+    minutes::v1::{ConclusionNoticeIssued, NoticeReceived, PetitionEscalated, ResponseRecorded},
+    scheduling::v1::ConferenceState,
+};
+use doithoai_runtime::{
+    consumer::EventHandler, events::decode_payload, outbox::Outbox, scheduling_replica::conference_of, time::local_date,
+};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{
+    domain::{NOTICE_WORKING_DAYS, RESPONSE_WORKING_DAYS},
+    obligations::{self, Opening},
+};
+
+fn date(text: &str) -> anyhow::Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| format!("not a date: {text:?}"))
+}
+
+fn notice_key(conference: &str) -> String {
+    format!("CONCLUSION_NOTICE:{conference}")
+}
+
+fn response_key(petition: &str, organization: &str) -> String {
+    format!("AGENCY_RESPONSE:{petition}:{organization}")
+}
+
+/// From scheduling: an ended conference starts the R10.2 clock.
+pub struct ConferenceClocks;
+
+impl EventHandler for ConferenceClocks {
+    async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
+        let Some(conference) = conference_of(event)? else { return Ok(()) };
+        if conference.state != ConferenceState::Ended as i32 {
+            return Ok(());
+        }
+        let ended = conference
+            .ended_at
+            .as_ref()
+            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+            .context("an ended conference without its end")?;
+        let opening = Opening {
+            key: notice_key(&conference.id),
+            kind: ObligationKind::ConclusionNotice,
+            rule: "R10.2",
+            unit_path: conference.unit_path.clone(),
+            conference_id: Some(Uuid::parse_str(&conference.id)?),
+            petition_id: None,
+            organization_id: None,
+            anchor_date: local_date(ended),
+            anchor: "ENDED",
+            working_days: NOTICE_WORKING_DAYS,
+        };
+        obligations::open(conn, Calendar::builtin(), opening).await
+    }
+}
+
+/// From minutes: the notice meets R10.2 and starts R10.3 for each agency;
+/// receipt moves that clock; the response meets it; escalation cancels it and
+/// opens (and, with the petitioner's notice, closes) R10.4.
+pub struct PetitionClocks {
+    pub outbox: Outbox,
+}
+
+impl EventHandler for PetitionClocks {
+    async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
+        let calendar = Calendar::builtin();
+        if let Some(issued) = decode_payload::<ConclusionNoticeIssued>(event)? {
+            let notice = issued.notice.context("ConclusionNoticeIssued without a notice")?;
+            let sent_on = date(&notice.sent_on)?;
+            obligations::close(conn, &self.outbox, &event.actor, &notice_key(&notice.conference_id), sent_on).await?;
+            for assignment in &notice.assignments {
+                // Until the agency acknowledges, its clock runs from the sending (R10.3).
+                let opening = Opening {
+                    key: response_key(&assignment.petition_id, &assignment.organization_id),
+                    kind: ObligationKind::AgencyResponse,
+                    rule: "R10.3",
+                    unit_path: event.unit_path.clone(),
+                    conference_id: Some(Uuid::parse_str(&notice.conference_id)?),
+                    petition_id: Some(Uuid::parse_str(&assignment.petition_id)?),
+                    organization_id: Some(Uuid::parse_str(&assignment.organization_id)?),
+                    anchor_date: sent_on,
+                    anchor: "SENT",
+                    working_days: RESPONSE_WORKING_DAYS,
+                };
+                obligations::open(conn, calendar, opening).await?;
+            }
+        } else if let Some(received) = decode_payload::<NoticeReceived>(event)? {
+            let key = response_key(&received.petition_id, &received.organization_id);
+            obligations::reanchor(conn, calendar, &key, date(&received.received_on)?, "RECEIVED").await?;
+        } else if let Some(recorded) = decode_payload::<ResponseRecorded>(event)? {
+            let response = recorded.response.context("ResponseRecorded without a response")?;
+            let key = response_key(&recorded.petition_id, &response.organization_id);
+            obligations::close(conn, &self.outbox, &event.actor, &key, date(&response.responded_on)?).await?;
+        } else if let Some(escalated) = decode_payload::<PetitionEscalated>(event)? {
+            let escalation = escalated.escalation.context("PetitionEscalated without its escalation")?;
+            let keys: Vec<String> = sqlx::query_scalar(
+                "SELECT key FROM obligations WHERE petition_id = $1 AND kind = 'OBLIGATION_KIND_AGENCY_RESPONSE'",
+            )
+            .bind(Uuid::parse_str(&escalated.petition_id)?)
+            .fetch_all(&mut *conn)
+            .await?;
+            let reason = format!("R10.4: escalated to unit {}", escalation.to_unit_code);
+            for key in keys {
+                obligations::cancel(conn, &key, &reason).await?;
+            }
+            let occurred = event.occurred_at.as_ref().and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0));
+            let key = format!("ESCALATION_NOTICE:{}", escalated.petition_id);
+            let opening = Opening {
+                key: key.clone(),
+                kind: ObligationKind::EscalationNotice,
+                rule: "R10.4",
+                unit_path: event.unit_path.clone(),
+                conference_id: Some(Uuid::parse_str(&escalated.conference_id)?),
+                petition_id: Some(Uuid::parse_str(&escalated.petition_id)?),
+                organization_id: None,
+                anchor_date: local_date(occurred.context("an event without its time")?),
+                anchor: "ESCALATED",
+                working_days: RESPONSE_WORKING_DAYS,
+            };
+            obligations::open(conn, calendar, opening).await?;
+            obligations::close(conn, &self.outbox, &event.actor, &key, date(&escalation.petitioner_notified_on)?)
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,186 @@
+//! Obligations as stored rows: opened by the other services' events, closed
+//! by the facts that meet them, moved by the sweeper. Opening is idempotent by
+//! the obligation's key; closing freezes the outcome and publishes it once.
+
+use chrono::NaiveDate;
+use doithoai_calendar::Calendar;
+use doithoai_proto::deadlines::v1::{DeadlineMet, Obligation, ObligationKind, ObligationState as State};
+use doithoai_runtime::{events::Event, outbox::Outbox};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    pub id: Uuid,
+    pub kind: String,
+    pub rule: String,
+    pub unit_path: Vec<String>,
+    pub conference_id: Option<Uuid>,
+    pub petition_id: Option<Uuid>,
+    pub organization_id: Option<Uuid>,
+    pub anchor_date: NaiveDate,
+    pub anchor: String,
+    pub working_days: i32,
+    pub due_date: NaiveDate,
+    pub calendar_revision: String,
+    pub explanation: Vec<String>,
+    pub state: String,
+    pub met_on: Option<NaiveDate>,
+    pub cancel_reason: Option<String>,
+}
+
+pub const COLUMNS: &str = "id, kind, rule, unit_path, conference_id, petition_id, organization_id, anchor_date, anchor, \
+     working_days, due_date, calendar_revision, explanation, state, met_on, cancel_reason";
+
+impl Row {
+    pub fn state(&self) -> State {
+        State::from_str_name(&self.state).unwrap_or_default()
+    }
+
+    pub fn wire(&self) -> Obligation {
+        let id = |value: Option<Uuid>| value.map(|v| v.to_string()).unwrap_or_default();
+        Obligation {
+            id: self.id.to_string(),
+            kind: ObligationKind::from_str_name(&self.kind).unwrap_or_default() as i32,
+            rule: self.rule.clone(),
+            unit_path: self.unit_path.clone(),
+            conference_id: id(self.conference_id),
+            petition_id: id(self.petition_id),
+            organization_id: id(self.organization_id),
+            anchor_date: self.anchor_date.to_string(),
+            anchor: self.anchor.clone(),
+            working_days: self.working_days as u32,
+            due_date: self.due_date.to_string(),
+            calendar_revision: self.calendar_revision.clone(),
+            explanation: self.explanation.clone(),
+            state: self.state() as i32,
+            met_on: self.met_on.map(|d| d.to_string()).unwrap_or_default(),
+            cancel_reason: self.cancel_reason.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// A new obligation, before its due date is computed.
+pub struct Opening {
+    pub key: String,
+    pub kind: ObligationKind,
+    pub rule: &'static str,
+    pub unit_path: Vec<String>,
+    pub conference_id: Option<Uuid>,
+    pub petition_id: Option<Uuid>,
+    pub organization_id: Option<Uuid>,
+    pub anchor_date: NaiveDate,
+    pub anchor: &'static str,
+    pub working_days: u32,
+}
+
+/// Opens the obligation unless it exists already.
+pub async fn open(conn: &mut PgConnection, calendar: &Calendar, opening: Opening) -> anyhow::Result<()> {
+    let due = domain::due(calendar, opening.anchor_date, opening.working_days)?;
+    sqlx::query(
+        "INSERT INTO obligations (id, key, kind, rule, unit_path, conference_id, petition_id, organization_id, anchor_date, anchor,
+             working_days, due_date, calendar_revision, explanation, state)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'OBLIGATION_STATE_OPEN')
+         ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(&opening.key)
+    .bind(opening.kind.as_str_name())
+    .bind(opening.rule)
+    .bind(&opening.unit_path)
+    .bind(opening.conference_id)
+    .bind(opening.petition_id)
+    .bind(opening.organization_id)
+    .bind(opening.anchor_date)
+    .bind(opening.anchor)
+    .bind(opening.working_days as i32)
+    .bind(due.date)
+    .bind(&due.revision)
+    .bind(&due.explanation)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn lock(conn: &mut PgConnection, key: &str) -> anyhow::Result<Option<Row>> {
+    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM obligations WHERE key = $1 FOR UPDATE"))
+        .bind(key)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Moves the start of an open obligation's clock (the agency acknowledged
+/// receipt), recomputing its due date; a closed one keeps its outcome.
+pub async fn reanchor(
+    conn: &mut PgConnection,
+    calendar: &Calendar,
+    key: &str,
+    anchor_date: NaiveDate,
+    anchor: &str,
+) -> anyhow::Result<()> {
+    let Some(row) = lock(conn, key).await? else { return Ok(()) };
+    if !domain::is_open(row.state()) {
+        return Ok(());
+    }
+    let due = domain::due(calendar, anchor_date, row.working_days as u32)?;
+    sqlx::query(
+        "UPDATE obligations SET anchor_date = $2, anchor = $3, due_date = $4, calendar_revision = $5, explanation = $6,
+             state = 'OBLIGATION_STATE_OPEN', updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(row.id)
+    .bind(anchor_date)
+    .bind(anchor)
+    .bind(due.date)
+    .bind(&due.revision)
+    .bind(&due.explanation)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Closes an open obligation as met on `met_on`, freezing the outcome, and
+/// publishes DeadlineMet once.
+pub async fn close(
+    conn: &mut PgConnection,
+    outbox: &Outbox,
+    actor: &str,
+    key: &str,
+    met_on: NaiveDate,
+) -> anyhow::Result<()> {
+    let Some(mut row) = lock(conn, key).await? else { return Ok(()) };
+    if !domain::is_open(row.state()) {
+        return Ok(());
+    }
+    row.state = domain::outcome(row.due_date, met_on).as_str_name().to_owned();
+    row.met_on = Some(met_on);
+    sqlx::query("UPDATE obligations SET state = $2, met_on = $3, updated_at = now() WHERE id = $1")
+        .bind(row.id)
+        .bind(&row.state)
+        .bind(met_on)
+        .execute(&mut *conn)
+        .await?;
+    let event = Event::new(
+        "deadline_met",
+        row.id.to_string(),
+        row.unit_path.clone(),
+        &DeadlineMet { obligation: Some(row.wire()) },
+    );
+    outbox.append(conn, actor, &event).await?;
+    Ok(())
+}
+
+/// Cancels an open obligation (the petition went up a level, say).
+pub async fn cancel(conn: &mut PgConnection, key: &str, reason: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE obligations SET state = 'OBLIGATION_STATE_CANCELLED', cancel_reason = $2, updated_at = now()
+         WHERE key = $1 AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')",
+    )
+    .bind(key)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

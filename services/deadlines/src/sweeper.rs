@@ -1,0 +1,107 @@
+//! The sweeper: stored due dates, never in-memory timers. Every interval it
+//! moves open obligations whose state the date has changed (DUE_SOON,
+//! OVERDUE) and publishes each transition once, in the same transaction as
+//! the change. After downtime it catches up on the next sweep; with two
+//! replicas `FOR UPDATE SKIP LOCKED` gives each row to one of them.
+
+use std::time::Duration;
+
+use doithoai_calendar::Calendar;
+use doithoai_proto::deadlines::v1::{DeadlineDueSoon, DeadlineOverdue, ObligationState as State};
+use doithoai_runtime::{Clock, events::Event, outbox::Outbox};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    domain,
+    obligations::{COLUMNS, Row},
+};
+
+const BATCH: i64 = 500;
+
+pub struct Sweeper {
+    pub pool: PgPool,
+    pub outbox: Outbox,
+    pub clock: Clock,
+    pub interval: Duration,
+    pub due_soon_working_days: u32,
+}
+
+impl Sweeper {
+    pub async fn run(self, stop: CancellationToken) {
+        while !stop.is_cancelled() {
+            loop {
+                match self.sweep().await {
+                    Ok(changed) if changed as i64 == BATCH => continue,
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::warn!(error = format!("{error:#}"), "sweep failed; retrying next interval");
+                        break;
+                    }
+                }
+            }
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = tokio::time::sleep(self.interval) => {}
+            }
+        }
+    }
+
+    /// One pass over a batch of obligations that may have changed state by
+    /// today; returns how many rows it looked at.
+    pub async fn sweep(&self) -> anyhow::Result<usize> {
+        let calendar = Calendar::builtin();
+        let today = self.clock.today();
+        // Only rows whose state the date changes: past due and not yet
+        // overdue, or open and within the due-soon window.
+        let window = calendar.add_working_days(today, self.due_soon_working_days).unwrap_or(today);
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM obligations
+             WHERE (state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON') AND due_date < $1)
+                OR (state = 'OBLIGATION_STATE_OPEN' AND due_date <= $2)
+             ORDER BY due_date LIMIT $3 FOR UPDATE SKIP LOCKED"
+        ))
+        .bind(today)
+        .bind(window)
+        .bind(BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut changed = 0;
+        for mut row in rows.iter().cloned() {
+            let state = domain::state_on(calendar, row.due_date, today, self.due_soon_working_days)?;
+            if state == row.state() {
+                continue;
+            }
+            row.state = state.as_str_name().to_owned();
+            sqlx::query("UPDATE obligations SET state = $2, updated_at = now() WHERE id = $1")
+                .bind(row.id)
+                .bind(&row.state)
+                .execute(&mut *tx)
+                .await?;
+            let obligation = Some(row.wire());
+            let event = match state {
+                State::Overdue => Event::new(
+                    "deadline_overdue",
+                    row.id.to_string(),
+                    row.unit_path.clone(),
+                    &DeadlineOverdue { obligation },
+                ),
+                _ => Event::new(
+                    "deadline_due_soon",
+                    row.id.to_string(),
+                    row.unit_path.clone(),
+                    &DeadlineDueSoon { obligation },
+                ),
+            };
+            self.outbox.append(&mut tx, "deadlines-sweeper", &event).await?;
+            changed += 1;
+        }
+        tx.commit().await?;
+        if changed > 0 {
+            tracing::info!(changed, %today, "obligations moved");
+        }
+        metrics::gauge!("doithoai_sweep_last_run_timestamp_seconds").set(chrono::Utc::now().timestamp() as f64);
+        Ok(rows.len())
+    }
+}

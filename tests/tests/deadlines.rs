@@ -1,0 +1,233 @@
+//! The deadlines service driven by the real events of scheduling and minutes:
+//! the R10.2 and R10.3 clocks open, move and close; the sweeper marks due-soon
+//! and overdue once, after downtime and with two replicas sweeping.
+#![allow(clippy::unwrap_used)]
+
+use doithoai_proto::{
+    deadlines::v1::{
+        ListObligationsRequest, Obligation, ObligationKind, ObligationState, deadlines_client::DeadlinesClient,
+    },
+    minutes::v1::{
+        AcknowledgeNoticeRequest, Classification, ConferenceRequest, IssueConclusionNoticeRequest, NoticeAssignment,
+        Outcome, RecordConclusionRequest, RecordPetitionRequest, RecordResponseRequest, Response as WrittenResponse,
+        minutes_service_client::MinutesServiceClient,
+    },
+    scheduling::v1::ConferenceRef,
+};
+use doithoai_tests::{scheduling::*, *};
+use tonic::transport::Channel;
+
+struct Fixture {
+    stack: Stack,
+    conference_id: String,
+    agency: String,
+    office: String,
+    petitions: Vec<String>,
+}
+
+async fn minutes(stack: &Stack) -> MinutesServiceClient<Channel> {
+    MinutesServiceClient::new(stack.channel("minutes").await)
+}
+
+impl Fixture {
+    /// A conference on Tuesday 10 March 2026 with two petitions, signed and ended.
+    async fn ended() -> Self {
+        let stack = Stack::start().await;
+        let district = District::set_up(&stack).await;
+        let conference = district.announced_inviting(&stack, vec![district.agency.id.clone()]).await;
+        district.start(&stack, &conference.id).await;
+        let secretary = token_for("thuky-323", "323", &[Role::Secretary]);
+        let host = token_for("bithu-323", "323", &[Role::Host]);
+        let request = ConferenceRequest { conference_id: conference.id.clone() };
+        eventually(WAIT, "the minutes open", || async {
+            minutes(&stack).await.get_minutes(authorized(request.clone(), &secretary)).await.ok()
+        })
+        .await;
+        let mut petitions = Vec::new();
+        for text in ["Cấp sổ đỏ chậm", "Đường liên thôn hỏng"] {
+            let record = RecordPetitionRequest {
+                conference_id: conference.id.clone(),
+                text: text.into(),
+                field: 1,
+                classification: Classification::Petition as i32,
+                ..Default::default()
+            };
+            petitions.push(
+                minutes(&stack).await.record_petition(authorized(record, &secretary)).await.unwrap().into_inner().id,
+            );
+        }
+        let conclude =
+            RecordConclusionRequest { conference_id: conference.id.clone(), conclusion: "Giao Phòng TNMT".into() };
+        minutes(&stack).await.record_conclusion(authorized(conclude, &host)).await.unwrap();
+        minutes(&stack).await.sign_minutes(authorized(request.clone(), &secretary)).await.unwrap();
+        minutes(&stack).await.sign_minutes(authorized(request, &host)).await.unwrap();
+        stack.clock.set(at("2026-03-10T05:00:00Z"));
+        district
+            .conferences(&stack)
+            .await
+            .end_conference(authorized(ConferenceRef { id: conference.id.clone() }, &district.office))
+            .await
+            .unwrap();
+        Fixture {
+            office: district.office.clone(),
+            agency: district.agency.id.clone(),
+            stack,
+            conference_id: conference.id,
+            petitions,
+        }
+    }
+
+    async fn obligations(&self, kind: ObligationKind) -> Vec<Obligation> {
+        let request = ListObligationsRequest {
+            unit_code: "33".into(),
+            kind: kind as i32,
+            conference_id: self.conference_id.clone(),
+            ..Default::default()
+        };
+        let mut client = DeadlinesClient::new(self.stack.channel("deadlines").await);
+        let mut obligations = client
+            .list_obligations(authorized(request, &token("33", &[Role::Monitor])))
+            .await
+            .unwrap()
+            .into_inner()
+            .obligations;
+        obligations.sort_by(|a, b| a.petition_id.cmp(&b.petition_id));
+        obligations
+    }
+
+    /// Waits until the obligations of `kind` look as `check` wants.
+    async fn until(&self, what: &str, kind: ObligationKind, check: impl Fn(&[Obligation]) -> bool) -> Vec<Obligation> {
+        eventually(WAIT, what, || async {
+            let obligations = self.obligations(kind).await;
+            check(&obligations).then_some(obligations)
+        })
+        .await
+    }
+
+    async fn events(&self, kind: &str) -> usize {
+        let js = async_nats::jetstream::new(async_nats::connect(self.stack.nats.url()).await.unwrap());
+        let Ok(mut stream) = js.get_stream("DOITHOAI_DEADLINES").await else { return 0 };
+        let last = stream.info().await.unwrap().state.last_sequence;
+        let mut count = 0;
+        for seq in 1..=last {
+            if stream.get_raw_message(seq).await.unwrap().subject.contains(kind) {
+                count += 1;
+            }
+        }
+        count
+    }
+}
+
+fn state(obligation: &Obligation) -> ObligationState {
+    ObligationState::try_from(obligation.state).unwrap()
+}
+
+#[tokio::test]
+async fn the_notice_and_response_clocks_from_the_real_events() {
+    let f = Fixture::ended().await;
+    let notice = f.until("the R10.2 obligation", ObligationKind::ConclusionNotice, |o| o.len() == 1).await.remove(0);
+    assert_eq!(
+        (notice.rule.as_str(), notice.anchor_date.as_str(), notice.due_date.as_str()),
+        ("R10.2", "2026-03-10", "2026-03-24")
+    );
+    assert_eq!(notice.explanation.len(), 4, "two weekends skipped: {:?}", notice.explanation);
+
+    let assign = |petition: &str| NoticeAssignment {
+        petition_id: petition.into(),
+        organization_id: f.agency.clone(),
+        received_on: String::new(),
+    };
+    let issue = IssueConclusionNoticeRequest {
+        conference_id: f.conference_id.clone(),
+        number: "15/TB-TU".into(),
+        sent_on: "2026-03-20".into(),
+        signer: "Chánh Văn phòng".into(),
+        assignments: f.petitions.iter().map(|p| assign(p)).collect(),
+    };
+    let issued =
+        minutes(&f.stack).await.issue_conclusion_notice(authorized(issue, &f.office)).await.unwrap().into_inner();
+    f.until("R10.2 met on time", ObligationKind::ConclusionNotice, |o| state(&o[0]) == ObligationState::MetOnTime)
+        .await;
+    let responses = f.until("two R10.3 obligations", ObligationKind::AgencyResponse, |o| o.len() == 2).await;
+    assert!(responses.iter().all(|o| o.anchor == "SENT" && o.due_date == "2026-05-06"), "{responses:?}");
+
+    let agency = agency_token(&f.agency, "323");
+    let acknowledge = AcknowledgeNoticeRequest {
+        notice_id: issued.id.clone(),
+        organization_id: f.agency.clone(),
+        received_on: "2026-03-23".into(),
+    };
+    minutes(&f.stack).await.acknowledge_notice(authorized(acknowledge, &agency)).await.unwrap();
+    // 30 working days from Monday 23 March: 27 April (Giỗ Tổ fell on Sunday 26 April), 30 April and 1 May are off.
+    f.until("re-anchored on receipt", ObligationKind::AgencyResponse, |o| {
+        o.iter().all(|o| o.anchor == "RECEIVED" && o.due_date == "2026-05-07")
+    })
+    .await;
+
+    let respond = |petition: &str, on: &str| RecordResponseRequest {
+        petition_id: petition.into(),
+        response: Some(WrittenResponse {
+            responded_on: on.into(),
+            document_number: "112/TNMT".into(),
+            outcome: Outcome::Resolved as i32,
+            summary: "Đã giải quyết".into(),
+            ..Default::default()
+        }),
+    };
+    minutes(&f.stack).await.record_response(authorized(respond(&f.petitions[0], "2026-04-20"), &agency)).await.unwrap();
+    f.until("one response met on time", ObligationKind::AgencyResponse, |o| {
+        o.iter().any(|o| state(o) == ObligationState::MetOnTime)
+    })
+    .await;
+
+    // Due soon: Tuesday 5 May is within three working days of Thursday 7 May.
+    f.stack.clock.set(at("2026-05-05T02:00:00Z"));
+    f.until("due soon", ObligationKind::AgencyResponse, |o| o.iter().any(|o| state(o) == ObligationState::DueSoon))
+        .await;
+    assert_eq!(f.events("deadline_due_soon").await, 1);
+    f.stack.finish().await;
+}
+
+#[tokio::test]
+async fn overdue_is_emitted_once_after_downtime_and_with_two_replicas() {
+    let mut f = Fixture::ended().await;
+    let notice = f.until("the R10.2 obligation", ObligationKind::ConclusionNotice, |o| o.len() == 1).await.remove(0);
+    assert_eq!(notice.due_date, "2026-03-24");
+
+    // The service is down over the due date, then two replicas come up at once.
+    f.stack.stop_service("deadlines").await;
+    f.stack.clock.set(at("2026-03-26T02:00:00Z"));
+    f.stack.restart_service("deadlines").await;
+    let second = f.stack.start_replica("deadlines").await;
+    f.until("overdue", ObligationKind::ConclusionNotice, |o| state(&o[0]) == ObligationState::Overdue).await;
+    // Several more sweeps of both replicas.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    eventually(WAIT, "the overdue event", || async { (f.events("deadline_overdue").await >= 1).then_some(()) }).await;
+    assert_eq!(f.events("deadline_overdue").await, 1, "exactly once");
+    assert_eq!(f.events("deadline_due_soon").await, 0, "no stale due-soon after the due date");
+
+    // A late notice closes it late; the outcome is frozen.
+    let issue = IssueConclusionNoticeRequest {
+        conference_id: f.conference_id.clone(),
+        number: "16/TB-TU".into(),
+        sent_on: "2026-03-26".into(),
+        signer: "Chánh Văn phòng".into(),
+        assignments: f
+            .petitions
+            .iter()
+            .map(|p| NoticeAssignment {
+                petition_id: p.clone(),
+                organization_id: f.agency.clone(),
+                received_on: String::new(),
+            })
+            .collect(),
+    };
+    minutes(&f.stack).await.issue_conclusion_notice(authorized(issue, &f.office)).await.unwrap();
+    let met = f
+        .until("met late", ObligationKind::ConclusionNotice, |o| state(&o[0]) == ObligationState::MetLate)
+        .await
+        .remove(0);
+    assert_eq!(met.met_on, "2026-03-26");
+    second.stop().await.unwrap();
+    f.stack.finish().await;
+}
