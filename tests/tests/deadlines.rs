@@ -5,7 +5,8 @@
 
 use doithoai_proto::{
     deadlines::v1::{
-        ListObligationsRequest, Obligation, ObligationKind, ObligationState, deadlines_client::DeadlinesClient,
+        LeaderboardRequest, ListObligationsRequest, LoadAnnouncementRequest, Obligation, ObligationKind,
+        ObligationState, SummaryRequest, deadlines_client::DeadlinesClient,
     },
     minutes::v1::{
         AcknowledgeNoticeRequest, Classification, ConferenceRequest, IssueConclusionNoticeRequest, NoticeAssignment,
@@ -180,11 +181,78 @@ async fn the_notice_and_response_clocks_from_the_real_events() {
     })
     .await;
 
-    // Due soon: Tuesday 5 May is within three working days of Thursday 7 May.
-    f.stack.clock.set(at("2026-05-05T02:00:00Z"));
+    // A late government announcement: 15 April 2026 becomes a day off. The open
+    // obligation moves a day; the met one keeps its frozen outcome.
+    let announcement = r#"
+        [[announcement]]
+        id = "test-extra-day"
+        document = "Thông báo (kiểm thử)"
+        issued = "2026-04-01"
+        issuer = "Bộ Nội vụ"
+        source = "test"
+        replaces = []
+        days_off = [{ date = "2026-04-15", name = "Ngày nghỉ (kiểm thử)", name_en = "Day off (test)" }]
+    "#;
+    let mut deadlines = DeadlinesClient::new(f.stack.channel("deadlines").await);
+    let admin = token("33", &[Role::Admin]);
+    let loaded = deadlines
+        .load_announcement(authorized(LoadAnnouncementRequest { toml: announcement.into() }, &admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(loaded.rescheduled, 1);
+    let moved = f.obligations(ObligationKind::AgencyResponse).await;
+    let (open, met): (Vec<_>, Vec<_>) = moved.iter().partition(|o| state(o) == ObligationState::Open);
+    assert_eq!(
+        (open[0].due_date.as_str(), open[0].calendar_revision.as_str()),
+        ("2026-05-08", loaded.revision.as_str())
+    );
+    assert_eq!(met[0].due_date, "2026-05-07", "a closed obligation keeps its outcome");
+    eventually(WAIT, "the rescheduled event", || async { (f.events("deadline_rescheduled").await == 1).then_some(()) })
+        .await;
+    let refused = deadlines
+        .load_announcement(authorized(LoadAnnouncementRequest { toml: "[[announcement]]".into() }, &admin))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+
+    // Due soon: Wednesday 6 May is within three working days of Friday 8 May.
+    f.stack.clock.set(at("2026-05-06T02:00:00Z"));
     f.until("due soon", ObligationKind::AgencyResponse, |o| o.iter().any(|o| state(o) == ObligationState::DueSoon))
         .await;
     assert_eq!(f.events("deadline_due_soon").await, 1);
+    let monitor = token("33", &[Role::Monitor]);
+    let summary_request =
+        SummaryRequest { unit_code: "33".into(), kind: ObligationKind::AgencyResponse as i32, ..Default::default() };
+    let summary = deadlines.get_summary(authorized(summary_request.clone(), &monitor)).await.unwrap().into_inner();
+    assert_eq!(summary.on_time_rate, 1.0);
+    // Monday 23 March to Monday 20 April: 20 working days.
+    assert_eq!((summary.median_working_days, summary.p90_working_days), (20.0, 20.0));
+
+    // Overdue from Saturday 9 May; the agency leads the board.
+    f.stack.clock.set(at("2026-05-11T02:00:00Z"));
+    f.until("overdue", ObligationKind::AgencyResponse, |o| o.iter().any(|o| state(o) == ObligationState::Overdue))
+        .await;
+    let board = deadlines
+        .get_overdue_leaderboard(authorized(LeaderboardRequest { unit_code: "33".into(), limit: 5 }, &monitor))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (board.agencies[0].organization_id.as_str(), board.agencies[0].overdue, board.agencies[0].open),
+        (f.agency.as_str(), 1, 1)
+    );
+    let summary = deadlines.get_summary(authorized(summary_request, &monitor)).await.unwrap().into_inner();
+    assert_eq!(summary.on_time_rate, 0.5, "met on time ÷ (all met + open overdue)");
+    let outsider = token("325", &[Role::Office]);
+    assert_eq!(
+        deadlines
+            .get_summary(authorized(SummaryRequest { unit_code: "323".into(), ..Default::default() }, &outsider))
+            .await
+            .unwrap_err()
+            .code(),
+        tonic::Code::PermissionDenied
+    );
     f.stack.finish().await;
 }
 

@@ -146,6 +146,7 @@ struct Special {
     source: Source,
 }
 
+#[derive(Clone)]
 pub struct Calendar {
     first: NaiveDate,
     last: NaiveDate,

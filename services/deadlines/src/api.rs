@@ -1,24 +1,61 @@
 //! Queries over obligations, scoped by unit subtree.
 
 use doithoai_proto::deadlines::v1::{
-    GetObligationRequest, ListObligationsRequest, ListObligationsResponse, Obligation, ObligationKind, ObligationState,
-    deadlines_server::Deadlines,
+    AgencyOverdue, GetObligationRequest, Leaderboard, LeaderboardRequest, ListObligationsRequest,
+    ListObligationsResponse, LoadAnnouncementRequest, LoadAnnouncementResponse, Obligation, ObligationKind,
+    ObligationState, StateCount, Summary, SummaryRequest, deadlines_server::Deadlines,
 };
-use doithoai_runtime::{Caller, ServiceError, pagination::Page, unit_tree};
+use doithoai_runtime::{
+    Caller, Role, ServiceError,
+    audit::{self, AuditEntry},
+    outbox::Outbox,
+    pagination::Page,
+    unit_tree,
+};
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::obligations::{COLUMNS, Row};
+use crate::{
+    calendars::Calendars,
+    obligations::{self, COLUMNS, Row},
+};
 
 pub struct DeadlinesApi {
     pool: PgPool,
+    outbox: Outbox,
+    calendars: Calendars,
 }
 
 impl DeadlinesApi {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, outbox: Outbox, calendars: Calendars) -> Self {
+        Self { pool, outbox, calendars }
     }
+
+    async fn subtree(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        caller: &Caller,
+        code: &str,
+    ) -> Result<String, ServiceError> {
+        let code = unit_tree::parse_code("unit_code", code)?;
+        caller.require_within(&unit_tree::unit_path(conn, &code).await?)?;
+        Ok(code.to_string())
+    }
+}
+
+fn optional_date(field: &str, text: &str) -> Result<Option<chrono::NaiveDate>, ServiceError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map(Some).map_err(|_| {
+        ServiceError::invalid_argument(
+            "INVALID_ARGUMENT",
+            format!("{field} is not a date"),
+            format!("{field} không phải ngày"),
+        )
+        .with_violation(field, "YYYY-MM-DD")
+    })
 }
 
 fn parse_id(field: &str, text: &str) -> Result<Option<Uuid>, ServiceError> {
@@ -78,6 +115,140 @@ impl Deadlines for DeadlinesApi {
             obligations: rows.iter().map(Row::wire).collect(),
             page: Some(info),
         }))
+    }
+
+    async fn get_summary(&self, request: Request<SummaryRequest>) -> Result<Response<Summary>, Status> {
+        let caller = Caller::of(&request)?;
+        let request = request.into_inner();
+        let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
+        let code = self.subtree(&mut conn, &caller, &request.unit_code).await?;
+        let kind = ObligationKind::try_from(request.kind)
+            .ok()
+            .filter(|k| *k != ObligationKind::Unspecified)
+            .map(|k| k.as_str_name());
+        let (from, to) = (optional_date("due_from", &request.due_from)?, optional_date("due_to", &request.due_to)?);
+        let filter = "unit_path @> ARRAY[$1]::text[] AND ($2::text IS NULL OR kind = $2)
+                      AND ($3::date IS NULL OR due_date >= $3) AND ($4::date IS NULL OR due_date <= $4)";
+        let counts: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT state, count(*) FROM obligations WHERE {filter} GROUP BY state ORDER BY state"
+        ))
+        .bind(&code)
+        .bind(kind)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(ServiceError::from)?;
+        let (median, p90): (Option<f64>, Option<f64>) = sqlx::query_as(&format!(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY met_after_working_days),
+                    percentile_cont(0.9) WITHIN GROUP (ORDER BY met_after_working_days)
+             FROM obligations WHERE {filter} AND met_after_working_days IS NOT NULL"
+        ))
+        .bind(&code)
+        .bind(kind)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(ServiceError::from)?;
+        let count = |state: ObligationState| {
+            counts.iter().find(|(s, _)| s == state.as_str_name()).map_or(0, |(_, n)| *n) as f64
+        };
+        let rated =
+            count(ObligationState::MetOnTime) + count(ObligationState::MetLate) + count(ObligationState::Overdue);
+        let on_time_rate = if rated > 0.0 { count(ObligationState::MetOnTime) / rated } else { 0.0 };
+        Ok(Response::new(Summary {
+            counts: counts
+                .iter()
+                .map(|(state, n)| StateCount {
+                    state: ObligationState::from_str_name(state).unwrap_or_default() as i32,
+                    count: *n as u32,
+                })
+                .collect(),
+            on_time_rate,
+            median_working_days: median.unwrap_or(0.0),
+            p90_working_days: p90.unwrap_or(0.0),
+        }))
+    }
+
+    async fn get_overdue_leaderboard(
+        &self,
+        request: Request<LeaderboardRequest>,
+    ) -> Result<Response<Leaderboard>, Status> {
+        let caller = Caller::of(&request)?;
+        let request = request.into_inner();
+        let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
+        let code = self.subtree(&mut conn, &caller, &request.unit_code).await?;
+        let limit = if request.limit == 0 { 10 } else { request.limit.min(100) };
+        let rows: Vec<(Uuid, i64, i64)> = sqlx::query_as(
+            "SELECT organization_id,
+                    count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE'),
+                    count(*) FILTER (WHERE state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE'))
+             FROM obligations WHERE unit_path @> ARRAY[$1]::text[] AND organization_id IS NOT NULL
+             GROUP BY organization_id HAVING count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE') > 0
+             ORDER BY 2 DESC, 1 LIMIT $2",
+        )
+        .bind(&code)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(ServiceError::from)?;
+        let agencies = rows
+            .into_iter()
+            .map(|(id, overdue, open)| AgencyOverdue {
+                organization_id: id.to_string(),
+                overdue: overdue as u32,
+                open: open as u32,
+            })
+            .collect();
+        Ok(Response::new(Leaderboard { agencies }))
+    }
+
+    async fn load_announcement(
+        &self,
+        request: Request<LoadAnnouncementRequest>,
+    ) -> Result<Response<LoadAnnouncementResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        caller.require_role(&[Role::Admin])?;
+        let text = request.into_inner().toml;
+        let calendar = self.calendars.current().with_announcements(&text).map_err(|e| {
+            ServiceError::invalid_argument(
+                "INVALID_ANNOUNCEMENT",
+                e.to_string(),
+                format!("dữ liệu thông báo ngày nghỉ không hợp lệ: {e}"),
+            )
+            .with_violation("toml", e.to_string())
+        })?;
+        let revision = calendar.revision().id.clone();
+        let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        // One loader at a time, so revisions stack in order.
+        sqlx::query("LOCK TABLE calendar_announcements IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .map_err(ServiceError::from)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO calendar_announcements (toml, revision, loaded_by) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(&text)
+        .bind(&revision)
+        .bind(&caller.subject)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(ServiceError::from)?;
+        let rescheduled = obligations::reschedule_open(&mut tx, &calendar, &self.outbox, &caller.subject)
+            .await
+            .map_err(ServiceError::Internal)?;
+        let entry = AuditEntry {
+            rpc: "LoadAnnouncement",
+            record_type: "calendar",
+            record_id: revision.clone(),
+            before: None,
+            after: Some(serde_json::json!({ "rescheduled": rescheduled })),
+        };
+        audit::record(&mut tx, &caller, &[entry]).await.map_err(ServiceError::from)?;
+        tx.commit().await.map_err(ServiceError::from)?;
+        self.calendars.replace(id, calendar);
+        Ok(Response::new(LoadAnnouncementResponse { revision, rescheduled }))
     }
 
     async fn get_obligation(&self, request: Request<GetObligationRequest>) -> Result<Response<Obligation>, Status> {

@@ -2,7 +2,6 @@
 
 use anyhow::Context;
 use chrono::NaiveDate;
-use doithoai_calendar::Calendar;
 use doithoai_proto::{
     common::v1::EventEnvelope,
     deadlines::v1::ObligationKind,
@@ -16,6 +15,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
+    calendars::Calendars,
     domain::{NOTICE_WORKING_DAYS, RESPONSE_WORKING_DAYS},
     obligations::{self, Opening},
 };
@@ -33,7 +33,9 @@ fn response_key(petition: &str, organization: &str) -> String {
 }
 
 /// From scheduling: an ended conference starts the R10.2 clock.
-pub struct ConferenceClocks;
+pub struct ConferenceClocks {
+    pub calendars: Calendars,
+}
 
 impl EventHandler for ConferenceClocks {
     async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
@@ -58,7 +60,7 @@ impl EventHandler for ConferenceClocks {
             anchor: "ENDED",
             working_days: NOTICE_WORKING_DAYS,
         };
-        obligations::open(conn, Calendar::builtin(), opening).await
+        obligations::open(conn, &self.calendars.current(), opening).await
     }
 }
 
@@ -67,15 +69,17 @@ impl EventHandler for ConferenceClocks {
 /// opens (and, with the petitioner's notice, closes) R10.4.
 pub struct PetitionClocks {
     pub outbox: Outbox,
+    pub calendars: Calendars,
 }
 
 impl EventHandler for PetitionClocks {
     async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
-        let calendar = Calendar::builtin();
+        let calendar = &*self.calendars.current();
         if let Some(issued) = decode_payload::<ConclusionNoticeIssued>(event)? {
             let notice = issued.notice.context("ConclusionNoticeIssued without a notice")?;
             let sent_on = date(&notice.sent_on)?;
-            obligations::close(conn, &self.outbox, &event.actor, &notice_key(&notice.conference_id), sent_on).await?;
+            obligations::close(conn, calendar, &self.outbox, &event.actor, &notice_key(&notice.conference_id), sent_on)
+                .await?;
             for assignment in &notice.assignments {
                 // Until the agency acknowledges, its clock runs from the sending (R10.3).
                 let opening = Opening {
@@ -98,7 +102,7 @@ impl EventHandler for PetitionClocks {
         } else if let Some(recorded) = decode_payload::<ResponseRecorded>(event)? {
             let response = recorded.response.context("ResponseRecorded without a response")?;
             let key = response_key(&recorded.petition_id, &response.organization_id);
-            obligations::close(conn, &self.outbox, &event.actor, &key, date(&response.responded_on)?).await?;
+            obligations::close(conn, calendar, &self.outbox, &event.actor, &key, date(&response.responded_on)?).await?;
         } else if let Some(escalated) = decode_payload::<PetitionEscalated>(event)? {
             let escalation = escalated.escalation.context("PetitionEscalated without its escalation")?;
             let keys: Vec<String> = sqlx::query_scalar(
@@ -126,8 +130,15 @@ impl EventHandler for PetitionClocks {
                 working_days: RESPONSE_WORKING_DAYS,
             };
             obligations::open(conn, calendar, opening).await?;
-            obligations::close(conn, &self.outbox, &event.actor, &key, date(&escalation.petitioner_notified_on)?)
-                .await?;
+            obligations::close(
+                conn,
+                calendar,
+                &self.outbox,
+                &event.actor,
+                &key,
+                date(&escalation.petitioner_notified_on)?,
+            )
+            .await?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! what is due and what is late.
 
 mod api;
+mod calendars;
 pub mod domain;
 mod handlers;
 mod obligations;
@@ -19,17 +20,22 @@ pub const SERVICE: &str = "deadlines";
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
     let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations(), sqlx::migrate!()];
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
-    let units = platform.keep_unit_replica_with(handlers::ConferenceClocks);
-    platform.consume("minutes", handlers::PetitionClocks { outbox: platform.outbox });
+    let calendars = calendars::Calendars::new();
+    calendars.refresh(&platform.pool).await?;
+    let units = platform.keep_unit_replica_with(handlers::ConferenceClocks { calendars: calendars.clone() });
+    platform.consume("minutes", handlers::PetitionClocks { outbox: platform.outbox, calendars: calendars.clone() });
     let sweeper = sweeper::Sweeper {
         pool: platform.pool.clone(),
+        calendars: calendars.clone(),
         outbox: platform.outbox,
         clock: platform.clock.clone(),
         interval: Duration::from_millis(platform.settings.deadlines.sweep_interval_ms),
         due_soon_working_days: platform.settings.deadlines.due_soon_working_days,
     };
     platform.run_in_background(|stop| sweeper.run(stop));
-    let deadlines =
-        DeadlinesServer::with_interceptor(api::DeadlinesApi::new(platform.pool.clone()), platform.authenticator());
+    let deadlines = DeadlinesServer::with_interceptor(
+        api::DeadlinesApi::new(platform.pool.clone(), platform.outbox, calendars),
+        platform.authenticator(),
+    );
     platform.serve(Api::new().with(units).with(deadlines)).await
 }

@@ -4,7 +4,9 @@
 
 use chrono::NaiveDate;
 use doithoai_calendar::Calendar;
-use doithoai_proto::deadlines::v1::{DeadlineMet, Obligation, ObligationKind, ObligationState as State};
+use doithoai_proto::deadlines::v1::{
+    DeadlineMet, DeadlineRescheduled, Obligation, ObligationKind, ObligationState as State,
+};
 use doithoai_runtime::{events::Event, outbox::Outbox};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -145,6 +147,7 @@ pub async fn reanchor(
 /// publishes DeadlineMet once.
 pub async fn close(
     conn: &mut PgConnection,
+    calendar: &Calendar,
     outbox: &Outbox,
     actor: &str,
     key: &str,
@@ -156,12 +159,16 @@ pub async fn close(
     }
     row.state = domain::outcome(row.due_date, met_on).as_str_name().to_owned();
     row.met_on = Some(met_on);
-    sqlx::query("UPDATE obligations SET state = $2, met_on = $3, updated_at = now() WHERE id = $1")
-        .bind(row.id)
-        .bind(&row.state)
-        .bind(met_on)
-        .execute(&mut *conn)
-        .await?;
+    let took = calendar.working_days_between(row.anchor_date, met_on).ok().map(|days| days.max(0) as i32);
+    sqlx::query(
+        "UPDATE obligations SET state = $2, met_on = $3, met_after_working_days = $4, updated_at = now() WHERE id = $1",
+    )
+    .bind(row.id)
+    .bind(&row.state)
+    .bind(met_on)
+    .bind(took)
+    .execute(&mut *conn)
+    .await?;
     let event = Event::new(
         "deadline_met",
         row.id.to_string(),
@@ -170,6 +177,59 @@ pub async fn close(
     );
     outbox.append(conn, actor, &event).await?;
     Ok(())
+}
+
+/// Recomputes every open obligation with a new calendar revision; those
+/// whose due date moves are rescheduled and published. Returns how many.
+pub async fn reschedule_open(
+    conn: &mut PgConnection,
+    calendar: &Calendar,
+    outbox: &Outbox,
+    actor: &str,
+) -> anyhow::Result<u32> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM obligations
+         WHERE state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE') FOR UPDATE"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut moved = 0;
+    for mut row in rows {
+        let due = domain::due(calendar, row.anchor_date, row.working_days as u32)?;
+        if due.date == row.due_date {
+            continue;
+        }
+        let (previous_due, previous_revision) = (row.due_date, row.calendar_revision.clone());
+        row.due_date = due.date;
+        row.calendar_revision = due.revision;
+        row.explanation = due.explanation;
+        // The sweeper derives the state again from the new date.
+        row.state = State::Open.as_str_name().to_owned();
+        sqlx::query(
+            "UPDATE obligations SET due_date = $2, calendar_revision = $3, explanation = $4, state = $5, updated_at = now() WHERE id = $1",
+        )
+        .bind(row.id)
+        .bind(row.due_date)
+        .bind(&row.calendar_revision)
+        .bind(&row.explanation)
+        .bind(&row.state)
+        .execute(&mut *conn)
+        .await?;
+        let message = DeadlineRescheduled {
+            obligation: Some(row.wire()),
+            previous_due_date: previous_due.to_string(),
+            previous_calendar_revision: previous_revision,
+        };
+        outbox
+            .append(
+                conn,
+                actor,
+                &Event::new("deadline_rescheduled", row.id.to_string(), row.unit_path.clone(), &message),
+            )
+            .await?;
+        moved += 1;
+    }
+    Ok(moved)
 }
 
 /// Cancels an open obligation (the petition went up a level, say).

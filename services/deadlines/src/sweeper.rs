@@ -6,13 +6,13 @@
 
 use std::time::Duration;
 
-use doithoai_calendar::Calendar;
 use doithoai_proto::deadlines::v1::{DeadlineDueSoon, DeadlineOverdue, ObligationState as State};
 use doithoai_runtime::{Clock, events::Event, outbox::Outbox};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    calendars::Calendars,
     domain,
     obligations::{COLUMNS, Row},
 };
@@ -21,6 +21,7 @@ const BATCH: i64 = 500;
 
 pub struct Sweeper {
     pub pool: PgPool,
+    pub calendars: Calendars,
     pub outbox: Outbox,
     pub clock: Clock,
     pub interval: Duration,
@@ -50,7 +51,9 @@ impl Sweeper {
     /// One pass over a batch of obligations that may have changed state by
     /// today; returns how many rows it looked at.
     pub async fn sweep(&self) -> anyhow::Result<usize> {
-        let calendar = Calendar::builtin();
+        // Another replica may have loaded an announcement.
+        self.calendars.refresh(&self.pool).await?;
+        let calendar = &*self.calendars.current();
         let today = self.clock.today();
         // Only rows whose state the date changes: past due and not yet
         // overdue, or open and within the due-soon window.

@@ -1,0 +1,51 @@
+//! The calendar the service computes with: the shipped one plus every
+//! announcement loaded since (stored, so a restart or another replica builds
+//! the same revision).
+
+use std::sync::{Arc, RwLock};
+
+use doithoai_calendar::Calendar;
+use sqlx::PgPool;
+
+#[derive(Clone)]
+pub struct Calendars {
+    current: Arc<RwLock<(i64, Arc<Calendar>)>>,
+}
+
+impl Calendars {
+    pub fn new() -> Self {
+        Self { current: Arc::new(RwLock::new((0, Arc::new(Calendar::builtin().clone())))) }
+    }
+
+    pub fn current(&self) -> Arc<Calendar> {
+        self.current.read().unwrap_or_else(|poisoned| poisoned.into_inner()).1.clone()
+    }
+
+    /// Rebuilds from the stored announcements when there are more than this
+    /// replica has seen.
+    pub async fn refresh(&self, pool: &PgPool) -> anyhow::Result<()> {
+        let stored: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, toml FROM calendar_announcements ORDER BY id").fetch_all(pool).await?;
+        let seen = self.current.read().unwrap_or_else(|poisoned| poisoned.into_inner()).0;
+        let Some(&(last, _)) = stored.last() else { return Ok(()) };
+        if last == seen {
+            return Ok(());
+        }
+        let mut calendar = Calendar::builtin().clone();
+        for (_, toml) in &stored {
+            calendar = calendar.with_announcements(toml)?;
+        }
+        self.replace(last, calendar);
+        Ok(())
+    }
+
+    pub fn replace(&self, announcement_id: i64, calendar: Calendar) {
+        *self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = (announcement_id, Arc::new(calendar));
+    }
+}
+
+impl Default for Calendars {
+    fn default() -> Self {
+        Self::new()
+    }
+}
