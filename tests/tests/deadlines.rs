@@ -79,12 +79,11 @@ impl Fixture {
     }
 
     async fn obligations(&self, kind: ObligationKind) -> Vec<Obligation> {
-        let request = ListObligationsRequest {
-            unit_code: "33".into(),
-            kind: kind as i32,
-            conference_id: self.conference_id.clone(),
-            ..Default::default()
-        };
+        // Periodic dialogues belong to heads, not to a conference.
+        let conference_id =
+            if kind == ObligationKind::PeriodicDialogue { String::new() } else { self.conference_id.clone() };
+        let request =
+            ListObligationsRequest { unit_code: "33".into(), kind: kind as i32, conference_id, ..Default::default() };
         let mut client = DeadlinesClient::new(self.stack.channel("deadlines").await);
         let mut obligations = client
             .list_obligations(authorized(request, &token("33", &[Role::Monitor])))
@@ -297,5 +296,63 @@ async fn overdue_is_emitted_once_after_downtime_and_with_two_replicas() {
         .remove(0);
     assert_eq!(met.met_on, "2026-03-26");
     second.stop().await.unwrap();
+    f.stack.finish().await;
+}
+
+#[tokio::test]
+async fn r6_2_every_head_owes_a_periodic_dialogue_each_year() {
+    let f = Fixture::ended().await;
+    // The district's Bí thư held one (the conference of 10 March was periodic).
+    let held = f
+        .until("the Bí thư's dialogue met", ObligationKind::PeriodicDialogue, |o| {
+            o.iter().any(|o| state(o) == ObligationState::MetOnTime)
+        })
+        .await;
+    assert_eq!(
+        (held[0].due_date.as_str(), held[0].met_on.as_str(), held[0].rule.as_str()),
+        ("2026-12-31", "2026-03-10", "R6.2")
+    );
+
+    // The UBND chair has not; when the term ends mid-year the obligation ends with it (R6.3).
+    let office = token("323", &[Role::Office]);
+    let mut directory =
+        doithoai_proto::scheduling::v1::directory_client::DirectoryClient::new(f.stack.channel("scheduling").await);
+    let chair = doithoai_proto::scheduling::v1::Position {
+        unit_code: "323".into(),
+        body: doithoai_proto::scheduling::v1::Body::PeoplesCommittee as i32,
+        rank: doithoai_proto::scheduling::v1::Rank::Head as i32,
+        title: "Chủ tịch UBND".into(),
+        person_name: "Trần Văn Chủ Tịch".into(),
+        term_start: "2021-06-01".into(),
+        ..Default::default()
+    };
+    let request = doithoai_proto::scheduling::v1::CreatePositionRequest { position: Some(chair) };
+    let chair = directory.create_position(authorized(request, &office)).await.unwrap().into_inner();
+    let pending = |o: &Obligation| o.head_position_id == chair.id && state(o) == ObligationState::Open;
+    f.until("the chair's dialogue", ObligationKind::PeriodicDialogue, |o| o.iter().any(pending)).await;
+    let ended = doithoai_proto::scheduling::v1::Position { term_end: "2026-06-30".into(), ..chair.clone() };
+    directory
+        .update_position(authorized(
+            doithoai_proto::scheduling::v1::UpdatePositionRequest { position: Some(ended) },
+            &office,
+        ))
+        .await
+        .unwrap();
+    f.until("due with the term", ObligationKind::PeriodicDialogue, |o| {
+        o.iter().any(|o| o.head_position_id == chair.id && o.due_date == "2026-06-30")
+    })
+    .await;
+
+    f.stack.clock.set(at("2026-07-01T02:00:00Z"));
+    f.until("overdue", ObligationKind::PeriodicDialogue, |o| {
+        o.iter().any(|o| o.head_position_id == chair.id && state(o) == ObligationState::Overdue)
+    })
+    .await;
+    // A new year: a new obligation for the head still in office, none for the one who left.
+    f.stack.clock.set(at("2027-01-04T02:00:00Z"));
+    let all = f.until("2027", ObligationKind::PeriodicDialogue, |o| o.iter().any(|o| o.due_date == "2027-12-31")).await;
+    let in_2027: Vec<&Obligation> = all.iter().filter(|o| o.due_date.starts_with("2027")).collect();
+    assert_eq!(in_2027.len(), 1);
+    assert_eq!(in_2027[0].head_position_id, held[0].head_position_id);
     f.stack.finish().await;
 }

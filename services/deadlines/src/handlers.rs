@@ -1,12 +1,12 @@
 //! The other services' events that open, re-anchor and close obligations.
 
 use anyhow::Context;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use doithoai_proto::{
     common::v1::EventEnvelope,
     deadlines::v1::ObligationKind,
     minutes::v1::{ConclusionNoticeIssued, NoticeReceived, PetitionEscalated, ResponseRecorded},
-    scheduling::v1::ConferenceState,
+    scheduling::v1::{ConferenceState, Regime},
 };
 use doithoai_runtime::{
     consumer::EventHandler, events::decode_payload, outbox::Outbox, scheduling_replica::conference_of, time::local_date,
@@ -18,6 +18,7 @@ use crate::{
     calendars::Calendars,
     domain::{NOTICE_WORKING_DAYS, RESPONSE_WORKING_DAYS},
     obligations::{self, Opening},
+    periodic,
 };
 
 fn date(text: &str) -> anyhow::Result<NaiveDate> {
@@ -35,11 +36,14 @@ fn response_key(petition: &str, organization: &str) -> String {
 /// From scheduling: an ended conference starts the R10.2 clock.
 pub struct ConferenceClocks {
     pub calendars: Calendars,
+    pub outbox: Outbox,
 }
 
 impl EventHandler for ConferenceClocks {
     async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
-        let Some(conference) = conference_of(event)? else { return Ok(()) };
+        let Some(conference) = conference_of(event)? else {
+            return crate::periodic::HeadsReplica.handle(conn, event).await;
+        };
         if conference.state != ConferenceState::Ended as i32 {
             return Ok(());
         }
@@ -60,7 +64,24 @@ impl EventHandler for ConferenceClocks {
             anchor: "ENDED",
             working_days: NOTICE_WORKING_DAYS,
         };
-        obligations::open(conn, &self.calendars.current(), opening).await
+        let calendar = self.calendars.current();
+        obligations::open(conn, &calendar, opening).await?;
+        // R6.2: a periodic conference meets the accountable head's obligation for its year.
+        if conference.regime == Regime::Periodic as i32 {
+            let head = Uuid::parse_str(&conference.accountable_position_id)?;
+            let ended_on = local_date(ended);
+            periodic::ensure(conn, &calendar, ended_on.year(), Some(head)).await?;
+            obligations::close(
+                conn,
+                &calendar,
+                &self.outbox,
+                &event.actor,
+                &periodic::key(head, ended_on.year()),
+                ended_on,
+            )
+            .await?;
+        }
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ mod calendars;
 pub mod domain;
 mod handlers;
 mod obligations;
+mod periodic;
 mod sweeper;
 
 use std::time::Duration;
@@ -22,7 +23,8 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
     let calendars = calendars::Calendars::new();
     calendars.refresh(&platform.pool).await?;
-    let units = platform.keep_unit_replica_with(handlers::ConferenceClocks { calendars: calendars.clone() });
+    let units = platform
+        .keep_unit_replica_with(handlers::ConferenceClocks { calendars: calendars.clone(), outbox: platform.outbox });
     platform.consume("minutes", handlers::PetitionClocks { outbox: platform.outbox, calendars: calendars.clone() });
     let sweeper = sweeper::Sweeper {
         pool: platform.pool.clone(),

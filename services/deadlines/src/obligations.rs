@@ -31,10 +31,11 @@ pub struct Row {
     pub state: String,
     pub met_on: Option<NaiveDate>,
     pub cancel_reason: Option<String>,
+    pub head_position_id: Option<Uuid>,
 }
 
 pub const COLUMNS: &str = "id, kind, rule, unit_path, conference_id, petition_id, organization_id, anchor_date, anchor, \
-     working_days, due_date, calendar_revision, explanation, state, met_on, cancel_reason";
+     working_days, due_date, calendar_revision, explanation, state, met_on, cancel_reason, head_position_id";
 
 impl Row {
     pub fn state(&self) -> State {
@@ -60,6 +61,7 @@ impl Row {
             state: self.state() as i32,
             met_on: self.met_on.map(|d| d.to_string()).unwrap_or_default(),
             cancel_reason: self.cancel_reason.clone().unwrap_or_default(),
+            head_position_id: id(self.head_position_id),
         }
     }
 }

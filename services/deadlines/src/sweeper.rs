@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use chrono::Datelike;
+
 use doithoai_proto::deadlines::v1::{DeadlineDueSoon, DeadlineOverdue, ObligationState as State};
 use doithoai_runtime::{Clock, events::Event, outbox::Outbox};
 use sqlx::PgPool;
@@ -55,6 +57,8 @@ impl Sweeper {
         self.calendars.refresh(&self.pool).await?;
         let calendar = &*self.calendars.current();
         let today = self.clock.today();
+        // A new year, or a new head, brings its periodic dialogue (R6.2).
+        crate::periodic::ensure(&mut *self.pool.acquire().await?, calendar, today.year(), None).await?;
         // Only rows whose state the date changes: past due and not yet
         // overdue, or open and within the due-soon window.
         let window = calendar.add_working_days(today, self.due_soon_working_days).unwrap_or(today);

@@ -1,0 +1,107 @@
+//! R6.2, R6.3: the Bí thư, the Chủ tịch HĐND and the Chủ tịch UBND of every
+//! unit each hold a periodic dialogue every year. One obligation per head and
+//! year, from the start of the year (or of the term) to 31 December (or the
+//! end of the term); met by an ended periodic conference the head answered for.
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use doithoai_calendar::Calendar;
+use doithoai_proto::{
+    common::v1::EventEnvelope,
+    scheduling::v1::{PositionUpserted, Rank},
+};
+use doithoai_runtime::{consumer::EventHandler, events::decode_payload};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+pub fn key(position: Uuid, year: i32) -> String {
+    format!("PERIODIC_DIALOGUE:{position}:{year}")
+}
+
+/// Opens the year's obligation for every head serving in it (or for one
+/// head), unless it exists.
+pub async fn ensure(
+    conn: &mut PgConnection,
+    calendar: &Calendar,
+    year: i32,
+    head: Option<Uuid>,
+) -> anyhow::Result<u64> {
+    let opened = sqlx::query(
+        "INSERT INTO obligations (id, key, kind, rule, unit_path, head_position_id, anchor_date, anchor, working_days, due_date,
+             calendar_revision, explanation, state)
+         SELECT gen_random_uuid(), 'PERIODIC_DIALOGUE:' || h.position_id || ':' || $1, 'OBLIGATION_KIND_PERIODIC_DIALOGUE', 'R6.2',
+                h.unit_path, h.position_id, GREATEST(make_date($1, 1, 1), h.term_start), 'YEAR', 0,
+                LEAST(make_date($1, 12, 31), coalesce(h.term_end, make_date($1, 12, 31))), $2,
+                ARRAY['R6.2, R6.3: one periodic dialogue a year, by 31 December or the end of the term'], 'OBLIGATION_STATE_OPEN'
+         FROM heads h
+         WHERE h.term_start <= make_date($1, 12, 31) AND (h.term_end IS NULL OR h.term_end >= make_date($1, 1, 1))
+           AND ($3::uuid IS NULL OR h.position_id = $3)
+         ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(year)
+    .bind(&calendar.revision().id)
+    .bind(head)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(opened)
+}
+
+/// Keeps the heads from PositionUpserted; a changed term moves or cancels
+/// that head's open obligations.
+pub struct HeadsReplica;
+
+impl EventHandler for HeadsReplica {
+    async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
+        let Some(upserted) = decode_payload::<PositionUpserted>(event)? else { return Ok(()) };
+        let position = upserted.position.context("PositionUpserted without a position")?;
+        if position.rank != Rank::Head as i32 {
+            return Ok(());
+        }
+        let id = Uuid::parse_str(&position.id)?;
+        let term_start = NaiveDate::parse_from_str(&position.term_start, "%Y-%m-%d")?;
+        let term_end = Some(position.term_end.as_str())
+            .filter(|t| !t.is_empty())
+            .map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d"))
+            .transpose()?;
+        let applied = sqlx::query(
+            "INSERT INTO heads (position_id, unit_code, unit_path, term_start, term_end, source_event_id) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (position_id) DO UPDATE SET unit_code = EXCLUDED.unit_code, unit_path = EXCLUDED.unit_path,
+                 term_start = EXCLUDED.term_start, term_end = EXCLUDED.term_end, source_event_id = EXCLUDED.source_event_id
+             WHERE heads.source_event_id < EXCLUDED.source_event_id",
+        )
+        .bind(id)
+        .bind(&position.unit_code)
+        .bind(&upserted.unit_path)
+        .bind(term_start)
+        .bind(term_end)
+        .bind(Uuid::parse_str(&event.event_id)?)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+            == 1;
+        if applied {
+            // Years the term no longer reaches are cancelled; the others end with the term.
+            sqlx::query(
+                "UPDATE obligations SET state = 'OBLIGATION_STATE_CANCELLED', cancel_reason = 'R6.2: outside the term', updated_at = now()
+                 WHERE head_position_id = $1 AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
+                   AND (due_date < $2 OR ($3::date IS NOT NULL AND anchor_date > $3))",
+            )
+            .bind(id)
+            .bind(term_start)
+            .bind(term_end)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "UPDATE obligations SET due_date = LEAST(make_date(extract(year FROM anchor_date)::int, 12, 31), coalesce($2, make_date(extract(year FROM anchor_date)::int, 12, 31))),
+                     state = 'OBLIGATION_STATE_OPEN', updated_at = now()
+                 WHERE head_position_id = $1 AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')",
+            )
+            .bind(id)
+            .bind(term_end)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
