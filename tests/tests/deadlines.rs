@@ -243,6 +243,13 @@ async fn the_notice_and_response_clocks_from_the_real_events() {
     );
     let summary = deadlines.get_summary(authorized(summary_request, &monitor)).await.unwrap().into_inner();
     assert_eq!(summary.on_time_rate, 0.5, "met on time ÷ (all met + open overdue)");
+    let metrics = http_get(f.stack.running("deadlines").metrics_addr, "/metrics").await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("doithoai_obligations_overdue") && l.contains(r#"kind="agency_response""#)),
+        "{metrics}"
+    );
     let outsider = token("325", &[Role::Office]);
     assert_eq!(
         deadlines

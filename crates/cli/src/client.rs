@@ -15,6 +15,7 @@ pub enum Service {
     Scheduling,
     Participants,
     Minutes,
+    Deadlines,
 }
 
 impl Service {
@@ -24,6 +25,7 @@ impl Service {
             Service::Scheduling => ("DOITHOAI_SCHEDULING_ADDR", "http://127.0.0.1:50061"),
             Service::Participants => ("DOITHOAI_PARTICIPANTS_ADDR", "http://127.0.0.1:50062"),
             Service::Minutes => ("DOITHOAI_MINUTES_ADDR", "http://127.0.0.1:50063"),
+            Service::Deadlines => ("DOITHOAI_DEADLINES_ADDR", "http://127.0.0.1:50064"),
         };
         std::env::var(variable).unwrap_or_else(|_| default.to_owned())
     }

@@ -3,6 +3,7 @@
 
 mod calendar;
 mod client;
+mod deadlines;
 mod dev;
 mod health;
 mod minutes;
@@ -43,6 +44,9 @@ enum Command {
     /// The minutes, petitions, conclusion notice, responses and escalations.
     #[command(subcommand)]
     Minutes(Box<minutes::MinutesCommand>),
+    /// Obligations, their summary, the overdue leaderboard and late announcements.
+    #[command(subcommand)]
+    Deadlines(deadlines::DeadlinesCommand),
     /// Annual plans and the periodic-dialogue report.
     #[command(subcommand)]
     Plan(scheduling::PlanCommand),
@@ -69,6 +73,7 @@ async fn main() -> ExitCode {
         Command::Plan(command) => scheduling::plan(command).await,
         Command::Participant(command) => participants::run(*command).await,
         Command::Minutes(command) => minutes::run(*command).await,
+        Command::Deadlines(command) => deadlines::run(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

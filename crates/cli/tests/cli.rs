@@ -395,5 +395,23 @@ async fn minutes_through_the_cli() {
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
     let shown = run(&["minutes", "show", &conference.id], &district.office);
     assert!(shown.starts_with(&format!("{} SIGNED 3 petitions", conference.id)), "{shown}");
+
+    // The deadlines service followed: the response was due 30 working days after receipt.
+    let deadlines = format!("http://{}", stack.running("deadlines").grpc_addr);
+    let monitor = token("33", &[Role::Monitor]);
+    let listed = doithoai_tests::eventually(doithoai_tests::WAIT, "the met obligation", || async {
+        let args = ["deadlines", "list", "--unit", "33", "--kind", "agency-response", "--addr", &deadlines];
+        let output = doithoai(&args, None, Some(&monitor));
+        let out = text(&output.stdout);
+        out.contains("MET_ON_TIME").then_some(out)
+    })
+    .await;
+    assert!(listed.contains("AGENCY_RESPONSE MET_ON_TIME due 2026-05-07 (R10.3)"), "{listed}");
+    let summary = doithoai(
+        &["deadlines", "summary", "--unit", "33", "--kind", "agency-response", "--addr", &deadlines],
+        None,
+        Some(&monitor),
+    );
+    assert!(text(&summary.stdout).starts_with("on time 100%"), "{}", text(&summary.stdout));
     stack.finish().await;
 }

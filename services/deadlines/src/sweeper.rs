@@ -50,6 +50,25 @@ impl Sweeper {
         }
     }
 
+    /// Open and overdue obligations by level of the unit tree (1 = province)
+    /// and kind, for dashboards. Reads only open rows (a partial index).
+    async fn record_gauges(&self) -> anyhow::Result<()> {
+        let counts: Vec<(i32, String, i64, i64)> = sqlx::query_as(
+            "SELECT cardinality(unit_path), kind, count(*), count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE')
+             FROM obligations WHERE state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
+             GROUP BY 1, 2",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for (level, kind, open, overdue) in counts {
+            let (level, kind) = (level.to_string(), kind.trim_start_matches("OBLIGATION_KIND_").to_lowercase());
+            metrics::gauge!("doithoai_obligations_open", "level" => level.clone(), "kind" => kind.clone())
+                .set(open as f64);
+            metrics::gauge!("doithoai_obligations_overdue", "level" => level, "kind" => kind).set(overdue as f64);
+        }
+        Ok(())
+    }
+
     /// One pass over a batch of obligations that may have changed state by
     /// today; returns how many rows it looked at.
     pub async fn sweep(&self) -> anyhow::Result<usize> {
@@ -109,6 +128,7 @@ impl Sweeper {
             tracing::info!(changed, %today, "obligations moved");
         }
         metrics::gauge!("doithoai_sweep_last_run_timestamp_seconds").set(chrono::Utc::now().timestamp() as f64);
+        self.record_gauges().await?;
         Ok(rows.len())
     }
 }

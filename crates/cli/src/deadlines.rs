@@ -1,0 +1,144 @@
+//! `doithoai deadlines …`: what is due and what is late, through the deadlines service.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use doithoai_proto::deadlines::v1::{
+    LeaderboardRequest, ListObligationsRequest, LoadAnnouncementRequest, Obligation, ObligationKind, ObligationState,
+    SummaryRequest, deadlines_client::DeadlinesClient,
+};
+
+use crate::client::{AuthedChannel, Connection, Service, explain, named};
+
+#[derive(Subcommand)]
+pub enum DeadlinesCommand {
+    /// Obligations of a unit's subtree.
+    List {
+        #[arg(long)]
+        unit: String,
+        /// conclusion-notice, agency-response, escalation-notice or periodic-dialogue.
+        #[arg(long)]
+        kind: Option<String>,
+        /// open, due-soon, overdue, met-on-time, met-late or cancelled.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value = "")]
+        organization: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Counts by state, the on-time rate and working days to meet.
+    Summary {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        kind: Option<String>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// The agencies with the most overdue obligations.
+    Leaderboard {
+        #[arg(long)]
+        unit: String,
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Loads a late government announcement (TOML) as a new calendar revision.
+    LoadAnnouncement {
+        file: PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+async fn client(connection: &Connection) -> anyhow::Result<DeadlinesClient<AuthedChannel>> {
+    Ok(DeadlinesClient::new(connection.channel(Service::Deadlines).await?))
+}
+
+fn kind(text: Option<&str>) -> anyhow::Result<i32> {
+    Ok(text.map(|k| named("OBLIGATION_KIND", k, ObligationKind::from_str_name)).transpose()?.map_or(0, |k| k as i32))
+}
+
+fn line(o: &Obligation) -> String {
+    let state =
+        ObligationState::try_from(o.state).map_or("?", |s| s.as_str_name()).trim_start_matches("OBLIGATION_STATE_");
+    let kind = ObligationKind::try_from(o.kind).map_or("?", |k| k.as_str_name()).trim_start_matches("OBLIGATION_KIND_");
+    let subject = [&o.petition_id, &o.conference_id, &o.head_position_id]
+        .into_iter()
+        .find(|s| !s.is_empty())
+        .cloned()
+        .unwrap_or_default();
+    format!("{} {kind} {state} due {} ({}) {subject}", o.id, o.due_date, o.rule)
+}
+
+pub async fn run(command: DeadlinesCommand) -> anyhow::Result<()> {
+    match command {
+        DeadlinesCommand::List { unit, kind: k, state, organization, connection } => {
+            let state = state
+                .map(|s| named("OBLIGATION_STATE", &s, ObligationState::from_str_name))
+                .transpose()?
+                .map_or(0, |s| s as i32);
+            let request = ListObligationsRequest {
+                unit_code: unit,
+                kind: kind(k.as_deref())?,
+                state,
+                organization_id: organization,
+                ..Default::default()
+            };
+            for obligation in client(&connection)
+                .await?
+                .list_obligations(request)
+                .await
+                .map_err(explain)?
+                .get_ref()
+                .obligations
+                .iter()
+            {
+                println!("{}", line(obligation));
+            }
+        }
+        DeadlinesCommand::Summary { unit, kind: k, connection } => {
+            let request = SummaryRequest { unit_code: unit, kind: kind(k.as_deref())?, ..Default::default() };
+            let summary = client(&connection).await?.get_summary(request).await.map_err(explain)?.into_inner();
+            println!(
+                "on time {:.0}%, median {} and p90 {} working days",
+                summary.on_time_rate * 100.0,
+                summary.median_working_days,
+                summary.p90_working_days
+            );
+            for count in &summary.counts {
+                let state = ObligationState::try_from(count.state)
+                    .map_or("?", |s| s.as_str_name())
+                    .trim_start_matches("OBLIGATION_STATE_");
+                println!("  {state:12} {}", count.count);
+            }
+        }
+        DeadlinesCommand::Leaderboard { unit, limit, connection } => {
+            let board = client(&connection)
+                .await?
+                .get_overdue_leaderboard(LeaderboardRequest { unit_code: unit, limit })
+                .await
+                .map_err(explain)?;
+            for agency in &board.get_ref().agencies {
+                println!("{} {} overdue of {} open", agency.organization_id, agency.overdue, agency.open);
+            }
+        }
+        DeadlinesCommand::LoadAnnouncement { file, connection } => {
+            let toml = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let loaded = client(&connection)
+                .await?
+                .load_announcement(LoadAnnouncementRequest { toml })
+                .await
+                .map_err(explain)?;
+            println!(
+                "calendar revision {}: {} open obligation(s) rescheduled",
+                loaded.get_ref().revision,
+                loaded.get_ref().rescheduled
+            );
+        }
+    }
+    Ok(())
+}
