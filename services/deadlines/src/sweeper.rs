@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::Datelike;
 
-use doithoai_proto::deadlines::v1::{DeadlineDueSoon, DeadlineOverdue, ObligationState as State};
+use doithoai_proto::deadlines::v1::{DeadlineDueSoon, DeadlineOverdue, DeadlineReminder, ObligationState as State};
 use doithoai_runtime::{Clock, events::Event, outbox::Outbox};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -48,6 +48,34 @@ impl Sweeper {
                 _ = tokio::time::sleep(self.interval) => {}
             }
         }
+    }
+
+    /// One reminder a working day for each due-soon or overdue obligation.
+    async fn remind(&self, calendar: &doithoai_calendar::Calendar, today: chrono::NaiveDate) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM obligations
+             WHERE state IN ('OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
+               AND (last_reminded_on IS NULL OR last_reminded_on < $1)
+             ORDER BY due_date LIMIT $2 FOR UPDATE SKIP LOCKED"
+        ))
+        .bind(today)
+        .bind(BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            let left = calendar.working_days_between(today, row.due_date).unwrap_or(0);
+            sqlx::query("UPDATE obligations SET last_reminded_on = $2 WHERE id = $1")
+                .bind(row.id)
+                .bind(today)
+                .execute(&mut *tx)
+                .await?;
+            let reminder = DeadlineReminder { obligation: Some(row.wire()), working_days_left: left as i32 };
+            let event = Event::new("deadline_reminder", row.id.to_string(), row.unit_path.clone(), &reminder);
+            self.outbox.append(&mut tx, "deadlines-sweeper", &event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Open and overdue obligations by level of the unit tree (1 = province)
@@ -124,6 +152,9 @@ impl Sweeper {
             changed += 1;
         }
         tx.commit().await?;
+        if calendar.is_working_day(today).unwrap_or(false) {
+            self.remind(calendar, today).await?;
+        }
         if changed > 0 {
             tracing::info!(changed, %today, "obligations moved");
         }
