@@ -3,7 +3,7 @@
 use doithoai_proto::deadlines::v1::{
     AgencyOverdue, GetObligationRequest, Leaderboard, LeaderboardRequest, ListObligationsRequest,
     ListObligationsResponse, LoadAnnouncementRequest, LoadAnnouncementResponse, Obligation, ObligationKind,
-    ObligationState, StateCount, Summary, SummaryRequest, deadlines_server::Deadlines,
+    ObligationState, Summary, SummaryRequest, deadlines_server::Deadlines,
 };
 use doithoai_runtime::{
     Caller, Role, ServiceError,
@@ -127,48 +127,8 @@ impl Deadlines for DeadlinesApi {
             .filter(|k| *k != ObligationKind::Unspecified)
             .map(|k| k.as_str_name());
         let (from, to) = (optional_date("due_from", &request.due_from)?, optional_date("due_to", &request.due_to)?);
-        let filter = "unit_path @> ARRAY[$1]::text[] AND ($2::text IS NULL OR kind = $2)
-                      AND ($3::date IS NULL OR due_date >= $3) AND ($4::date IS NULL OR due_date <= $4)";
-        let counts: Vec<(String, i64)> = sqlx::query_as(&format!(
-            "SELECT state, count(*) FROM obligations WHERE {filter} GROUP BY state ORDER BY state"
-        ))
-        .bind(&code)
-        .bind(kind)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(ServiceError::from)?;
-        let (median, p90): (Option<f64>, Option<f64>) = sqlx::query_as(&format!(
-            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY met_after_working_days),
-                    percentile_cont(0.9) WITHIN GROUP (ORDER BY met_after_working_days)
-             FROM obligations WHERE {filter} AND met_after_working_days IS NOT NULL"
-        ))
-        .bind(&code)
-        .bind(kind)
-        .bind(from)
-        .bind(to)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(ServiceError::from)?;
-        let count = |state: ObligationState| {
-            counts.iter().find(|(s, _)| s == state.as_str_name()).map_or(0, |(_, n)| *n) as f64
-        };
-        let rated =
-            count(ObligationState::MetOnTime) + count(ObligationState::MetLate) + count(ObligationState::Overdue);
-        let on_time_rate = if rated > 0.0 { count(ObligationState::MetOnTime) / rated } else { 0.0 };
-        Ok(Response::new(Summary {
-            counts: counts
-                .iter()
-                .map(|(state, n)| StateCount {
-                    state: ObligationState::from_str_name(state).unwrap_or_default() as i32,
-                    count: *n as u32,
-                })
-                .collect(),
-            on_time_rate,
-            median_working_days: median.unwrap_or(0.0),
-            p90_working_days: p90.unwrap_or(0.0),
-        }))
+        let summary = crate::summary::subtree(&mut conn, &code, kind, from, to).await.map_err(ServiceError::from)?;
+        Ok(Response::new(summary))
     }
 
     async fn get_overdue_leaderboard(

@@ -9,6 +9,7 @@ pub mod domain;
 mod handlers;
 mod obligations;
 mod periodic;
+pub mod summary;
 mod sweeper;
 
 use std::time::Duration;

@@ -1,0 +1,87 @@
+//! Subtree summaries from the maintained counts (see the migration
+//! `…_counts.sql`): the units of the subtree from the unit replica, then
+//! their counts — a few thousand rows at most, whatever the number of
+//! obligations.
+
+use chrono::NaiveDate;
+use doithoai_proto::deadlines::v1::{ObligationState, StateCount, Summary};
+use sqlx::PgConnection;
+
+/// `kind` as stored (`OBLIGATION_KIND_…`) or all; due months within the range if given.
+pub async fn subtree(
+    conn: &mut PgConnection,
+    unit_code: &str,
+    kind: Option<&str>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> sqlx::Result<Summary> {
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT c.state, sum(c.count)::bigint FROM obligation_counts c
+         WHERE c.unit_code IN (SELECT code FROM units WHERE path @> ARRAY[$1]::text[])
+           AND ($2::text IS NULL OR c.kind = $2)
+           AND ($3::date IS NULL OR c.due_month >= date_trunc('month', $3::date))
+           AND ($4::date IS NULL OR c.due_month <= date_trunc('month', $4::date))
+         GROUP BY c.state HAVING sum(c.count) > 0 ORDER BY c.state",
+    )
+    .bind(unit_code)
+    .bind(kind)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    let histogram: Vec<(i32, i64)> = sqlx::query_as(
+        "SELECT h.days, sum(h.count)::bigint FROM met_days_histogram h
+         WHERE h.unit_code IN (SELECT code FROM units WHERE path @> ARRAY[$1]::text[]) AND ($2::text IS NULL OR h.kind = $2)
+         GROUP BY h.days HAVING sum(h.count) > 0 ORDER BY h.days",
+    )
+    .bind(unit_code)
+    .bind(kind)
+    .fetch_all(conn)
+    .await?;
+    let count =
+        |state: ObligationState| counts.iter().find(|(s, _)| s == state.as_str_name()).map_or(0, |(_, n)| *n) as f64;
+    let rated = count(ObligationState::MetOnTime) + count(ObligationState::MetLate) + count(ObligationState::Overdue);
+    Ok(Summary {
+        counts: counts
+            .iter()
+            .map(|(state, n)| StateCount {
+                state: ObligationState::from_str_name(state).unwrap_or_default() as i32,
+                count: *n as u32,
+            })
+            .collect(),
+        on_time_rate: if rated > 0.0 { count(ObligationState::MetOnTime) / rated } else { 0.0 },
+        median_working_days: percentile(&histogram, 0.5),
+        p90_working_days: percentile(&histogram, 0.9),
+    })
+}
+
+/// The smallest value with at least `q` of the counts at or below it.
+fn percentile(histogram: &[(i32, i64)], q: f64) -> f64 {
+    let total: i64 = histogram.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return 0.0;
+    }
+    let wanted = (q * total as f64).ceil() as i64;
+    let mut seen = 0;
+    for (days, n) in histogram {
+        seen += n;
+        if seen >= wanted {
+            return f64::from(*days);
+        }
+    }
+    0.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_come_from_the_histogram() {
+        let histogram = [(5, 4), (20, 5), (40, 1)];
+        assert_eq!(percentile(&histogram, 0.5), 20.0);
+        assert_eq!(percentile(&histogram, 0.9), 20.0);
+        assert_eq!(percentile(&histogram, 0.95), 40.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+}
