@@ -241,8 +241,16 @@ async fn the_notice_and_response_clocks_from_the_real_events() {
         (board.agencies[0].organization_id.as_str(), board.agencies[0].overdue, board.agencies[0].open),
         (f.agency.as_str(), 1, 1)
     );
-    let summary = deadlines.get_summary(authorized(summary_request, &monitor)).await.unwrap().into_inner();
+    let summary = deadlines.get_summary(authorized(summary_request.clone(), &monitor)).await.unwrap().into_inner();
     assert_eq!(summary.on_time_rate, 0.5, "met on time ÷ (all met + open overdue)");
+    let may = SummaryRequest { due_from: "2026-05-01".into(), due_to: "2026-05-31".into(), ..summary_request.clone() };
+    assert_eq!(
+        deadlines.get_summary(authorized(may, &monitor)).await.unwrap().into_inner().counts,
+        summary.counts,
+        "both fall due in May"
+    );
+    let april = SummaryRequest { due_from: "2026-04-01".into(), due_to: "2026-04-30".into(), ..summary_request };
+    assert!(deadlines.get_summary(authorized(april, &monitor)).await.unwrap().into_inner().counts.is_empty());
     let metrics = http_get(f.stack.running("deadlines").metrics_addr, "/metrics").await;
     assert!(
         metrics

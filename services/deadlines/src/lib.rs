@@ -19,8 +19,13 @@ use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db};
 
 pub const SERVICE: &str = "deadlines";
 
+/// The service's migrations, with the plumbing's and the unit replica's.
+pub fn migrations() -> Vec<sqlx::migrate::Migrator> {
+    vec![db::plumbing_migrations(), db::unit_replica_migrations(), sqlx::migrate!()]
+}
+
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
-    let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations(), sqlx::migrate!()];
+    let migrations = migrations();
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
     let calendars = calendars::Calendars::new();
     calendars.refresh(&platform.pool).await?;

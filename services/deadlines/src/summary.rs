@@ -15,20 +15,23 @@ pub async fn subtree(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> sqlx::Result<Summary> {
-    let counts: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT c.state, sum(c.count)::bigint FROM obligation_counts c
-         WHERE c.unit_code IN (SELECT code FROM units WHERE path @> ARRAY[$1]::text[])
-           AND ($2::text IS NULL OR c.kind = $2)
-           AND ($3::date IS NULL OR c.due_month >= date_trunc('month', $3::date))
-           AND ($4::date IS NULL OR c.due_month <= date_trunc('month', $4::date))
-         GROUP BY c.state HAVING sum(c.count) > 0 ORDER BY c.state",
-    )
-    .bind(unit_code)
-    .bind(kind)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut *conn)
-    .await?;
+    let units =
+        "c.unit_code IN (SELECT code FROM units WHERE path @> ARRAY[$1]::text[]) AND ($2::text IS NULL OR c.kind = $2)";
+    let counts: Vec<(String, i64)> = if from.is_none() && to.is_none() {
+        // Without a date range the totals serve: a few rows per unit.
+        let sql = format!(
+            "SELECT c.state, sum(c.count)::bigint FROM obligation_totals c WHERE {units} GROUP BY c.state HAVING sum(c.count) > 0 ORDER BY c.state"
+        );
+        sqlx::query_as(&sql).bind(unit_code).bind(kind).fetch_all(&mut *conn).await?
+    } else {
+        let sql = format!(
+            "SELECT c.state, sum(c.count)::bigint FROM obligation_counts c WHERE {units}
+               AND ($3::date IS NULL OR c.due_month >= date_trunc('month', $3::date))
+               AND ($4::date IS NULL OR c.due_month <= date_trunc('month', $4::date))
+             GROUP BY c.state HAVING sum(c.count) > 0 ORDER BY c.state"
+        );
+        sqlx::query_as(&sql).bind(unit_code).bind(kind).bind(from).bind(to).fetch_all(&mut *conn).await?
+    };
     let histogram: Vec<(i32, i64)> = sqlx::query_as(
         "SELECT h.days, sum(h.count)::bigint FROM met_days_histogram h
          WHERE h.unit_code IN (SELECT code FROM units WHERE path @> ARRAY[$1]::text[]) AND ($2::text IS NULL OR h.kind = $2)
