@@ -47,6 +47,7 @@ impl EventHandler for ConferenceClocks {
         if conference.state != ConferenceState::Ended as i32 {
             return Ok(());
         }
+        crate::facts::conference_held(conn, &conference).await?;
         let ended = conference
             .ended_at
             .as_ref()
@@ -96,6 +97,9 @@ pub struct PetitionClocks {
 impl EventHandler for PetitionClocks {
     async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
         let calendar = &*self.calendars.current();
+        if crate::facts::petition_event(conn, event).await? {
+            return Ok(());
+        }
         if let Some(issued) = decode_payload::<ConclusionNoticeIssued>(event)? {
             let notice = issued.notice.context("ConclusionNoticeIssued without a notice")?;
             let sent_on = date(&notice.sent_on)?;

@@ -6,6 +6,7 @@
 mod api;
 mod calendars;
 pub mod domain;
+mod facts;
 mod handlers;
 mod obligations;
 mod periodic;

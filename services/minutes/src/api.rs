@@ -340,7 +340,7 @@ impl MinutesService for MinutesApi {
         let minutes = self.full_minutes(&mut conn, conference.id).await?;
         let unit = unit_name(&mut conn, &minutes.unit_code).await?;
         let pdf =
-            documents::render("Biên bản hội nghị tiếp xúc, đối thoại", &documents::minutes_lines(&minutes, &unit));
+            doithoai_documents::render("Biên bản hội nghị tiếp xúc, đối thoại", &documents::minutes_lines(&minutes, &unit));
         Ok(Response::new(RenderedDocument { file_name: format!("bien-ban-{}.pdf", conference.id), pdf }))
     }
 
@@ -367,7 +367,7 @@ impl MinutesService for MinutesApi {
             .await
             .map_err(ServiceError::from)?;
         let agencies = agencies.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
-        let pdf = documents::render(
+        let pdf = doithoai_documents::render(
             "Thông báo kết luận",
             &documents::notice_lines(&notice, &minutes, &unit, &place, &agencies),
         );

@@ -1,67 +1,14 @@
-//! The minutes and the conclusion notice as PDF documents in the Vietnamese
-//! administrative layout (issuer and national motto in two columns, number
-//! and date, title, body, signature block), set in DejaVu Sans, which covers
-//! Vietnamese, with printpdf. The text is built first, as lines, so tests can
-//! read it; the PDF carries the same text.
+//! The minutes and the conclusion notice as Vietnamese administrative
+//! documents (lines, laid out by `doithoai-documents`).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use doithoai_proto::minutes::v1::{Classification, ConclusionNotice, Minutes, Petition, PetitionStatus, Signature};
+use doithoai_documents::{center, columns, heading, left, place_and_date, Line, MOTTO, MOTTO_2};
+#[cfg(test)]
+use doithoai_documents::render;
 use doithoai_runtime::time::ZONE;
-use printpdf::{Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, TextItem};
-
-static REGULAR: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
-static BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
-
-const PAGE_WIDTH: f32 = 210.0;
-const PAGE_HEIGHT: f32 = 297.0;
-const MARGIN: f32 = 20.0;
-/// DejaVu Sans averages a little over half an em per character.
-const CHAR_WIDTH_EM: f32 = 0.55;
-const PT_IN_MM: f32 = 0.3528;
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Line {
-    Left {
-        text: String,
-        bold: bool,
-    },
-    Center {
-        text: String,
-        bold: bool,
-    },
-    Right {
-        text: String,
-    },
-    /// The header and signature blocks: two columns on one line.
-    Columns {
-        left: String,
-        right: String,
-        bold: bool,
-    },
-    Blank,
-}
-
-fn left(text: impl Into<String>) -> Line {
-    Line::Left { text: text.into(), bold: false }
-}
-
-fn heading(text: impl Into<String>) -> Line {
-    Line::Left { text: text.into(), bold: true }
-}
-
-fn center(text: impl Into<String>, bold: bool) -> Line {
-    Line::Center { text: text.into(), bold }
-}
-
-fn columns(left: impl Into<String>, right: impl Into<String>, bold: bool) -> Line {
-    Line::Columns { left: left.into(), right: right.into(), bold }
-}
-
-const MOTTO: &str = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM";
-const MOTTO_2: &str = "Độc lập - Tự do - Hạnh phúc";
-
 fn local(at: &Option<prost_types::Timestamp>) -> String {
     at.as_ref()
         .and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, 0))
@@ -87,10 +34,6 @@ fn classification(value: i32) -> &'static str {
     }
 }
 
-/// "Hưng Yên, ngày 20 tháng 3 năm 2026".
-fn place_and_date(place: &str, date: NaiveDate) -> String {
-    format!("{place}, ngày {} tháng {} năm {}", date.day(), date.month(), date.year())
-}
 
 /// The public minutes: matters that are State secrets are counted, not shown (R5.1).
 pub fn minutes_lines(minutes: &Minutes, unit_name: &str) -> Vec<Line> {
@@ -174,7 +117,7 @@ pub fn notice_lines(
     let mut lines = vec![
         columns(unit_name.to_uppercase(), MOTTO, true),
         columns(format!("Số: {}", notice.number), MOTTO_2, false),
-        Line::Right { text: place_and_date(place, sent) },
+        Line::Right { text: place_and_date(place, sent.day(), sent.month(), sent.year()) },
         Line::Blank,
         center("THÔNG BÁO", true),
         center("Kết luận của người chủ trì hội nghị tiếp xúc, đối thoại với nhân dân", true),
@@ -213,96 +156,6 @@ pub fn notice_lines(
     lines
 }
 
-fn wrap(text: &str, size: f32, width_mm: f32) -> Vec<String> {
-    let per_line = ((width_mm / PT_IN_MM) / (size * CHAR_WIDTH_EM)).max(10.0) as usize;
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for word in text.split_whitespace() {
-        if !current.is_empty() && current.chars().count() + 1 + word.chars().count() > per_line {
-            out.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(word);
-    }
-    if !current.is_empty() || out.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
-fn width_mm(text: &str, size: f32) -> f32 {
-    text.chars().count() as f32 * size * CHAR_WIDTH_EM * PT_IN_MM
-}
-
-/// Lays the lines out on A4 pages and returns the PDF.
-pub fn render(title: &str, lines: &[Line]) -> Vec<u8> {
-    let mut doc = PdfDocument::new(title);
-    let mut warnings = Vec::new();
-    let regular = doc.add_font(&ParsedFont::from_bytes(REGULAR, 0, &mut warnings).expect("the shipped font parses"));
-    let bold = doc.add_font(&ParsedFont::from_bytes(BOLD, 0, &mut warnings).expect("the shipped font parses"));
-    let size = 11.0;
-    let step = size * 1.5 * PT_IN_MM;
-    let text_width = PAGE_WIDTH - 2.0 * MARGIN;
-    let column = text_width / 2.0;
-
-    let mut pages = Vec::new();
-    let mut ops = Vec::new();
-    let mut y = PAGE_HEIGHT - MARGIN;
-    let put = |ops: &mut Vec<Op>, y: &mut f32, pages: &mut Vec<PdfPage>, pieces: Vec<(f32, String, bool)>| {
-        if *y < MARGIN + step {
-            pages.push(PdfPage::new(Mm(PAGE_WIDTH), Mm(PAGE_HEIGHT), std::mem::take(ops)));
-            *y = PAGE_HEIGHT - MARGIN;
-        }
-        for (x, text, is_bold) in pieces {
-            if text.is_empty() {
-                continue;
-            }
-            let font = if is_bold { bold.clone() } else { regular.clone() };
-            ops.extend([
-                Op::StartTextSection,
-                Op::SetFont { font: PdfFontHandle::External(font), size: Pt(size) },
-                Op::SetTextCursor { pos: Point::new(Mm(x), Mm(*y)) },
-                Op::ShowText { items: vec![TextItem::Text(text)] },
-                Op::EndTextSection,
-            ]);
-        }
-        *y -= step;
-    };
-    for line in lines {
-        match line {
-            Line::Blank => y -= step,
-            Line::Left { text, bold } => {
-                for piece in wrap(text, size, text_width) {
-                    put(&mut ops, &mut y, &mut pages, vec![(MARGIN, piece, *bold)]);
-                }
-            }
-            Line::Center { text, bold } => {
-                for piece in wrap(text, size, text_width) {
-                    let x = MARGIN + ((text_width - width_mm(&piece, size)) / 2.0).max(0.0);
-                    put(&mut ops, &mut y, &mut pages, vec![(x, piece, *bold)]);
-                }
-            }
-            Line::Right { text } => {
-                let x = PAGE_WIDTH - MARGIN - width_mm(text, size).min(text_width);
-                put(&mut ops, &mut y, &mut pages, vec![(x, text.clone(), false)]);
-            }
-            Line::Columns { left, right, bold } => {
-                let (lefts, rights) = (wrap(left, size, column - 5.0), wrap(right, size, column));
-                for n in 0..lefts.len().max(rights.len()) {
-                    let l = lefts.get(n).cloned().unwrap_or_default();
-                    let r = rights.get(n).cloned().unwrap_or_default();
-                    let right_x = MARGIN + column + ((column - width_mm(&r, size)) / 2.0).max(0.0);
-                    put(&mut ops, &mut y, &mut pages, vec![(MARGIN, l, *bold), (right_x, r, *bold)]);
-                }
-            }
-        }
-    }
-    pages.push(PdfPage::new(Mm(PAGE_WIDTH), Mm(PAGE_HEIGHT), ops));
-    doc.with_pages(pages).save(&PdfSaveOptions::default(), &mut Vec::new())
-}
-
 #[cfg(test)]
 mod tests {
     use doithoai_proto::minutes::v1::{Answer, MinutesState, NoticeAssignment};
@@ -310,14 +163,7 @@ mod tests {
     use super::*;
 
     fn text_of(pdf: &[u8]) -> String {
-        let doc = PdfDocument::parse(pdf, &printpdf::PdfParseOptions::default(), &mut Vec::new()).unwrap();
-        // Wrapped lines join with a space, as a reader would.
-        doc.extract_text()
-            .into_iter()
-            .flatten()
-            .flat_map(|t| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-            .collect::<Vec<_>>()
-            .join(" ")
+        doithoai_documents::text_of(pdf).unwrap()
     }
 
     fn minutes() -> Minutes {
@@ -409,7 +255,6 @@ mod tests {
         let mut long = minutes();
         long.conclusion = "rất dài ".repeat(2000);
         let pdf = render("Biên bản", &minutes_lines(&long, "Thành phố Hưng Yên"));
-        let doc = PdfDocument::parse(&pdf, &printpdf::PdfParseOptions::default(), &mut Vec::new()).unwrap();
-        assert!(doc.pages.len() > 1);
+        assert!(doithoai_documents::pages(&pdf).unwrap() > 1);
     }
 }
