@@ -5,8 +5,9 @@
 
 use doithoai_proto::{
     deadlines::v1::{
-        LeaderboardRequest, ListObligationsRequest, LoadAnnouncementRequest, Obligation, ObligationKind,
-        ObligationState, SummaryRequest, deadlines_client::DeadlinesClient,
+        Count, LeaderboardRequest, ListObligationsRequest, LoadAnnouncementRequest, Obligation, ObligationKind,
+        ObligationState, RenderReportRequest, ReportFormat, ReportRequest, SummaryRequest,
+        deadlines_client::DeadlinesClient,
     },
     minutes::v1::{
         AcknowledgeNoticeRequest, Classification, ConferenceRequest, IssueConclusionNoticeRequest, NoticeAssignment,
@@ -258,6 +259,41 @@ async fn the_notice_and_response_clocks_from_the_real_events() {
             .any(|l| l.starts_with("doithoai_obligations_overdue") && l.contains(r#"kind="agency_response""#)),
         "{metrics}"
     );
+    // The half-year report, against the figures of this scenario worked out by hand.
+    let period = ReportRequest { unit_code: "323".into(), from: "2026-01-01".into(), to: "2026-06-30".into() };
+    let report = deadlines.get_report(authorized(period.clone(), &monitor)).await.unwrap().into_inner();
+    let count = |key: &str, n: u32| Count { key: key.into(), count: n };
+    assert_eq!(report.conferences_by_kind, [count("CONFERENCE_KIND_CITIZENS_DIRECT", 1)]);
+    assert_eq!(report.conferences_by_regime, [count("REGIME_PERIODIC", 1)]);
+    assert_eq!((report.heads_held, report.heads_not_held), (1, 0));
+    assert_eq!(report.petitions_by_field, [count("FIELD_ECONOMY_AND_SOCIETY", 2)]);
+    assert_eq!(report.petitions_by_classification, [count("CLASSIFICATION_PETITION", 2)]);
+    assert_eq!(
+        (report.petitions_answered_at_conference, report.petitions_referred, report.petitions_escalated),
+        (0, 0, 0)
+    );
+    assert_eq!((report.notices_on_time, report.notices_late, report.notices_overdue), (1, 0, 0));
+    assert_eq!((report.responses_on_time, report.responses_late, report.responses_overdue), (1, 0, 1));
+    let render = |format: ReportFormat| RenderReportRequest { report: Some(period.clone()), format: format as i32 };
+    let csv = deadlines.render_report(authorized(render(ReportFormat::Csv), &monitor)).await.unwrap().into_inner();
+    let csv = String::from_utf8(csv.content).unwrap();
+    assert!(
+        csv.contains("responses,overdue,1\n")
+            && csv.contains("conferences_by_kind,CONFERENCE_KIND_CITIZENS_DIRECT,1\n"),
+        "{csv}"
+    );
+    let pdf = deadlines.render_report(authorized(render(ReportFormat::Pdf), &monitor)).await.unwrap().into_inner();
+    let text = doithoai_documents::text_of(&pdf.content).unwrap();
+    for expected in [
+        "THÀNH PHỐ HƯNG YÊN",
+        "BÁO CÁO",
+        "từ ngày 01/01/2026 đến ngày 30/06/2026",
+        "Trực tiếp với nhân dân (1.3): 1",
+        "Kinh tế - xã hội: 2",
+        "quá hạn chưa trả lời 1",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in the report: {text}");
+    }
     let outsider = token("325", &[Role::Office]);
     assert_eq!(
         deadlines

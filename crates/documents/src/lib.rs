@@ -152,12 +152,15 @@ pub fn render(title: &str, lines: &[Line]) -> Vec<u8> {
     doc.with_pages(pages).save(&PdfSaveOptions::default(), &mut Vec::new())
 }
 
-
 /// The text a reader sees in a PDF, whitespace collapsed: for tests.
 pub fn text_of(pdf: &[u8]) -> Result<String, String> {
     let doc = PdfDocument::parse(pdf, &printpdf::PdfParseOptions::default(), &mut Vec::new())?;
-    let words: Vec<String> =
-        doc.extract_text().into_iter().flatten().flat_map(|t| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>()).collect();
+    let words: Vec<String> = doc
+        .extract_text()
+        .into_iter()
+        .flatten()
+        .flat_map(|t| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
     Ok(words.join(" "))
 }
 

@@ -79,11 +79,20 @@ impl Event {
         }
     }
 
-    pub fn envelope(&self, event_id: Uuid, actor: &str, traceparent: Option<&str>) -> EventEnvelope {
+    pub fn envelope(
+        &self,
+        event_id: Uuid,
+        actor: &str,
+        traceparent: Option<&str>,
+        occurred_at: chrono::DateTime<chrono::Utc>,
+    ) -> EventEnvelope {
         EventEnvelope {
             event_id: event_id.to_string(),
             event_type: self.event_type.clone(),
-            occurred_at: Some(prost_types::Timestamp::from(std::time::SystemTime::now())),
+            occurred_at: Some(prost_types::Timestamp {
+                seconds: occurred_at.timestamp(),
+                nanos: occurred_at.timestamp_subsec_nanos() as i32,
+            }),
             unit_path: self.unit_path.clone(),
             actor: actor.to_owned(),
             traceparent: traceparent.unwrap_or_default().to_owned(),

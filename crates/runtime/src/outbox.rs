@@ -13,7 +13,7 @@ use sqlx::{PgConnection, PgPool, postgres::PgListener};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{events, settings::Settings, telemetry};
+use crate::{events, settings::Settings, telemetry, time::Clock};
 
 const CHANNEL: &str = "doithoai_outbox";
 const RELAY_LOCK: i64 = 0x0d01_7400_0001;
@@ -21,15 +21,17 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const FINAL_FLUSH: Duration = Duration::from_secs(5);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Where a service appends its events.
-#[derive(Debug, Clone, Copy)]
+/// Where a service appends its events. Events carry the time of the
+/// service's clock, so a simulated day is the day the events say.
+#[derive(Debug, Clone)]
 pub struct Outbox {
     service: &'static str,
+    clock: Clock,
 }
 
 impl Outbox {
-    pub fn new(service: &'static str) -> Self {
-        Self { service }
+    pub fn new(service: &'static str, clock: Clock) -> Self {
+        Self { service, clock }
     }
 
     /// Appends one event; call inside the business transaction.
@@ -53,7 +55,7 @@ impl Outbox {
         for (event, id) in events.iter().zip(&ids) {
             subjects.push(events::subject(self.service, event.kind, &event.unit_path));
             aggregates.push(event.aggregate_id.clone());
-            envelopes.push(event.envelope(*id, actor, traceparent.as_deref()).encode_to_vec());
+            envelopes.push(event.envelope(*id, actor, traceparent.as_deref(), self.clock.now()).encode_to_vec());
         }
         sqlx::query(
             "INSERT INTO outbox (event_id, subject, aggregate_id, envelope, traceparent)

@@ -67,7 +67,7 @@ impl Platform {
             settings,
             pool,
             jetstream: jetstream::new(client),
-            outbox: Outbox::new(service),
+            outbox: Outbox::new(service, clock.clone()),
             clock,
             authenticator,
             stop_consumers: CancellationToken::new(),

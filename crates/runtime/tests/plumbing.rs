@@ -186,7 +186,10 @@ async fn append_events(pool: &PgPool, count: usize) -> Vec<Uuid> {
         })
         .collect();
     let mut tx = pool.begin().await.unwrap();
-    let ids = Outbox::new("producer").append_all(&mut tx, "tester", &events).await.unwrap();
+    let ids = Outbox::new("producer", doithoai_runtime::Clock::system())
+        .append_all(&mut tx, "tester", &events)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     ids
 }

@@ -3,10 +3,11 @@
 use doithoai_proto::deadlines::v1::{
     AgencyOverdue, GetObligationRequest, Leaderboard, LeaderboardRequest, ListObligationsRequest,
     ListObligationsResponse, LoadAnnouncementRequest, LoadAnnouncementResponse, Obligation, ObligationKind,
-    ObligationState, Summary, SummaryRequest, deadlines_server::Deadlines,
+    ObligationState, RenderReportRequest, RenderedReport, Report, ReportFormat, ReportRequest, Summary, SummaryRequest,
+    deadlines_server::Deadlines,
 };
 use doithoai_runtime::{
-    Caller, Role, ServiceError,
+    Caller, Clock, Role, ServiceError,
     audit::{self, AuditEntry},
     outbox::Outbox,
     pagination::Page,
@@ -25,11 +26,41 @@ pub struct DeadlinesApi {
     pool: PgPool,
     outbox: Outbox,
     calendars: Calendars,
+    clock: Clock,
 }
 
 impl DeadlinesApi {
-    pub fn new(pool: PgPool, outbox: Outbox, calendars: Calendars) -> Self {
-        Self { pool, outbox, calendars }
+    pub fn new(pool: PgPool, outbox: Outbox, calendars: Calendars, clock: Clock) -> Self {
+        Self { pool, outbox, calendars, clock }
+    }
+
+    /// The report a request asks for, after checking the caller's scope.
+    async fn report(&self, caller: &Caller, request: &ReportRequest) -> Result<(Report, String), ServiceError> {
+        let mut conn = self.pool.acquire().await?;
+        let code = self.subtree(&mut conn, caller, &request.unit_code).await?;
+        let (from, to) = match (optional_date("from", &request.from)?, optional_date("to", &request.to)?) {
+            (Some(from), Some(to)) if from <= to => (from, to),
+            _ => {
+                return Err(ServiceError::invalid_argument(
+                    "INVALID_ARGUMENT",
+                    "a report needs from ≤ to (YYYY-MM-DD)",
+                    "báo cáo cần từ ngày ≤ đến ngày",
+                )
+                .with_violation("from", "YYYY-MM-DD, not after `to`"));
+            }
+        };
+        let name = |code: String| async move {
+            sqlx::query_scalar::<_, String>("SELECT name FROM units WHERE code = $1")
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await
+        };
+        let unit_name = name(code.clone()).await?.unwrap_or_else(|| code.clone());
+        let path: Vec<String> =
+            sqlx::query_scalar("SELECT path FROM units WHERE code = $1").bind(&code).fetch_one(&mut *conn).await?;
+        let province = name(path.first().cloned().unwrap_or_default()).await?.unwrap_or_default();
+        let place = province.trim_start_matches("Tỉnh ").trim_start_matches("Thành phố ").to_owned();
+        Ok((crate::report::compute(&mut conn, &code, &unit_name, from, to).await?, place))
     }
 
     async fn subtree(
@@ -209,6 +240,37 @@ impl Deadlines for DeadlinesApi {
         tx.commit().await.map_err(ServiceError::from)?;
         self.calendars.replace(id, calendar);
         Ok(Response::new(LoadAnnouncementResponse { revision, rescheduled }))
+    }
+
+    async fn get_report(&self, request: Request<ReportRequest>) -> Result<Response<Report>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.report(&caller, request.get_ref()).await?.0))
+    }
+
+    async fn render_report(&self, request: Request<RenderReportRequest>) -> Result<Response<RenderedReport>, Status> {
+        let caller = Caller::of(&request)?;
+        let request = request.into_inner();
+        let (report, place) = self.report(&caller, &request.report.unwrap_or_default()).await?;
+        let name = format!("bao-cao-{}-{}-{}", report.unit_code, report.from, report.to);
+        let rendered = match ReportFormat::try_from(request.format).unwrap_or_default() {
+            ReportFormat::Pdf => {
+                let pdf = doithoai_documents::render(
+                    "Báo cáo kết quả tiếp xúc, đối thoại",
+                    &crate::report::lines(&report, &place, self.clock.today()),
+                );
+                RenderedReport {
+                    file_name: format!("{name}.pdf"),
+                    content_type: "application/pdf".into(),
+                    content: pdf,
+                }
+            }
+            _ => RenderedReport {
+                file_name: format!("{name}.csv"),
+                content_type: "text/csv; charset=utf-8".into(),
+                content: crate::report::csv(&report).into_bytes(),
+            },
+        };
+        Ok(Response::new(rendered))
     }
 
     async fn get_obligation(&self, request: Request<GetObligationRequest>) -> Result<Response<Obligation>, Status> {

@@ -34,8 +34,15 @@ pub async fn conference_held(conn: &mut PgConnection, conference: &Conference) -
 /// Petitions from the minutes service's events; returns whether it was one.
 pub async fn petition_event(conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<bool> {
     if let Some(recorded) = decode_payload::<PetitionRecorded>(event)? {
-        let occurred = event.occurred_at.as_ref().and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0)).context("an event without its time")?;
-        let escalated_from = Some(recorded.escalated_from_petition_id.as_str()).filter(|s| !s.is_empty()).map(Uuid::parse_str).transpose()?;
+        let occurred = event
+            .occurred_at
+            .as_ref()
+            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+            .context("an event without its time")?;
+        let escalated_from = Some(recorded.escalated_from_petition_id.as_str())
+            .filter(|s| !s.is_empty())
+            .map(Uuid::parse_str)
+            .transpose()?;
         sqlx::query(
             "INSERT INTO petitions (id, conference_id, unit_path, field, classification, recorded_on, escalated_from)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
@@ -59,7 +66,11 @@ pub async fn petition_event(conn: &mut PgConnection, event: &EventEnvelope) -> a
         decode_payload::<PetitionEscalated>(event)?.map(|e| (e.petition_id, "ESCALATED"))
     };
     let Some((id, outcome)) = changed else { return Ok(false) };
-    sqlx::query("UPDATE petitions SET outcome = $2 WHERE id = $1").bind(Uuid::parse_str(&id)?).bind(outcome).execute(conn).await?;
+    sqlx::query("UPDATE petitions SET outcome = $2 WHERE id = $1")
+        .bind(Uuid::parse_str(&id)?)
+        .bind(outcome)
+        .execute(conn)
+        .await?;
     // Escalation also moves clocks (handled by the caller).
     Ok(outcome != "ESCALATED")
 }

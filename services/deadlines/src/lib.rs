@@ -10,6 +10,7 @@ mod facts;
 mod handlers;
 mod obligations;
 mod periodic;
+mod report;
 pub mod summary;
 mod sweeper;
 
@@ -30,20 +31,23 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
     let calendars = calendars::Calendars::new();
     calendars.refresh(&platform.pool).await?;
-    let units = platform
-        .keep_unit_replica_with(handlers::ConferenceClocks { calendars: calendars.clone(), outbox: platform.outbox });
-    platform.consume("minutes", handlers::PetitionClocks { outbox: platform.outbox, calendars: calendars.clone() });
+    let units = platform.keep_unit_replica_with(handlers::ConferenceClocks {
+        calendars: calendars.clone(),
+        outbox: platform.outbox.clone(),
+    });
+    platform
+        .consume("minutes", handlers::PetitionClocks { outbox: platform.outbox.clone(), calendars: calendars.clone() });
     let sweeper = sweeper::Sweeper {
         pool: platform.pool.clone(),
         calendars: calendars.clone(),
-        outbox: platform.outbox,
+        outbox: platform.outbox.clone(),
         clock: platform.clock.clone(),
         interval: Duration::from_millis(platform.settings.deadlines.sweep_interval_ms),
         due_soon_working_days: platform.settings.deadlines.due_soon_working_days,
     };
     platform.run_in_background(|stop| sweeper.run(stop));
     let deadlines = DeadlinesServer::with_interceptor(
-        api::DeadlinesApi::new(platform.pool.clone(), platform.outbox, calendars),
+        api::DeadlinesApi::new(platform.pool.clone(), platform.outbox.clone(), calendars, platform.clock.clone()),
         platform.authenticator(),
     );
     platform.serve(Api::new().with(units).with(deadlines)).await

@@ -339,8 +339,10 @@ impl MinutesService for MinutesApi {
             self.conference(&mut conn, &caller, parse_id("conference_id", &request.get_ref().conference_id)?).await?;
         let minutes = self.full_minutes(&mut conn, conference.id).await?;
         let unit = unit_name(&mut conn, &minutes.unit_code).await?;
-        let pdf =
-            doithoai_documents::render("Biên bản hội nghị tiếp xúc, đối thoại", &documents::minutes_lines(&minutes, &unit));
+        let pdf = doithoai_documents::render(
+            "Biên bản hội nghị tiếp xúc, đối thoại",
+            &documents::minutes_lines(&minutes, &unit),
+        );
         Ok(Response::new(RenderedDocument { file_name: format!("bien-ban-{}.pdf", conference.id), pdf }))
     }
 

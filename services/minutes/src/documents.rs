@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use doithoai_proto::minutes::v1::{Classification, ConclusionNotice, Minutes, Petition, PetitionStatus, Signature};
-use doithoai_documents::{center, columns, heading, left, place_and_date, Line, MOTTO, MOTTO_2};
 #[cfg(test)]
 use doithoai_documents::render;
+use doithoai_documents::{Line, MOTTO, MOTTO_2, center, columns, heading, left, place_and_date};
+use doithoai_proto::minutes::v1::{Classification, ConclusionNotice, Minutes, Petition, PetitionStatus, Signature};
 use doithoai_runtime::time::ZONE;
 fn local(at: &Option<prost_types::Timestamp>) -> String {
     at.as_ref()
@@ -33,7 +33,6 @@ fn classification(value: i32) -> &'static str {
         Classification::Unspecified => "Ý kiến",
     }
 }
-
 
 /// The public minutes: matters that are State secrets are counted, not shown (R5.1).
 pub fn minutes_lines(minutes: &Minutes, unit_name: &str) -> Vec<Line> {

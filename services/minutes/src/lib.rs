@@ -16,8 +16,8 @@ pub const SERVICE: &str = "minutes";
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
     let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations(), sqlx::migrate!()];
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
-    let units = platform.keep_unit_replica_with(replica::SchedulingReplica { outbox: platform.outbox });
-    let minutes = api::MinutesApi::new(platform.pool.clone(), platform.outbox, platform.clock.clone());
+    let units = platform.keep_unit_replica_with(replica::SchedulingReplica { outbox: platform.outbox.clone() });
+    let minutes = api::MinutesApi::new(platform.pool.clone(), platform.outbox.clone(), platform.clock.clone());
     let api = Api::new().with(units).with(MinutesServiceServer::with_interceptor(minutes, platform.authenticator()));
     platform.serve(api).await
 }

@@ -18,8 +18,8 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     let identity = privacy::IdentityKey::new(settings.identity_key()?.clone());
     let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations(), sqlx::migrate!()];
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
-    let units = platform.keep_unit_replica_with(replica::SchedulingReplica { outbox: platform.outbox });
-    let participants = api::ParticipantsApi::new(platform.pool.clone(), platform.outbox, identity);
+    let units = platform.keep_unit_replica_with(replica::SchedulingReplica { outbox: platform.outbox.clone() });
+    let participants = api::ParticipantsApi::new(platform.pool.clone(), platform.outbox.clone(), identity);
     let api = Api::new().with(units).with(ParticipantsServer::with_interceptor(participants, platform.authenticator()));
     platform.serve(api).await
 }

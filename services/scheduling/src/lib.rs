@@ -20,15 +20,21 @@ pub const SERVICE: &str = "scheduling";
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
     let migrations = vec![db::plumbing_migrations(), sqlx::migrate!()];
     let platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
-    let (pool, outbox, auth) = (platform.pool.clone(), platform.outbox, platform.authenticator());
+    let (pool, outbox, auth) = (platform.pool.clone(), platform.outbox.clone(), platform.authenticator());
     let api = Api::new()
-        .with(UnitDirectoryServer::with_interceptor(api::units::Directory::new(pool.clone(), outbox), auth.clone()))
-        .with(DirectoryServer::with_interceptor(api::posts::DirectoryApi::new(pool.clone(), outbox), auth.clone()))
-        .with(ConferencesServer::with_interceptor(
-            api::conferences::ConferencesApi::new(pool.clone(), outbox, platform.clock.clone()),
+        .with(UnitDirectoryServer::with_interceptor(
+            api::units::Directory::new(pool.clone(), outbox.clone()),
             auth.clone(),
         ))
-        .with(PlansServer::with_interceptor(api::plans::PlansApi::new(pool.clone(), outbox), auth))
+        .with(DirectoryServer::with_interceptor(
+            api::posts::DirectoryApi::new(pool.clone(), outbox.clone()),
+            auth.clone(),
+        ))
+        .with(ConferencesServer::with_interceptor(
+            api::conferences::ConferencesApi::new(pool.clone(), outbox.clone(), platform.clock.clone()),
+            auth.clone(),
+        ))
+        .with(PlansServer::with_interceptor(api::plans::PlansApi::new(pool.clone(), outbox.clone()), auth))
         .with_http(public_feed::router(pool, platform.clock.clone()));
     platform.serve(api).await
 }
