@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use doithoai_proto::deadlines::v1::{
     LeaderboardRequest, ListObligationsRequest, LoadAnnouncementRequest, Obligation, ObligationKind, ObligationState,
-    SummaryRequest, deadlines_client::DeadlinesClient,
+    RenderReportRequest, ReportFormat, ReportRequest, SummaryRequest, deadlines_client::DeadlinesClient,
 };
 
 use crate::client::{AuthedChannel, Connection, Service, explain, named};
@@ -43,6 +43,21 @@ pub enum DeadlinesCommand {
         unit: String,
         #[arg(long, default_value_t = 10)]
         limit: u32,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// The report of a subtree for a period (R13.1): figures, or CSV / PDF with --out.
+    Report {
+        #[arg(long)]
+        unit: String,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Writes CSV (a .csv file) or PDF (any other name) instead of printing figures.
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[command(flatten)]
         connection: Connection,
     },
@@ -124,6 +139,51 @@ pub async fn run(command: DeadlinesCommand) -> anyhow::Result<()> {
                 .map_err(explain)?;
             for agency in &board.get_ref().agencies {
                 println!("{} {} overdue of {} open", agency.organization_id, agency.overdue, agency.open);
+            }
+        }
+        DeadlinesCommand::Report { unit, from, to, out, connection } => {
+            let request = ReportRequest { unit_code: unit, from, to };
+            let mut client = client(&connection).await?;
+            match out {
+                Some(path) => {
+                    let csv = path.extension().is_some_and(|e| e == "csv");
+                    let format = if csv { ReportFormat::Csv } else { ReportFormat::Pdf } as i32;
+                    let rendered = client
+                        .render_report(RenderReportRequest { report: Some(request), format })
+                        .await
+                        .map_err(explain)?
+                        .into_inner();
+                    std::fs::write(&path, &rendered.content)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    println!("{} ({} bytes)", path.display(), rendered.content.len());
+                }
+                None => {
+                    let r = client.get_report(request).await.map_err(explain)?.into_inner();
+                    println!("{} {} – {}", r.unit_name, r.from, r.to);
+                    let total =
+                        |counts: &[doithoai_proto::deadlines::v1::Count]| counts.iter().map(|c| c.count).sum::<u32>();
+                    println!(
+                        "  conferences held: {}; heads held their periodic dialogue: {} of {}",
+                        total(&r.conferences_by_kind),
+                        r.heads_held,
+                        r.heads_held + r.heads_not_held
+                    );
+                    println!(
+                        "  petitions: {} (answered at the conference {}, referred {}, escalated {})",
+                        total(&r.petitions_by_field),
+                        r.petitions_answered_at_conference,
+                        r.petitions_referred,
+                        r.petitions_escalated
+                    );
+                    println!(
+                        "  notices: {} on time, {} late, {} overdue",
+                        r.notices_on_time, r.notices_late, r.notices_overdue
+                    );
+                    println!(
+                        "  responses: {} on time, {} late, {} overdue",
+                        r.responses_on_time, r.responses_late, r.responses_overdue
+                    );
+                }
             }
         }
         DeadlinesCommand::LoadAnnouncement { file, connection } => {

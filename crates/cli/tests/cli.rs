@@ -413,5 +413,33 @@ async fn minutes_through_the_cli() {
         Some(&monitor),
     );
     assert!(text(&summary.stdout).starts_with("on time 100%"), "{}", text(&summary.stdout));
+    let report = doithoai(
+        &["deadlines", "report", "--unit", "323", "--from", "2026-01-01", "--to", "2026-12-31", "--addr", &deadlines],
+        None,
+        Some(&monitor),
+    );
+    let report = text(&report.stdout);
+    assert!(report.contains("petitions: 3 (answered at the conference 1, referred 1, escalated 0)"), "{report}");
+    let csv = dir.path().join("bao-cao.csv");
+    let written = doithoai(
+        &[
+            "deadlines",
+            "report",
+            "--unit",
+            "323",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-12-31",
+            "--out",
+            csv.to_str().unwrap(),
+            "--addr",
+            &deadlines,
+        ],
+        None,
+        Some(&monitor),
+    );
+    assert!(written.status.success(), "{}", text(&written.stderr));
+    assert!(std::fs::read_to_string(&csv).unwrap().contains("petitions,referred,1"));
     stack.finish().await;
 }
