@@ -10,7 +10,7 @@ mod facts;
 mod handlers;
 mod obligations;
 mod periodic;
-mod report;
+pub mod report;
 pub mod summary;
 mod sweeper;
 

@@ -66,6 +66,22 @@ async fn main() -> anyhow::Result<()> {
         println!("| subtree summary | {label} | {} | {} |", ms(timings.0), ms(timings.1));
     }
     let timings = time(&pool, || async {
+        let mut conn = pool.acquire().await?;
+        let (from, to) = (chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("a date")?, chrono::NaiveDate::from_ymd_opt(2025, 12, 31).context("a date")?);
+        doithoai_deadlines::report::compute(&mut conn, "33", "Tỉnh Hưng Yên", from, to).await?;
+        Ok(())
+    })
+    .await?;
+    println!("| annual report (2025) | province (Hưng Yên) | {} | {} |", ms(timings.0), ms(timings.1));
+    let timings = time(&pool, || async {
+        let mut conn = pool.acquire().await?;
+        let (from, to) = (chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("a date")?, chrono::NaiveDate::from_ymd_opt(2025, 12, 31).context("a date")?);
+        doithoai_deadlines::report::compute(&mut conn, "01", "Thành phố Hà Nội", from, to).await?;
+        Ok(())
+    })
+    .await?;
+    println!("| annual report (2025) | largest province (Hà Nội) | {} | {} |", ms(timings.0), ms(timings.1));
+    let timings = time(&pool, || async {
         let mut tx = pool.begin().await?;
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).context("a date")?;
         sqlx::query(
