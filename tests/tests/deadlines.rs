@@ -394,6 +394,13 @@ async fn r6_2_every_head_owes_a_periodic_dialogue_each_year() {
     })
     .await;
 
+    let mut client = DeadlinesClient::new(f.stack.channel("deadlines").await);
+    let by_head =
+        ListObligationsRequest { unit_code: "323".into(), head_position_id: chair.id.clone(), ..Default::default() };
+    let listed = client.list_obligations(authorized(by_head.clone(), &office)).await.unwrap().into_inner().obligations;
+    assert!(listed.len() == 1 && listed[0].head_position_id == chair.id, "{listed:?}");
+    let in_july = ListObligationsRequest { due_from: "2026-07-01".into(), due_to: "2026-07-31".into(), ..by_head };
+    assert!(client.list_obligations(authorized(in_july, &office)).await.unwrap().into_inner().obligations.is_empty());
     f.stack.clock.set(at("2026-07-01T02:00:00Z"));
     f.until("overdue", ObligationKind::PeriodicDialogue, |o| {
         o.iter().any(|o| o.head_position_id == chair.id && state(o) == ObligationState::Overdue)

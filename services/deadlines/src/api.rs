@@ -128,7 +128,8 @@ impl Deadlines for DeadlinesApi {
             "SELECT {COLUMNS} FROM obligations
              WHERE unit_path @> ARRAY[$1]::text[] AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR state = $3)
                AND ($4::uuid IS NULL OR organization_id = $4) AND ($5::uuid IS NULL OR conference_id = $5)
-               AND ($6::uuid IS NULL OR id > $6)
+               AND ($6::uuid IS NULL OR id > $6) AND ($8::uuid IS NULL OR head_position_id = $8)
+               AND ($9::date IS NULL OR due_date >= $9) AND ($10::date IS NULL OR due_date <= $10)
              ORDER BY id LIMIT $7"
         ))
         .bind(code.as_str())
@@ -138,6 +139,9 @@ impl Deadlines for DeadlinesApi {
         .bind(parse_id("conference_id", &request.conference_id)?)
         .bind(after)
         .bind(page.limit())
+        .bind(parse_id("head_position_id", &request.head_position_id)?)
+        .bind(optional_date("due_from", &request.due_from)?)
+        .bind(optional_date("due_to", &request.due_to)?)
         .fetch_all(&mut *conn)
         .await
         .map_err(ServiceError::from)?;

@@ -67,7 +67,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let timings = time(&pool, || async {
         let mut conn = pool.acquire().await?;
-        let (from, to) = (chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("a date")?, chrono::NaiveDate::from_ymd_opt(2025, 12, 31).context("a date")?);
+        let (from, to) = (
+            chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("a date")?,
+            chrono::NaiveDate::from_ymd_opt(2025, 12, 31).context("a date")?,
+        );
         doithoai_deadlines::report::compute(&mut conn, "33", "Tỉnh Hưng Yên", from, to).await?;
         Ok(())
     })
@@ -75,7 +78,10 @@ async fn main() -> anyhow::Result<()> {
     println!("| annual report (2025) | province (Hưng Yên) | {} | {} |", ms(timings.0), ms(timings.1));
     let timings = time(&pool, || async {
         let mut conn = pool.acquire().await?;
-        let (from, to) = (chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("a date")?, chrono::NaiveDate::from_ymd_opt(2025, 12, 31).context("a date")?);
+        let (from, to) = (
+            chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("a date")?,
+            chrono::NaiveDate::from_ymd_opt(2025, 12, 31).context("a date")?,
+        );
         doithoai_deadlines::report::compute(&mut conn, "01", "Thành phố Hà Nội", from, to).await?;
         Ok(())
     })
