@@ -5,8 +5,8 @@
 
 use doithoai_proto::{
     deadlines::v1::{
-        Count, LeaderboardRequest, ListObligationsRequest, LoadAnnouncementRequest, Obligation, ObligationKind,
-        ObligationState, RenderReportRequest, ReportFormat, ReportRequest, SummaryRequest,
+        Count, FileReportRequest, LeaderboardRequest, ListObligationsRequest, LoadAnnouncementRequest, Obligation,
+        ObligationKind, ObligationState, RenderReportRequest, ReportFormat, ReportRequest, SummaryRequest,
         deadlines_client::DeadlinesClient,
     },
     minutes::v1::{
@@ -80,9 +80,9 @@ impl Fixture {
     }
 
     async fn obligations(&self, kind: ObligationKind) -> Vec<Obligation> {
-        // Periodic dialogues belong to heads, not to a conference.
-        let conference_id =
-            if kind == ObligationKind::PeriodicDialogue { String::new() } else { self.conference_id.clone() };
+        // Dialogues and reports belong to heads, not to a conference.
+        let of_conference = matches!(kind, ObligationKind::ConclusionNotice | ObligationKind::AgencyResponse);
+        let conference_id = if of_conference { self.conference_id.clone() } else { String::new() };
         let request =
             ListObligationsRequest { unit_code: "33".into(), kind: kind as i32, conference_id, ..Default::default() };
         let mut client = DeadlinesClient::new(self.stack.channel("deadlines").await);
@@ -395,12 +395,43 @@ async fn r6_2_every_head_owes_a_periodic_dialogue_each_year() {
     .await;
 
     let mut client = DeadlinesClient::new(f.stack.channel("deadlines").await);
-    let by_head =
-        ListObligationsRequest { unit_code: "323".into(), head_position_id: chair.id.clone(), ..Default::default() };
+    let by_head = ListObligationsRequest {
+        unit_code: "323".into(),
+        head_position_id: chair.id.clone(),
+        kind: ObligationKind::PeriodicDialogue as i32,
+        ..Default::default()
+    };
     let listed = client.list_obligations(authorized(by_head.clone(), &office)).await.unwrap().into_inner().obligations;
     assert!(listed.len() == 1 && listed[0].head_position_id == chair.id, "{listed:?}");
     let in_july = ListObligationsRequest { due_from: "2026-07-01".into(), due_to: "2026-07-31".into(), ..by_head };
     assert!(client.list_obligations(authorized(in_july, &office)).await.unwrap().into_inner().obligations.is_empty());
+    // R13.1: both owe the half-year report, due 10 working days after 30 June; only the
+    // Bí thư, still in office on 31 December, owes the annual one.
+    let half = f.until("half-year reports", ObligationKind::ReportHalfYear, |o| o.len() == 2).await;
+    assert!(half.iter().all(|o| o.due_date == "2026-07-14" && o.rule == "R13.1"), "{half:?}");
+    let year = f
+        .until("annual reports", ObligationKind::ReportYear, |o| {
+            o.iter().filter(|o| state(o) != ObligationState::Cancelled).count() == 1
+        })
+        .await;
+    let annual: Vec<_> = year.iter().filter(|o| state(o) != ObligationState::Cancelled).collect();
+    assert_eq!(
+        (annual[0].head_position_id.as_str(), annual[0].due_date.as_str()),
+        (held[0].head_position_id.as_str(), "2027-01-15")
+    );
+    let file = FileReportRequest {
+        head_position_id: held[0].head_position_id.clone(),
+        kind: ObligationKind::ReportHalfYear as i32,
+        year: 2026,
+        filed_on: "2026-07-10".into(),
+    };
+    let filed = client.file_report(authorized(file.clone(), &office)).await.unwrap().into_inner();
+    assert_eq!(state(&filed), ObligationState::MetOnTime);
+    assert_eq!(
+        client.file_report(authorized(file, &office)).await.unwrap_err().code(),
+        tonic::Code::FailedPrecondition
+    );
+
     f.stack.clock.set(at("2026-07-01T02:00:00Z"));
     f.until("overdue", ObligationKind::PeriodicDialogue, |o| {
         o.iter().any(|o| o.head_position_id == chair.id && state(o) == ObligationState::Overdue)

@@ -38,11 +38,23 @@ pub struct DeadlineSettings {
     pub sweep_interval_ms: u64,
     /// An open obligation is DUE_SOON this many working days before its due date.
     pub due_soon_working_days: u32,
+    /// R13.1: the last day of the first half-year's reporting period, as MM-DD.
+    pub report_half_year_end: String,
+    /// …and of the year's.
+    pub report_year_end: String,
+    /// Working days after a period's end within which its report is due.
+    pub report_due_working_days: u32,
 }
 
 impl Default for DeadlineSettings {
     fn default() -> Self {
-        Self { sweep_interval_ms: 60_000, due_soon_working_days: 3 }
+        Self {
+            sweep_interval_ms: 60_000,
+            due_soon_working_days: 3,
+            report_half_year_end: "06-30".into(),
+            report_year_end: "12-31".into(),
+            report_due_working_days: 10,
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Queries over obligations, scoped by unit subtree.
 
 use doithoai_proto::deadlines::v1::{
-    AgencyOverdue, GetObligationRequest, Leaderboard, LeaderboardRequest, ListObligationsRequest,
+    AgencyOverdue, FileReportRequest, GetObligationRequest, Leaderboard, LeaderboardRequest, ListObligationsRequest,
     ListObligationsResponse, LoadAnnouncementRequest, LoadAnnouncementResponse, Obligation, ObligationKind,
     ObligationState, RenderReportRequest, RenderedReport, Report, ReportFormat, ReportRequest, Summary, SummaryRequest,
     deadlines_server::Deadlines,
@@ -275,6 +275,57 @@ impl Deadlines for DeadlinesApi {
             },
         };
         Ok(Response::new(rendered))
+    }
+
+    async fn file_report(&self, request: Request<FileReportRequest>) -> Result<Response<Obligation>, Status> {
+        let caller = Caller::of(&request)?;
+        caller.require_role(&[Role::Office, Role::Admin])?;
+        let request = request.into_inner();
+        let kind = ObligationKind::try_from(request.kind).unwrap_or_default();
+        if !matches!(kind, ObligationKind::ReportHalfYear | ObligationKind::ReportYear) {
+            return Err(ServiceError::invalid_argument(
+                "INVALID_ARGUMENT",
+                "kind is REPORT_HALF_YEAR or REPORT_YEAR",
+                "loại báo cáo không hợp lệ",
+            )
+            .with_violation("kind", "a report kind")
+            .into());
+        }
+        let head = parse_id("head_position_id", &request.head_position_id)?.ok_or_else(|| {
+            ServiceError::invalid_argument("INVALID_ARGUMENT", "head_position_id is required", "thiếu người đứng đầu")
+                .with_violation("head_position_id", "required")
+        })?;
+        let filed_on = optional_date("filed_on", &request.filed_on)?.ok_or_else(|| {
+            ServiceError::invalid_argument("INVALID_ARGUMENT", "filed_on is required", "thiếu ngày nộp báo cáo")
+                .with_violation("filed_on", "YYYY-MM-DD")
+        })?;
+        let key = crate::reports_due::key(kind, head, request.year);
+        let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM obligations WHERE key = $1"))
+            .bind(&key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(ServiceError::from)?
+            .ok_or_else(|| ServiceError::not_found("no such report is owed", "không có báo cáo này phải nộp"))?;
+        caller.require_within(&row.unit_path)?;
+        if !crate::domain::is_open(row.state()) {
+            return Err(ServiceError::rule(
+                "R13.1",
+                "R13.1: this report was already filed",
+                "R13.1: báo cáo này đã được nộp",
+            )
+            .into());
+        }
+        obligations::close(&mut tx, &self.calendars.current(), &self.outbox, &caller.subject, &key, filed_on)
+            .await
+            .map_err(ServiceError::Internal)?;
+        let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM obligations WHERE key = $1"))
+            .bind(&key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(ServiceError::from)?;
+        tx.commit().await.map_err(ServiceError::from)?;
+        Ok(Response::new(row.wire()))
     }
 
     async fn get_obligation(&self, request: Request<GetObligationRequest>) -> Result<Response<Obligation>, Status> {

@@ -11,6 +11,7 @@ mod handlers;
 mod obligations;
 mod periodic;
 pub mod report;
+mod reports_due;
 pub mod summary;
 mod sweeper;
 
@@ -37,7 +38,16 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     });
     platform
         .consume("minutes", handlers::PetitionClocks { outbox: platform.outbox.clone(), calendars: calendars.clone() });
+    let deadlines = &platform.settings.deadlines;
+    let periods = reports_due::ReportPeriods {
+        half_year_end: deadlines.report_half_year_end.clone(),
+        year_end: deadlines.report_year_end.clone(),
+        due_working_days: deadlines.report_due_working_days,
+    };
+    periods.end(doithoai_proto::deadlines::v1::ObligationKind::ReportHalfYear, 2026)?;
+    periods.end(doithoai_proto::deadlines::v1::ObligationKind::ReportYear, 2026)?;
     let sweeper = sweeper::Sweeper {
+        periods,
         pool: platform.pool.clone(),
         calendars: calendars.clone(),
         outbox: platform.outbox.clone(),

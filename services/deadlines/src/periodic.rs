@@ -81,9 +81,10 @@ impl EventHandler for HeadsReplica {
         .rows_affected()
             == 1;
         if applied {
-            // Years the term no longer reaches are cancelled; the others end with the term.
+            // Periods the term no longer reaches are cancelled (dialogues and
+            // reports alike); the year's dialogue ends with the term.
             sqlx::query(
-                "UPDATE obligations SET state = 'OBLIGATION_STATE_CANCELLED', cancel_reason = 'R6.2: outside the term', updated_at = now()
+                "UPDATE obligations SET state = 'OBLIGATION_STATE_CANCELLED', cancel_reason = 'outside the head''s term', updated_at = now()
                  WHERE head_position_id = $1 AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
                    AND (due_date < $2 OR ($3::date IS NOT NULL AND anchor_date > $3))",
             )
@@ -95,7 +96,8 @@ impl EventHandler for HeadsReplica {
             sqlx::query(
                 "UPDATE obligations SET due_date = LEAST(make_date(extract(year FROM anchor_date)::int, 12, 31), coalesce($2, make_date(extract(year FROM anchor_date)::int, 12, 31))),
                      state = 'OBLIGATION_STATE_OPEN', updated_at = now()
-                 WHERE head_position_id = $1 AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')",
+                 WHERE head_position_id = $1 AND kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE'
+                   AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')",
             )
             .bind(id)
             .bind(term_end)
