@@ -346,6 +346,47 @@ async fn overdue_is_emitted_once_after_downtime_and_with_two_replicas() {
         .await
         .remove(0);
     assert_eq!(met.met_on, "2026-03-26");
+
+    // R10.4: the second petition goes up to the province, whose agency's own clock starts.
+    let office_33 = token("33", &[Role::Office]);
+    let agency = doithoai_proto::scheduling::v1::Organization {
+        unit_code: "33".into(),
+        kind: doithoai_proto::scheduling::v1::OrganizationKind::Department as i32,
+        name: "Sở Giao thông vận tải".into(),
+        ..Default::default()
+    };
+    let mut directory =
+        doithoai_proto::scheduling::v1::directory_client::DirectoryClient::new(f.stack.channel("scheduling").await);
+    let request = doithoai_proto::scheduling::v1::CreateOrganizationRequest { organization: Some(agency) };
+    let province_agency = directory.create_organization(authorized(request, &office_33)).await.unwrap().into_inner().id;
+    let escalate = doithoai_proto::minutes::v1::EscalatePetitionRequest {
+        petition_id: f.petitions[1].clone(),
+        to_unit_code: "33".into(),
+        to_organization_id: province_agency.clone(),
+        petitioner_notified_on: "2026-03-27".into(),
+    };
+    eventually(WAIT, "the escalation", || {
+        let (stack, escalate, office) = (&f.stack, escalate.clone(), f.office.clone());
+        async move { minutes(stack).await.escalate_petition(authorized(escalate, &office)).await.ok() }
+    })
+    .await;
+    let responses = f
+        .until("the province agency's clock", ObligationKind::AgencyResponse, |o| {
+            o.iter().any(|o| o.organization_id == province_agency)
+        })
+        .await;
+    let cancelled = responses.iter().find(|o| o.petition_id == f.petitions[1]).unwrap();
+    assert!(
+        state(cancelled) == ObligationState::Cancelled && cancelled.cancel_reason.starts_with("R10.4"),
+        "{cancelled:?}"
+    );
+    let received = responses.iter().find(|o| o.organization_id == province_agency).unwrap();
+    assert_eq!(
+        (received.anchor.as_str(), received.anchor_date.as_str(), received.unit_path.clone()),
+        ("ESCALATED", "2026-03-26", vec!["33".to_owned()])
+    );
+    let notice = f.until("R10.4 met", ObligationKind::EscalationNotice, |o| o.len() == 1).await.remove(0);
+    assert_eq!((state(&notice), notice.met_on.as_str()), (ObligationState::MetOnTime, "2026-03-27"));
     second.stop().await.unwrap();
     f.stack.finish().await;
 }

@@ -9,7 +9,8 @@ use doithoai_proto::{
     scheduling::v1::{ConferenceState, Regime},
 };
 use doithoai_runtime::{
-    consumer::EventHandler, events::decode_payload, outbox::Outbox, scheduling_replica::conference_of, time::local_date,
+    consumer::EventHandler, events::decode_payload, outbox::Outbox, scheduling_replica::conference_of,
+    time::local_date, unit_tree,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -164,6 +165,26 @@ impl EventHandler for PetitionClocks {
                 date(&escalation.petitioner_notified_on)?,
             )
             .await?;
+            // The receiving level handles it as its own petition: its agency's
+            // R10.3 clock runs from the escalation.
+            if !escalation.to_organization_id.is_empty() {
+                let to_unit = unit_tree::parse_code("to_unit_code", &escalation.to_unit_code)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let unit_path = unit_tree::unit_path(conn, &to_unit).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let opening = Opening {
+                    key: response_key(&escalation.escalated_petition_id, &escalation.to_organization_id),
+                    kind: ObligationKind::AgencyResponse,
+                    rule: "R10.3",
+                    unit_path,
+                    conference_id: Some(Uuid::parse_str(&escalated.conference_id)?),
+                    petition_id: Some(Uuid::parse_str(&escalation.escalated_petition_id)?),
+                    organization_id: Some(Uuid::parse_str(&escalation.to_organization_id)?),
+                    anchor_date: local_date(occurred.context("an event without its time")?),
+                    anchor: "ESCALATED",
+                    working_days: RESPONSE_WORKING_DAYS,
+                };
+                obligations::open(conn, calendar, opening).await?;
+            }
         }
         Ok(())
     }
