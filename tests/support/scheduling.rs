@@ -78,6 +78,18 @@ impl District {
 
     /// The same, inviting these agencies (R7.4).
     pub async fn announced_inviting(&self, stack: &Stack, invited: Vec<String>) -> Conference {
+        self.announced_at(stack, CONFERENCE_DAY, "2026-03-02", invited).await
+    }
+
+    /// A conference starting at `starts_at` (UTC), announced on `published`
+    /// (the clock must allow both).
+    pub async fn announced_at(
+        &self,
+        stack: &Stack,
+        starts_at: &str,
+        published: &str,
+        invited: Vec<String>,
+    ) -> Conference {
         let draft = ConferenceDraft {
             unit_code: "323".into(),
             body: Body::PartyCommittee as i32,
@@ -92,7 +104,7 @@ impl District {
                 AgendaItem { title: "Bồi thường".into(), field: 1, ..Default::default() },
                 AgendaItem { title: "Tái định cư".into(), field: 1, ..Default::default() },
             ],
-            starts_at: Some(timestamp(at(CONFERENCE_DAY))),
+            starts_at: Some(timestamp(at(starts_at))),
             planned_minutes: 180,
             invited_organization_ids: invited,
             ..Default::default()
@@ -112,7 +124,7 @@ impl District {
         let notice = AnnounceConferenceRequest {
             id: created.id.clone(),
             media_channel: "Báo Hưng Yên".into(),
-            publication_date: "2026-03-02".into(),
+            publication_date: published.into(),
         };
         client.announce_conference(authorized(notice, &self.office)).await.expect("announced").into_inner()
     }

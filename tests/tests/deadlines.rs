@@ -486,3 +486,63 @@ async fn r6_2_every_head_owes_a_periodic_dialogue_each_year() {
     assert_eq!(in_2027[0].head_position_id, held[0].head_position_id);
     f.stack.finish().await;
 }
+
+#[tokio::test]
+async fn r10_2_across_tet_and_a_redelivered_end_changes_nothing() {
+    let stack = Stack::start().await;
+    let district = District::set_up(&stack).await;
+    // Tuesday 10 February 2026, 09:00 in Hà Nội, announced on 2 February: the last working days before Tết.
+    stack.clock.set(at("2026-02-02T01:00:00Z"));
+    let conference = district.announced_at(&stack, "2026-02-10T02:00:00Z", "2026-02-02", Vec::new()).await;
+    let mut scheduling = district.conferences(&stack).await;
+    stack.clock.set(at("2026-02-10T02:00:00Z"));
+    scheduling
+        .start_conference(authorized(ConferenceRef { id: conference.id.clone() }, &district.office))
+        .await
+        .unwrap();
+    stack.clock.set(at("2026-02-10T05:00:00Z"));
+    scheduling.end_conference(authorized(ConferenceRef { id: conference.id.clone() }, &district.office)).await.unwrap();
+    let f = Fixture {
+        stack,
+        conference_id: conference.id.clone(),
+        agency: district.agency.id.clone(),
+        office: district.office.clone(),
+        petitions: Vec::new(),
+    };
+    let notice = f.until("the R10.2 obligation", ObligationKind::ConclusionNotice, |o| o.len() == 1).await.remove(0);
+    // 11–13 February, then Tết 16–20 February (Thông báo 9441/TB-BNV), then 23 February to 3 March.
+    assert_eq!(notice.due_date, "2026-03-03");
+    assert!(
+        notice.explanation.iter().filter(|l| l.contains("Tết Nguyên đán")).count() == 5,
+        "{:?}",
+        notice.explanation
+    );
+
+    // The end delivered again, as after a producer crash: the obligation stays as it is.
+    let js = async_nats::jetstream::new(async_nats::connect(f.stack.nats.url()).await.unwrap());
+    let mut stream = js.get_stream("DOITHOAI_SCHEDULING").await.unwrap();
+    let last = stream.info().await.unwrap().state.last_sequence;
+    let mut ended = None;
+    for seq in 1..=last {
+        let message = stream.get_raw_message(seq).await.unwrap();
+        if message.subject.starts_with("doithoai.scheduling.conference_ended.") {
+            ended = Some(message);
+        }
+    }
+    let ended = ended.unwrap();
+    let copy = async_nats::jetstream::message::PublishMessage::build()
+        .payload(ended.payload.clone())
+        .message_id("ended-again");
+    js.send_publish(ended.subject.to_string(), copy).await.unwrap().await.unwrap();
+    let settled = stream.info().await.unwrap().state.last_sequence;
+    eventually(WAIT, "deadlines to settle the copy", || {
+        let stream = stream.clone();
+        async move { (stream.consumer_info("deadlines").await.ok()?.ack_floor.stream_sequence >= settled).then_some(()) }
+    })
+    .await;
+    let again = f.obligations(ObligationKind::ConclusionNotice).await;
+    assert_eq!((again.len(), again[0].id.as_str(), again[0].due_date.as_str()), (1, notice.id.as_str(), "2026-03-03"));
+    let held = f.stack.count("deadlines", "SELECT count(*) FROM conferences_held").await;
+    assert_eq!(held, 1, "counted once in the reports");
+    f.stack.finish().await;
+}
