@@ -407,6 +407,13 @@ async fn minutes_through_the_cli() {
     })
     .await;
     assert!(listed.contains("AGENCY_RESPONSE MET_ON_TIME due 2026-05-07 (R10.3)"), "{listed}");
+    // The notice came before the conference's end was recorded: R10.2 is opened from the notice and met.
+    let notices = doithoai(
+        &["deadlines", "list", "--unit", "33", "--kind", "conclusion-notice", "--addr", &deadlines],
+        None,
+        Some(&monitor),
+    );
+    assert!(text(&notices.stdout).contains("CONCLUSION_NOTICE MET_ON_TIME"), "{}", text(&notices.stdout));
     let summary = doithoai(
         &["deadlines", "summary", "--unit", "33", "--kind", "agency-response", "--addr", &deadlines],
         None,

@@ -104,6 +104,24 @@ impl EventHandler for PetitionClocks {
         if let Some(issued) = decode_payload::<ConclusionNoticeIssued>(event)? {
             let notice = issued.notice.context("ConclusionNoticeIssued without a notice")?;
             let sent_on = date(&notice.sent_on)?;
+            // Normally the conference's end opened R10.2 already; if the notice comes
+            // first (the end not yet recorded), open it here from the end the notice
+            // carries — the later end event then finds it and changes nothing.
+            let ended =
+                issued.conference_ended_at.as_ref().and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0));
+            let opening = Opening {
+                key: notice_key(&notice.conference_id),
+                kind: ObligationKind::ConclusionNotice,
+                rule: "R10.2",
+                unit_path: event.unit_path.clone(),
+                conference_id: Some(Uuid::parse_str(&notice.conference_id)?),
+                petition_id: None,
+                organization_id: None,
+                anchor_date: ended.map_or(sent_on, local_date),
+                anchor: if ended.is_some() { "ENDED" } else { "SENT" },
+                working_days: NOTICE_WORKING_DAYS,
+            };
+            obligations::open(conn, calendar, opening).await?;
             obligations::close(conn, calendar, &self.outbox, &event.actor, &notice_key(&notice.conference_id), sent_on)
                 .await?;
             for assignment in &notice.assignments {
