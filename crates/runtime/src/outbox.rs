@@ -13,7 +13,14 @@ use sqlx::{PgConnection, PgPool, postgres::PgListener};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{events, settings::Settings, telemetry, time::Clock};
+use crate::{
+    audit::{self, AuditEntry},
+    auth::Caller,
+    events,
+    settings::Settings,
+    telemetry,
+    time::Clock,
+};
 
 const CHANNEL: &str = "doithoai_outbox";
 const RELAY_LOCK: i64 = 0x0d01_7400_0001;
@@ -38,6 +45,22 @@ impl Outbox {
     pub async fn append(&self, conn: &mut PgConnection, actor: &str, event: &events::Event) -> sqlx::Result<Uuid> {
         let ids = self.append_all(conn, actor, std::slice::from_ref(event)).await?;
         Ok(ids[0])
+    }
+
+    /// Records a change the caller made: its audit entries and the events
+    /// that describe it, both in the business transaction.
+    pub async fn record(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        entries: &[AuditEntry<'_>],
+        events: &[events::Event],
+    ) -> sqlx::Result<()> {
+        audit::record(conn, caller, entries).await?;
+        if !events.is_empty() {
+            self.append_all(conn, &caller.subject, events).await?;
+        }
+        Ok(())
     }
 
     /// Appends events in order, in one statement.

@@ -17,11 +17,7 @@ use doithoai_proto::{
     },
 };
 use doithoai_runtime::{
-    Caller, Clock, Role, ServiceError, ServiceResult,
-    audit::{self, AuditEntry},
-    events::Event,
-    outbox::Outbox,
-    unit_tree,
+    Caller, Clock, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox, unit_tree,
 };
 use prost::Message;
 use serde_json::json;
@@ -248,8 +244,7 @@ impl MinutesApi {
         events: Vec<Event>,
     ) -> ServiceResult<()> {
         let entry = AuditEntry { rpc, record_type, record_id: id.to_owned(), before, after: Some(after) };
-        audit::record(conn, caller, &[entry]).await?;
-        self.outbox.append_all(conn, &caller.subject, &events).await?;
+        self.outbox.record(conn, caller, &[entry], &events).await?;
         Ok(())
     }
 

@@ -16,11 +16,7 @@ use doithoai_proto::{
     scheduling::v1::ConferenceState,
 };
 use doithoai_runtime::{
-    Caller, Role, ServiceError, ServiceResult,
-    audit::{self, AuditEntry},
-    events::Event,
-    outbox::Outbox,
-    unit_tree,
+    Caller, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox, unit_tree,
 };
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -199,11 +195,8 @@ impl ParticipantsApi {
         path: &[String],
         event: Option<Event>,
     ) -> ServiceResult<()> {
-        audit::record(conn, caller, &[entry]).await?;
-        if let Some(mut event) = event {
-            event.unit_path = path.to_vec();
-            self.outbox.append(conn, &caller.subject, &event).await?;
-        }
+        let events: Vec<Event> = event.into_iter().map(|event| Event { unit_path: path.to_vec(), ..event }).collect();
+        self.outbox.record(conn, caller, &[entry], &events).await?;
         Ok(())
     }
 

@@ -10,13 +10,8 @@ use doithoai_proto::scheduling::v1::{
     PublicNotice, ReasonRequest, UpdateConferenceRequest, conferences_server::Conferences,
 };
 use doithoai_runtime::{
-    Caller, Clock, Role, ServiceError, ServiceResult,
-    audit::{self, AuditEntry},
-    events::Event,
-    outbox::Outbox,
-    pagination::Page,
-    time::ZONE,
-    unit_tree,
+    Caller, Clock, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox,
+    pagination::Page, time::ZONE, unit_tree,
 };
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -166,8 +161,7 @@ impl ConferencesApi {
             before: before.map(summary),
             after: Some(summary(after)),
         };
-        audit::record(conn, caller, &[entry]).await?;
-        self.outbox.append_all(conn, &caller.subject, &events).await?;
+        self.outbox.record(conn, caller, &[entry], &events).await?;
         Ok(())
     }
 

@@ -6,11 +6,7 @@ use doithoai_proto::scheduling::v1::{
     Regime, plans_server::Plans,
 };
 use doithoai_runtime::{
-    Caller, ServiceError, ServiceResult,
-    audit::{self, AuditEntry},
-    events::Event,
-    outbox::Outbox,
-    time::ZONE,
+    Caller, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox, time::ZONE,
 };
 use prost::Message;
 use serde_json::json;
@@ -112,14 +108,13 @@ impl Plans for PlansApi {
             before: previous.as_ref().map(summary),
             after: Some(summary(&plan)),
         };
-        audit::record(&mut tx, &caller, &[entry]).await.map_err(ServiceError::from)?;
         let event = Event::new(
             "annual_plan_set",
             format!("{}/{}", plan.unit_code, plan.year),
             path,
             &AnnualPlanSet { plan: Some(plan.clone()) },
         );
-        self.outbox.append(&mut tx, &caller.subject, &event).await.map_err(ServiceError::from)?;
+        self.outbox.record(&mut tx, &caller, &[entry], &[event]).await.map_err(ServiceError::from)?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(plan))
     }

@@ -7,11 +7,7 @@ use doithoai_proto::scheduling::v1::{
     PositionUpserted, Rank, UpdateOrganizationRequest, UpdatePositionRequest, directory_server::Directory,
 };
 use doithoai_runtime::{
-    Caller, ServiceError, ServiceResult,
-    audit::{self, AuditEntry},
-    events::Event,
-    outbox::Outbox,
-    pagination::Page,
+    Caller, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox, pagination::Page,
 };
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -138,12 +134,10 @@ impl DirectoryApi {
             before: existing.as_ref().map(position_summary),
             after: Some(position_summary(&row)),
         };
-        audit::record(&mut tx, caller, &[entry]).await?;
         let wire = row.wire();
         let event = PositionUpserted { position: Some(wire.clone()), unit_path: path.clone() };
-        self.outbox
-            .append(&mut tx, &caller.subject, &Event::new("position_upserted", row.id.to_string(), path, &event))
-            .await?;
+        let event = Event::new("position_upserted", row.id.to_string(), path, &event);
+        self.outbox.record(&mut tx, caller, &[entry], &[event]).await?;
         tx.commit().await?;
         Ok(wire)
     }
@@ -176,12 +170,10 @@ impl DirectoryApi {
             before: existing.as_ref().map(summary),
             after: Some(summary(&row)),
         };
-        audit::record(&mut tx, caller, &[entry]).await?;
         let wire = row.wire();
         let event = OrganizationUpserted { organization: Some(wire.clone()), unit_path: path.clone() };
-        self.outbox
-            .append(&mut tx, &caller.subject, &Event::new("organization_upserted", row.id.to_string(), path, &event))
-            .await?;
+        let event = Event::new("organization_upserted", row.id.to_string(), path, &event);
+        self.outbox.record(&mut tx, caller, &[entry], &[event]).await?;
         tx.commit().await?;
         Ok(wire)
     }

@@ -11,7 +11,7 @@ use doithoai_proto::{
 };
 use doithoai_runtime::{
     Caller, Role, ServiceError, ServiceResult,
-    audit::{self, AuditEntry},
+    audit::AuditEntry,
     events::Event,
     outbox::Outbox,
     pagination::Page,
@@ -53,7 +53,6 @@ impl Directory {
             caller.require_within(&codes(&unit.path))?;
         }
         store(&mut tx, &plan).await?;
-        audit::record(&mut tx, caller, &audit_entries(&plan)).await?;
         let events: Vec<Event> = plan
             .changed()
             .map(|unit| {
@@ -61,7 +60,7 @@ impl Directory {
                 Event::new("unit_upserted", unit.code.as_str(), wire.path.clone(), &UnitUpserted { unit: Some(wire) })
             })
             .collect();
-        self.outbox.append_all(&mut tx, &caller.subject, &events).await?;
+        self.outbox.record(&mut tx, caller, &audit_entries(&plan), &events).await?;
         tx.commit().await?;
         tracing::info!(
             created = plan.created.len(),
