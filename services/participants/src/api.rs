@@ -300,6 +300,12 @@ impl InvitationRow {
             status: InvitationStatus::from_str_name(&self.status).unwrap_or_default() as i32,
         }
     }
+
+    /// Published on every change; the service's `record` adds the unit path.
+    fn updated_event(&self) -> Event {
+        let updated = InvitationUpdated { invitation: Some(self.wire()) };
+        Event::new("invitation_updated", self.id.to_string(), Vec::new(), &updated)
+    }
 }
 
 const INVITATION_COLUMNS: &str =
@@ -962,13 +968,7 @@ impl Participants for ParticipantsApi {
             before: None,
             after: Some(json!({ "organization_id": row.organization_id, "status": row.status })),
         };
-        let event = Event::new(
-            "invitation_updated",
-            row.id.to_string(),
-            Vec::new(),
-            &InvitationUpdated { invitation: Some(row.wire()) },
-        );
-        self.record(&mut tx, &caller, entry, &conference.unit_path, Some(event)).await?;
+        self.record(&mut tx, &caller, entry, &conference.unit_path, Some(row.updated_event())).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(row.wire()))
     }
@@ -1020,13 +1020,7 @@ impl Participants for ParticipantsApi {
             before: Some(json!({ "status": before })),
             after: Some(json!({ "status": row.status })),
         };
-        let event = Event::new(
-            "invitation_updated",
-            row.id.to_string(),
-            Vec::new(),
-            &InvitationUpdated { invitation: Some(row.wire()) },
-        );
-        self.record(&mut tx, &caller, entry, &conference.unit_path, Some(event)).await?;
+        self.record(&mut tx, &caller, entry, &conference.unit_path, Some(row.updated_event())).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(row.wire()))
     }
