@@ -6,6 +6,7 @@ use std::{env, error::Error, path::PathBuf};
 
 const PROTOS: &[&str] = &[
     "doithoai/common/v1/common.proto",
+    "doithoai/clock/v1/clock.proto",
     "doithoai/directory/v1/units.proto",
     "doithoai/directory/v1/events.proto",
     "doithoai/scheduling/v1/directory.proto",

@@ -6,6 +6,12 @@ pub mod common {
     }
 }
 
+pub mod clock {
+    pub mod v1 {
+        tonic::include_proto!("doithoai.clock.v1");
+    }
+}
+
 pub mod directory {
     pub mod v1 {
         tonic::include_proto!("doithoai.directory.v1");

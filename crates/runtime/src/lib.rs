@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod clock_service;
 pub mod consumer;
 pub mod db;
 pub mod error;

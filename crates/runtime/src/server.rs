@@ -7,7 +7,9 @@ use std::{convert::Infallible, net::SocketAddr, process::ExitCode, time::Duratio
 
 use anyhow::Context;
 use async_nats::jetstream;
-use doithoai_proto::directory::v1::unit_replica_server::UnitReplicaServer;
+use doithoai_proto::{
+    clock::v1::simulated_clock_server::SimulatedClockServer, directory::v1::unit_replica_server::UnitReplicaServer,
+};
 use sqlx::{PgPool, migrate::Migrator};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -21,6 +23,7 @@ use tonic_health::ServingStatus;
 
 use crate::{
     auth::Authenticator,
+    clock_service::SimulatedClockService,
     consumer::{Consumer, EventHandler},
     db, metrics,
     outbox::{Outbox, Relay},
@@ -144,6 +147,10 @@ impl Platform {
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         };
         let mut routes = api.routes;
+        if self.clock.is_adjustable() {
+            let clock = SimulatedClockServer::new(SimulatedClockService::new(self.clock.clone()));
+            routes.add_service(InterceptedService::new(clock, self.authenticator.clone()));
+        }
         routes
             .add_service(health_service)
             .add_service(reflection().build_v1()?)
@@ -293,7 +300,13 @@ where
         }
     };
     telemetry::init(settings.telemetry.format);
-    let running = match tokio::time::timeout(Duration::from_secs(60), start(settings, Clock::system())).await {
+    let clock = if settings.clock.adjustable {
+        tracing::warn!("the clock is adjustable: administrators can move this service's time");
+        Clock::adjustable()
+    } else {
+        Clock::system()
+    };
+    let running = match tokio::time::timeout(Duration::from_secs(60), start(settings, clock)).await {
         Ok(Ok(running)) => running,
         Ok(Err(error)) => {
             tracing::error!(error = format!("{error:#}"), "cannot start");

@@ -28,6 +28,16 @@ pub struct Settings {
     pub privacy: PrivacySettings,
     #[serde(default)]
     pub deadlines: DeadlineSettings,
+    #[serde(default)]
+    pub clock: ClockSettings,
+}
+
+/// The time every service reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ClockSettings {
+    /// Lets an administrator move the clock through the SimulatedClock API:
+    /// for rehearsals, training and the demonstration year, never in production.
+    pub adjustable: bool,
 }
 
 /// For the deadlines service.
@@ -205,6 +215,9 @@ impl Settings {
         if self.consumer.max_deliveries < 1 {
             return bad("consumer.max_deliveries", "must be at least 1");
         }
+        if self.clock.adjustable && std::env::var("DOITHOAI_ENV").is_ok_and(|e| e == "production") {
+            return bad("clock.adjustable", "a production service runs on the system clock");
+        }
         if self.outbox.batch_size < 1 || self.outbox.poll_interval_ms == 0 {
             return bad("outbox", "batch_size and poll_interval_ms must be positive");
         }
@@ -283,6 +296,20 @@ mod tests {
     fn the_database_password_never_prints() {
         let settings = with(&[("auth.public_key_pem", "k"), ("database.url", "postgres://u:hunter2@db:5432")]).unwrap();
         assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's own test harness
+    fn a_production_service_refuses_an_adjustable_clock() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DOITHOAI_AUTH__PUBLIC_KEY_PEM", "k");
+            jail.set_env("DOITHOAI_CLOCK__ADJUSTABLE", "true");
+            assert!(Settings::load("deadlines").map_err(|e| e.to_string())?.clock.adjustable);
+            jail.set_env("DOITHOAI_ENV", "production");
+            let error = Settings::load("deadlines").unwrap_err().to_string();
+            assert!(error.contains("clock.adjustable"), "{error}");
+            Ok(())
+        });
     }
 
     #[test]

@@ -14,26 +14,51 @@ pub fn local_date(instant: DateTime<Utc>) -> NaiveDate {
     instant.with_timezone(&ZONE).date_naive()
 }
 
-/// The system clock, or a clock a test sets and advances.
+/// The system clock; a clock a test sets and advances; or the system clock
+/// shifted by an offset an operator sets (`clock.adjustable`, for rehearsals
+/// and the demonstration year).
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
-    fixed: Option<Arc<Mutex<DateTime<Utc>>>>,
+    source: Source,
+}
+
+#[derive(Debug, Clone, Default)]
+enum Source {
+    #[default]
+    System,
+    Fixed(Arc<Mutex<DateTime<Utc>>>),
+    Shifted(Arc<Mutex<TimeDelta>>),
+}
+
+fn lock<T: Copy>(value: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    value.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Clock {
     pub fn system() -> Self {
-        Self { fixed: None }
+        Self { source: Source::System }
     }
 
     /// A clock that stands at `at` until set or advanced.
     pub fn fixed(at: DateTime<Utc>) -> Self {
-        Self { fixed: Some(Arc::new(Mutex::new(at))) }
+        Self { source: Source::Fixed(Arc::new(Mutex::new(at))) }
+    }
+
+    /// The system clock until set; from then it runs on from the time set.
+    pub fn adjustable() -> Self {
+        Self { source: Source::Shifted(Arc::new(Mutex::new(TimeDelta::zero()))) }
+    }
+
+    /// Whether [`Clock::set`] moves it.
+    pub fn is_adjustable(&self) -> bool {
+        !matches!(self.source, Source::System)
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        match &self.fixed {
-            Some(at) => *at.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
-            None => Utc::now(),
+        match &self.source {
+            Source::System => Utc::now(),
+            Source::Fixed(at) => *lock(at),
+            Source::Shifted(offset) => Utc::now() + *lock(offset),
         }
     }
 
@@ -41,10 +66,12 @@ impl Clock {
         local_date(self.now())
     }
 
-    /// Moves a fixed clock; the system clock cannot be moved.
+    /// Moves an adjustable clock; the system clock cannot be moved.
     pub fn set(&self, at: DateTime<Utc>) {
-        if let Some(fixed) = &self.fixed {
-            *fixed.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = at;
+        match &self.source {
+            Source::System => {}
+            Source::Fixed(fixed) => *lock(fixed) = at,
+            Source::Shifted(offset) => *lock(offset) = at - Utc::now(),
         }
     }
 
@@ -70,5 +97,17 @@ mod tests {
         let copy = clock.clone();
         clock.advance(TimeDelta::days(8));
         assert_eq!(copy.today(), NaiveDate::from_ymd_opt(2026, 1, 13).unwrap());
+    }
+
+    #[test]
+    fn an_adjustable_clock_runs_on_from_the_time_set() {
+        let clock = Clock::adjustable();
+        assert!((clock.now() - Utc::now()).abs() < TimeDelta::seconds(1));
+        let set: DateTime<Utc> = "2025-03-03T02:00:00Z".parse().unwrap();
+        clock.clone().set(set);
+        let now = clock.now();
+        assert!(now >= set && now - set < TimeDelta::seconds(1), "{now}");
+        assert_eq!(clock.today(), NaiveDate::from_ymd_opt(2025, 3, 3).unwrap());
+        assert!(!Clock::system().is_adjustable() && clock.is_adjustable());
     }
 }
