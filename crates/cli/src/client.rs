@@ -20,7 +20,7 @@ pub enum Service {
 
 impl Service {
     /// `DOITHOAI_<SERVICE>_ADDR`, or the local stack's port.
-    fn address(self) -> String {
+    pub fn address(self) -> String {
         let (variable, default) = match self {
             Service::Scheduling => ("DOITHOAI_SCHEDULING_ADDR", "http://127.0.0.1:50061"),
             Service::Participants => ("DOITHOAI_PARTICIPANTS_ADDR", "http://127.0.0.1:50062"),

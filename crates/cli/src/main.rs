@@ -1,9 +1,11 @@
 //! `doithoai`: the operator's command line. It grows a subcommand for every
-//! workflow; today: development tokens, the unit directory, health checks.
+//! workflow: development tokens, the unit directory, health checks, the
+//! conference lifecycle, minutes, deadlines, the calendar and the demo year.
 
 mod calendar;
 mod client;
 mod deadlines;
+mod demo;
 mod dev;
 mod health;
 mod minutes;
@@ -53,6 +55,9 @@ enum Command {
     /// Vietnam's legal calendar: working days, days off, lunar dates.
     #[command(subcommand)]
     Calendar(calendar::CalendarCommand),
+    /// A plausible, deterministic year of dialogues for the local stack.
+    #[command(subcommand)]
+    Demo(demo::DemoCommand),
 }
 
 /// Bad input from the operator: a one-line message and exit code 2.
@@ -74,6 +79,7 @@ async fn main() -> ExitCode {
         Command::Participant(command) => participants::run(*command).await,
         Command::Minutes(command) => minutes::run(*command).await,
         Command::Deadlines(command) => deadlines::run(command).await,
+        Command::Demo(command) => demo::run(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,73 @@
+//! `doithoai demo seed` against the real stack: a year of a district's
+//! dialogues played through the public APIs, and the deadlines service's
+//! annual report agreeing, figure by figure, with what the plan says.
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+use chrono::NaiveDate;
+use doithoai_demo::{plan, seed};
+use doithoai_proto::deadlines::v1::{ReportRequest, deadlines_client::DeadlinesClient};
+use doithoai_runtime::{auth::TokenSigner, time::local_date};
+use doithoai_tests::{Role, Stack, WAIT, authorized, repo_root, token};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_seeded_year_is_reported_as_planned() {
+    let stack = Stack::start().await;
+    stack.import_file("hung-yen-2020.csv").await.unwrap();
+    let addr = |service: &str| format!("http://{}", stack.running(service).grpc_addr);
+    let endpoints = seed::Endpoints {
+        scheduling: addr("scheduling"),
+        participants: addr("participants"),
+        minutes: addr("minutes"),
+        deadlines: addr("deadlines"),
+    };
+    let env = endpoints.clone();
+    let run = move || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_doithoai"));
+        command
+            .args(["demo", "seed", "--root", "323", "--year", "2025", "--seed", "7"])
+            .current_dir(repo_root())
+            .env("DOITHOAI_SCHEDULING_ADDR", &env.scheduling)
+            .env("DOITHOAI_PARTICIPANTS_ADDR", &env.participants)
+            .env("DOITHOAI_MINUTES_ADDR", &env.minutes)
+            .env("DOITHOAI_DEADLINES_ADDR", &env.deadlines);
+        command.output().unwrap()
+    };
+    let output = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("seeded in"), "{stdout}");
+    let today = local_date(chrono::Utc::now());
+    assert_eq!(local_date(stack.clock.now()), today, "the clocks are back in the present");
+
+    let pem = std::fs::read_to_string(repo_root().join("deploy/local/dev-keys/signing.pem")).unwrap();
+    let signer = TokenSigner::from_private_pem(&pem, "doithoai").unwrap();
+    let units = seed::units(&endpoints, &signer, "323").await.unwrap();
+    let plan = plan::plan(&units, 2025, 7, today).unwrap();
+    let (from, to) = (NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
+    let expected = plan.expected_report(from, to, today).unwrap();
+    assert!(expected.notices_late > 0 && expected.responses_late > 0 && expected.petitions_escalated > 0);
+    let request = ReportRequest { unit_code: "323".into(), from: from.to_string(), to: to.to_string() };
+    let monitor = token("323", &[Role::Monitor]);
+    let mut deadlines = DeadlinesClient::new(stack.channel("deadlines").await);
+    // The deadlines service hears the last events and sweeps; then its figures are the plan's.
+    let give_up = std::time::Instant::now() + WAIT;
+    let agreed = loop {
+        let report = deadlines.get_report(authorized(request.clone(), &monitor)).await.unwrap().into_inner();
+        if report == expected || std::time::Instant::now() > give_up {
+            break report;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(agreed, expected);
+    assert_eq!(agreed.heads_held + agreed.heads_not_held, 2 * units.len() as u32);
+
+    // A second run would duplicate the directory: refused, and nothing changes.
+    let again = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has posts"));
+    let report = deadlines.get_report(authorized(request, &monitor)).await.unwrap().into_inner();
+    assert_eq!(report, agreed);
+    stack.finish().await;
+}

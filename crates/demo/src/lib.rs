@@ -1,0 +1,16 @@
+//! A plausible year of Hưng Yên's dialogues for the local stack: every head's
+//! periodic dialogue, voter-contact and ad hoc conferences, petitions across
+//! the R5.1 fields, conclusion notices and agency responses on time and late,
+//! escalations and the heads' reports.
+//!
+//! [`plan`] decides the whole year up front from a seed (pure and
+//! deterministic, so the figures the deadlines service must report can be
+//! worked out from the plan alone); [`seed`] then plays it through the four
+//! services' public gRPC APIs, moving their adjustable clocks from one step to
+//! the next, as the offices, heads, secretaries and agencies would.
+
+pub mod plan;
+pub mod seed;
+mod texts;
+
+pub use plan::{DemoUnit, Plan};

@@ -1,0 +1,634 @@
+//! Plays a [`Plan`] through the services' public gRPC APIs: each step at its
+//! own time (every service's adjustable clock is moved there first), as the
+//! office, host, secretary or agency whose step it is. At the end the clocks
+//! return to the present.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use doithoai_proto::{
+    clock::v1::{SetTimeRequest, simulated_clock_client::SimulatedClockClient},
+    common::v1::PageRequest,
+    deadlines::v1::{FileReportRequest, deadlines_client::DeadlinesClient},
+    directory::v1::{GetSubtreeRequest, unit_directory_client::UnitDirectoryClient},
+    minutes::v1::{
+        AcknowledgeNoticeRequest, AnswerPetitionRequest, ConferenceRequest, EscalatePetitionRequest,
+        IssueConclusionNoticeRequest, NoticeAssignment, Outcome, RecordConclusionRequest, RecordOpeningRequest,
+        RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, Response as WrittenResponse,
+        minutes_service_client::MinutesServiceClient,
+    },
+    scheduling::v1::{
+        AgendaItem, AnnounceConferenceRequest, AnnualPlan, AssignSecretaryRequest, ConferenceDraft, ConferenceRef,
+        CreateConferenceRequest, CreateOrganizationRequest, CreatePositionRequest, DelegateHostRequest, Form,
+        ListPositionsRequest, Organization, PlannedConference, Position, Regime, conferences_client::ConferencesClient,
+        directory_client::DirectoryClient, plans_client::PlansClient,
+    },
+};
+use doithoai_runtime::{Role, auth::TokenSigner, time::ZONE};
+use tonic::{Request, Status, transport::Channel};
+
+use crate::plan::{DemoUnit, Fate, Plan};
+
+/// Where the four services listen.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub scheduling: String,
+    pub participants: String,
+    pub minutes: String,
+    pub deadlines: String,
+}
+
+impl Endpoints {
+    fn all(&self) -> [&str; 4] {
+        [&self.scheduling, &self.participants, &self.minutes, &self.deadlines]
+    }
+}
+
+async fn connect(addr: &str) -> anyhow::Result<Channel> {
+    Channel::from_shared(addr.to_owned())
+        .with_context(|| format!("bad address {addr}"))?
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach {addr}"))
+}
+
+/// A refusal, with the rule or reason the service named.
+fn refused(what: String) -> impl FnOnce(Status) -> anyhow::Error {
+    move |status| {
+        let reason = tonic_types::StatusExt::get_details_error_info(&status).map(|i| i.reason).unwrap_or_default();
+        anyhow::anyhow!("{what}: {:?} {} [{reason}]", status.code(), status.message())
+    }
+}
+
+/// The units of the subtree rooted at `root`, parents before children.
+pub async fn units(endpoints: &Endpoints, signer: &TokenSigner, root: &str) -> anyhow::Result<Vec<DemoUnit>> {
+    let token = signer.sign("demo", root, &[Role::Admin], Duration::from_secs(3600))?;
+    let mut client = UnitDirectoryClient::new(connect(&endpoints.scheduling).await?);
+    let mut units = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = Some(PageRequest { page_size: 1000, page_token: page_token.clone() });
+        let request = GetSubtreeRequest { code: root.to_owned(), page };
+        let response =
+            client.get_subtree(bearer(request, &token)).await.map_err(refused(format!("the units of {root}")))?;
+        let response = response.into_inner();
+        units.extend(response.units.into_iter().map(|u| DemoUnit {
+            code: u.code,
+            name: u.name,
+            tier: u.tier,
+            parent: Some(u.parent_code).filter(|p| !p.is_empty()),
+        }));
+        page_token = response.page.map(|p| p.next_page_token).unwrap_or_default();
+        if page_token.is_empty() {
+            break;
+        }
+    }
+    anyhow::ensure!(!units.is_empty(), "unit {root} is not in the directory: import the units first");
+    // Parents before children: by depth, then code.
+    let depth = |unit: &DemoUnit, units: &[DemoUnit]| {
+        let mut depth = 0;
+        let mut parent = unit.parent.as_deref();
+        while let Some(code) = parent {
+            depth += 1;
+            parent = units.iter().find(|u| u.code == code).and_then(|u| u.parent.as_deref());
+        }
+        depth
+    };
+    let mut ordered: Vec<(usize, DemoUnit)> = units.iter().map(|u| (depth(u, &units), u.clone())).collect();
+    ordered.sort_by(|a, b| (a.0, &a.1.code).cmp(&(b.0, &b.1.code)));
+    Ok(ordered.into_iter().map(|(_, unit)| unit).collect())
+}
+
+fn bearer<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    if let Ok(value) = format!("Bearer {token}").parse() {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
+}
+
+/// One thing someone does on a day of the plan.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Directory,
+    Announce(usize),
+    Start(usize),
+    Record(usize),
+    End(usize),
+    Notice(usize),
+    Acknowledge(usize, usize),
+    Escalate(usize, usize),
+    Respond(usize, usize),
+    RespondEscalated(usize, usize),
+    File(usize),
+}
+
+fn at(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
+    let local = day.and_time(NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or_default());
+    local.and_local_timezone(ZONE).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+}
+
+/// Every step of the plan at its time, in order.
+fn timeline(plan: &Plan) -> Vec<(DateTime<Utc>, Step)> {
+    let mut steps = vec![(at(NaiveDate::from_ymd_opt(plan.year, 1, 2).unwrap_or_default(), 7, 0), Step::Directory)];
+    for (c, conference) in plan.conferences.iter().enumerate() {
+        steps.push((at(conference.announce_on, 8, 0), Step::Announce(c)));
+        steps.push((at(conference.day, 8, 0), Step::Start(c)));
+        steps.push((at(conference.day, 9, 0), Step::Record(c)));
+        steps.push((at(conference.day, 11, 30), Step::End(c)));
+        let Some(notice_on) = conference.notice_on else { continue };
+        steps.push((at(notice_on, 14, 0), Step::Notice(c)));
+        for (&agency, &on) in &conference.acknowledged {
+            steps.push((at(on, 9, 0), Step::Acknowledge(c, agency)));
+        }
+        for (p, petition) in conference.petitions.iter().enumerate() {
+            let Fate::Assigned { response, escalation, .. } = &petition.fate else { continue };
+            if let Some(escalation) = escalation {
+                steps.push((at(escalation.on, 10, 0), Step::Escalate(c, p)));
+                if let Some(on) = escalation.response {
+                    steps.push((at(on, 15, 0), Step::RespondEscalated(c, p)));
+                }
+            } else if let Some(on) = response {
+                steps.push((at(*on, 15, 0), Step::Respond(c, p)));
+            }
+        }
+    }
+    for (f, filing) in plan.filings.iter().enumerate() {
+        steps.push((at(filing.filed_on, 10, 0), Step::File(f)));
+    }
+    // Stable: steps at the same instant keep the plan's order.
+    steps.sort_by_key(|(instant, _)| *instant);
+    steps
+}
+
+/// What the seeding created, by kind.
+#[derive(Debug, Default)]
+pub struct Seeded {
+    pub steps: usize,
+    pub conferences: usize,
+    pub petitions: usize,
+    pub notices: usize,
+    pub responses: usize,
+    pub escalations: usize,
+    pub reports: usize,
+}
+
+struct Seeder<'a> {
+    plan: &'a Plan,
+    signer: &'a TokenSigner,
+    clocks: Vec<SimulatedClockClient<Channel>>,
+    directory: DirectoryClient<Channel>,
+    plans: PlansClient<Channel>,
+    conferences: ConferencesClient<Channel>,
+    minutes: MinutesServiceClient<Channel>,
+    deadlines: DeadlinesClient<Channel>,
+    admin: String,
+    post_ids: Vec<String>,
+    organization_ids: Vec<String>,
+    conference_ids: Vec<String>,
+    notice_ids: Vec<String>,
+    /// Per conference, per petition: its id, and the escalated petition's id.
+    petition_ids: Vec<Vec<String>>,
+    escalated_ids: Vec<Vec<String>>,
+    seeded: Seeded,
+}
+
+const TOKEN_TTL: Duration = Duration::from_secs(3600);
+
+impl Seeder<'_> {
+    fn token(&self, subject: &str, unit: &str, role: Role) -> anyhow::Result<String> {
+        self.signer.sign(subject, unit, &[role], TOKEN_TTL)
+    }
+
+    fn office(&self, unit: &str) -> anyhow::Result<String> {
+        self.token(&format!("vanphong-{unit}"), unit, Role::Office)
+    }
+
+    fn secretary_subject(unit: &str) -> String {
+        format!("thuky-{unit}")
+    }
+
+    fn secretary(&self, unit: &str) -> anyhow::Result<String> {
+        self.token(&Self::secretary_subject(unit), unit, Role::Secretary)
+    }
+
+    /// The acting host: the delegated deputy, or the head.
+    fn host(&self, c: usize) -> anyhow::Result<String> {
+        let conference = &self.plan.conferences[c];
+        let post = &self.plan.posts[conference.delegate.unwrap_or(conference.host)];
+        self.token(&post.subject, &post.unit, Role::Host)
+    }
+
+    fn agency(&self, organization: usize) -> anyhow::Result<String> {
+        let id = &self.organization_ids[organization];
+        let unit = &self.plan.organizations[organization].unit;
+        self.signer.sign_for(&format!("canbo-{id}"), unit, &[Role::Agency], Some(id), TOKEN_TTL)
+    }
+
+    async fn move_clocks(&mut self, to: DateTime<Utc>) -> anyhow::Result<()> {
+        let time = Some(prost_types::Timestamp { seconds: to.timestamp(), nanos: 0 });
+        for clock in &mut self.clocks {
+            clock.set_time(bearer(SetTimeRequest { time }, &self.admin)).await.map_err(|status| {
+                if status.code() == tonic::Code::Unimplemented {
+                    anyhow::anyhow!(
+                        "the services run on the system clock: start them with DOITHOAI_CLOCK__ADJUSTABLE=true \
+                         (deploy/local/run --demo does)"
+                    )
+                } else {
+                    refused("moving the clock".into())(status)
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn step(&mut self, step: Step) -> anyhow::Result<()> {
+        match step {
+            Step::Directory => self.directory_and_plans().await,
+            Step::Announce(c) => self.announce(c).await,
+            Step::Start(c) => {
+                let conference = &self.plan.conferences[c];
+                let request =
+                    bearer(ConferenceRef { id: self.conference_ids[c].clone() }, &self.secretary(&conference.unit)?);
+                self.conferences.start_conference(request).await.map_err(refused(format!("starting {c}")))?;
+                Ok(())
+            }
+            Step::Record(c) => self.record(c).await,
+            Step::End(c) => self.end(c).await,
+            Step::Notice(c) => self.notice(c).await,
+            Step::Acknowledge(c, agency) => {
+                let on = self.plan.conferences[c].acknowledged[&agency];
+                let request = AcknowledgeNoticeRequest {
+                    notice_id: self.notice_ids[c].clone(),
+                    organization_id: self.organization_ids[agency].clone(),
+                    received_on: on.to_string(),
+                };
+                let token = self.agency(agency)?;
+                self.minutes
+                    .acknowledge_notice(bearer(request, &token))
+                    .await
+                    .map_err(refused(format!("acknowledging {c}")))?;
+                Ok(())
+            }
+            Step::Escalate(c, p) => self.escalate(c, p).await,
+            Step::Respond(c, p) => {
+                let Fate::Assigned { agency, response: Some(on), .. } = self.plan.conferences[c].petitions[p].fate
+                else {
+                    return Ok(());
+                };
+                self.respond(self.petition_ids[c][p].clone(), agency, on, c + p).await
+            }
+            Step::RespondEscalated(c, p) => {
+                let Fate::Assigned { escalation: Some(escalation), .. } = &self.plan.conferences[c].petitions[p].fate
+                else {
+                    return Ok(());
+                };
+                let (agency, on) = (escalation.to_agency, escalation.response.unwrap_or_default());
+                self.respond(self.escalated_ids[c][p].clone(), agency, on, c + p).await
+            }
+            Step::File(f) => {
+                let filing = &self.plan.filings[f];
+                let request = FileReportRequest {
+                    head_position_id: self.post_ids[filing.post].clone(),
+                    kind: filing.kind as i32,
+                    year: filing.year,
+                    filed_on: filing.filed_on.to_string(),
+                };
+                let token = self.office(&self.plan.posts[filing.post].unit)?;
+                self.deadlines
+                    .file_report(bearer(request, &token))
+                    .await
+                    .map_err(refused(format!("filing report {f}")))?;
+                self.seeded.reports += 1;
+                Ok(())
+            }
+        }
+    }
+
+    async fn directory_and_plans(&mut self) -> anyhow::Result<()> {
+        let root = &self.plan.units[0].code;
+        let existing = ListPositionsRequest { unit_code: root.clone(), ..Default::default() };
+        let existing =
+            self.directory.list_positions(bearer(existing, &self.admin)).await.map_err(refused("the posts".into()))?;
+        anyhow::ensure!(
+            existing.into_inner().positions.is_empty(),
+            "unit {root} already has posts: the demonstration year seeds a stack with units only"
+        );
+        for post in &self.plan.posts {
+            let position = Position {
+                unit_code: post.unit.clone(),
+                body: post.body as i32,
+                rank: post.rank as i32,
+                title: post.title.clone(),
+                person_name: post.person_name.clone(),
+                subject: post.subject.clone(),
+                term_start: "2021-06-01".into(),
+                ..Default::default()
+            };
+            let request = bearer(CreatePositionRequest { position: Some(position) }, &self.office(&post.unit)?);
+            let created =
+                self.directory.create_position(request).await.map_err(refused(format!("post {}", post.title)))?;
+            self.post_ids.push(created.into_inner().id);
+        }
+        for organization in &self.plan.organizations {
+            let wire = Organization {
+                unit_code: organization.unit.clone(),
+                kind: organization.kind as i32,
+                name: organization.name.clone(),
+                ..Default::default()
+            };
+            let request =
+                bearer(CreateOrganizationRequest { organization: Some(wire) }, &self.office(&organization.unit)?);
+            let created =
+                self.directory.create_organization(request).await.map_err(refused(organization.name.clone()))?;
+            self.organization_ids.push(created.into_inner().id);
+        }
+        // R11.1: each unit's plan names its heads' periodic dialogues.
+        for unit in &self.plan.units {
+            let items: Vec<PlannedConference> = self
+                .plan
+                .conferences
+                .iter()
+                .filter(|c| c.unit == unit.code && c.regime == Regime::Periodic)
+                .map(|c| PlannedConference {
+                    host_position_id: self.post_ids[c.host].clone(),
+                    regime: Regime::Periodic as i32,
+                    month: chrono::Datelike::month(&c.day),
+                    theme: c.theme.clone(),
+                })
+                .collect();
+            let plan = AnnualPlan { unit_code: unit.code.clone(), year: self.plan.year, items };
+            let token = self.office(&unit.code)?;
+            self.plans
+                .set_annual_plan(bearer(plan, &token))
+                .await
+                .map_err(refused(format!("the plan of {}", unit.code)))?;
+        }
+        Ok(())
+    }
+
+    async fn announce(&mut self, c: usize) -> anyhow::Result<()> {
+        let conference = &self.plan.conferences[c];
+        let host = &self.plan.posts[conference.host];
+        let office = self.office(&conference.unit)?;
+        let draft = ConferenceDraft {
+            unit_code: conference.unit.clone(),
+            body: host.body as i32,
+            host_position_id: self.post_ids[conference.host].clone(),
+            regime: conference.regime as i32,
+            kind: conference.kind as i32,
+            form: Form::InPerson as i32,
+            venue_unit_code: conference.venue.clone(),
+            venue_address: "Hội trường trụ sở".into(),
+            theme: conference.theme.clone(),
+            agenda: vec![AgendaItem { title: conference.theme.clone(), field: 1, ..Default::default() }],
+            starts_at: Some(prost_types::Timestamp { seconds: at(conference.day, 8, 0).timestamp(), nanos: 0 }),
+            planned_minutes: 180,
+            invited_organization_ids: conference.invited.iter().map(|&o| self.organization_ids[o].clone()).collect(),
+            ..Default::default()
+        };
+        let what = || format!("conference {c} of {} on {}", conference.unit, conference.day);
+        let created = self
+            .conferences
+            .create_conference(bearer(CreateConferenceRequest { draft: Some(draft) }, &office))
+            .await
+            .map_err(refused(what()))?
+            .into_inner();
+        let secretary = AssignSecretaryRequest {
+            id: created.id.clone(),
+            secretary_subject: Self::secretary_subject(&conference.unit),
+            secretary_name: "Chuyên viên văn phòng".into(),
+        };
+        self.conferences.assign_secretary(bearer(secretary, &office)).await.map_err(refused(what()))?;
+        if let Some(deputy) = conference.delegate {
+            let delegation = DelegateHostRequest {
+                id: created.id.clone(),
+                deputy_position_id: self.post_ids[deputy].clone(),
+                reason: "Bận công tác theo chương trình của cấp trên".into(),
+            };
+            let head = self.token(&host.subject, &host.unit, Role::Host)?;
+            self.conferences.delegate_host(bearer(delegation, &head)).await.map_err(refused(what()))?;
+        }
+        let notice = AnnounceConferenceRequest {
+            id: created.id.clone(),
+            media_channel: "Báo và Đài Phát thanh - Truyền hình tỉnh".into(),
+            publication_date: conference.announce_on.to_string(),
+        };
+        self.conferences.announce_conference(bearer(notice, &office)).await.map_err(refused(what()))?;
+        self.conference_ids[c] = created.id;
+        self.seeded.conferences += 1;
+        Ok(())
+    }
+
+    async fn record(&mut self, c: usize) -> anyhow::Result<()> {
+        let conference = &self.plan.conferences[c];
+        let (secretary, host) = (self.secretary(&conference.unit)?, self.host(c)?);
+        let id = self.conference_ids[c].clone();
+        // The minutes open when the minutes service hears of the start.
+        let reference = ConferenceRequest { conference_id: id.clone() };
+        let mut waited = 0;
+        while self.minutes.get_minutes(bearer(reference.clone(), &secretary)).await.is_err() {
+            anyhow::ensure!(waited < 600, "the minutes of conference {c} did not open within a minute");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            waited += 1;
+        }
+        let opening = RecordOpeningRequest {
+            conference_id: id.clone(),
+            purpose: "Lắng nghe, tiếp thu ý kiến của nhân dân".into(),
+            requirements: "Dân chủ, thẳng thắn, đúng quy định".into(),
+            content: conference.theme.clone(),
+        };
+        self.minutes.record_opening(bearer(opening, &secretary)).await.map_err(refused(format!("opening {c}")))?;
+        let mut ids = Vec::new();
+        for petition in &conference.petitions {
+            let record = RecordPetitionRequest {
+                conference_id: id.clone(),
+                text: petition.text.into(),
+                field: petition.field as i32,
+                classification: petition.classification as i32,
+                ..Default::default()
+            };
+            let recorded = self
+                .minutes
+                .record_petition(bearer(record, &secretary))
+                .await
+                .map_err(refused(format!("a petition of {c}")))?;
+            let petition_id = recorded.into_inner().id;
+            match petition.fate {
+                Fate::Answered { by_agency } => {
+                    let answer = AnswerPetitionRequest {
+                        petition_id: petition_id.clone(),
+                        text: "Đã giải thích, trả lời trực tiếp tại hội nghị".into(),
+                        organization_id: by_agency.map(|o| self.organization_ids[o].clone()).unwrap_or_default(),
+                        official_name: by_agency.map(|_| "Lãnh đạo cơ quan chuyên môn".to_owned()).unwrap_or_default(),
+                    };
+                    self.minutes
+                        .answer_petition(bearer(answer, &host))
+                        .await
+                        .map_err(refused(format!("an answer at {c}")))?;
+                }
+                Fate::Referred => {
+                    let refer = ReferPetitionRequest {
+                        petition_id: petition_id.clone(),
+                        receiving_body: "Ban Tiếp công dân".into(),
+                        referred_on: conference.day.to_string(),
+                    };
+                    self.minutes
+                        .refer_petition(bearer(refer, &secretary))
+                        .await
+                        .map_err(refused(format!("a referral at {c}")))?;
+                }
+                Fate::Assigned { .. } => {}
+            }
+            ids.push(petition_id);
+            self.seeded.petitions += 1;
+        }
+        self.escalated_ids[c] = vec![String::new(); ids.len()];
+        self.petition_ids[c] = ids;
+        Ok(())
+    }
+
+    async fn end(&mut self, c: usize) -> anyhow::Result<()> {
+        let conference = &self.plan.conferences[c];
+        let (secretary, host) = (self.secretary(&conference.unit)?, self.host(c)?);
+        let id = self.conference_ids[c].clone();
+        let what = || format!("ending conference {c}");
+        let conclusion = RecordConclusionRequest {
+            conference_id: id.clone(),
+            conclusion: "Giao các cơ quan chuyên môn giải quyết, trả lời bằng văn bản theo quy định".into(),
+        };
+        self.minutes.record_conclusion(bearer(conclusion, &host)).await.map_err(refused(what()))?;
+        let reference = ConferenceRequest { conference_id: id.clone() };
+        self.minutes.sign_minutes(bearer(reference.clone(), &secretary)).await.map_err(refused(what()))?;
+        self.minutes.sign_minutes(bearer(reference, &host)).await.map_err(refused(what()))?;
+        let office = self.office(&conference.unit)?;
+        self.conferences.end_conference(bearer(ConferenceRef { id }, &office)).await.map_err(refused(what()))?;
+        Ok(())
+    }
+
+    async fn notice(&mut self, c: usize) -> anyhow::Result<()> {
+        let conference = &self.plan.conferences[c];
+        let assignments = conference
+            .petitions
+            .iter()
+            .enumerate()
+            .filter_map(|(p, petition)| match petition.fate {
+                Fate::Assigned { agency, .. } => Some(NoticeAssignment {
+                    petition_id: self.petition_ids[c][p].clone(),
+                    organization_id: self.organization_ids[agency].clone(),
+                    received_on: String::new(),
+                }),
+                _ => None,
+            })
+            .collect();
+        let request = IssueConclusionNoticeRequest {
+            conference_id: self.conference_ids[c].clone(),
+            number: format!("{}-TB/VP", c + 1),
+            sent_on: conference.notice_on.unwrap_or_default().to_string(),
+            signer: "Chánh Văn phòng".into(),
+            assignments,
+        };
+        let office = self.office(&conference.unit)?;
+        let issued = self
+            .minutes
+            .issue_conclusion_notice(bearer(request, &office))
+            .await
+            .map_err(refused(format!("the notice of {c}")))?;
+        self.notice_ids[c] = issued.into_inner().id;
+        self.seeded.notices += 1;
+        Ok(())
+    }
+
+    async fn escalate(&mut self, c: usize, p: usize) -> anyhow::Result<()> {
+        let conference = &self.plan.conferences[c];
+        let Fate::Assigned { escalation: Some(escalation), .. } = &conference.petitions[p].fate else { return Ok(()) };
+        let request = EscalatePetitionRequest {
+            petition_id: self.petition_ids[c][p].clone(),
+            to_unit_code: escalation.to_unit.clone(),
+            to_organization_id: self.organization_ids[escalation.to_agency].clone(),
+            petitioner_notified_on: escalation.on.to_string(),
+        };
+        let office = self.office(&conference.unit)?;
+        let escalated = self
+            .minutes
+            .escalate_petition(bearer(request, &office))
+            .await
+            .map_err(refused(format!("escalating at {c}")))?;
+        let escalated_id = escalated.into_inner().escalation.map(|e| e.escalated_petition_id).unwrap_or_default();
+        self.escalated_ids[c][p] = escalated_id;
+        self.seeded.escalations += 1;
+        Ok(())
+    }
+
+    async fn respond(&mut self, petition_id: String, agency: usize, on: NaiveDate, n: usize) -> anyhow::Result<()> {
+        let outcomes = [Outcome::Resolved, Outcome::PartlyResolved, Outcome::Explained, Outcome::NotAccepted];
+        let response = WrittenResponse {
+            responded_on: on.to_string(),
+            document_number: format!("{}/CV", 100 + n),
+            outcome: outcomes[n % outcomes.len()] as i32,
+            summary: "Đã xem xét, giải quyết và trả lời công dân".into(),
+            reported_to_heads: true,
+            ..Default::default()
+        };
+        let request = RecordResponseRequest { petition_id, response: Some(response) };
+        let token = self.agency(agency)?;
+        self.minutes.record_response(bearer(request, &token)).await.map_err(refused(format!("a response on {on}")))?;
+        self.seeded.responses += 1;
+        Ok(())
+    }
+}
+
+/// Plays `plan`, calling `progress(done, total)` after each step.
+pub async fn seed(
+    plan: &Plan,
+    endpoints: &Endpoints,
+    signer: &TokenSigner,
+    mut progress: impl FnMut(usize, usize),
+) -> anyhow::Result<Seeded> {
+    let scheduling = connect(&endpoints.scheduling).await?;
+    let mut clocks = Vec::new();
+    for addr in endpoints.all() {
+        clocks.push(SimulatedClockClient::new(connect(addr).await?));
+    }
+    let minutes = connect(&endpoints.minutes).await?;
+    let root = &plan.units[0].code;
+    let mut seeder = Seeder {
+        plan,
+        signer,
+        clocks,
+        directory: DirectoryClient::new(scheduling.clone()),
+        plans: PlansClient::new(scheduling.clone()),
+        conferences: ConferencesClient::new(scheduling),
+        minutes: MinutesServiceClient::new(minutes),
+        deadlines: DeadlinesClient::new(connect(&endpoints.deadlines).await?),
+        admin: signer.sign("demo", root, &[Role::Admin], TOKEN_TTL)?,
+        post_ids: Vec::new(),
+        organization_ids: Vec::new(),
+        conference_ids: vec![String::new(); plan.conferences.len()],
+        notice_ids: vec![String::new(); plan.conferences.len()],
+        petition_ids: vec![Vec::new(); plan.conferences.len()],
+        escalated_ids: vec![Vec::new(); plan.conferences.len()],
+        seeded: Seeded::default(),
+    };
+    let timeline = timeline(plan);
+    let total = timeline.len();
+    let mut clock_at = None;
+    let played = async {
+        for (done, (instant, step)) in timeline.into_iter().enumerate() {
+            if clock_at != Some(instant) {
+                seeder.move_clocks(instant).await?;
+                clock_at = Some(instant);
+            }
+            seeder.step(step).await.with_context(|| format!("{step:?} on {}", instant.with_timezone(&ZONE)))?;
+            progress(done + 1, total);
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    // Back to the present, whether or not every step went through.
+    seeder.move_clocks(Utc::now()).await?;
+    played?;
+    seeder.seeded.steps = total;
+    Ok(seeder.seeded)
+}
