@@ -184,6 +184,7 @@ struct Seeder<'a> {
     minutes: MinutesServiceClient<Channel>,
     deadlines: DeadlinesClient<Channel>,
     admin: String,
+    tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
     post_ids: Vec<String>,
     organization_ids: Vec<String>,
     conference_ids: Vec<String>,
@@ -194,11 +195,23 @@ struct Seeder<'a> {
     seeded: Seeded,
 }
 
-const TOKEN_TTL: Duration = Duration::from_secs(3600);
+const TOKEN_TTL: Duration = Duration::from_secs(4 * 3600);
 
 impl Seeder<'_> {
+    /// A token for each caller, signed once: the year is played in well under its lifetime.
+    fn signed(&self, subject: &str, unit: &str, role: Role, organization: Option<&str>) -> anyhow::Result<String> {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let key = format!("{subject} {unit} {}", role.as_str());
+        if let Some(token) = tokens.get(&key) {
+            return Ok(token.clone());
+        }
+        let token = self.signer.sign_for(subject, unit, &[role], organization, TOKEN_TTL)?;
+        tokens.insert(key, token.clone());
+        Ok(token)
+    }
+
     fn token(&self, subject: &str, unit: &str, role: Role) -> anyhow::Result<String> {
-        self.signer.sign(subject, unit, &[role], TOKEN_TTL)
+        self.signed(subject, unit, role, None)
     }
 
     fn office(&self, unit: &str) -> anyhow::Result<String> {
@@ -223,23 +236,26 @@ impl Seeder<'_> {
     fn agency(&self, organization: usize) -> anyhow::Result<String> {
         let id = &self.organization_ids[organization];
         let unit = &self.plan.organizations[organization].unit;
-        self.signer.sign_for(&format!("canbo-{id}"), unit, &[Role::Agency], Some(id), TOKEN_TTL)
+        self.signed(&format!("canbo-{id}"), unit, Role::Agency, Some(id))
     }
 
-    async fn move_clocks(&mut self, to: DateTime<Utc>) -> anyhow::Result<()> {
+    /// Moves the four services' clocks together.
+    async fn move_clocks(&self, to: DateTime<Utc>) -> anyhow::Result<()> {
         let time = Some(prost_types::Timestamp { seconds: to.timestamp(), nanos: 0 });
-        for clock in &mut self.clocks {
-            clock.set_time(bearer(SetTimeRequest { time }, &self.admin)).await.map_err(|status| {
-                if status.code() == tonic::Code::Unimplemented {
-                    anyhow::anyhow!(
-                        "the services run on the system clock: start them with DOITHOAI_CLOCK__ADJUSTABLE=true \
-                         (deploy/local/run --demo does)"
-                    )
-                } else {
-                    refused("moving the clock".into())(status)
-                }
-            })?;
-        }
+        let moves = self.clocks.iter().map(|clock| {
+            let mut clock = clock.clone();
+            async move { clock.set_time(bearer(SetTimeRequest { time }, &self.admin)).await }
+        });
+        futures::future::try_join_all(moves).await.map_err(|status| {
+            if status.code() == tonic::Code::Unimplemented {
+                anyhow::anyhow!(
+                    "the services run on the system clock: start them with DOITHOAI_CLOCK__ADJUSTABLE=true \
+                     (deploy/local/run --demo does)"
+                )
+            } else {
+                refused("moving the clock".into())(status)
+            }
+        })?;
         Ok(())
     }
 
@@ -603,6 +619,7 @@ pub async fn seed(
         minutes: MinutesServiceClient::new(minutes),
         deadlines: DeadlinesClient::new(connect(&endpoints.deadlines).await?),
         admin: signer.sign("demo", root, &[Role::Admin], TOKEN_TTL)?,
+        tokens: Default::default(),
         post_ids: Vec::new(),
         organization_ids: Vec::new(),
         conference_ids: vec![String::new(); plan.conferences.len()],
