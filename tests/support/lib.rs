@@ -133,6 +133,20 @@ impl Stack {
         Ok(self.directory().await.import_units(request).await?.into_inner())
     }
 
+    /// Imports Hà Nội (01) as another province of the national directory: a
+    /// known unit whose people are not Hưng Yên's.
+    pub async fn import_another_province(&self) {
+        let hanoi = UnitRow {
+            line: 2,
+            code: "01".into(),
+            name: "Thành phố Hà Nội".into(),
+            tier: 1,
+            kind: "Thành phố".into(),
+            ..Default::default()
+        };
+        self.import_rows(vec![hanoi], &token("01", &[Role::Admin])).await.expect("Hà Nội imports");
+    }
+
     /// Waits until every replica holds `count` units.
     pub async fn replicas_hold(&self, count: i64) {
         for name in REPLICAS {

@@ -171,15 +171,7 @@ async fn cancelled_and_postponed_conferences_close_registration_and_notify_regis
 async fn r2_3_only_people_of_the_province_and_nobody_twice() {
     let f = Fixture::new().await;
     // Hà Nội's units are in the directory too, but Hà Nội is not Hưng Yên.
-    let hanoi = vec![doithoai_proto::directory::v1::UnitRow {
-        line: 2,
-        code: "01".into(),
-        name: "Thành phố Hà Nội".into(),
-        tier: 1,
-        kind: "Thành phố".into(),
-        ..Default::default()
-    }];
-    f.stack.import_rows(hanoi, &token("01", &[Role::Admin])).await.unwrap();
+    f.stack.import_another_province().await;
     eventually(WAIT, "the replica of Hà Nội", || async {
         (f.stack.count("participants", "SELECT count(*) FROM units WHERE code = '01'").await == 1).then_some(())
     })

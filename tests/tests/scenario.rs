@@ -137,16 +137,7 @@ impl Scenario {
     async fn set_up_the_province(&mut self) {
         self.at("2026-01-26T08:00:00");
         self.stack.import_file("hung-yen-2020.csv").await.unwrap();
-        // Hà Nội is in the national directory too; its citizens are not Hưng Yên's.
-        let hanoi = doithoai_proto::directory::v1::UnitRow {
-            line: 2,
-            code: "01".into(),
-            name: "Thành phố Hà Nội".into(),
-            tier: 1,
-            kind: "Thành phố".into(),
-            ..Default::default()
-        };
-        self.stack.import_rows(vec![hanoi], &token("01", &[Role::Admin])).await.unwrap();
+        self.stack.import_another_province().await;
         let posts = [
             ("bithu-33", "33", Body::PartyCommittee, Rank::Head, "Bí thư Tỉnh ủy"),
             ("chutich-33", "33", Body::PeoplesCommittee, Rank::Head, "Chủ tịch UBND tỉnh"),
