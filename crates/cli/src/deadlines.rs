@@ -112,23 +112,23 @@ pub async fn run(command: DeadlinesCommand) -> anyhow::Result<()> {
                 .obligations
                 .iter()
             {
-                println!("{}", line(obligation));
+                out!("{}", line(obligation))?;
             }
         }
         DeadlinesCommand::Summary { unit, kind: k, connection } => {
             let request = SummaryRequest { unit_code: unit, kind: kind(k.as_deref())?, ..Default::default() };
             let summary = client(&connection).await?.get_summary(request).await.map_err(explain)?.into_inner();
-            println!(
+            out!(
                 "on time {:.0}%, median {} and p90 {} working days",
                 summary.on_time_rate * 100.0,
                 summary.median_working_days,
                 summary.p90_working_days
-            );
+            )?;
             for count in &summary.counts {
                 let state = ObligationState::try_from(count.state)
                     .map_or("?", |s| s.as_str_name())
                     .trim_start_matches("OBLIGATION_STATE_");
-                println!("  {state:12} {}", count.count);
+                out!("  {state:12} {}", count.count)?;
             }
         }
         DeadlinesCommand::Leaderboard { unit, limit, connection } => {
@@ -138,7 +138,7 @@ pub async fn run(command: DeadlinesCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(explain)?;
             for agency in &board.get_ref().agencies {
-                println!("{} {} overdue of {} open", agency.organization_id, agency.overdue, agency.open);
+                out!("{} {} overdue of {} open", agency.organization_id, agency.overdue, agency.open)?;
             }
         }
         DeadlinesCommand::Report { unit, from, to, out, connection } => {
@@ -155,34 +155,38 @@ pub async fn run(command: DeadlinesCommand) -> anyhow::Result<()> {
                         .into_inner();
                     std::fs::write(&path, &rendered.content)
                         .with_context(|| format!("cannot write {}", path.display()))?;
-                    println!("{} ({} bytes)", path.display(), rendered.content.len());
+                    out!("{} ({} bytes)", path.display(), rendered.content.len())?;
                 }
                 None => {
                     let r = client.get_report(request).await.map_err(explain)?.into_inner();
-                    println!("{} {} – {}", r.unit_name, r.from, r.to);
+                    out!("{} {} – {}", r.unit_name, r.from, r.to)?;
                     let total =
                         |counts: &[doithoai_proto::deadlines::v1::Count]| counts.iter().map(|c| c.count).sum::<u32>();
-                    println!(
+                    out!(
                         "  conferences held: {}; heads held their periodic dialogue: {} of {}",
                         total(&r.conferences_by_kind),
                         r.heads_held,
                         r.heads_held + r.heads_not_held
-                    );
-                    println!(
+                    )?;
+                    out!(
                         "  petitions: {} (answered at the conference {}, referred {}, escalated {})",
                         total(&r.petitions_by_field),
                         r.petitions_answered_at_conference,
                         r.petitions_referred,
                         r.petitions_escalated
-                    );
-                    println!(
+                    )?;
+                    out!(
                         "  notices: {} on time, {} late, {} overdue",
-                        r.notices_on_time, r.notices_late, r.notices_overdue
-                    );
-                    println!(
+                        r.notices_on_time,
+                        r.notices_late,
+                        r.notices_overdue
+                    )?;
+                    out!(
                         "  responses: {} on time, {} late, {} overdue",
-                        r.responses_on_time, r.responses_late, r.responses_overdue
-                    );
+                        r.responses_on_time,
+                        r.responses_late,
+                        r.responses_overdue
+                    )?;
                 }
             }
         }
@@ -193,11 +197,11 @@ pub async fn run(command: DeadlinesCommand) -> anyhow::Result<()> {
                 .load_announcement(LoadAnnouncementRequest { toml })
                 .await
                 .map_err(explain)?;
-            println!(
+            out!(
                 "calendar revision {}: {} open obligation(s) rescheduled",
                 loaded.get_ref().revision,
                 loaded.get_ref().rescheduled
-            );
+            )?;
         }
     }
     Ok(())

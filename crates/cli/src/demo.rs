@@ -52,7 +52,7 @@ pub async fn run(command: DemoCommand) -> anyhow::Result<()> {
     let year = args.year.unwrap_or(today.year() - 1);
     let units = seed::units(&endpoints, &signer, &args.root).await?;
     let plan = plan::plan(&units, year, args.seed, today).map_err(|e| crate::UsageError(format!("{e:#}")))?;
-    println!(
+    out!(
         "{year} for {} {} (seed {}): {} units, {} posts, {} conferences, {} petitions",
         units[0].code,
         units[0].name,
@@ -61,7 +61,7 @@ pub async fn run(command: DemoCommand) -> anyhow::Result<()> {
         plan.posts.len(),
         plan.conferences.len(),
         plan.petitions()
-    );
+    )?;
 
     let progress = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} steps ({eta})").expect("a valid template"),
@@ -74,7 +74,7 @@ pub async fn run(command: DemoCommand) -> anyhow::Result<()> {
     .await;
     progress.finish_and_clear();
     let seeded = seeded?;
-    println!(
+    out!(
         "seeded in {} steps: {} conferences, {} petitions, {} conclusion notices, {} responses, {} escalations, {} reports filed",
         seeded.steps,
         seeded.conferences,
@@ -83,10 +83,10 @@ pub async fn run(command: DemoCommand) -> anyhow::Result<()> {
         seeded.responses,
         seeded.escalations,
         seeded.reports
-    );
-    println!(
+    )?;
+    out!(
         "the year's report: doithoai deadlines report --unit {} --from {year}-01-01 --to {year}-12-31",
         units[0].code
-    );
+    )?;
     Ok(())
 }

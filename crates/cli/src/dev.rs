@@ -41,7 +41,7 @@ pub fn run(command: DevCommand) -> anyhow::Result<()> {
                 std::fs::read_to_string(&key).with_context(|| format!("cannot read signing key {}", key.display()))?;
             let signer = TokenSigner::from_private_pem(&pem, "doithoai")?;
             let ttl = Duration::from_secs(ttl_hours * 3600);
-            println!("{}", signer.sign_for(&subject, &unit, &roles, organization.as_deref(), ttl)?);
+            out!("{}", signer.sign_for(&subject, &unit, &roles, organization.as_deref(), ttl)?)?;
             Ok(())
         }
     }

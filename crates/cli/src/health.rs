@@ -19,7 +19,7 @@ pub async fn run(args: HealthArgs) -> anyhow::Result<()> {
     loop {
         match check(&args.addr).await {
             Ok(()) => {
-                println!("{} SERVING", args.addr);
+                out!("{} SERVING", args.addr)?;
                 return Ok(());
             }
             Err(error) if Instant::now() >= deadline => return Err(error),

@@ -2,6 +2,15 @@
 //! workflow: development tokens, the unit directory, health checks, the
 //! conference lifecycle, minutes, deadlines, the calendar and the demo year.
 
+/// `println!` that returns the write's error instead of panicking: output
+/// piped into `head` that closed early ends the command quietly (see `main`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)
+    }};
+}
+
 mod calendar;
 mod client;
 mod deadlines;

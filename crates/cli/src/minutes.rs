@@ -310,6 +310,6 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
             petition_line(client(&connection).await?.escalate_petition(request).await.map_err(explain)?.get_ref())
         }
     };
-    println!("{line}");
+    out!("{line}")?;
     Ok(())
 }

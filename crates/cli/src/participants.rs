@@ -173,7 +173,7 @@ pub async fn run(command: ParticipantCommand) -> anyhow::Result<()> {
             };
             let request = RegisterParticipantRequest { conference_id: conference, who: Some(who), unit_code: unit };
             let participant = client(&connection).await?.register_participant(request).await.map_err(explain)?;
-            println!("{}", participant.get_ref().id);
+            out!("{}", participant.get_ref().id)?;
             return Ok(());
         }
         ParticipantCommand::Speak { conference, participant, topic, field, connection } => {
@@ -185,7 +185,7 @@ pub async fn run(command: ParticipantCommand) -> anyhow::Result<()> {
         ParticipantCommand::Queue { conference: id, connection } => {
             let queue = client(&connection).await?.list_speakers(conference(id)).await.map_err(explain)?;
             for s in &queue.get_ref().speakers {
-                println!("{}", line(s));
+                out!("{}", line(s))?;
             }
             return Ok(());
         }
@@ -225,7 +225,7 @@ pub async fn run(command: ParticipantCommand) -> anyhow::Result<()> {
                 .await?
                 .refuse_participant(RefuseParticipantRequest { participant_id: participant, reason, note })
                 .await;
-            println!("{} REFUSED", refused.map_err(explain)?.get_ref().id);
+            out!("{} REFUSED", refused.map_err(explain)?.get_ref().id)?;
             return Ok(());
         }
         ParticipantCommand::Invite { conference, organization, name, title, answers, connection } => {
@@ -237,14 +237,14 @@ pub async fn run(command: ParticipantCommand) -> anyhow::Result<()> {
                 answers_agenda_items: answers,
             };
             let invitation = client(&connection).await?.invite(request).await.map_err(explain)?;
-            println!("{} SENT", invitation.get_ref().id);
+            out!("{} SENT", invitation.get_ref().id)?;
             return Ok(());
         }
         ParticipantCommand::Invitation { invitation, status, connection } => {
             let status = named("INVITATION_STATUS", &status, InvitationStatus::from_str_name)?;
             let request = UpdateInvitationRequest { invitation_id: invitation, status: status as i32 };
             let invitation = client(&connection).await?.update_invitation(request).await.map_err(explain)?;
-            println!("{} {}", invitation.get_ref().id, status.as_str_name().trim_start_matches("INVITATION_STATUS_"));
+            out!("{} {}", invitation.get_ref().id, status.as_str_name().trim_start_matches("INVITATION_STATUS_"))?;
             return Ok(());
         }
         ParticipantCommand::CheckIn { id, invitation, connection } => {
@@ -256,16 +256,19 @@ pub async fn run(command: ParticipantCommand) -> anyhow::Result<()> {
             let attendance =
                 client(&connection).await?.check_in(CheckInRequest { who: Some(who) }).await.map_err(explain)?;
             let a = attendance.get_ref();
-            println!(
+            out!(
                 "{} checked in of {} registered; {} of {} invitees",
-                a.checked_in, a.registered, a.invitees_attended, a.invited
-            );
+                a.checked_in,
+                a.registered,
+                a.invitees_attended,
+                a.invited
+            )?;
             return Ok(());
         }
         ParticipantCommand::Attendance { conference: id, connection } => {
             let attendance = client(&connection).await?.get_attendance(conference(id)).await.map_err(explain)?;
             let a = attendance.get_ref();
-            println!(
+            out!(
                 "registration {}; {} registered, {} checked in, {} refused; {} invited, {} attended; {} waiting to speak, {} spoke",
                 if a.registration_open { "open" } else { "closed" },
                 a.registered,
@@ -275,10 +278,10 @@ pub async fn run(command: ParticipantCommand) -> anyhow::Result<()> {
                 a.invitees_attended,
                 a.speakers_queued,
                 a.speakers_spoke
-            );
+            )?;
             return Ok(());
         }
     };
-    println!("{}", line(updated.map_err(explain)?.get_ref()));
+    out!("{}", line(updated.map_err(explain)?.get_ref()))?;
     Ok(())
 }

@@ -115,7 +115,7 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                 let created = created.map_err(|s| {
                     explain(s).context(format!("{}:line {line} ({n} created before it)", file.display()))
                 })?;
-                println!("{} {}", created.get_ref().id, created.get_ref().title);
+                out!("{} {}", created.get_ref().id, created.get_ref().title)?;
             }
         }
         DirectoryCommand::ImportOrganizations { file, connection } => {
@@ -136,7 +136,7 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                 let created = created.map_err(|s| {
                     explain(s).context(format!("{}:line {line} ({n} created before it)", file.display()))
                 })?;
-                println!("{} {}", created.get_ref().id, created.get_ref().name);
+                out!("{} {}", created.get_ref().id, created.get_ref().name)?;
             }
         }
         DirectoryCommand::Posts { unit, on, connection } => {
@@ -149,7 +149,7 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                 } else {
                     format!("{}–{}", p.term_start, p.term_end)
                 };
-                println!("{} {} {} {} ({term})", p.id, p.unit_code, p.title, p.person_name);
+                out!("{} {} {} {} ({term})", p.id, p.unit_code, p.title, p.person_name)?;
             }
         }
     }
@@ -384,12 +384,12 @@ pub async fn conference(command: ConferenceCommand) -> anyhow::Result<()> {
             let request = ListConferencesRequest { unit_code: unit, year, ..Default::default() };
             let listed = conferences(&connection).await?.list_conferences(request).await.map_err(explain)?;
             for c in &listed.get_ref().conferences {
-                println!("{}", line(c));
+                out!("{}", line(c))?;
             }
             return Ok(());
         }
     };
-    println!("{}", line(result.map_err(explain)?.get_ref()));
+    out!("{}", line(result.map_err(explain)?.get_ref()))?;
     Ok(())
 }
 
@@ -414,21 +414,21 @@ pub async fn plan(command: PlanCommand) -> anyhow::Result<()> {
         .await
         .map_err(explain)?;
     let heads = &report.get_ref().heads;
-    println!(
+    out!(
         "{} of {} heads held their periodic dialogue in {year}",
         heads.iter().filter(|h| h.held).count(),
         heads.len()
-    );
+    )?;
     for head in heads {
         let post = head.head.clone().unwrap_or_default();
         let mark = if head.held { "held" } else { "NOT HELD" };
-        println!(
+        out!(
             "  {mark:8} {} {} {} (planned: {})",
             post.unit_code,
             post.title,
             post.person_name,
             if head.planned { "yes" } else { "no" }
-        );
+        )?;
     }
     Ok(())
 }

@@ -61,14 +61,14 @@ async fn import(file: &PathBuf, connection: &Connection) -> anyhow::Result<()> {
     let result = client.import_units(outbound).await;
     progress.finish_and_clear();
     let response = result.map_err(explain)?.into_inner();
-    println!(
+    out!(
         "{}: {} received, {} created, {} updated, {} unchanged",
         file.display(),
         response.received,
         response.created,
         response.updated,
         response.unchanged
-    );
+    )?;
     Ok(())
 }
 

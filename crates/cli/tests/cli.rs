@@ -450,3 +450,18 @@ async fn minutes_through_the_cli() {
     assert!(std::fs::read_to_string(&csv).unwrap().contains("petitions,referred,1"));
     stack.finish().await;
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    // As with `doithoai … | head -n 1` once head has exited.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = Command::new(env!("CARGO_BIN_EXE_doithoai"))
+        .args(["dev", "token", "--unit", "33", "--role", "ADMIN"])
+        .current_dir(repo_root())
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stderr), "");
+}
