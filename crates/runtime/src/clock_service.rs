@@ -1,27 +1,50 @@
 //! The SimulatedClock API: served only when a service runs with an
 //! adjustable clock, so that an administrator can walk the legal deadlines of
-//! a rehearsal or the demonstration year in minutes.
+//! a rehearsal or the demonstration year in minutes. Every move is audited.
 
-use chrono::DateTime;
+use chrono::{DateTime, Datelike, Utc};
 use doithoai_proto::clock::v1::{GetTimeRequest, SetTimeRequest, Time, simulated_clock_server::SimulatedClock};
+use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
-use crate::{Caller, Role, ServiceError, time::Clock};
+use crate::{
+    Caller, Role, ServiceError,
+    audit::{self, AuditEntry},
+    time::Clock,
+};
+
+/// The years a clock may be moved to: those of the legal calendar and then some.
+const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
 pub struct SimulatedClockService {
     clock: Clock,
+    pool: PgPool,
+}
+
+fn wire(at: DateTime<Utc>) -> Time {
+    let nanos = i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0);
+    Time { time: Some(prost_types::Timestamp { seconds: at.timestamp(), nanos }) }
+}
+
+/// The instant asked for, if it is one a clock may show.
+fn instant(time: Option<&prost_types::Timestamp>) -> Result<DateTime<Utc>, ServiceError> {
+    let time = time.ok_or_else(|| ServiceError::invalid_argument("time", "time is required", "thiếu thời điểm"))?;
+    u32::try_from(time.nanos)
+        .ok()
+        .and_then(|nanos| DateTime::from_timestamp(time.seconds, nanos))
+        .filter(|at| YEARS.contains(&at.year()))
+        .ok_or_else(|| {
+            ServiceError::invalid_argument(
+                "time",
+                format!("the time must be an instant in the years {} to {}", YEARS.start(), YEARS.end()),
+                format!("thời điểm phải thuộc các năm {} đến {}", YEARS.start(), YEARS.end()),
+            )
+        })
 }
 
 impl SimulatedClockService {
-    pub fn new(clock: Clock) -> Self {
-        Self { clock }
-    }
-
-    fn time(&self) -> Time {
-        let now = self.clock.now();
-        Time {
-            time: Some(prost_types::Timestamp { seconds: now.timestamp(), nanos: now.timestamp_subsec_nanos() as i32 }),
-        }
+    pub fn new(clock: Clock, pool: PgPool) -> Self {
+        Self { clock, pool }
     }
 }
 
@@ -29,19 +52,41 @@ impl SimulatedClockService {
 impl SimulatedClock for SimulatedClockService {
     async fn get_time(&self, request: Request<GetTimeRequest>) -> Result<Response<Time>, Status> {
         Caller::of(&request)?.require_role(&[Role::Admin])?;
-        Ok(Response::new(self.time()))
+        Ok(Response::new(wire(self.clock.now())))
     }
 
     async fn set_time(&self, request: Request<SetTimeRequest>) -> Result<Response<Time>, Status> {
-        Caller::of(&request)?.require_role(&[Role::Admin])?;
-        let at = request
-            .get_ref()
-            .time
-            .as_ref()
-            .and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
-            .ok_or_else(|| ServiceError::invalid_argument("time", "time is required", "thiếu thời điểm"))?;
-        self.clock.set(at);
-        tracing::warn!(%at, "the clock was moved");
-        Ok(Response::new(self.time()))
+        let caller = Caller::of(&request)?;
+        caller.require_role(&[Role::Admin])?;
+        let to = instant(request.get_ref().time.as_ref())?;
+        let from = self.clock.now();
+        let entry = AuditEntry {
+            rpc: "SetTime",
+            record_type: "clock",
+            record_id: "clock".into(),
+            before: Some(serde_json::json!({ "time": from })),
+            after: Some(serde_json::json!({ "time": to })),
+        };
+        let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
+        audit::record(&mut conn, &caller, &[entry]).await.map_err(ServiceError::from)?;
+        self.clock.set(to);
+        tracing::warn!(actor = %caller.subject, %from, %to, "the clock was moved");
+        Ok(Response::new(wire(self.clock.now())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clock_moves_only_to_a_plausible_instant() {
+        let at = |seconds, nanos| instant(Some(&prost_types::Timestamp { seconds, nanos }));
+        assert_eq!(at(1_772_416_800, 0).unwrap().to_rfc3339(), "2026-03-02T02:00:00+00:00");
+        assert!(at(1_772_416_800_000, 0).is_err(), "milliseconds taken for seconds");
+        assert!(at(i64::MAX, 0).is_err());
+        assert!(at(1_772_416_800, -1).is_err());
+        assert!(at(1_772_416_800, 1_000_000_000).is_err());
+        assert!(instant(None).is_err());
     }
 }

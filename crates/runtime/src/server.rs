@@ -148,7 +148,7 @@ impl Platform {
         };
         let mut routes = api.routes;
         if self.clock.is_adjustable() {
-            let clock = SimulatedClockServer::new(SimulatedClockService::new(self.clock.clone()));
+            let clock = SimulatedClockServer::new(SimulatedClockService::new(self.clock.clone(), self.pool.clone()));
             routes.add_service(InterceptedService::new(clock, self.authenticator.clone()));
         }
         routes
