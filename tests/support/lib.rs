@@ -103,6 +103,12 @@ impl Stack {
         self.service_mut(name).running = Some(running);
     }
 
+    /// Restarts a stopped service with changed settings.
+    pub async fn restart_service_with(&mut self, name: &str, change: impl FnOnce(&mut Settings)) {
+        change(&mut self.service_mut(name).settings);
+        self.restart_service(name).await;
+    }
+
     /// Another instance of a running service on the same database (a second
     /// replica); the caller stops it.
     pub async fn start_replica(&self, name: &str) -> RunningService {

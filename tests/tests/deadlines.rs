@@ -488,6 +488,38 @@ async fn r6_2_every_head_owes_a_periodic_dialogue_each_year() {
 }
 
 #[tokio::test]
+async fn r6_2_r13_1_a_new_head_owes_the_years_dialogue_and_reports_at_once() {
+    let mut stack = Stack::start().await;
+    // No sweep after the one at start: the head's obligations come from the post's own event.
+    stack.stop_service("deadlines").await;
+    stack.restart_service_with("deadlines", |settings| settings.deadlines.sweep_interval_ms = 3_600_000).await;
+    let district = District::set_up(&stack).await;
+    let request = ListObligationsRequest {
+        unit_code: "323".into(),
+        head_position_id: district.head.id.clone(),
+        ..Default::default()
+    };
+    let monitor = token("33", &[Role::Monitor]);
+    let owed = eventually(WAIT, "the head's obligations", || async {
+        let mut client = DeadlinesClient::new(stack.channel("deadlines").await);
+        let listed = client.list_obligations(authorized(request.clone(), &monitor)).await.ok()?.into_inner();
+        (listed.obligations.len() == 3).then_some(listed.obligations)
+    })
+    .await;
+    let mut owed: Vec<(i32, &str)> = owed.iter().map(|o| (o.kind, o.due_date.as_str())).collect();
+    owed.sort();
+    assert_eq!(
+        owed,
+        [
+            (ObligationKind::PeriodicDialogue as i32, "2026-12-31"),
+            (ObligationKind::ReportHalfYear as i32, "2026-07-14"),
+            (ObligationKind::ReportYear as i32, "2027-01-15"),
+        ]
+    );
+    stack.finish().await;
+}
+
+#[tokio::test]
 async fn r10_2_across_tet_and_a_redelivered_end_changes_nothing() {
     let stack = Stack::start().await;
     let district = District::set_up(&stack).await;

@@ -38,12 +38,13 @@ fn response_key(petition: &str, organization: &str) -> String {
 pub struct ConferenceClocks {
     pub calendars: Calendars,
     pub outbox: Outbox,
+    pub heads: crate::periodic::HeadsReplica,
 }
 
 impl EventHandler for ConferenceClocks {
     async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
         let Some(conference) = conference_of(event)? else {
-            return crate::periodic::HeadsReplica.handle(conn, event).await;
+            return self.heads.handle(conn, event).await;
         };
         if conference.state != ConferenceState::Ended as i32 {
             return Ok(());

@@ -32,12 +32,6 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
     let calendars = calendars::Calendars::new();
     calendars.refresh(&platform.pool).await?;
-    let units = platform.keep_unit_replica_with(handlers::ConferenceClocks {
-        calendars: calendars.clone(),
-        outbox: platform.outbox.clone(),
-    });
-    platform
-        .consume("minutes", handlers::PetitionClocks { outbox: platform.outbox.clone(), calendars: calendars.clone() });
     let deadlines = &platform.settings.deadlines;
     let periods = reports_due::ReportPeriods {
         half_year_end: deadlines.report_half_year_end.clone(),
@@ -46,6 +40,13 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     };
     periods.end(doithoai_proto::deadlines::v1::ObligationKind::ReportHalfYear, 2026)?;
     periods.end(doithoai_proto::deadlines::v1::ObligationKind::ReportYear, 2026)?;
+    let units = platform.keep_unit_replica_with(handlers::ConferenceClocks {
+        calendars: calendars.clone(),
+        outbox: platform.outbox.clone(),
+        heads: periodic::HeadsReplica { calendars: calendars.clone(), periods: periods.clone() },
+    });
+    platform
+        .consume("minutes", handlers::PetitionClocks { outbox: platform.outbox.clone(), calendars: calendars.clone() });
     let sweeper = sweeper::Sweeper {
         periods,
         pool: platform.pool.clone(),

@@ -4,15 +4,17 @@
 //! end of the term); met by an ended periodic conference the head answered for.
 
 use anyhow::Context;
-use chrono::NaiveDate;
+use chrono::{DateTime, Datelike, NaiveDate};
 use doithoai_calendar::Calendar;
 use doithoai_proto::{
     common::v1::EventEnvelope,
     scheduling::v1::{PositionUpserted, Rank},
 };
-use doithoai_runtime::{consumer::EventHandler, events::decode_payload};
+use doithoai_runtime::{consumer::EventHandler, events::decode_payload, time::local_date};
 use sqlx::PgConnection;
 use uuid::Uuid;
+
+use crate::{calendars::Calendars, reports_due::ReportPeriods};
 
 pub fn key(position: Uuid, year: i32) -> String {
     format!("PERIODIC_DIALOGUE:{position}:{year}")
@@ -48,8 +50,12 @@ pub async fn ensure(
 }
 
 /// Keeps the heads from PositionUpserted; a changed term moves or cancels
-/// that head's open obligations.
-pub struct HeadsReplica;
+/// that head's open obligations, and a head owes the year's dialogue and
+/// reports from the day the post is recorded, not from the next sweep.
+pub struct HeadsReplica {
+    pub calendars: Calendars,
+    pub periods: ReportPeriods,
+}
 
 impl EventHandler for HeadsReplica {
     async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
@@ -103,6 +109,11 @@ impl EventHandler for HeadsReplica {
             .bind(term_end)
             .execute(&mut *conn)
             .await?;
+            let recorded = event.occurred_at.as_ref().and_then(|t| DateTime::from_timestamp(t.seconds, 0));
+            let year = local_date(recorded.context("an event without its time")?).year();
+            let calendar = self.calendars.current();
+            ensure(conn, &calendar, year, Some(id)).await?;
+            crate::reports_due::ensure(conn, &calendar, &self.periods, year, Some(id)).await?;
         }
         Ok(())
     }

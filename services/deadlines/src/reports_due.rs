@@ -33,22 +33,27 @@ pub fn key(kind: ObligationKind, head: Uuid, year: i32) -> String {
 
 /// Opens the year's report obligations for heads serving at each period's
 /// end that do not have them yet.
+/// Opens the year's reports for every head serving at each period's end (or
+/// for one head), unless they exist.
 pub async fn ensure(
     conn: &mut PgConnection,
     calendar: &Calendar,
     periods: &ReportPeriods,
     year: i32,
+    head: Option<Uuid>,
 ) -> anyhow::Result<()> {
     for kind in [ObligationKind::ReportHalfYear, ObligationKind::ReportYear] {
         let end = periods.end(kind, year)?;
         let missing: Vec<(Uuid, Vec<String>)> = sqlx::query_as(
             "SELECT h.position_id, h.unit_path FROM heads h
              WHERE h.term_start <= $1 AND (h.term_end IS NULL OR h.term_end >= $1)
+               AND ($4::uuid IS NULL OR h.position_id = $4)
                AND NOT EXISTS (SELECT 1 FROM obligations o WHERE o.key = $2 || ':' || h.position_id || ':' || $3)",
         )
         .bind(end)
         .bind(kind.as_str_name().trim_start_matches("OBLIGATION_KIND_"))
         .bind(year.to_string())
+        .bind(head)
         .fetch_all(&mut *conn)
         .await?;
         for (head, unit_path) in missing {
