@@ -525,6 +525,13 @@ async fn run(outage: bool) -> Outcome {
         notice(vec![assign(&to_tnmt, "tnmt-323"), assign(&to_qldt, "qldt-323"), assign(&beyond, "tnmt-323")]);
     let issued =
         s.minutes().await.issue_conclusion_notice(authorized(complete, &office("323"))).await.unwrap().into_inner();
+    if !outage {
+        // The deadlines service hears of it before the day is over.
+        s.until("the district's notice met", |o| {
+            has(o, ObligationKind::ConclusionNotice, &a.id, ObligationState::MetOnTime)
+        })
+        .await;
+    }
     // The land office acknowledges the next day; the urban-order office never does.
     s.at("2026-03-06T10:00:00");
     let tnmt = agency_token(&s.agencies["tnmt-323"].id, "323");
@@ -598,6 +605,10 @@ async fn run(outage: bool) -> Outcome {
     };
     s.at("2026-04-10T09:00:00");
     s.minutes().await.record_response(authorized(respond(&to_tnmt, "2026-04-10"), &tnmt)).await.unwrap();
+    s.until("the land office's response heard", |o| {
+        has(o, ObligationKind::AgencyResponse, &to_tnmt, ObligationState::MetOnTime)
+    })
+    .await;
     s.at("2026-04-20T09:00:00");
     s.until("the urban-order office overdue", |o| {
         has(o, ObligationKind::AgencyResponse, &to_qldt, ObligationState::Overdue)
@@ -828,8 +839,10 @@ async fn the_regulation_end_to_end_from_the_plan_to_the_half_year_report() {
     assert_eq!(outcome.overdue_alerts, expected().overdue_alerts, "each overdue obligation alerted once");
 }
 
-/// Every state, figure and refusal is the same. While NATS is down the
-/// deadlines service cannot see the district's notice go out on its due date;
+/// Every state, figure and refusal is the same. Undisturbed, the deadlines
+/// service hears of each notice and response before the clock leaves its day,
+/// as it would in a real day. While NATS is down it cannot see the district's
+/// notice go out on its due date;
 /// if the conference's end reaches it first, the notice obligation is
 /// alerted overdue before the notice's own event closes it on time. An
 /// outage may add that alert; it never loses or repeats one.

@@ -51,7 +51,9 @@ pub async fn run(command: DemoCommand) -> anyhow::Result<()> {
     let today = local_date(chrono::Utc::now());
     let year = args.year.unwrap_or(today.year() - 1);
     let units = seed::units(&endpoints, &signer, &args.root).await?;
-    let plan = plan::plan(&units, year, args.seed, today).map_err(|e| crate::UsageError(format!("{e:#}")))?;
+    // Up to yesterday: nothing is played later in the day than now.
+    let until = today.pred_opt().unwrap_or(today);
+    let plan = plan::plan(&units, year, args.seed, until).map_err(|e| crate::UsageError(format!("{e:#}")))?;
     out!(
         "{year} for {} {} (seed {}): {} units, {} posts, {} conferences, {} petitions",
         units[0].code,

@@ -44,7 +44,7 @@ async fn a_seeded_year_is_reported_as_planned() {
     let pem = std::fs::read_to_string(repo_root().join("deploy/local/dev-keys/signing.pem")).unwrap();
     let signer = TokenSigner::from_private_pem(&pem, "doithoai").unwrap();
     let units = seed::units(&endpoints, &signer, "323").await.unwrap();
-    let plan = plan::plan(&units, 2025, 7, today).unwrap();
+    let plan = plan::plan(&units, 2025, 7, today.pred_opt().unwrap()).unwrap();
     let (from, to) = (NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
     let expected = plan.expected_report(from, to, today).unwrap();
     assert!(expected.notices_late > 0 && expected.responses_late > 0 && expected.petitions_escalated > 0);

@@ -573,7 +573,7 @@ mod tests {
     }
 
     #[test]
-    fn r7_3_every_conference_is_announced_at_least_seven_days_ahead_on_a_working_day() {
+    fn r7_3_every_conference_is_announced_at_least_seven_days_ahead_and_held_on_a_working_day() {
         let plan = plan(&units(), 2025, 7, until()).unwrap();
         for conference in &plan.conferences {
             assert!((conference.day - conference.announce_on).num_days() >= 7, "{conference:?}");

@@ -10,7 +10,9 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use doithoai_proto::{
     clock::v1::{SetTimeRequest, simulated_clock_client::SimulatedClockClient},
     common::v1::PageRequest,
-    deadlines::v1::{FileReportRequest, deadlines_client::DeadlinesClient},
+    deadlines::v1::{
+        FileReportRequest, ListObligationsRequest, ObligationKind, ObligationState, deadlines_client::DeadlinesClient,
+    },
     directory::v1::{GetSubtreeRequest, unit_directory_client::UnitDirectoryClient},
     minutes::v1::{
         AcknowledgeNoticeRequest, AnswerPetitionRequest, ConferenceRequest, EscalatePetitionRequest,
@@ -192,6 +194,7 @@ struct Seeder<'a> {
     /// Per conference, per petition: its id, and the escalated petition's id.
     petition_ids: Vec<Vec<String>>,
     escalated_ids: Vec<Vec<String>>,
+    unheard: Vec<Unheard>,
     seeded: Seeded,
 }
 
@@ -293,7 +296,7 @@ impl Seeder<'_> {
                 else {
                     return Ok(());
                 };
-                self.respond(self.petition_ids[c][p].clone(), agency, on, c + p).await
+                self.respond(c, self.petition_ids[c][p].clone(), agency, on, c + p).await
             }
             Step::RespondEscalated(c, p) => {
                 let Fate::Assigned { escalation: Some(escalation), .. } = &self.plan.conferences[c].petitions[p].fate
@@ -301,7 +304,7 @@ impl Seeder<'_> {
                     return Ok(());
                 };
                 let (agency, on) = (escalation.to_agency, escalation.response.unwrap_or_default());
-                self.respond(self.escalated_ids[c][p].clone(), agency, on, c + p).await
+                self.respond(c, self.escalated_ids[c][p].clone(), agency, on, c + p).await
             }
             Step::File(f) => {
                 let filing = &self.plan.filings[f];
@@ -329,8 +332,15 @@ impl Seeder<'_> {
             self.directory.list_positions(bearer(existing, &self.admin)).await.map_err(refused("the posts".into()))?;
         anyhow::ensure!(
             existing.into_inner().positions.is_empty(),
-            "unit {root} already has posts: the demonstration year seeds a stack with units only"
+            "unit {root} already has posts: the demonstration year seeds a stack with units only \
+             (to start over, stop the stack and drop its doithoai_* databases)"
         );
+        // The terms of 2020–2021, or the year's start for an earlier year.
+        let term_start = NaiveDate::from_ymd_opt(2021, 6, 1)
+            .into_iter()
+            .chain(NaiveDate::from_ymd_opt(self.plan.year, 1, 1))
+            .min()
+            .unwrap_or_default();
         for post in &self.plan.posts {
             let position = Position {
                 unit_code: post.unit.clone(),
@@ -339,7 +349,7 @@ impl Seeder<'_> {
                 title: post.title.clone(),
                 person_name: post.person_name.clone(),
                 subject: post.subject.clone(),
-                term_start: "2021-06-01".into(),
+                term_start: term_start.to_string(),
                 ..Default::default()
             };
             let request = bearer(CreatePositionRequest { position: Some(position) }, &self.office(&post.unit)?);
@@ -552,6 +562,11 @@ impl Seeder<'_> {
             .await
             .map_err(refused(format!("the notice of {c}")))?;
         self.notice_ids[c] = issued.into_inner().id;
+        self.unheard.push(Unheard {
+            conference: c,
+            kind: ObligationKind::ConclusionNotice,
+            petition_id: String::new(),
+        });
         self.seeded.notices += 1;
         Ok(())
     }
@@ -573,11 +588,21 @@ impl Seeder<'_> {
             .map_err(refused(format!("escalating at {c}")))?;
         let escalated_id = escalated.into_inner().escalation.map(|e| e.escalated_petition_id).unwrap_or_default();
         self.escalated_ids[c][p] = escalated_id;
+        // Its R10.4 clock opens and closes with the event, which also cancels the unit's R10.3 clock.
+        let petition_id = self.petition_ids[c][p].clone();
+        self.unheard.push(Unheard { conference: c, kind: ObligationKind::EscalationNotice, petition_id });
         self.seeded.escalations += 1;
         Ok(())
     }
 
-    async fn respond(&mut self, petition_id: String, agency: usize, on: NaiveDate, n: usize) -> anyhow::Result<()> {
+    async fn respond(
+        &mut self,
+        c: usize,
+        petition_id: String,
+        agency: usize,
+        on: NaiveDate,
+        n: usize,
+    ) -> anyhow::Result<()> {
         let outcomes = [Outcome::Resolved, Outcome::PartlyResolved, Outcome::Explained, Outcome::NotAccepted];
         let response = WrittenResponse {
             responded_on: on.to_string(),
@@ -587,12 +612,60 @@ impl Seeder<'_> {
             reported_to_heads: true,
             ..Default::default()
         };
-        let request = RecordResponseRequest { petition_id, response: Some(response) };
+        let request = RecordResponseRequest { petition_id: petition_id.clone(), response: Some(response) };
         let token = self.agency(agency)?;
         self.minutes.record_response(bearer(request, &token)).await.map_err(refused(format!("a response on {on}")))?;
+        self.unheard.push(Unheard { conference: c, kind: ObligationKind::AgencyResponse, petition_id });
         self.seeded.responses += 1;
         Ok(())
     }
+
+    /// Waits until the deadlines service has heard every notice, response and
+    /// escalation sent so far, so that moving the clock past a due date never
+    /// finds one overdue that was met in time.
+    async fn settle(&mut self) -> anyhow::Result<()> {
+        let root = &self.plan.units[0].code;
+        let monitor = self.token("demo-monitor", root, Role::Monitor)?;
+        for unheard in std::mem::take(&mut self.unheard) {
+            let request = ListObligationsRequest {
+                unit_code: root.clone(),
+                kind: unheard.kind as i32,
+                conference_id: self.conference_ids[unheard.conference].clone(),
+                ..Default::default()
+            };
+            let mut waited = 0;
+            loop {
+                let listed = self
+                    .deadlines
+                    .list_obligations(bearer(request.clone(), &monitor))
+                    .await
+                    .map_err(refused("the obligations".into()))?;
+                let heard = listed.into_inner().obligations.iter().any(|o| {
+                    o.petition_id == unheard.petition_id
+                        && [ObligationState::MetOnTime, ObligationState::MetLate].contains(&o.state())
+                });
+                if heard {
+                    break;
+                }
+                anyhow::ensure!(
+                    waited < 600,
+                    "the deadlines service did not hear of a {:?} within a minute",
+                    unheard.kind
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                waited += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A notice, response or escalation the deadlines service hears of through NATS.
+struct Unheard {
+    conference: usize,
+    kind: ObligationKind,
+    /// Empty for a conclusion notice.
+    petition_id: String,
 }
 
 /// Plays `plan`, calling `progress(done, total)` after each step.
@@ -626,6 +699,7 @@ pub async fn seed(
         notice_ids: vec![String::new(); plan.conferences.len()],
         petition_ids: vec![Vec::new(); plan.conferences.len()],
         escalated_ids: vec![Vec::new(); plan.conferences.len()],
+        unheard: Vec::new(),
         seeded: Seeded::default(),
     };
     let timeline = timeline(plan);
@@ -634,6 +708,10 @@ pub async fn seed(
     let played = async {
         for (done, (instant, step)) in timeline.into_iter().enumerate() {
             if clock_at != Some(instant) {
+                let day = |at: DateTime<Utc>| at.with_timezone(&ZONE).date_naive();
+                if clock_at.map(day) != Some(day(instant)) {
+                    seeder.settle().await?;
+                }
                 seeder.move_clocks(instant).await?;
                 clock_at = Some(instant);
             }
@@ -643,9 +721,11 @@ pub async fn seed(
         anyhow::Ok(())
     }
     .await;
-    // Back to the present, whether or not every step went through.
-    seeder.move_clocks(Utc::now()).await?;
+    // Back to the present, whether or not every step went through; the step's
+    // failure is the one to report.
+    let present = seeder.move_clocks(Utc::now()).await;
     played?;
+    present?;
     seeder.seeded.steps = total;
     Ok(seeder.seeded)
 }
