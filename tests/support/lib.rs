@@ -139,6 +139,19 @@ impl Stack {
         Ok(self.directory().await.import_units(request).await?.into_inner())
     }
 
+    /// Every message a JetStream stream holds, in order; none if the stream
+    /// does not exist yet.
+    pub async fn stream_messages(&self, stream: &str) -> Vec<async_nats::jetstream::message::StreamMessage> {
+        let js = async_nats::jetstream::new(async_nats::connect(self.nats.url()).await.unwrap());
+        let Ok(mut stream) = js.get_stream(stream).await else { return Vec::new() };
+        let last = stream.info().await.unwrap().state.last_sequence;
+        let mut messages = Vec::new();
+        for seq in 1..=last {
+            messages.push(stream.get_raw_message(seq).await.unwrap());
+        }
+        messages
+    }
+
     /// Imports Hà Nội (01) as another province of the national directory: a
     /// known unit whose people are not Hưng Yên's.
     pub async fn import_another_province(&self) {

@@ -159,14 +159,8 @@ impl Fixture {
     }
 
     async fn subjects(&self) -> Vec<String> {
-        let js = async_nats::jetstream::new(async_nats::connect(self.stack.nats.url()).await.unwrap());
-        let Ok(mut stream) = js.get_stream("DOITHOAI_SCHEDULING").await else { return Vec::new() };
-        let last = stream.info().await.unwrap().state.last_sequence;
-        let mut subjects = Vec::new();
-        for seq in 1..=last {
-            subjects.push(stream.get_raw_message(seq).await.unwrap().subject.to_string());
-        }
-        subjects
+        let messages = self.stack.stream_messages("DOITHOAI_SCHEDULING").await;
+        messages.into_iter().map(|m| m.subject.to_string()).collect()
     }
 
     async fn subjects_eventually(&self, wanted: &str) -> Vec<String> {

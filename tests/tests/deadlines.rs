@@ -106,16 +106,8 @@ impl Fixture {
     }
 
     async fn events(&self, kind: &str) -> usize {
-        let js = async_nats::jetstream::new(async_nats::connect(self.stack.nats.url()).await.unwrap());
-        let Ok(mut stream) = js.get_stream("DOITHOAI_DEADLINES").await else { return 0 };
-        let last = stream.info().await.unwrap().state.last_sequence;
-        let mut count = 0;
-        for seq in 1..=last {
-            if stream.get_raw_message(seq).await.unwrap().subject.contains(kind) {
-                count += 1;
-            }
-        }
-        count
+        let messages = self.stack.stream_messages("DOITHOAI_DEADLINES").await;
+        messages.iter().filter(|m| m.subject.contains(kind)).count()
     }
 }
 

@@ -2,8 +2,12 @@
 //! window driven by the scheduling service's events.
 #![allow(clippy::unwrap_used)]
 
-use async_nats::jetstream::{self, message::PublishMessage};
+use async_nats::jetstream::{
+    self,
+    message::{PublishMessage, StreamMessage},
+};
 use doithoai_proto::{
+    common::v1::EventEnvelope,
     participants::v1::{
         CheckInRequest, Collective, ConferenceRequest, InvitationStatus, InviteRequest, MergeSpeakerRequest,
         MoveSpeakerRequest, ParticipantStatus, Person, RefusalReason, RefuseParticipantRequest,
@@ -87,16 +91,9 @@ impl Fixture {
     }
 
     async fn events(&self, stream: &str) -> Vec<(String, Vec<u8>)> {
-        let js = jetstream::new(async_nats::connect(self.stack.nats.url()).await.unwrap());
-        let Ok(mut stream) = js.get_stream(stream).await else { return Vec::new() };
-        let last = stream.info().await.unwrap().state.last_sequence;
-        let mut events = Vec::new();
-        for seq in 1..=last {
-            let message = stream.get_raw_message(seq).await.unwrap();
-            let envelope = doithoai_proto::common::v1::EventEnvelope::decode(message.payload).unwrap();
-            events.push((envelope.event_type, envelope.payload));
-        }
-        events
+        let messages = self.stack.stream_messages(stream).await;
+        let envelope = |m: &StreamMessage| EventEnvelope::decode(m.payload.clone()).unwrap();
+        messages.iter().map(envelope).map(|e| (e.event_type, e.payload)).collect()
     }
 }
 

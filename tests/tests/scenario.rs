@@ -314,20 +314,15 @@ impl Scenario {
 
     /// The obligations (kind, unit, due date) each DeadlineOverdue event was about, in order.
     async fn overdue_alerts(&self) -> Vec<[String; 3]> {
-        let js = async_nats::jetstream::new(async_nats::connect(self.stack.nats.url()).await.unwrap());
-        let Ok(mut stream) = js.get_stream("DOITHOAI_DEADLINES").await else { return Vec::new() };
-        let last = stream.info().await.unwrap().state.last_sequence;
-        let mut alerts = Vec::new();
-        for seq in 1..=last {
-            let message = stream.get_raw_message(seq).await.unwrap();
-            if !message.subject.starts_with("doithoai.deadlines.deadline_overdue.") {
-                continue;
-            }
-            let envelope = EventEnvelope::decode(message.payload).unwrap();
-            let o = DeadlineOverdue::decode(envelope.payload.as_slice()).unwrap().obligation.unwrap();
-            alerts.push(alert(kind_name(o.kind), &unit_of(&o), &o.due_date));
-        }
-        alerts
+        let messages = self.stack.stream_messages("DOITHOAI_DEADLINES").await;
+        let overdue = messages.into_iter().filter(|m| m.subject.starts_with("doithoai.deadlines.deadline_overdue."));
+        overdue
+            .map(|message| {
+                let envelope = EventEnvelope::decode(message.payload).unwrap();
+                let o = DeadlineOverdue::decode(envelope.payload.as_slice()).unwrap().obligation.unwrap();
+                alert(kind_name(o.kind), &unit_of(&o), &o.due_date)
+            })
+            .collect()
     }
 }
 
