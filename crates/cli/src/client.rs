@@ -60,7 +60,7 @@ impl Connection {
             .token
             .as_deref()
             .context("no token: set DOITHOAI_TOKEN or pass --token (for example: export DOITHOAI_TOKEN=$(doithoai dev token --unit 33 --role ADMIN))")?;
-        let bearer = format!("Bearer {token}").parse().context("the token is not ASCII")?;
+        let bearer = doithoai_runtime::auth::bearer_value(token).context("the token is not ASCII")?;
         let channel = Endpoint::from_shared(addr.clone())
             .with_context(|| format!("bad address {addr}"))?
             .connect()

@@ -7,7 +7,11 @@ use std::{fmt, sync::Arc, time::Duration};
 use doithoai_units::{UnitCode, is_within};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use tonic::{Request, Status, service::Interceptor};
+use tonic::{
+    Request, Status,
+    metadata::{Ascii, MetadataValue, errors::InvalidMetadataValue},
+    service::Interceptor,
+};
 
 use crate::error::{ServiceError, ServiceResult};
 
@@ -163,10 +167,18 @@ impl Authenticator {
     }
 }
 
+/// The `authorization` metadata value that carries a bearer token, as the
+/// [`Authenticator`] reads it.
+pub fn bearer_value(token: &str) -> Result<MetadataValue<Ascii>, InvalidMetadataValue> {
+    format!("{BEARER}{token}").parse()
+}
+
+const BEARER: &str = "Bearer ";
+
 impl Interceptor for Authenticator {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         let header = request.metadata().get("authorization").and_then(|v| v.to_str().ok());
-        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
+        let Some(token) = header.and_then(|h| h.strip_prefix(BEARER)) else {
             return Err(ServiceError::unauthenticated(
                 "missing `authorization: Bearer <token>`",
                 "thiếu `authorization: Bearer <mã xác thực>`",

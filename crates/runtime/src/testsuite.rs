@@ -114,7 +114,7 @@ fn signer(path: &std::path::Path) -> TokenSigner {
 /// Adds `authorization: Bearer <token>` to a request.
 pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
-    let value = format!("Bearer {token}").parse().expect("a token is ASCII");
+    let value = crate::auth::bearer_value(token).expect("a token is ASCII");
     request.metadata_mut().insert("authorization", value);
     request
 }
