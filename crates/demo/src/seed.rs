@@ -27,7 +27,11 @@ use doithoai_proto::{
         directory_client::DirectoryClient, plans_client::PlansClient,
     },
 };
-use doithoai_runtime::{Role, auth::TokenSigner, time::ZONE};
+use doithoai_runtime::{
+    Role,
+    auth::{TokenSigner, bearer_value},
+    time::ZONE,
+};
 use tonic::{Request, Status, transport::Channel};
 
 use crate::plan::{DemoUnit, Fate, Plan};
@@ -75,39 +79,49 @@ pub async fn units(endpoints: &Endpoints, signer: &TokenSigner, root: &str) -> a
         let response =
             client.get_subtree(bearer(request, &token)).await.map_err(refused(format!("the units of {root}")))?;
         let response = response.into_inner();
-        units.extend(response.units.into_iter().map(|u| DemoUnit {
-            code: u.code,
-            name: u.name,
-            tier: u.tier,
-            parent: Some(u.parent_code).filter(|p| !p.is_empty()),
-        }));
+        units.extend(response.units);
         page_token = response.page.map(|p| p.next_page_token).unwrap_or_default();
         if page_token.is_empty() {
             break;
         }
     }
     anyhow::ensure!(!units.is_empty(), "unit {root} is not in the directory: import the units first");
-    // Parents before children: by depth, then code.
-    let depth = |unit: &DemoUnit, units: &[DemoUnit]| {
-        let mut depth = 0;
-        let mut parent = unit.parent.as_deref();
-        while let Some(code) = parent {
-            depth += 1;
-            parent = units.iter().find(|u| u.code == code).and_then(|u| u.parent.as_deref());
-        }
-        depth
-    };
-    let mut ordered: Vec<(usize, DemoUnit)> = units.iter().map(|u| (depth(u, &units), u.clone())).collect();
-    ordered.sort_by(|a, b| (a.0, &a.1.code).cmp(&(b.0, &b.1.code)));
-    Ok(ordered.into_iter().map(|(_, unit)| unit).collect())
+    // Parents before children: by depth (the length of the path from the root), then code.
+    units.sort_by(|a, b| (a.path.len(), &a.code).cmp(&(b.path.len(), &b.code)));
+    Ok(units
+        .into_iter()
+        .map(|u| DemoUnit {
+            code: u.code,
+            name: u.name,
+            tier: u.tier,
+            parent: Some(u.parent_code).filter(|p| !p.is_empty()),
+        })
+        .collect())
 }
 
 fn bearer<T>(message: T, token: &str) -> Request<T> {
     let mut request = Request::new(message);
-    if let Ok(value) = format!("Bearer {token}").parse() {
+    // A signed token is always ASCII; were it not, the service would refuse the call as unauthenticated.
+    if let Ok(value) = bearer_value(token) {
         request.metadata_mut().insert("authorization", value);
     }
     request
+}
+
+/// Waits until `done` says another service has heard what it must, asking
+/// every 100 ms for at most a minute.
+async fn within_a_minute<F, Fut>(what: &str, mut done: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<bool>>,
+{
+    for _ in 0..600 {
+        if done().await? {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("waited a minute for {what}")
 }
 
 /// One thing someone does on a day of the plan.
@@ -453,12 +467,11 @@ impl Seeder<'_> {
         let id = self.conference_ids[c].clone();
         // The minutes open when the minutes service hears of the start.
         let reference = ConferenceRequest { conference_id: id.clone() };
-        let mut waited = 0;
-        while self.minutes.get_minutes(bearer(reference.clone(), &secretary)).await.is_err() {
-            anyhow::ensure!(waited < 600, "the minutes of conference {c} did not open within a minute");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            waited += 1;
-        }
+        within_a_minute(&format!("the minutes of conference {c} to open"), || {
+            let (mut minutes, request) = (self.minutes.clone(), bearer(reference.clone(), &secretary));
+            async move { Ok(minutes.get_minutes(request).await.is_ok()) }
+        })
+        .await?;
         let opening = RecordOpeningRequest {
             conference_id: id.clone(),
             purpose: "Lắng nghe, tiếp thu ý kiến của nhân dân".into(),
@@ -633,28 +646,19 @@ impl Seeder<'_> {
                 conference_id: self.conference_ids[unheard.conference].clone(),
                 ..Default::default()
             };
-            let mut waited = 0;
-            loop {
-                let listed = self
-                    .deadlines
-                    .list_obligations(bearer(request.clone(), &monitor))
-                    .await
-                    .map_err(refused("the obligations".into()))?;
-                let heard = listed.into_inner().obligations.iter().any(|o| {
-                    o.petition_id == unheard.petition_id
-                        && [ObligationState::MetOnTime, ObligationState::MetLate].contains(&o.state())
-                });
-                if heard {
-                    break;
+            within_a_minute(&format!("the deadlines service to hear of a {:?}", unheard.kind), || {
+                let (mut deadlines, request) = (self.deadlines.clone(), bearer(request.clone(), &monitor));
+                let petition_id = &unheard.petition_id;
+                async move {
+                    let listed =
+                        deadlines.list_obligations(request).await.map_err(refused("the obligations".into()))?;
+                    Ok(listed.into_inner().obligations.iter().any(|o| {
+                        &o.petition_id == petition_id
+                            && [ObligationState::MetOnTime, ObligationState::MetLate].contains(&o.state())
+                    }))
                 }
-                anyhow::ensure!(
-                    waited < 600,
-                    "the deadlines service did not hear of a {:?} within a minute",
-                    unheard.kind
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                waited += 1;
-            }
+            })
+            .await?;
         }
         Ok(())
     }
