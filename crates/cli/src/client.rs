@@ -7,7 +7,6 @@ use tonic::{
     service::{Interceptor, interceptor::InterceptedService},
     transport::{Channel, Endpoint},
 };
-use tonic_types::StatusExt;
 
 /// The service a command talks to, and where it listens by default.
 #[derive(Clone, Copy)]
@@ -72,17 +71,7 @@ impl Connection {
 
 /// A refusal with its reason and every field violation, for the operator.
 pub fn explain(status: Status) -> anyhow::Error {
-    let details = status.get_error_details();
-    let mut text = format!("{:?}: {}", status.code(), status.message());
-    if let Some(info) = details.error_info() {
-        text.push_str(&format!(" [{}]", info.reason));
-    }
-    if let Some(bad_request) = details.bad_request() {
-        for violation in &bad_request.field_violations {
-            text.push_str(&format!("\n  {}: {}", violation.field, violation.description));
-        }
-    }
-    anyhow::anyhow!(text)
+    anyhow::anyhow!(doithoai_runtime::error::describe(&status))
 }
 
 /// A protobuf enum value from its name without the prefix, in any case and

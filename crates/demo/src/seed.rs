@@ -30,6 +30,7 @@ use doithoai_proto::{
 use doithoai_runtime::{
     Role,
     auth::{TokenSigner, bearer_value},
+    error::describe,
     time::ZONE,
 };
 use tonic::{Request, Status, transport::Channel};
@@ -59,12 +60,9 @@ async fn connect(addr: &str) -> anyhow::Result<Channel> {
         .with_context(|| format!("cannot reach {addr}"))
 }
 
-/// A refusal, with the rule or reason the service named.
+/// A refusal of the step `what`, with the rule or reason the service named.
 fn refused(what: String) -> impl FnOnce(Status) -> anyhow::Error {
-    move |status| {
-        let reason = tonic_types::StatusExt::get_details_error_info(&status).map(|i| i.reason).unwrap_or_default();
-        anyhow::anyhow!("{what}: {:?} {} [{reason}]", status.code(), status.message())
-    }
+    move |status| anyhow::anyhow!("{what}: {}", describe(&status))
 }
 
 /// The units of the subtree rooted at `root`, parents before children.

@@ -156,8 +156,31 @@ impl From<sqlx::Error> for ServiceError {
     }
 }
 
+/// A refusal as a caller reads it: code, message, the rule or reason in
+/// brackets, then each field violation on a line of its own.
+pub fn describe(status: &Status) -> String {
+    let details = status.get_error_details();
+    let mut text = format!("{:?}: {}", status.code(), status.message());
+    if let Some(info) = details.error_info() {
+        text.push_str(&format!(" [{}]", info.reason));
+    }
+    if let Some(bad_request) = details.bad_request() {
+        for violation in &bad_request.field_violations {
+            text.push_str(&format!("\n  {}: {}", violation.field, violation.description));
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_refusal_is_described_with_its_rule_and_fields() {
+        let error = ServiceError::rule("R7.3", "too late", "quá muộn").with_violation("publication_date", "6 days");
+        let status = Status::from(error);
+        assert_eq!(describe(&status), "FailedPrecondition: too late [R7.3]\n  publication_date: 6 days");
+    }
+
     use super::*;
 
     #[test]
