@@ -21,10 +21,10 @@ impl Service {
     /// `DOITHOAI_<SERVICE>_ADDR`, or the local stack's port.
     pub fn address(self) -> String {
         let (variable, default) = match self {
-            Service::Scheduling => ("DOITHOAI_SCHEDULING_ADDR", "http://127.0.0.1:50061"),
-            Service::Participants => ("DOITHOAI_PARTICIPANTS_ADDR", "http://127.0.0.1:50062"),
-            Service::Minutes => ("DOITHOAI_MINUTES_ADDR", "http://127.0.0.1:50063"),
-            Service::Deadlines => ("DOITHOAI_DEADLINES_ADDR", "http://127.0.0.1:50064"),
+            Service::Scheduling => ("DOITHOAI_SCHEDULING_ADDR", "http://127.0.0.1:7061"),
+            Service::Participants => ("DOITHOAI_PARTICIPANTS_ADDR", "http://127.0.0.1:7062"),
+            Service::Minutes => ("DOITHOAI_MINUTES_ADDR", "http://127.0.0.1:7063"),
+            Service::Deadlines => ("DOITHOAI_DEADLINES_ADDR", "http://127.0.0.1:7064"),
         };
         std::env::var(variable).unwrap_or_else(|_| default.to_owned())
     }

@@ -7,7 +7,7 @@ use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus,
 
 #[derive(Args)]
 pub struct HealthArgs {
-    /// gRPC address, e.g. http://127.0.0.1:50061
+    /// gRPC address, e.g. http://127.0.0.1:7061
     addr: String,
     /// Keep trying for this many seconds.
     #[arg(long, default_value_t = 0)]

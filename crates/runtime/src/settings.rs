@@ -143,14 +143,16 @@ struct Defaults {
 }
 
 /// The ports each service listens on by default, so that four services run
-/// side by side on one machine.
+/// side by side on one machine. All lie below Linux's ephemeral range
+/// (32768–60999): a port in it may be held by any outgoing connection, and the
+/// service would then fail to start.
 pub fn default_ports(service: &str) -> (u16, u16, u16) {
     match service {
-        "scheduling" => (50061, 9161, 8061),
-        "participants" => (50062, 9162, 8062),
-        "minutes" => (50063, 9163, 8063),
-        "deadlines" => (50064, 9164, 8064),
-        _ => (50060, 9160, 8060),
+        "scheduling" => (7061, 9161, 8061),
+        "participants" => (7062, 9162, 8062),
+        "minutes" => (7063, 9163, 8063),
+        "deadlines" => (7064, 9164, 8064),
+        _ => (7060, 9160, 8060),
     }
 }
 
@@ -274,7 +276,7 @@ mod tests {
     #[test]
     fn defaults_give_each_service_its_own_ports_and_database() {
         let settings = with(&[("auth.public_key_pem", "k")]).unwrap();
-        assert_eq!(settings.grpc_addr.port(), 50063);
+        assert_eq!(settings.grpc_addr.port(), 7063);
         assert_eq!(settings.database_name("minutes"), "doithoai_minutes");
     }
 
