@@ -55,6 +55,7 @@ pub enum ParticipantCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Confirms a registration's topic as in scope before the conference.
     Confirm {
         registration: String,
         #[command(flatten)]
@@ -68,6 +69,7 @@ pub enum ParticipantCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Marks a registration's topic as outside the conference's scope, with the reason.
     OutOfScope {
         registration: String,
         #[arg(long)]
@@ -91,11 +93,13 @@ pub enum ParticipantCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// The called speaker has spoken.
     Spoke {
         registration: String,
         #[command(flatten)]
         connection: Connection,
     },
+    /// The called speaker is not there.
     Absent {
         registration: String,
         #[command(flatten)]

@@ -270,6 +270,7 @@ pub enum ConferenceCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Opens the conference on the day (the office, the host or the secretary).
     Start {
         id: String,
         #[command(flatten)]
@@ -282,11 +283,13 @@ pub enum ConferenceCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Closes the conference; the R10.2 clock for its conclusion notice starts.
     End {
         id: String,
         #[command(flatten)]
         connection: Connection,
     },
+    /// Cancels, with the reason (the office).
     Cancel {
         id: String,
         #[arg(long)]
@@ -305,6 +308,7 @@ pub enum ConferenceCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// One conference, whole.
     Get {
         id: String,
         #[command(flatten)]
