@@ -1,6 +1,6 @@
 //! `doithoai demo seed`: a plausible year of a province's dialogues, played
 //! through the services' public gRPC APIs (which must run with an adjustable
-//! clock, as `deploy/local/run --demo` starts them).
+//! clock, as `deploy/local/run` starts them).
 
 use std::path::PathBuf;
 
@@ -16,7 +16,8 @@ use crate::client::Service;
 #[derive(Subcommand)]
 pub enum DemoCommand {
     /// Seeds a year: posts, agencies, annual plans, every head's periodic
-    /// dialogue, regular and ad hoc conferences, petitions, notices,
+    /// dialogue, regular and ad hoc conferences, registrations and speakers
+    /// (fictitious names), petitions, notices,
     /// acknowledgements, responses on time and late, escalations, reports.
     Seed(SeedArgs),
 }
@@ -77,9 +78,12 @@ pub async fn run(command: DemoCommand) -> anyhow::Result<()> {
     progress.finish_and_clear();
     let seeded = seeded?;
     out!(
-        "seeded in {} steps: {} conferences, {} petitions, {} conclusion notices, {} responses, {} escalations, {} reports filed",
+        "seeded in {} steps: {} conferences, {} registrations, {} speakers heard, {} petitions, {} conclusion notices, \
+         {} responses, {} escalations, {} reports filed",
         seeded.steps,
         seeded.conferences,
+        seeded.participants,
+        seeded.speakers,
         seeded.petitions,
         seeded.notices,
         seeded.responses,

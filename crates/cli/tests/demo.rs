@@ -1,13 +1,20 @@
 //! `doithoai demo seed` against the real stack: a year of a district's
-//! dialogues played through the public APIs, and the deadlines service's
-//! annual report agreeing, figure by figure, with what the plan says.
+//! dialogues played through the public APIs, the deadlines service's annual
+//! report agreeing, figure by figure, with what the plan says, and the
+//! participants service holding the plan's registrations and speakers.
 #![allow(clippy::unwrap_used)]
 
 use std::process::Command;
 
 use chrono::NaiveDate;
+use doithoai_demo::plan::Turn;
 use doithoai_demo::{plan, seed};
-use doithoai_proto::deadlines::v1::{ReportRequest, deadlines_client::DeadlinesClient};
+use doithoai_proto::{
+    common::v1::PageRequest,
+    deadlines::v1::{ReportRequest, deadlines_client::DeadlinesClient},
+    participants::v1::{ConferenceRequest, participants_client::ParticipantsClient},
+    scheduling::v1::{ListConferencesRequest, conferences_client::ConferencesClient},
+};
 use doithoai_runtime::{auth::TokenSigner, time::local_date};
 use doithoai_tests::{Role, Stack, WAIT, authorized, repo_root, token};
 
@@ -62,6 +69,34 @@ async fn a_seeded_year_is_reported_as_planned() {
     };
     assert_eq!(agreed, expected);
     assert_eq!(agreed.heads_held + agreed.heads_not_held, 2 * units.len() as u32);
+
+    // Everyone the plan registers is registered; those who came are checked in; every petition had its speaker.
+    let citizens = || plan.conferences.iter().flat_map(|c| &c.citizens);
+    let (registered, came, spoke) = (
+        citizens().count() as u32,
+        citizens().filter(|c| c.role != Turn::Absent).count() as u32,
+        citizens().filter(|c| matches!(c.role, Turn::Raises(_))).count() as u32,
+    );
+    assert_eq!(spoke as usize, plan.petitions());
+    let office = token("323", &[Role::Office]);
+    let listing = ListConferencesRequest {
+        unit_code: "323".into(),
+        year: 2025,
+        page: Some(PageRequest { page_size: 1000, ..Default::default() }),
+        ..Default::default()
+    };
+    let mut conferences = ConferencesClient::new(stack.channel("scheduling").await);
+    let listed = conferences.list_conferences(authorized(listing, &office)).await.unwrap().into_inner().conferences;
+    assert_eq!(listed.len(), plan.conferences.len());
+    let mut participants = ParticipantsClient::new(stack.channel("participants").await);
+    let mut held = (0, 0, 0);
+    for conference in listed {
+        let request = ConferenceRequest { conference_id: conference.id };
+        let attendance = participants.get_attendance(authorized(request, &office)).await.unwrap().into_inner();
+        assert_eq!(attendance.speakers_queued, 0, "every speaker was called");
+        held = (held.0 + attendance.registered, held.1 + attendance.checked_in, held.2 + attendance.speakers_spoke);
+    }
+    assert_eq!(held, (registered, came, spoke));
 
     // A second run would duplicate the directory: refused, and nothing changes.
     let again = tokio::task::spawn_blocking(run.clone()).await.unwrap();

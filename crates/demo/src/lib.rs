@@ -1,6 +1,7 @@
 //! A plausible year of Hưng Yên's dialogues for the local stack: every head's
-//! periodic dialogue, voter-contact and ad hoc conferences, petitions across
-//! the R5.1 fields, conclusion notices and agency responses on time and late,
+//! periodic dialogue, voter-contact and ad hoc conferences, citizens who
+//! register and are called to speak in turn, petitions across the R5.1
+//! fields, conclusion notices and agency responses on time and late,
 //! escalations and the heads' reports.
 //!
 //! [`plan`] decides the whole year up front from a seed (pure and

@@ -69,6 +69,10 @@ pub struct ConferencePlan {
     pub day: NaiveDate,
     /// The public notice, at least 7 days before (R7.3).
     pub announce_on: NaiveDate,
+    /// The day the office takes the registrations, between the notice and the conference.
+    pub register_on: NaiveDate,
+    /// Who registers, in registration order: the order speakers are called (R8.3).
+    pub citizens: Vec<CitizenPlan>,
     /// Indexes into [`Plan::organizations`] (R7.4).
     pub invited: Vec<usize>,
     pub petitions: Vec<PetitionPlan>,
@@ -76,6 +80,35 @@ pub struct ConferencePlan {
     pub notice_on: Option<NaiveDate>,
     /// Agencies that acknowledge receipt of the notice, and when.
     pub acknowledged: BTreeMap<usize, NaiveDate>,
+}
+
+/// A fictitious citizen (or a collective) who registers for a conference (R2.3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CitizenPlan {
+    pub who: Registrant,
+    /// Where they live or work: a unit of the conference's subtree.
+    pub unit: String,
+    pub role: Turn,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Registrant {
+    Person(String),
+    /// An organisation at a representatives' conference, and who speaks for it.
+    Collective {
+        organization: String,
+        representative: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Turn {
+    /// Registers to speak and, when called, raises this petition (an index into the conference's).
+    Raises(usize),
+    /// Registers to speak but is not there when called.
+    Absent,
+    /// Comes to listen.
+    Listens,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,6 +165,8 @@ fn date(year: i32, month: u32, day: u32) -> NaiveDate {
 
 struct Planner<'a> {
     rng: ChaCha8Rng,
+    /// Who registers, drawn apart so that the rest of the year stays as `rng` alone makes it.
+    people: ChaCha8Rng,
     calendar: &'a Calendar,
     year: i32,
     until: NaiveDate,
@@ -194,7 +229,9 @@ fn answering(organizations: &[OrganizationPlan], unit: &str, field: Field) -> Ve
 pub fn plan(units: &[DemoUnit], year: i32, seed: u64, until: NaiveDate) -> anyhow::Result<Plan> {
     anyhow::ensure!(!units.is_empty(), "no units to plan for");
     anyhow::ensure!(until > date(year, 12, 31), "the demonstration year must be over by {until}: pick an earlier year");
-    let mut p = Planner { rng: ChaCha8Rng::seed_from_u64(seed), calendar: Calendar::builtin(), year, until };
+    let mut people = ChaCha8Rng::seed_from_u64(seed);
+    people.set_stream(1);
+    let mut p = Planner { rng: ChaCha8Rng::seed_from_u64(seed), people, calendar: Calendar::builtin(), year, until };
     let codes: HashMap<&str, &DemoUnit> = units.iter().map(|u| (u.code.as_str(), u)).collect();
     let mut communes_below: HashMap<&str, Vec<&str>> = HashMap::new();
     for unit in units.iter().filter(|u| u.tier == 3) {
@@ -215,7 +252,7 @@ pub fn plan(units: &[DemoUnit], year: i32, seed: u64, until: NaiveDate) -> anyho
             (Body::PeoplesCommittee, Rank::Head, format!("Chủ tịch UBND {name}"), "chutich"),
             (Body::PeoplesCommittee, Rank::Deputy, format!("Phó Chủ tịch UBND {name}"), "phochutich"),
         ] {
-            let person_name = texts::official_name(&mut p.rng);
+            let person_name = texts::person_name(&mut p.rng);
             let subject = format!("{subject}-{}", unit.code);
             posts.push(PostPlan { unit: unit.code.clone(), body, rank, title, person_name, subject });
         }
@@ -404,6 +441,9 @@ fn conference(
             *response = on.and_then(|on| p.by_until(on));
         }
     }
+    let register_on = announce_on + Days::new(p.people.random_range(1..(day - announce_on).num_days() as u64));
+    let residents = communes_below.get(unit.code.as_str()).filter(|_| venue == unit.code);
+    let citizens = citizens(&mut p.people, kind, &venue, residents, petitions.len());
     Ok(ConferencePlan {
         unit: unit.code.clone(),
         host,
@@ -414,11 +454,66 @@ fn conference(
         theme,
         day,
         announce_on,
+        register_on,
+        citizens,
         invited,
         petitions,
         notice_on,
         acknowledged,
     })
+}
+
+/// Who registers for a conference held at `venue`: one speaker for each of
+/// its `raised` petitions, in order, now and then one who does not turn up,
+/// and a few who come to listen. They live at the venue or, when the unit
+/// holds it at its own seat, in any of its `residents` communes.
+fn citizens(
+    rng: &mut ChaCha8Rng,
+    kind: ConferenceKind,
+    venue: &str,
+    residents: Option<&Vec<&str>>,
+    raised: usize,
+) -> Vec<CitizenPlan> {
+    let mut turns: Vec<Turn> = (0..raised).map(Turn::Raises).collect();
+    if rng.random_bool(0.15) {
+        let at = rng.random_range(0..=turns.len());
+        turns.insert(at, Turn::Absent);
+    }
+    let listeners = rng.random_range(0..=3);
+    turns.extend(std::iter::repeat_n(Turn::Listens, listeners));
+    let mut citizens: Vec<CitizenPlan> = Vec::new();
+    for role in turns {
+        // The service refuses a second registration of the same name from the same unit (R8.3): draw again.
+        for _ in 0..100 {
+            let unit = residents.and_then(|communes| communes.choose(rng)).copied().unwrap_or(venue).to_owned();
+            let who = if kind == ConferenceKind::Representatives && rng.random_bool(0.3) {
+                Registrant::Collective {
+                    organization: texts::collective_name(rng),
+                    representative: texts::person_name(rng),
+                }
+            } else {
+                Registrant::Person(texts::person_name(rng))
+            };
+            let citizen = CitizenPlan { who, unit, role };
+            if !citizens.iter().any(|other| other.same_registrant(&citizen)) {
+                citizens.push(citizen);
+                break;
+            }
+        }
+    }
+    citizens
+}
+
+impl CitizenPlan {
+    /// Whether the participants service would take the two for one registrant:
+    /// the same person's or organisation's name from the same unit.
+    pub fn same_registrant(&self, other: &CitizenPlan) -> bool {
+        let name = |c: &CitizenPlan| match &c.who {
+            Registrant::Person(name) => (false, name.clone()),
+            Registrant::Collective { organization, .. } => (true, organization.clone()),
+        };
+        self.unit == other.unit && name(self) == name(other)
+    }
 }
 
 /// How an obligation with this due date and meeting date stands on `today`.
@@ -598,6 +693,57 @@ mod tests {
         let report = plan.expected_report(date(2025, 1, 1), date(2025, 12, 31), until()).unwrap();
         assert!(report.notices_on_time > 0 && report.notices_late > 0, "{report:?}");
         assert!(report.responses_on_time > 0 && report.responses_late > 0 && report.responses_overdue > 0);
+    }
+
+    #[test]
+    fn r8_3_each_petition_is_raised_by_its_own_speaker_in_registration_order() {
+        let plan = plan(&units(), 2025, 7, until()).unwrap();
+        for conference in &plan.conferences {
+            let raised: Vec<usize> = conference
+                .citizens
+                .iter()
+                .filter_map(|c| match c.role {
+                    Turn::Raises(p) => Some(p),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(raised, (0..conference.petitions.len()).collect::<Vec<_>>());
+            assert!(conference.announce_on < conference.register_on && conference.register_on < conference.day);
+        }
+        let roles: Vec<Turn> = plan.conferences.iter().flat_map(|c| &c.citizens).map(|c| c.role).collect();
+        assert_eq!(roles.iter().filter(|r| matches!(r, Turn::Raises(_))).count(), plan.petitions());
+        assert!(roles.contains(&Turn::Absent) && roles.contains(&Turn::Listens));
+        let collectives = plan.conferences.iter().flat_map(|c| &c.citizens);
+        assert!(collectives.clone().any(|c| matches!(c.who, Registrant::Collective { .. })));
+    }
+
+    #[test]
+    fn r8_3_no_one_registers_twice_for_a_conference() {
+        // A small place and many registrants: names are bound to repeat unless the plan draws again.
+        let units = &units()[..1];
+        for seed in 0..100 {
+            for conference in plan(units, 2025, seed, until()).unwrap().conferences {
+                for (i, citizen) in conference.citizens.iter().enumerate() {
+                    assert!(!conference.citizens[..i].iter().any(|other| other.same_registrant(citizen)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn r2_3_citizens_live_in_the_conference_s_subtree() {
+        let units = units();
+        let plan = plan(&units, 2025, 7, until()).unwrap();
+        let parent = |code: &str| units.iter().find(|u| u.code == code).and_then(|u| u.parent.clone());
+        for conference in &plan.conferences {
+            for citizen in &conference.citizens {
+                let mut at = Some(citizen.unit.clone());
+                while at.as_deref().is_some_and(|code| code != conference.unit && code != conference.venue) {
+                    at = parent(at.as_deref().unwrap_or_default());
+                }
+                assert!(at.is_some(), "{} is outside {}", citizen.unit, conference.unit);
+            }
+        }
     }
 
     #[test]

@@ -20,6 +20,11 @@ use doithoai_proto::{
         RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, Response as WrittenResponse,
         minutes_service_client::MinutesServiceClient,
     },
+    participants::v1::{
+        CheckInRequest, Collective, ConferenceRequest as ParticipantsConference, Person, RegisterParticipantRequest,
+        RegisterSpeakerRequest, SpeakerRequest, check_in_request, participants_client::ParticipantsClient,
+        register_participant_request::Who,
+    },
     scheduling::v1::{
         AgendaItem, AnnounceConferenceRequest, AnnualPlan, AssignSecretaryRequest, ConferenceDraft, ConferenceRef,
         CreateConferenceRequest, CreateOrganizationRequest, CreatePositionRequest, DelegateHostRequest, Form,
@@ -35,7 +40,7 @@ use doithoai_runtime::{
 };
 use tonic::{Request, Status, transport::Channel};
 
-use crate::plan::{DemoUnit, Fate, Plan};
+use crate::plan::{DemoUnit, Fate, Plan, Registrant, Turn};
 
 /// Where the four services listen.
 #[derive(Debug, Clone)]
@@ -127,6 +132,7 @@ where
 enum Step {
     Directory,
     Announce(usize),
+    Register(usize),
     Start(usize),
     Record(usize),
     End(usize),
@@ -148,6 +154,7 @@ fn timeline(plan: &Plan) -> Vec<(DateTime<Utc>, Step)> {
     let mut steps = vec![(at(NaiveDate::from_ymd_opt(plan.year, 1, 2).unwrap_or_default(), 7, 0), Step::Directory)];
     for (c, conference) in plan.conferences.iter().enumerate() {
         steps.push((at(conference.announce_on, 8, 0), Step::Announce(c)));
+        steps.push((at(conference.register_on, 9, 0), Step::Register(c)));
         steps.push((at(conference.day, 8, 0), Step::Start(c)));
         steps.push((at(conference.day, 9, 0), Step::Record(c)));
         steps.push((at(conference.day, 11, 30), Step::End(c)));
@@ -181,6 +188,8 @@ fn timeline(plan: &Plan) -> Vec<(DateTime<Utc>, Step)> {
 pub struct Seeded {
     pub steps: usize,
     pub conferences: usize,
+    pub participants: usize,
+    pub speakers: usize,
     pub petitions: usize,
     pub notices: usize,
     pub responses: usize,
@@ -195,6 +204,7 @@ struct Seeder<'a> {
     directory: DirectoryClient<Channel>,
     plans: PlansClient<Channel>,
     conferences: ConferencesClient<Channel>,
+    participants: ParticipantsClient<Channel>,
     minutes: MinutesServiceClient<Channel>,
     deadlines: DeadlinesClient<Channel>,
     admin: String,
@@ -202,6 +212,8 @@ struct Seeder<'a> {
     post_ids: Vec<String>,
     organization_ids: Vec<String>,
     conference_ids: Vec<String>,
+    /// Per conference, per citizen: the participant's id and, for a speaker, the registration's.
+    registrations: Vec<Vec<(String, String)>>,
     notice_ids: Vec<String>,
     /// Per conference, per petition: its id, and the escalated petition's id.
     petition_ids: Vec<Vec<String>>,
@@ -265,7 +277,7 @@ impl Seeder<'_> {
             if status.code() == tonic::Code::Unimplemented {
                 anyhow::anyhow!(
                     "the services run on the system clock: start them with DOITHOAI_CLOCK__ADJUSTABLE=true \
-                     (deploy/local/run --demo does)"
+                     (deploy/local/run does)"
                 )
             } else {
                 refused("moving the clock".into())(status)
@@ -278,6 +290,7 @@ impl Seeder<'_> {
         match step {
             Step::Directory => self.directory_and_plans().await,
             Step::Announce(c) => self.announce(c).await,
+            Step::Register(c) => self.register(c).await,
             Step::Start(c) => {
                 let conference = &self.plan.conferences[c];
                 let request =
@@ -459,6 +472,127 @@ impl Seeder<'_> {
         Ok(())
     }
 
+    /// Whether the participants service has the conference open for registration, or started.
+    async fn registration_open(&self, c: usize, token: &str) -> anyhow::Result<Option<bool>> {
+        let request = ParticipantsConference { conference_id: self.conference_ids[c].clone() };
+        match self.participants.clone().get_attendance(bearer(request, token)).await {
+            Ok(attendance) => Ok(Some(attendance.into_inner().registration_open)),
+            Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
+            Err(status) => Err(refused(format!("the attendance of {c}"))(status)),
+        }
+    }
+
+    /// The office takes the registrations (R2.3), speakers in the order they will be called (R8.3).
+    async fn register(&mut self, c: usize) -> anyhow::Result<()> {
+        let conference = &self.plan.conferences[c];
+        let office = self.office(&conference.unit)?;
+        // Registration opens when the participants service hears of the announcement.
+        within_a_minute(&format!("registration for conference {c} to open"), || async {
+            Ok(self.registration_open(c, &office).await? == Some(true))
+        })
+        .await?;
+        let conference_id = self.conference_ids[c].clone();
+        let mut registered = Vec::new();
+        for citizen in &conference.citizens {
+            let who = match &citizen.who {
+                Registrant::Person(name) => Who::Person(Person { full_name: name.clone(), ..Default::default() }),
+                Registrant::Collective { organization, representative } => Who::Collective(Collective {
+                    organization_name: organization.clone(),
+                    representative_name: representative.clone(),
+                }),
+            };
+            let request = RegisterParticipantRequest {
+                conference_id: conference_id.clone(),
+                who: Some(who),
+                unit_code: citizen.unit.clone(),
+            };
+            let participant = self
+                .participants
+                .register_participant(bearer(request, &office))
+                .await
+                .map_err(refused(format!("a registration for {c}")))?
+                .into_inner()
+                .id;
+            self.seeded.participants += 1;
+            let topic = match citizen.role {
+                Turn::Raises(p) => Some(&conference.petitions[p]),
+                // Who will not turn up registered like the others, on the conference's theme.
+                Turn::Absent => conference.petitions.first(),
+                Turn::Listens => None,
+            };
+            let speaker = match topic {
+                Some(petition) => {
+                    let request = RegisterSpeakerRequest {
+                        conference_id: conference_id.clone(),
+                        participant_id: participant.clone(),
+                        topic: petition.text.into(),
+                        field: petition.field as i32,
+                    };
+                    let registration = self
+                        .participants
+                        .register_speaker(bearer(request, &office))
+                        .await
+                        .map_err(refused(format!("a speaker for {c}")))?;
+                    registration.into_inner().id
+                }
+                None => String::new(),
+            };
+            registered.push((participant, speaker));
+        }
+        self.registrations[c] = registered;
+        Ok(())
+    }
+
+    /// The secretary checks in those who came and calls the speakers in turn
+    /// (R8.3); each one's petition goes into the minutes as it is raised.
+    async fn hear_speakers(&mut self, c: usize, secretary: &str, host: &str) -> anyhow::Result<()> {
+        let plan = self.plan;
+        let conference = &plan.conferences[c];
+        // Speakers are called once the participants service hears that the conference started.
+        within_a_minute(&format!("the participants service to hear conference {c} start"), || async {
+            Ok(self.registration_open(c, secretary).await? == Some(false))
+        })
+        .await?;
+        let mut ids = vec![String::new(); conference.petitions.len()];
+        let registered = std::mem::take(&mut self.registrations[c]);
+        for (citizen, (participant, _)) in conference.citizens.iter().zip(&registered) {
+            if citizen.role != Turn::Absent {
+                let request = CheckInRequest { who: Some(check_in_request::Who::ParticipantId(participant.clone())) };
+                self.participants
+                    .check_in(bearer(request, secretary))
+                    .await
+                    .map_err(refused(format!("a check-in at {c}")))?;
+            }
+        }
+        let reference = ParticipantsConference { conference_id: self.conference_ids[c].clone() };
+        for (citizen, (participant, speaker)) in conference.citizens.iter().zip(&registered) {
+            if citizen.role == Turn::Listens {
+                continue;
+            }
+            let called = self
+                .participants
+                .call_next_speaker(bearer(reference.clone(), secretary))
+                .await
+                .map_err(refused(format!("calling a speaker at {c}")))?
+                .into_inner();
+            anyhow::ensure!(&called.id == speaker, "conference {c} called {} out of registration order", called.id);
+            let turn = SpeakerRequest { registration_id: speaker.clone() };
+            let Turn::Raises(p) = citizen.role else {
+                self.participants
+                    .mark_absent(bearer(turn, secretary))
+                    .await
+                    .map_err(refused(format!("an absence at {c}")))?;
+                continue;
+            };
+            self.participants.mark_spoke(bearer(turn, secretary)).await.map_err(refused(format!("a turn at {c}")))?;
+            ids[p] = self.raise(c, p, participant, speaker, secretary, host).await?;
+            self.seeded.speakers += 1;
+        }
+        self.escalated_ids[c] = vec![String::new(); ids.len()];
+        self.petition_ids[c] = ids;
+        Ok(())
+    }
+
     async fn record(&mut self, c: usize) -> anyhow::Result<()> {
         let conference = &self.plan.conferences[c];
         let (secretary, host) = (self.secretary(&conference.unit)?, self.host(c)?);
@@ -477,53 +611,65 @@ impl Seeder<'_> {
             content: conference.theme.clone(),
         };
         self.minutes.record_opening(bearer(opening, &secretary)).await.map_err(refused(format!("opening {c}")))?;
-        let mut ids = Vec::new();
-        for petition in &conference.petitions {
-            let record = RecordPetitionRequest {
-                conference_id: id.clone(),
-                text: petition.text.into(),
-                field: petition.field as i32,
-                classification: petition.classification as i32,
-                ..Default::default()
-            };
-            let recorded = self
-                .minutes
-                .record_petition(bearer(record, &secretary))
-                .await
-                .map_err(refused(format!("a petition of {c}")))?;
-            let petition_id = recorded.into_inner().id;
-            match petition.fate {
-                Fate::Answered { by_agency } => {
-                    let answer = AnswerPetitionRequest {
-                        petition_id: petition_id.clone(),
-                        text: "Đã giải thích, trả lời trực tiếp tại hội nghị".into(),
-                        organization_id: by_agency.map(|o| self.organization_ids[o].clone()).unwrap_or_default(),
-                        official_name: by_agency.map(|_| "Lãnh đạo cơ quan chuyên môn".to_owned()).unwrap_or_default(),
-                    };
-                    self.minutes
-                        .answer_petition(bearer(answer, &host))
-                        .await
-                        .map_err(refused(format!("an answer at {c}")))?;
-                }
-                Fate::Referred => {
-                    let refer = ReferPetitionRequest {
-                        petition_id: petition_id.clone(),
-                        receiving_body: "Ban Tiếp công dân".into(),
-                        referred_on: conference.day.to_string(),
-                    };
-                    self.minutes
-                        .refer_petition(bearer(refer, &secretary))
-                        .await
-                        .map_err(refused(format!("a referral at {c}")))?;
-                }
-                Fate::Assigned { .. } => {}
+        self.hear_speakers(c, &secretary, &host).await
+    }
+
+    /// Records petition `p` of conference `c`, raised by a called speaker, and
+    /// answers or refers it there and then if that is its fate.
+    async fn raise(
+        &mut self,
+        c: usize,
+        p: usize,
+        participant: &str,
+        speaker: &str,
+        secretary: &str,
+        host: &str,
+    ) -> anyhow::Result<String> {
+        let conference = &self.plan.conferences[c];
+        let petition = &conference.petitions[p];
+        let record = RecordPetitionRequest {
+            conference_id: self.conference_ids[c].clone(),
+            speaker_registration_id: speaker.to_owned(),
+            participant_id: participant.to_owned(),
+            text: petition.text.into(),
+            field: petition.field as i32,
+            classification: petition.classification as i32,
+            ..Default::default()
+        };
+        let recorded = self
+            .minutes
+            .record_petition(bearer(record, secretary))
+            .await
+            .map_err(refused(format!("a petition of {c}")))?;
+        let petition_id = recorded.into_inner().id;
+        match petition.fate {
+            Fate::Answered { by_agency } => {
+                let answer = AnswerPetitionRequest {
+                    petition_id: petition_id.clone(),
+                    text: "Đã giải thích, trả lời trực tiếp tại hội nghị".into(),
+                    organization_id: by_agency.map(|o| self.organization_ids[o].clone()).unwrap_or_default(),
+                    official_name: by_agency.map(|_| "Lãnh đạo cơ quan chuyên môn".to_owned()).unwrap_or_default(),
+                };
+                self.minutes
+                    .answer_petition(bearer(answer, host))
+                    .await
+                    .map_err(refused(format!("an answer at {c}")))?;
             }
-            ids.push(petition_id);
-            self.seeded.petitions += 1;
+            Fate::Referred => {
+                let refer = ReferPetitionRequest {
+                    petition_id: petition_id.clone(),
+                    receiving_body: "Ban Tiếp công dân".into(),
+                    referred_on: conference.day.to_string(),
+                };
+                self.minutes
+                    .refer_petition(bearer(refer, secretary))
+                    .await
+                    .map_err(refused(format!("a referral at {c}")))?;
+            }
+            Fate::Assigned { .. } => {}
         }
-        self.escalated_ids[c] = vec![String::new(); ids.len()];
-        self.petition_ids[c] = ids;
-        Ok(())
+        self.seeded.petitions += 1;
+        Ok(petition_id)
     }
 
     async fn end(&mut self, c: usize) -> anyhow::Result<()> {
@@ -691,6 +837,7 @@ pub async fn seed(
         directory: DirectoryClient::new(scheduling.clone()),
         plans: PlansClient::new(scheduling.clone()),
         conferences: ConferencesClient::new(scheduling),
+        participants: ParticipantsClient::new(connect(&endpoints.participants).await?),
         minutes: MinutesServiceClient::new(minutes),
         deadlines: DeadlinesClient::new(connect(&endpoints.deadlines).await?),
         admin: signer.sign("demo", root, &[Role::Admin], TOKEN_TTL)?,
@@ -698,6 +845,7 @@ pub async fn seed(
         post_ids: Vec::new(),
         organization_ids: Vec::new(),
         conference_ids: vec![String::new(); plan.conferences.len()],
+        registrations: vec![Vec::new(); plan.conferences.len()],
         notice_ids: vec![String::new(); plan.conferences.len()],
         petition_ids: vec![Vec::new(); plan.conferences.len()],
         escalated_ids: vec![Vec::new(); plan.conferences.len()],

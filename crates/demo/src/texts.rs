@@ -1,6 +1,7 @@
-//! The words of the demonstration year: officials' names, agencies, themes and
-//! what citizens raise in each R5.1 field. Officials are public figures by
-//! office; no citizen's personal data is generated.
+//! The words of the demonstration year: people's names, agencies, themes and
+//! what citizens raise in each R5.1 field. Every name is drawn at random from
+//! common name parts: no real person's data is generated, and no phone number
+//! or identity number at all.
 
 use doithoai_proto::common::v1::Field;
 use rand::{Rng, seq::IndexedRandom};
@@ -13,9 +14,27 @@ const GIVEN: &[&str] = &[
     "Nam", "Phong", "Phương", "Quân", "Sơn", "Tâm", "Thảo", "Thắng", "Trang", "Tuấn", "Việt", "Yến",
 ];
 
-pub fn official_name(rng: &mut impl Rng) -> String {
-    let pick = |rng: &mut _, words: &[&'static str]| *words.choose(rng).unwrap_or(&"");
+fn pick(rng: &mut impl Rng, words: &[&'static str]) -> &'static str {
+    words.choose(rng).copied().unwrap_or_default()
+}
+
+pub fn person_name(rng: &mut impl Rng) -> String {
     format!("{} {} {}", pick(rng, SURNAMES), pick(rng, MIDDLE), pick(rng, GIVEN))
+}
+
+const COLLECTIVES: &[&str] = &[
+    "Hợp tác xã dịch vụ nông nghiệp",
+    "Chi hội Nông dân",
+    "Chi hội Cựu chiến binh",
+    "Chi hội Phụ nữ",
+    "Ban công tác Mặt trận",
+    "Hội Người cao tuổi",
+];
+const HAMLETS: &[&str] = &["thôn Đông", "thôn Tây", "thôn Nam", "thôn Bắc", "thôn Thượng", "thôn Hạ", "thôn Trung"];
+
+/// An organisation of a hamlet that registers at a representatives' conference.
+pub fn collective_name(rng: &mut impl Rng) -> String {
+    format!("{} {}", pick(rng, COLLECTIVES), pick(rng, HAMLETS))
 }
 
 /// The agencies of a unit (by tier: province, district, commune) and the fields each answers.
