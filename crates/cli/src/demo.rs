@@ -78,12 +78,13 @@ pub async fn run(command: DemoCommand) -> anyhow::Result<()> {
     progress.finish_and_clear();
     let seeded = seeded?;
     out!(
-        "seeded in {} steps: {} conferences, {} registrations, {} speakers heard, {} petitions, {} conclusion notices, \
-         {} responses, {} escalations, {} reports filed",
+        "seeded in {} steps: {} conferences, {} registrations, {} speakers heard, {} agencies invited, {} petitions, \
+         {} conclusion notices, {} responses, {} escalations, {} reports filed",
         seeded.steps,
         seeded.conferences,
         seeded.participants,
         seeded.speakers,
+        seeded.invitations,
         seeded.petitions,
         seeded.notices,
         seeded.responses,

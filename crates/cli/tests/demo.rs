@@ -1,7 +1,8 @@
 //! `doithoai demo seed` against the real stack: a year of a district's
 //! dialogues played through the public APIs, the deadlines service's annual
 //! report agreeing, figure by figure, with what the plan says, and the
-//! participants service holding the plan's registrations and speakers.
+//! participants service holding the plan's registrations, speakers and
+//! invitations.
 #![allow(clippy::unwrap_used)]
 
 use std::process::Command;
@@ -89,14 +90,18 @@ async fn a_seeded_year_is_reported_as_planned() {
     let listed = conferences.list_conferences(authorized(listing, &office)).await.unwrap().into_inner().conferences;
     assert_eq!(listed.len(), plan.conferences.len());
     let mut participants = ParticipantsClient::new(stack.channel("participants").await);
-    let mut held = (0, 0, 0);
+    let invitees = || plan.conferences.iter().flat_map(|c| &c.invitees);
+    let (invited, attended) = (invitees().count() as u32, invitees().filter(|i| i.attends).count() as u32);
+    let (mut held, mut invitations) = ((0, 0, 0), (0, 0));
     for conference in listed {
         let request = ConferenceRequest { conference_id: conference.id };
         let attendance = participants.get_attendance(authorized(request, &office)).await.unwrap().into_inner();
         assert_eq!(attendance.speakers_queued, 0, "every speaker was called");
         held = (held.0 + attendance.registered, held.1 + attendance.checked_in, held.2 + attendance.speakers_spoke);
+        invitations = (invitations.0 + attendance.invited, invitations.1 + attendance.invitees_attended);
     }
     assert_eq!(held, (registered, came, spoke));
+    assert_eq!(invitations, (invited, attended));
 
     // A second run would duplicate the directory: refused, and nothing changes.
     let again = tokio::task::spawn_blocking(run.clone()).await.unwrap();

@@ -75,6 +75,8 @@ pub struct ConferencePlan {
     pub citizens: Vec<CitizenPlan>,
     /// Indexes into [`Plan::organizations`] (R7.4).
     pub invited: Vec<usize>,
+    /// Who each invited agency sends, in the order of `invited`.
+    pub invitees: Vec<InviteePlan>,
     pub petitions: Vec<PetitionPlan>,
     /// The conclusion notice (R10.2); `None` if not issued by the end of the plan.
     pub notice_on: Option<NaiveDate>,
@@ -89,6 +91,15 @@ pub struct CitizenPlan {
     /// Where they live or work: a unit of the conference's subtree.
     pub unit: String,
     pub role: Turn,
+}
+
+/// The leader or official an invited agency sends to answer (R7.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InviteePlan {
+    pub name: String,
+    pub title: &'static str,
+    /// Accepts and comes; otherwise declines.
+    pub attends: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -444,6 +455,16 @@ fn conference(
     let register_on = announce_on + Days::new(p.people.random_range(1..(day - announce_on).num_days() as u64));
     let residents = communes_below.get(unit.code.as_str()).filter(|_| venue == unit.code);
     let citizens = citizens(&mut p.people, kind, &venue, residents, petitions.len());
+    // An agency whose official answers at the conference is there; the others nearly always.
+    let answers = |o: usize| petitions.iter().any(|p| p.fate == Fate::Answered { by_agency: Some(o) });
+    let invitees = invited
+        .iter()
+        .map(|&o| InviteePlan {
+            name: texts::person_name(&mut p.people),
+            title: texts::invitee_title(unit.tier),
+            attends: answers(o) || p.people.random_bool(0.9),
+        })
+        .collect();
     Ok(ConferencePlan {
         unit: unit.code.clone(),
         host,
@@ -457,6 +478,7 @@ fn conference(
         register_on,
         citizens,
         invited,
+        invitees,
         petitions,
         notice_on,
         acknowledged,
@@ -728,6 +750,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn r7_4_every_invited_agency_answers_the_invitation_and_who_answers_a_petition_comes() {
+        let plan = plan(&units(), 2025, 7, until()).unwrap();
+        for conference in &plan.conferences {
+            assert_eq!(conference.invitees.len(), conference.invited.len());
+            for petition in &conference.petitions {
+                if let Fate::Answered { by_agency: Some(agency) } = petition.fate {
+                    let at = conference.invited.iter().position(|&o| o == agency).unwrap();
+                    assert!(conference.invitees[at].attends, "{conference:?}");
+                }
+            }
+        }
+        let invitees = || plan.conferences.iter().flat_map(|c| &c.invitees);
+        assert!(invitees().any(|i| i.attends) && invitees().any(|i| !i.attends));
     }
 
     #[test]

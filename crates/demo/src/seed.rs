@@ -21,9 +21,9 @@ use doithoai_proto::{
         minutes_service_client::MinutesServiceClient,
     },
     participants::v1::{
-        CheckInRequest, Collective, ConferenceRequest as ParticipantsConference, Person, RegisterParticipantRequest,
-        RegisterSpeakerRequest, SpeakerRequest, check_in_request, participants_client::ParticipantsClient,
-        register_participant_request::Who,
+        CheckInRequest, Collective, ConferenceRequest as ParticipantsConference, InvitationStatus, InviteRequest,
+        Person, RegisterParticipantRequest, RegisterSpeakerRequest, SpeakerRequest, UpdateInvitationRequest,
+        check_in_request, participants_client::ParticipantsClient, register_participant_request::Who,
     },
     scheduling::v1::{
         AgendaItem, AnnounceConferenceRequest, AnnualPlan, AssignSecretaryRequest, ConferenceDraft, ConferenceRef,
@@ -190,6 +190,7 @@ pub struct Seeded {
     pub conferences: usize,
     pub participants: usize,
     pub speakers: usize,
+    pub invitations: usize,
     pub petitions: usize,
     pub notices: usize,
     pub responses: usize,
@@ -214,6 +215,8 @@ struct Seeder<'a> {
     conference_ids: Vec<String>,
     /// Per conference, per citizen: the participant's id and, for a speaker, the registration's.
     registrations: Vec<Vec<(String, String)>>,
+    /// Per conference: the invitations of those who accepted.
+    invitations: Vec<Vec<String>>,
     notice_ids: Vec<String>,
     /// Per conference, per petition: its id, and the escalated petition's id.
     petition_ids: Vec<Vec<String>>,
@@ -540,6 +543,39 @@ impl Seeder<'_> {
             registered.push((participant, speaker));
         }
         self.registrations[c] = registered;
+        self.invite(c, &office).await
+    }
+
+    /// The office invites each agency's leader or official to answer (R7.4) and records the answer.
+    async fn invite(&mut self, c: usize, office: &str) -> anyhow::Result<()> {
+        let conference = &self.plan.conferences[c];
+        let mut accepted = Vec::new();
+        for (&organization, invitee) in conference.invited.iter().zip(&conference.invitees) {
+            let request = InviteRequest {
+                conference_id: self.conference_ids[c].clone(),
+                organization_id: self.organization_ids[organization].clone(),
+                invitee_name: invitee.name.clone(),
+                invitee_title: invitee.title.into(),
+                answers_agenda_items: vec![0],
+            };
+            let invitation = self
+                .participants
+                .invite(bearer(request, office))
+                .await
+                .map_err(refused(format!("an invitation to {c}")))?
+                .into_inner();
+            let status = if invitee.attends { InvitationStatus::Accepted } else { InvitationStatus::Declined };
+            let answer = UpdateInvitationRequest { invitation_id: invitation.id.clone(), status: status as i32 };
+            self.participants
+                .update_invitation(bearer(answer, office))
+                .await
+                .map_err(refused(format!("an invitation's answer for {c}")))?;
+            if invitee.attends {
+                accepted.push(invitation.id);
+            }
+            self.seeded.invitations += 1;
+        }
+        self.invitations[c] = accepted;
         Ok(())
     }
 
@@ -563,6 +599,13 @@ impl Seeder<'_> {
                     .await
                     .map_err(refused(format!("a check-in at {c}")))?;
             }
+        }
+        for invitation in std::mem::take(&mut self.invitations[c]) {
+            let request = CheckInRequest { who: Some(check_in_request::Who::InvitationId(invitation)) };
+            self.participants
+                .check_in(bearer(request, secretary))
+                .await
+                .map_err(refused(format!("an invitee's check-in at {c}")))?;
         }
         let reference = ParticipantsConference { conference_id: self.conference_ids[c].clone() };
         for (citizen, (participant, speaker)) in conference.citizens.iter().zip(&registered) {
@@ -846,6 +889,7 @@ pub async fn seed(
         organization_ids: Vec::new(),
         conference_ids: vec![String::new(); plan.conferences.len()],
         registrations: vec![Vec::new(); plan.conferences.len()],
+        invitations: vec![Vec::new(); plan.conferences.len()],
         notice_ids: vec![String::new(); plan.conferences.len()],
         petition_ids: vec![Vec::new(); plan.conferences.len()],
         escalated_ids: vec![Vec::new(); plan.conferences.len()],

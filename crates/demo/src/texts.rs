@@ -65,6 +65,15 @@ pub fn agencies(tier: i32, unit_name: &str) -> Vec<(String, Vec<Field>)> {
     }
 }
 
+/// The title of whom an agency of this tier sends to answer at a conference (R7.4).
+pub fn invitee_title(tier: i32) -> &'static str {
+    match tier {
+        1 => "Phó Giám đốc",
+        2 => "Trưởng phòng",
+        _ => "Công chức phụ trách",
+    }
+}
+
 pub const THEMES: &[&str] = &[
     "Bồi thường, giải phóng mặt bằng và tái định cư",
     "Quản lý đất đai và trật tự xây dựng",
