@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::Args;
+use doithoai_runtime::time::ZONE;
 use tonic::{
     Request, Status,
     service::{Interceptor, interceptor::InterceptedService},
@@ -72,6 +73,18 @@ impl Connection {
 /// A refusal with its reason and every field violation, for the operator.
 pub fn explain(status: Status) -> anyhow::Error {
     anyhow::anyhow!(doithoai_runtime::error::describe(&status))
+}
+
+/// A local time in Hà Nội, `2026-04-10T09:00`, as the services' timestamp.
+pub fn local_time(text: &str) -> Result<prost_types::Timestamp, crate::UsageError> {
+    use chrono::TimeZone as _;
+    let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .map_err(|_| crate::UsageError(format!("{text:?} is not a local time (YYYY-MM-DDTHH:MM, Hà Nội time)")))?;
+    let at = ZONE
+        .from_local_datetime(&local)
+        .single()
+        .ok_or_else(|| crate::UsageError(format!("{text:?} does not exist")))?;
+    Ok(prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 })
 }
 
 /// A protobuf enum value from its name without the prefix, in any case and

@@ -1,6 +1,7 @@
 //! `doithoai`: the operator's command line. It grows a subcommand for every
 //! workflow: development tokens, the unit directory, health checks, the
-//! conference lifecycle, minutes, deadlines, the calendar and the demo year.
+//! conference lifecycle, minutes, deadlines, the calendar, the demo year and the
+//! rehearsals' clock.
 
 /// `println!` that returns the write's error instead of panicking: output
 /// piped into `head` that closed early ends the command quietly (see `main`).
@@ -13,6 +14,7 @@ macro_rules! out {
 
 mod calendar;
 mod client;
+mod clock;
 mod deadlines;
 mod demo;
 mod dev;
@@ -67,6 +69,9 @@ enum Command {
     /// A plausible, deterministic year of dialogues for the local stack.
     #[command(subcommand)]
     Demo(demo::DemoCommand),
+    /// The services' simulated clocks, for rehearsals (never production).
+    #[command(subcommand)]
+    Clock(clock::ClockCommand),
 }
 
 /// Bad input from the operator: a one-line message and exit code 2.
@@ -89,6 +94,7 @@ async fn main() -> ExitCode {
         Command::Minutes(command) => minutes::run(*command).await,
         Command::Deadlines(command) => deadlines::run(command).await,
         Command::Demo(command) => demo::run(command).await,
+        Command::Clock(command) => clock::run(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::{NaiveDateTime, TimeZone};
 use clap::{Args, Subcommand};
 use doithoai_proto::{
     common::v1::Field,
@@ -22,15 +21,8 @@ use doithoai_runtime::time::ZONE;
 
 use crate::{
     UsageError,
-    client::{AuthedChannel, Connection, Service, explain, named},
+    client::{AuthedChannel, Connection, Service, explain, local_time, named},
 };
-
-fn local_time(text: &str) -> Result<prost_types::Timestamp, UsageError> {
-    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-        .map_err(|_| UsageError(format!("{text:?} is not a local time (YYYY-MM-DDTHH:MM, Hà Nội time)")))?;
-    let at = ZONE.from_local_datetime(&local).single().ok_or_else(|| UsageError(format!("{text:?} does not exist")))?;
-    Ok(prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 })
-}
 
 #[derive(Subcommand)]
 pub enum DirectoryCommand {

@@ -465,3 +465,45 @@ fn output_into_a_closed_pipe_ends_quietly() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(text(&output.stderr), "");
 }
+
+/// `doithoai clock` against all four services of the stack.
+fn clock(stack: &Stack, args: &[&str], token: &str) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_doithoai"));
+    command.arg("clock").args(args).current_dir(repo_root()).env("DOITHOAI_TOKEN", token);
+    for service in ["scheduling", "participants", "minutes", "deadlines"] {
+        let variable = format!("DOITHOAI_{}_ADDR", service.to_uppercase());
+        command.env(variable, format!("http://{}", stack.running(service).grpc_addr));
+    }
+    command.output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rehearsal_clock_through_the_cli() {
+    let stack = Stack::start().await;
+    let admin = token("33", &[Role::Admin]);
+
+    let moved = tokio::task::block_in_place(|| clock(&stack, &["set", "2026-03-02T08:00"], &admin));
+    assert!(moved.status.success(), "{}", text(&moved.stderr));
+    let lines: Vec<String> = text(&moved.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines[0].starts_with("scheduling    2026-03-02 08:00:00 +07:00"), "{lines:?}");
+    assert!(lines[3].starts_with("deadlines     2026-03-02 08:00:00 +07:00"), "{lines:?}");
+    assert_eq!(stack.clock.now().to_rfc3339(), "2026-03-02T01:00:00+00:00");
+    let shown = tokio::task::block_in_place(|| clock(&stack, &["show"], &admin));
+    assert!(text(&shown.stdout).contains("minutes       2026-03-02 08:00:00 +07:00"), "{}", text(&shown.stdout));
+
+    // Only an administrator moves the clock; bad input is a usage error.
+    let office = token("323", &[Role::Office]);
+    let refused = tokio::task::block_in_place(|| clock(&stack, &["set", "2026-04-01T08:00"], &office));
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("PermissionDenied"), "{}", text(&refused.stderr));
+    let bad = tokio::task::block_in_place(|| clock(&stack, &["set", "tomorrow"], &admin));
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("not a local time"), "{}", text(&bad.stderr));
+    assert_eq!(stack.clock.now().to_rfc3339(), "2026-03-02T01:00:00+00:00");
+
+    let back = tokio::task::block_in_place(|| clock(&stack, &["set", "now"], &admin));
+    assert!(back.status.success(), "{}", text(&back.stderr));
+    assert!((chrono::Utc::now() - stack.clock.now()).num_seconds().abs() < 60);
+    stack.finish().await;
+}
