@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Subcommand;
 use doithoai_proto::deadlines::v1::{
-    LeaderboardRequest, ListObligationsRequest, LoadAnnouncementRequest, Obligation, ObligationKind, ObligationState,
-    RenderReportRequest, ReportFormat, ReportRequest, SummaryRequest, deadlines_client::DeadlinesClient,
+    FileReportRequest, LeaderboardRequest, ListObligationsRequest, LoadAnnouncementRequest, Obligation, ObligationKind,
+    ObligationState, RenderReportRequest, ReportFormat, ReportRequest, SummaryRequest,
+    deadlines_client::DeadlinesClient,
 };
 
 use crate::client::{AuthedChannel, Connection, Service, explain, named};
@@ -17,7 +18,8 @@ pub enum DeadlinesCommand {
     List {
         #[arg(long)]
         unit: String,
-        /// conclusion-notice, agency-response, escalation-notice or periodic-dialogue.
+        /// conclusion-notice, agency-response, escalation-notice, periodic-dialogue, report-half-year
+        /// or report-year.
         #[arg(long)]
         kind: Option<String>,
         /// open, due-soon, overdue, met-on-time, met-late or cancelled.
@@ -58,6 +60,20 @@ pub enum DeadlinesCommand {
         /// Writes CSV (a .csv file) or PDF (any other name) instead of printing figures.
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Records that a head's report (R13.1) was filed: report-half-year or report-year.
+    FileReport {
+        /// The head's post (see `doithoai directory posts`).
+        head: String,
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        year: i32,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        filed_on: String,
         #[command(flatten)]
         connection: Connection,
     },
@@ -114,6 +130,11 @@ pub async fn run(command: DeadlinesCommand) -> anyhow::Result<()> {
             {
                 out!("{}", line(obligation))?;
             }
+        }
+        DeadlinesCommand::FileReport { head, kind: k, year, filed_on, connection } => {
+            let request = FileReportRequest { head_position_id: head, kind: kind(Some(&k))?, year, filed_on };
+            let filed = client(&connection).await?.file_report(request).await.map_err(explain)?;
+            out!("{}", line(filed.get_ref()))?;
         }
         DeadlinesCommand::Summary { unit, kind: k, connection } => {
             let request = SummaryRequest { unit_code: unit, kind: kind(k.as_deref())?, ..Default::default() };

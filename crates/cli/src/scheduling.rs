@@ -1,6 +1,6 @@
 //! `doithoai directory …`, `doithoai conference …` and `doithoai plan …`:
-//! posts and agencies, the conference lifecycle and the periodic-dialogue
-//! report, through the scheduling service's gRPC API.
+//! posts and agencies, the conference lifecycle, the annual plans and the
+//! periodic-dialogue report, through the scheduling service's gRPC API.
 
 use std::path::PathBuf;
 
@@ -9,12 +9,12 @@ use clap::{Args, Subcommand};
 use doithoai_proto::{
     common::v1::Field,
     scheduling::v1::{
-        AgendaItem, AnnounceConferenceRequest, AssignSecretaryRequest, Body, Conference, ConferenceDraft,
+        AgendaItem, AnnounceConferenceRequest, AnnualPlan, AssignSecretaryRequest, Body, Conference, ConferenceDraft,
         ConferenceKind, ConferenceRef, ConferenceState, CreateConferenceRequest, CreateOrganizationRequest,
-        CreatePositionRequest, DelegateHostRequest, ExtendConferenceRequest, Form, GetPeriodicDialogueReportRequest,
-        ListConferencesRequest, ListPositionsRequest, Organization, OrganizationKind, Position,
-        PostponeConferenceRequest, Rank, ReasonRequest, Regime, conferences_client::ConferencesClient,
-        directory_client::DirectoryClient, plans_client::PlansClient,
+        CreatePositionRequest, DelegateHostRequest, ExtendConferenceRequest, Form, GetAnnualPlanRequest,
+        GetPeriodicDialogueReportRequest, ListConferencesRequest, ListPositionsRequest, Organization, OrganizationKind,
+        PlannedConference, Position, PostponeConferenceRequest, Rank, ReasonRequest, Regime,
+        conferences_client::ConferencesClient, directory_client::DirectoryClient, plans_client::PlansClient,
     },
 };
 use doithoai_runtime::time::ZONE;
@@ -391,19 +391,67 @@ pub async fn conference(command: ConferenceCommand) -> anyhow::Result<()> {
 
 #[derive(Subcommand)]
 pub enum PlanCommand {
-    /// Which heads of a subtree held their periodic dialogue in a year (R6.2, R6.3).
-    Report {
-        #[arg(long)]
-        unit: String,
-        #[arg(long)]
-        year: i32,
+    /// Sets a unit's plan for a year (R11.1), replacing the items it had.
+    Set {
         #[command(flatten)]
-        connection: Connection,
+        of: UnitYear,
+        /// HOST_POST|REGIME|MONTH|THEME, e.g. "<post id>|periodic|3|Giải phóng mặt bằng"; repeatable.
+        #[arg(long = "item")]
+        items: Vec<String>,
     },
+    /// A unit's plan for a year.
+    Show(UnitYear),
+    /// Which heads of a subtree held their periodic dialogue in a year (R6.2, R6.3).
+    Report(UnitYear),
+}
+
+#[derive(Args)]
+pub struct UnitYear {
+    #[arg(long)]
+    unit: String,
+    #[arg(long)]
+    year: i32,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+/// `HOST_POST|REGIME|MONTH|THEME`.
+fn planned(text: &str) -> Result<PlannedConference, UsageError> {
+    let usage = || UsageError(format!("{text:?} is not HOST_POST|REGIME|MONTH|THEME"));
+    let [host, regime, month, theme] = text.splitn(4, '|').collect::<Vec<_>>()[..] else { return Err(usage()) };
+    Ok(PlannedConference {
+        host_position_id: host.trim().to_owned(),
+        regime: named("REGIME", regime, Regime::from_str_name)? as i32,
+        month: month.trim().parse().map_err(|_| usage())?,
+        theme: theme.trim().to_owned(),
+    })
+}
+
+fn print_plan(plan: &AnnualPlan) -> anyhow::Result<()> {
+    out!("{} {}: {} planned", plan.unit_code, plan.year, plan.items.len())?;
+    for item in &plan.items {
+        let regime = Regime::try_from(item.regime).map_or("?", |r| r.as_str_name()).trim_start_matches("REGIME_");
+        out!("  month {:>2} {regime} {} {}", item.month, item.host_position_id, item.theme)?;
+    }
+    Ok(())
 }
 
 pub async fn plan(command: PlanCommand) -> anyhow::Result<()> {
-    let PlanCommand::Report { unit, year, connection } = command;
+    let UnitYear { unit, year, connection } = match command {
+        PlanCommand::Set { of, items } => {
+            // Bad items are refused before anything is sent.
+            let items = items.iter().map(|item| planned(item)).collect::<Result<_, _>>()?;
+            let mut client = PlansClient::new(of.connection.channel(Service::Scheduling).await?);
+            let plan = AnnualPlan { unit_code: of.unit, year: of.year, items };
+            return print_plan(client.set_annual_plan(plan).await.map_err(explain)?.get_ref());
+        }
+        PlanCommand::Show(UnitYear { unit, year, connection }) => {
+            let mut client = PlansClient::new(connection.channel(Service::Scheduling).await?);
+            let plan = client.get_annual_plan(GetAnnualPlanRequest { unit_code: unit, year }).await.map_err(explain)?;
+            return print_plan(plan.get_ref());
+        }
+        PlanCommand::Report(of) => of,
+    };
     let mut client = PlansClient::new(connection.channel(Service::Scheduling).await?);
     let report = client
         .get_periodic_dialogue_report(GetPeriodicDialogueReportRequest { unit_code: unit, year })

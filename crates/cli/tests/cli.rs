@@ -115,6 +115,22 @@ fn calendar_bad_input_is_one_line_on_stderr_and_exit_code_2() {
     }
 }
 
+#[test]
+fn a_bad_plan_item_is_refused_before_anything_is_sent() {
+    // No service listens at this address: the item is refused first.
+    let unreachable = Some("http://127.0.0.1:9");
+    for (item, says) in [
+        ("post|weekly|3|Chủ đề", "not a known regime"),
+        ("post|periodic|March|Chủ đề", "is not HOST_POST|REGIME|MONTH|THEME"),
+        ("post|periodic|3", "is not HOST_POST|REGIME|MONTH|THEME"),
+    ] {
+        let args = ["plan", "set", "--unit", "323", "--year", "2026", "--item", item];
+        let output = doithoai(&args, unreachable, Some("token"));
+        assert_eq!(output.status.code(), Some(2), "{item}: {}", text(&output.stderr));
+        assert!(text(&output.stderr).contains(says), "{item}: {}", text(&output.stderr));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_conference_lifecycle_through_the_cli() {
     let stack = Stack::start().await;
