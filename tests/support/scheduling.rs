@@ -15,9 +15,7 @@ pub fn at(text: &str) -> DateTime<Utc> {
     text.parse().expect("an RFC 3339 instant")
 }
 
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 }
-}
+pub use doithoai_runtime::time::timestamp;
 
 /// Monday 2 March 2026, 08:00 in Hà Nội.
 pub const MONDAY: &str = "2026-03-02T01:00:00Z";

@@ -12,6 +12,7 @@ use doithoai_proto::scheduling::v1::{
     Rank, ReasonRequest, Regime, UpdateConferenceRequest, UpdatePositionRequest, conferences_client::ConferencesClient,
     directory_client::DirectoryClient, plans_client::PlansClient,
 };
+use doithoai_runtime::time::timestamp;
 use doithoai_tests::*;
 use tonic::{Code, Status, transport::Channel};
 use tonic_types::StatusExt;
@@ -21,10 +22,6 @@ const NOW: &str = "2026-03-02T01:00:00Z";
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
-}
-
-fn ts(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 }
 }
 
 fn rule(status: &Status) -> String {
@@ -121,7 +118,7 @@ impl Fixture {
                 urgency: 2,
                 ..Default::default()
             }],
-            starts_at: Some(ts(starts_at)),
+            starts_at: Some(timestamp(starts_at)),
             planned_minutes: 180,
             ..Default::default()
         }
@@ -408,7 +405,7 @@ async fn a_postponed_conference_needs_a_new_notice_and_a_cancelled_one_stays_can
     let postpone = PostponeConferenceRequest {
         id: conference.id.clone(),
         reason: "Bão số 3".into(),
-        new_starts_at: Some(ts(at("2026-03-20T02:00:00Z"))),
+        new_starts_at: Some(timestamp(at("2026-03-20T02:00:00Z"))),
     };
     let postponed = client.postpone_conference(authorized(postpone, &f.office_323)).await.unwrap().into_inner();
     assert_eq!((postponed.state, postponed.notice.is_none()), (ConferenceState::Postponed as i32, true));

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Args;
-use doithoai_runtime::time::ZONE;
+use doithoai_runtime::time::{ZONE, timestamp};
 use tonic::{
     Request, Status,
     service::{Interceptor, interceptor::InterceptedService},
@@ -84,7 +84,7 @@ pub fn local_time(text: &str) -> Result<prost_types::Timestamp, crate::UsageErro
         .from_local_datetime(&local)
         .single()
         .ok_or_else(|| crate::UsageError(format!("{text:?} does not exist")))?;
-    Ok(prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 })
+    Ok(timestamp(at.to_utc()))
 }
 
 /// A protobuf enum value from its name without the prefix, in any case and

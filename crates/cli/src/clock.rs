@@ -2,10 +2,9 @@
 //! the local stack. Only services started with `clock.adjustable` serve them
 //! (never production); only an administrator may read or move them.
 
-use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use doithoai_proto::clock::v1::{GetTimeRequest, SetTimeRequest, Time, simulated_clock_client::SimulatedClockClient};
-use doithoai_runtime::time::ZONE;
+use doithoai_runtime::time::{ZONE, instant};
 
 use crate::{
     UsageError,
@@ -41,7 +40,7 @@ pub struct ClockArgs {
 }
 
 fn time(service: &str, time: &Time) -> anyhow::Result<String> {
-    let at = time.time.as_ref().and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, 0));
+    let at = time.time.as_ref().and_then(instant);
     let at = at.ok_or_else(|| anyhow::anyhow!("{service} answered without a time"))?;
     Ok(format!("{service:<13} {}", at.with_timezone(&ZONE).format("%Y-%m-%d %H:%M:%S %:z")))
 }

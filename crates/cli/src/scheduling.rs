@@ -17,7 +17,7 @@ use doithoai_proto::{
         conferences_client::ConferencesClient, directory_client::DirectoryClient, plans_client::PlansClient,
     },
 };
-use doithoai_runtime::time::ZONE;
+use doithoai_runtime::time::{ZONE, instant};
 
 use crate::{
     UsageError,
@@ -323,7 +323,7 @@ fn line(c: &Conference) -> String {
     let starts = c
         .starts_at
         .as_ref()
-        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+        .and_then(instant)
         .map(|t| t.with_timezone(&ZONE).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default();
     format!("{} {state} {starts} {} {}", c.id, c.unit_code, c.theme)

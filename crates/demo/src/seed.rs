@@ -36,7 +36,7 @@ use doithoai_runtime::{
     Role,
     auth::{TokenSigner, bearer_value},
     error::describe,
-    time::ZONE,
+    time::{ZONE, timestamp},
 };
 use tonic::{Request, Status, transport::Channel};
 
@@ -271,7 +271,7 @@ impl Seeder<'_> {
 
     /// Moves the four services' clocks together.
     async fn move_clocks(&self, to: DateTime<Utc>) -> anyhow::Result<()> {
-        let time = Some(prost_types::Timestamp { seconds: to.timestamp(), nanos: 0 });
+        let time = Some(timestamp(to));
         let moves = self.clocks.iter().map(|clock| {
             let mut clock = clock.clone();
             async move { clock.set_time(bearer(SetTimeRequest { time }, &self.admin)).await }
@@ -437,7 +437,7 @@ impl Seeder<'_> {
             venue_address: "Hội trường trụ sở".into(),
             theme: conference.theme.clone(),
             agenda: vec![AgendaItem { title: conference.theme.clone(), field: 1, ..Default::default() }],
-            starts_at: Some(prost_types::Timestamp { seconds: at(conference.day, 8, 0).timestamp(), nanos: 0 }),
+            starts_at: Some(timestamp(at(conference.day, 8, 0))),
             planned_minutes: 180,
             invited_organization_ids: conference.invited.iter().map(|&o| self.organization_ids[o].clone()).collect(),
             ..Default::default()

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 use crate::{
     Caller, Role, ServiceError,
     audit::{self, AuditEntry},
-    time::Clock,
+    time::{self, Clock},
 };
 
 /// The years a clock may be moved to: those of the legal calendar and then some.
@@ -22,16 +22,15 @@ pub struct SimulatedClockService {
 }
 
 fn wire(at: DateTime<Utc>) -> Time {
-    let nanos = i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0);
-    Time { time: Some(prost_types::Timestamp { seconds: at.timestamp(), nanos }) }
+    Time { time: Some(time::timestamp(at)) }
 }
 
 /// The instant asked for, if it is one a clock may show.
 fn instant(time: Option<&prost_types::Timestamp>) -> Result<DateTime<Utc>, ServiceError> {
-    let time = time.ok_or_else(|| ServiceError::invalid_argument("time", "time is required", "thiếu thời điểm"))?;
-    u32::try_from(time.nanos)
-        .ok()
-        .and_then(|nanos| DateTime::from_timestamp(time.seconds, nanos))
+    let asked = time.ok_or_else(|| ServiceError::invalid_argument("time", "time is required", "thiếu thời điểm"))?;
+    Some(asked)
+        .filter(|asked| asked.nanos >= 0)
+        .and_then(time::instant)
         .filter(|at| YEARS.contains(&at.year()))
         .ok_or_else(|| {
             ServiceError::invalid_argument(

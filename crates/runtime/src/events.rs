@@ -89,10 +89,7 @@ impl Event {
         EventEnvelope {
             event_id: event_id.to_string(),
             event_type: self.event_type.clone(),
-            occurred_at: Some(prost_types::Timestamp {
-                seconds: occurred_at.timestamp(),
-                nanos: occurred_at.timestamp_subsec_nanos() as i32,
-            }),
+            occurred_at: Some(crate::time::timestamp(occurred_at)),
             unit_path: self.unit_path.clone(),
             actor: actor.to_owned(),
             traceparent: traceparent.unwrap_or_default().to_owned(),

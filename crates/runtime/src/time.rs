@@ -9,6 +9,16 @@ use chrono_tz::Tz;
 
 pub const ZONE: Tz = chrono_tz::Asia::Ho_Chi_Minh;
 
+/// An instant as the wire's timestamp.
+pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+}
+
+/// A wire timestamp as an instant (negative nanoseconds read as none); `None` out of range.
+pub fn instant(at: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(at.seconds, at.nanos.max(0) as u32)
+}
+
 /// The date in Vietnam of an instant.
 pub fn local_date(instant: DateTime<Utc>) -> NaiveDate {
     instant.with_timezone(&ZONE).date_naive()

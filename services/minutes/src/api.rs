@@ -17,7 +17,8 @@ use doithoai_proto::{
     },
 };
 use doithoai_runtime::{
-    Caller, Clock, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox, unit_tree,
+    Caller, Clock, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox,
+    time::timestamp, unit_tree,
 };
 use prost::Message;
 use serde_json::json;
@@ -63,10 +64,6 @@ fn parse_id(field: &str, text: &str) -> ServiceResult<Uuid> {
             format!("{field} {text:?} không phải mã hợp lệ"),
         )
     })
-}
-
-fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
 }
 
 fn not_yours(who: &str) -> ServiceError {

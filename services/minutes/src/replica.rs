@@ -13,6 +13,7 @@ use doithoai_runtime::{
     events::Event,
     outbox::Outbox,
     scheduling_replica::{conference_of, upsert_directory},
+    time::instant,
 };
 use prost::Message;
 use sqlx::PgConnection;
@@ -29,10 +30,6 @@ impl EventHandler for SchedulingReplica {
             None => upsert_directory(conn, event).await.map(|_| ()),
         }
     }
-}
-
-fn instant(at: &Option<prost_types::Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
-    at.as_ref().and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
 }
 
 impl SchedulingReplica {
@@ -66,7 +63,7 @@ impl SchedulingReplica {
         .bind(Uuid::parse_str(&conference.accountable_position_id).context("a conference without an accountable post")?)
         .bind(&conference.secretary_subject)
         .bind(&invited)
-        .bind(instant(&conference.ended_at))
+        .bind(conference.ended_at.as_ref().and_then(instant))
         .bind(conference.version as i32)
         .execute(&mut *conn)
         .await?;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use doithoai_proto::scheduling::v1::{Body, Conference, Organization, OrganizationKind, Position, Rank};
-use doithoai_runtime::{ServiceError, ServiceResult};
+use doithoai_runtime::{ServiceError, ServiceResult, time::instant};
 use prost::Message;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -126,7 +126,7 @@ fn columns(conference: &Conference) -> ServiceResult<Columns> {
         id: Uuid::parse_str(&conference.id).map_err(anyhow::Error::new)?,
         starts_at: conference::starts_at(conference)
             .ok_or_else(|| anyhow::anyhow!("a stored conference has a start"))?,
-        ended_at: conference.ended_at.as_ref().and_then(conference::instant),
+        ended_at: conference.ended_at.as_ref().and_then(instant),
         accountable: Uuid::parse_str(&conference.accountable_position_id).map_err(anyhow::Error::new)?,
     })
 }

@@ -10,8 +10,13 @@ use doithoai_proto::scheduling::v1::{
     PublicNotice, ReasonRequest, UpdateConferenceRequest, conferences_server::Conferences,
 };
 use doithoai_runtime::{
-    Caller, Clock, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox,
-    pagination::Page, time::ZONE, unit_tree,
+    Caller, Clock, Role, ServiceError, ServiceResult,
+    audit::AuditEntry,
+    events::Event,
+    outbox::Outbox,
+    pagination::Page,
+    time::{ZONE, instant, timestamp},
+    unit_tree,
 };
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -21,8 +26,7 @@ use uuid::Uuid;
 use super::{MANAGERS, READERS, unit_in_scope};
 use crate::{
     domain::{
-        Refusal,
-        conference::{self as rules, timestamp},
+        Refusal, conference as rules,
         posts::{r2_1_host_is_the_head, r2_2_deputy_hosts_by_delegation},
     },
     store::{self, parse_date, parse_id},
@@ -76,12 +80,8 @@ impl ConferencesApi {
         }
         let host = store::find_position(conn, parse_id("draft.host_position_id", &draft.host_position_id)?).await?;
         let body = doithoai_proto::scheduling::v1::Body::try_from(draft.body).unwrap_or_default();
-        let date = draft
-            .starts_at
-            .as_ref()
-            .and_then(rules::instant)
-            .map(doithoai_runtime::time::local_date)
-            .unwrap_or_default();
+        let date =
+            draft.starts_at.as_ref().and_then(instant).map(doithoai_runtime::time::local_date).unwrap_or_default();
         r2_1_host_is_the_head(&host.post(), &draft.unit_code, body, date)?;
         let invited: Vec<Uuid> =
             draft.invited_organization_ids.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect();

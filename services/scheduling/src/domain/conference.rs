@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use doithoai_proto::scheduling::v1::{
     AgendaItem, Conference, ConferenceDraft, ConferenceState as State, Delegation, Form, PublicNotice,
 };
-use doithoai_runtime::time::local_date;
+use doithoai_runtime::time::{instant, local_date, timestamp};
 use uuid::Uuid;
 
 use super::{Checked, Refusal};
@@ -17,14 +17,6 @@ pub const MAX_PLANNED_MINUTES: u32 = 240;
 pub const MAX_EXTENSION_MINUTES: u32 = 60;
 pub const NOTICE_DAYS: i64 = 7;
 const MAX_TEXT: usize = 2000;
-
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
-}
-
-pub fn instant(at: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(at.seconds, at.nanos.max(0) as u32)
-}
 
 pub fn starts_at(conference: &Conference) -> Option<DateTime<Utc>> {
     conference.starts_at.as_ref().and_then(instant)
