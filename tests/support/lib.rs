@@ -189,6 +189,12 @@ impl Stack {
     }
 }
 
+/// The rule id or stable reason a refusal names (google.rpc ErrorInfo).
+pub fn rule(status: &tonic::Status) -> String {
+    use tonic_types::StatusExt;
+    status.get_details_error_info().map(|info| info.reason).unwrap_or_default()
+}
+
 /// Rows of a unit list under `deploy/data/units`.
 pub fn read_rows(file: &str) -> Vec<UnitRow> {
     let path = repo_root().join("deploy/data/units").join(file);

@@ -22,9 +22,40 @@ async fn an_administrator_moves_an_adjustable_clock_and_nobody_else_does() {
 
     let office = token("33", &[Role::Office]);
     assert_eq!(clock.set_time(authorized(set, &office)).await.unwrap_err().code(), Code::PermissionDenied);
+    // A district's administrator does not move the whole deployment's time.
+    let district = token("323", &[Role::Admin]);
+    let refused = clock.set_time(authorized(set, &district)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    assert_eq!(rule(&refused), "ROOT_ADMIN_REQUIRED");
     let missing = clock.set_time(authorized(SetTimeRequest { time: None }, &admin)).await.unwrap_err();
     assert_eq!(missing.code(), Code::InvalidArgument);
     stack.finish().await;
+}
+
+#[tokio::test]
+async fn a_restarted_service_comes_back_on_the_rehearsal_time() {
+    let nats = testsuite::TestNats::start().await.unwrap();
+    let database = testsuite::unique_database("deadlines");
+    let settings = testsuite::settings("deadlines", &database, &nats.url());
+    let admin = token("33", &[Role::Admin]);
+    let connect = |addr: std::net::SocketAddr| async move {
+        let channel = tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+        SimulatedClockClient::new(channel)
+    };
+    let running = doithoai_deadlines::start(settings.clone(), Clock::adjustable()).await.unwrap();
+    let to: chrono::DateTime<chrono::Utc> = "2025-03-03T02:00:00Z".parse().unwrap();
+    let set = SetTimeRequest { time: Some(timestamp(to)) };
+    connect(running.grpc_addr).await.set_time(authorized(set, &admin)).await.unwrap();
+    running.stop().await.unwrap();
+
+    let restarted = doithoai_deadlines::start(settings, Clock::adjustable()).await.unwrap();
+    let read = connect(restarted.grpc_addr).await.get_time(authorized(GetTimeRequest {}, &admin)).await.unwrap();
+    let now = chrono::DateTime::from_timestamp(read.into_inner().time.unwrap().seconds, 0).unwrap();
+    assert!(now >= to && now - to < chrono::TimeDelta::minutes(5), "back on {now}, not the time set {to}");
+    restarted.stop().await.unwrap();
+    testsuite::drop_database(&database).await.unwrap();
+    let mut nats = nats;
+    nats.stop().await;
 }
 
 #[tokio::test]

@@ -24,10 +24,6 @@ fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
 }
 
-fn rule(status: &Status) -> String {
-    status.get_details_error_info().map(|i| i.reason).unwrap_or_default()
-}
-
 struct Fixture {
     stack: Stack,
     office_33: String,

@@ -187,26 +187,45 @@ async fn the_notice_and_response_clocks_from_the_real_events() {
     "#;
     let mut deadlines = DeadlinesClient::new(f.stack.channel("deadlines").await);
     let admin = token("33", &[Role::Admin]);
-    let loaded = deadlines
-        .load_announcement(authorized(LoadAnnouncementRequest { toml: announcement.into() }, &admin))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(loaded.rescheduled, 1);
+    let load = |toml: &str, token: &str| authorized(LoadAnnouncementRequest { toml: toml.into() }, token);
+    let periodic_before = f.obligations(ObligationKind::PeriodicDialogue).await;
+    assert!(!periodic_before.is_empty() && periodic_before.iter().all(|o| o.due_date == "2026-12-31"));
+    // Only the root administrator keeps the national calendar.
+    for other in [token("323", &[Role::Admin]), token("33", &[Role::Office])] {
+        let refused = deadlines.load_announcement(load(announcement, &other)).await.unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    }
+    let loaded = deadlines.load_announcement(load(announcement, &admin)).await.unwrap().into_inner();
+    assert_eq!((loaded.rescheduled, loaded.changed), (1, true));
     let moved = f.obligations(ObligationKind::AgencyResponse).await;
     let (open, met): (Vec<_>, Vec<_>) = moved.iter().partition(|o| state(o) == ObligationState::Open);
     assert_eq!(
         (open[0].due_date.as_str(), open[0].calendar_revision.as_str()),
         ("2026-05-08", loaded.revision.as_str())
     );
+    assert!(open[0].explanation.iter().any(|line| line.starts_with("2026-04-15")), "{:?}", open[0].explanation);
+    assert!(open[0].explanation.last().unwrap().starts_with("moved from 2026-05-07"), "{:?}", open[0].explanation);
     assert_eq!(met[0].due_date, "2026-05-07", "a closed obligation keeps its outcome");
+    // R6.2's 31 December is a fixed date: no revision moves it.
+    assert_eq!(f.obligations(ObligationKind::PeriodicDialogue).await, periodic_before);
     eventually(WAIT, "the rescheduled event", || async { (f.events("deadline_rescheduled").await == 1).then_some(()) })
         .await;
-    let refused = deadlines
-        .load_announcement(authorized(LoadAnnouncementRequest { toml: "[[announcement]]".into() }, &admin))
-        .await
-        .unwrap_err();
-    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    // A day off outside every open window makes a revision and moves nothing.
+    let later = announcement.replace("2026-04-15", "2026-11-16").replace("test-extra-day", "test-later-day");
+    let outside = deadlines.load_announcement(load(&later, &admin)).await.unwrap().into_inner();
+    assert_eq!((outside.rescheduled, outside.changed), (0, true));
+    assert_ne!(outside.revision, loaded.revision);
+    // The same day again changes no day and makes no revision.
+    let again = deadlines.load_announcement(load(&later, &admin)).await.unwrap().into_inner();
+    assert_eq!((again.revision.as_str(), again.rescheduled, again.changed), (outside.revision.as_str(), 0, false));
+    let junk = format!("a = \"{}\"", "x".repeat(1 << 20));
+    let beyond = announcement.replace("2026-04-15", "2040-04-16");
+    for bad in ["", "[[announcement]]", "a = \"xxx\"", junk.as_str(), beyond.as_str()] {
+        let refused = deadlines.load_announcement(load(bad, &admin)).await.unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{}", &bad[..bad.len().min(40)]);
+        assert_eq!(rule(&refused), "INVALID_ANNOUNCEMENT");
+    }
+    assert_eq!(f.stack.count("deadlines", "SELECT count(*) FROM calendar_announcements").await, 2);
 
     // Due soon: Wednesday 6 May is within three working days of Friday 8 May.
     f.stack.clock.set(at("2026-05-06T02:00:00Z"));

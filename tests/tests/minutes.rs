@@ -13,7 +13,6 @@ use doithoai_proto::{
 };
 use doithoai_tests::{scheduling::*, *};
 use tonic::{Code, Status, transport::Channel};
-use tonic_types::StatusExt;
 
 /// The text a reader sees in a PDF, whitespace collapsed.
 fn pdf_text(pdf: &[u8]) -> String {
@@ -25,10 +24,6 @@ fn pdf_text(pdf: &[u8]) -> String {
         .flat_map(|t| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
         .collect();
     words.join(" ")
-}
-
-fn rule(status: &Status) -> String {
-    status.get_details_error_info().map(|i| i.reason).unwrap_or_default()
 }
 
 struct Fixture {

@@ -22,10 +22,6 @@ use prost::Message;
 use tonic::{Code, Status, transport::Channel};
 use tonic_types::StatusExt;
 
-fn rule(status: &Status) -> String {
-    status.get_details_error_info().map(|i| i.reason).unwrap_or_default()
-}
-
 struct Fixture {
     stack: Stack,
     district: District,

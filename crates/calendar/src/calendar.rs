@@ -190,6 +190,18 @@ impl Calendar {
         Calendar::from_sources(sources)
     }
 
+    /// Checks an announcement an operator loads before it makes a revision:
+    /// see [`data::check_loaded`]. Stored ones are rebuilt without it.
+    pub fn check_announcement(&self, text: &str) -> Result<(), DataError> {
+        data::check_loaded(text, self.horizon())
+    }
+
+    /// Whether both calendars classify every day alike: a revision that
+    /// changes no day is no revision.
+    pub fn same_days(&self, other: &Calendar) -> bool {
+        (self.first, self.last) == (other.first, other.last) && self.kinds == other.kinds
+    }
+
     fn from_sources(sources: Vec<String>) -> Result<Calendar, DataError> {
         let mut announcements: Vec<Announcement> = Vec::new();
         for text in &sources {

@@ -13,9 +13,17 @@ pub enum DataError {
     Toml(#[from] toml::de::Error),
     #[error("announcement {id}: {message}")]
     Invalid { id: String, message: String },
+    #[error("announcement data holds no [[announcement]]")]
+    Empty,
+    #[error("announcement data is {size} bytes, more than the {limit} a file of announcements needs")]
+    TooLarge { size: usize, limit: usize },
 }
 
+/// More than any real announcement file (the shipped eight years are 20 KB).
+pub const MAX_LOADED_BYTES: usize = 64 * 1024;
+
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct File {
     #[serde(rename = "announcement", default)]
     announcements: Vec<Announcement>,
@@ -58,6 +66,38 @@ impl Announcement {
     pub(crate) fn groups(&self) -> impl Iterator<Item = (Group, i32)> + '_ {
         self.replaces.iter().filter_map(|key| Group::parse_key(key))
     }
+}
+
+/// Checks an announcement loaded at run time more strictly than the shipped
+/// data: bounded, at least one announcement, each with its document and at
+/// least one dated change, every date inside `horizon`.
+pub(crate) fn check_loaded(text: &str, horizon: (NaiveDate, NaiveDate)) -> Result<(), DataError> {
+    if text.len() > MAX_LOADED_BYTES {
+        return Err(DataError::TooLarge { size: text.len(), limit: MAX_LOADED_BYTES });
+    }
+    let announcements = parse(text)?;
+    if announcements.is_empty() {
+        return Err(DataError::Empty);
+    }
+    let (first, last) = horizon;
+    for announcement in &announcements {
+        let invalid = |message: String| DataError::Invalid { id: announcement.id.clone(), message };
+        if announcement.document.trim().is_empty() {
+            return Err(invalid("document: the number of the document is required".into()));
+        }
+        if announcement.days_off.is_empty() && announcement.worked.is_empty() {
+            return Err(invalid("days_off, worked: an announcement changes at least one day".into()));
+        }
+        for day in announcement.days_off.iter().chain(&announcement.worked) {
+            if day.date < first || day.date > last {
+                return Err(invalid(format!("{}: outside the calendar's horizon {first} to {last}", day.date)));
+            }
+        }
+        if announcement.issued < first || announcement.issued > last {
+            return Err(invalid(format!("issued {}: outside the calendar's horizon", announcement.issued)));
+        }
+    }
+    Ok(())
 }
 
 /// Parses and checks a file of announcements.

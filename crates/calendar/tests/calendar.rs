@@ -290,6 +290,52 @@ fn bad_announcement_data_is_refused_with_its_id() {
     assert!(calendar().with_announcements("[[announcement]]\nid = 1").is_err());
 }
 
+/// An announcement of one extra day off, as an operator loads it.
+fn extra_day_off(date: &str) -> String {
+    format!(
+        r#"
+        [[announcement]]
+        id = "extra-{date}"
+        document = "Thông báo (kiểm thử)"
+        issued = "2026-04-01"
+        issuer = "Bộ Nội vụ"
+        source = "test"
+        replaces = []
+        days_off = [{{ date = "{date}", name = "Ngày nghỉ", name_en = "Day off" }}]
+        "#
+    )
+}
+
+#[test]
+fn a_loaded_announcement_must_change_a_dated_day_inside_the_horizon() {
+    let check = |text: &str| calendar().check_announcement(text).map_err(|e| e.to_string());
+    assert!(check(&extra_day_off("2026-04-15")).is_ok());
+    assert_eq!(check("").unwrap_err(), "announcement data holds no [[announcement]]");
+    assert!(check(&format!("a = \"{}\"", "x".repeat(1 << 20))).unwrap_err().contains("more than"));
+    let unknown = check("a = \"xxx\"").unwrap_err();
+    assert!(unknown.contains("unknown field `a`") && unknown.contains("line 1"), "{unknown}");
+    let undated = extra_day_off("2026-04-15").replace(
+        r#"days_off = [{ date = "2026-04-15", name = "Ngày nghỉ", name_en = "Day off" }]"#,
+        "",
+    );
+    assert!(check(&undated).unwrap_err().contains("adds a day off"));
+    let group_only = undated.replace("replaces = []", r#"replaces = ["tet:2027"]"#);
+    assert!(check(&group_only).unwrap_err().contains("changes at least one day"));
+    assert!(check(&extra_day_off("2032-01-05")).unwrap_err().contains("horizon"));
+    assert!(check(&extra_day_off("2018-06-05")).unwrap_err().contains("horizon"));
+    let undocumented = extra_day_off("2026-04-15").replace("Thông báo (kiểm thử)", " ");
+    assert!(check(&undocumented).unwrap_err().contains("document"));
+}
+
+#[test]
+fn an_announcement_of_a_day_already_off_changes_no_day() {
+    // 2 September 2026 is National Day already.
+    let again = calendar().with_announcements(&extra_day_off("2026-09-02")).unwrap();
+    assert!(again.same_days(calendar()));
+    let moved = calendar().with_announcements(&extra_day_off("2026-04-15")).unwrap();
+    assert!(!moved.same_days(calendar()));
+}
+
 #[test]
 fn days_off_have_names_and_sources() {
     let days = calendar().days_off(2026).unwrap();
@@ -320,6 +366,12 @@ proptest! {
         let naive = NaiveCalendar::of(calendar());
         prop_assert_eq!(calendar().add_working_days(day, n).unwrap(), naive.add_working_days(day, n));
         prop_assert_eq!(calendar().is_working_day(day).unwrap(), naive.is_working_day(day));
+    }
+
+    #[test]
+    fn a_revision_that_changes_no_day_changes_no_due_date(day in horizon_day(), n in 0u32..120) {
+        let again = calendar().with_announcements(&extra_day_off("2026-09-02")).unwrap();
+        prop_assert_eq!(again.add_working_days(day, n).unwrap(), calendar().add_working_days(day, n).unwrap());
     }
 
     #[test]

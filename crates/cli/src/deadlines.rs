@@ -218,11 +218,12 @@ pub async fn run(command: DeadlinesCommand) -> anyhow::Result<()> {
                 .load_announcement(LoadAnnouncementRequest { toml })
                 .await
                 .map_err(explain)?;
-            out!(
-                "calendar revision {}: {} open obligation(s) rescheduled",
-                loaded.get_ref().revision,
-                loaded.get_ref().rescheduled
-            )?;
+            let loaded = loaded.into_inner();
+            if loaded.changed {
+                out!("calendar revision {}: {} open obligation(s) rescheduled", loaded.revision, loaded.rescheduled)?;
+            } else {
+                out!("calendar revision {} unchanged: the announcement changes no day", loaded.revision)?;
+            }
         }
     }
     Ok(())

@@ -13,7 +13,7 @@ use doithoai_proto::{
     deadlines::v1::{
         FileReportRequest, ListObligationsRequest, ObligationKind, ObligationState, deadlines_client::DeadlinesClient,
     },
-    directory::v1::{GetSubtreeRequest, unit_directory_client::UnitDirectoryClient},
+    directory::v1::{GetSubtreeRequest, GetUnitRequest, unit_directory_client::UnitDirectoryClient},
     minutes::v1::{
         AcknowledgeNoticeRequest, AnswerPetitionRequest, ConferenceRequest, EscalatePetitionRequest,
         IssueConclusionNoticeRequest, NoticeAssignment, Outcome, RecordConclusionRequest, RecordOpeningRequest,
@@ -68,6 +68,15 @@ async fn connect(addr: &str) -> anyhow::Result<Channel> {
 /// A refusal of the step `what`, with the rule or reason the service named.
 fn refused(what: String) -> impl FnOnce(Status) -> anyhow::Error {
     move |status| anyhow::anyhow!("{what}: {}", describe(&status))
+}
+
+/// The province `root` lies in: the deployment's root, whose administrator
+/// moves the clocks.
+async fn province_of(endpoints: &Endpoints, token: &str, root: &str) -> anyhow::Result<String> {
+    let mut client = UnitDirectoryClient::new(connect(&endpoints.scheduling).await?);
+    let request = GetUnitRequest { code: root.to_owned() };
+    let unit = client.get_unit(bearer(request, token)).await.map_err(refused(format!("unit {root}")))?.into_inner();
+    unit.path.first().cloned().context("a unit without its path")
 }
 
 /// The units of the subtree rooted at `root`, parents before children.
@@ -209,6 +218,8 @@ struct Seeder<'a> {
     minutes: MinutesServiceClient<Channel>,
     deadlines: DeadlinesClient<Channel>,
     admin: String,
+    /// The deployment's root administrator, who moves the clocks.
+    clock_admin: String,
     tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
     post_ids: Vec<String>,
     organization_ids: Vec<String>,
@@ -274,7 +285,7 @@ impl Seeder<'_> {
         let time = Some(timestamp(to));
         let moves = self.clocks.iter().map(|clock| {
             let mut clock = clock.clone();
-            async move { clock.set_time(bearer(SetTimeRequest { time }, &self.admin)).await }
+            async move { clock.set_time(bearer(SetTimeRequest { time }, &self.clock_admin)).await }
         });
         futures::future::try_join_all(moves).await.map_err(|status| {
             if status.code() == tonic::Code::Unimplemented {
@@ -873,6 +884,8 @@ pub async fn seed(
     }
     let minutes = connect(&endpoints.minutes).await?;
     let root = &plan.units[0].code;
+    let admin = signer.sign("demo", root, &[Role::Admin], TOKEN_TTL)?;
+    let province = province_of(endpoints, &admin, root).await?;
     let mut seeder = Seeder {
         plan,
         signer,
@@ -883,7 +896,8 @@ pub async fn seed(
         participants: ParticipantsClient::new(connect(&endpoints.participants).await?),
         minutes: MinutesServiceClient::new(minutes),
         deadlines: DeadlinesClient::new(connect(&endpoints.deadlines).await?),
-        admin: signer.sign("demo", root, &[Role::Admin], TOKEN_TTL)?,
+        admin,
+        clock_admin: signer.sign("demo", &province, &[Role::Admin], TOKEN_TTL)?,
         tokens: Default::default(),
         post_ids: Vec::new(),
         organization_ids: Vec::new(),

@@ -85,6 +85,10 @@ pub struct Caller {
     pub roles: Vec<Role>,
     /// The agency an AGENCY caller acts for.
     pub organization: Option<String>,
+    /// Whether the caller's unit is the deployment's root (`auth.root_unit`):
+    /// its administrators keep what the whole deployment shares, the legal
+    /// calendar and a rehearsal's clock.
+    pub at_root: bool,
 }
 
 impl Caller {
@@ -114,6 +118,18 @@ impl Caller {
         ))
     }
 
+    /// Refuses anyone but an administrator of the deployment's root unit.
+    pub fn require_root_admin(&self) -> ServiceResult<()> {
+        if self.at_root && self.has_role(Role::Admin) {
+            return Ok(());
+        }
+        Err(ServiceError::permission_denied(
+            "ROOT_ADMIN_REQUIRED",
+            "only an administrator of the deployment's root unit may do this: it changes the whole deployment",
+            "chỉ quản trị viên của đơn vị gốc mới được thực hiện: thao tác này ảnh hưởng toàn hệ thống",
+        ))
+    }
+
     /// Refuses a unit outside the caller's subtree. `path` is the unit's path
     /// from the root, the unit itself last.
     pub fn require_within<C: AsRef<str>>(&self, path: &[C]) -> ServiceResult<()> {
@@ -135,6 +151,7 @@ impl Caller {
 pub struct Authenticator {
     key: Arc<DecodingKey>,
     validation: Arc<Validation>,
+    root_unit: Option<UnitCode>,
 }
 
 impl Authenticator {
@@ -144,7 +161,13 @@ impl Authenticator {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "aud", "sub"]);
-        Ok(Self { key: Arc::new(key), validation: Arc::new(validation) })
+        Ok(Self { key: Arc::new(key), validation: Arc::new(validation), root_unit: None })
+    }
+
+    /// Names the deployment's root unit, whose administrators are root administrators.
+    pub fn with_root_unit(mut self, root_unit: Option<UnitCode>) -> Self {
+        self.root_unit = root_unit;
+        self
     }
 
     pub fn verify(&self, token: &str) -> ServiceResult<Caller> {
@@ -163,7 +186,8 @@ impl Authenticator {
                 "đơn vị trong mã xác thực không hợp lệ",
             )
         })?;
-        Ok(Caller { subject: claims.sub, unit, roles: claims.roles, organization: claims.org })
+        let at_root = self.root_unit.as_ref() == Some(&unit);
+        Ok(Caller { subject: claims.sub, unit, roles: claims.roles, organization: claims.org, at_root })
     }
 }
 
@@ -291,6 +315,7 @@ mod tests {
             unit: UnitCode::parse("323").unwrap(),
             roles: vec![Role::Office],
             organization: None,
+            at_root: false,
         };
         assert!(caller.require_within(&["33", "323", "11950"]).is_ok());
         assert!(caller.require_within(&["33", "323"]).is_ok());
@@ -306,6 +331,7 @@ mod tests {
             unit: UnitCode::parse("33").unwrap(),
             roles: vec![Role::Front],
             organization: None,
+            at_root: false,
         };
         assert!(caller.require_role(&[Role::Front, Role::Monitor]).is_ok());
         assert_eq!(caller.require_role(&[Role::Admin]).unwrap_err().code(), tonic::Code::PermissionDenied);

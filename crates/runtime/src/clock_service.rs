@@ -47,6 +47,20 @@ impl SimulatedClockService {
     }
 }
 
+/// Puts an adjustable clock back on the offset last set, so that a restarted
+/// service keeps the rehearsal's time instead of returning to the present.
+pub async fn resume(clock: &Clock, pool: &PgPool) -> anyhow::Result<()> {
+    if !clock.is_adjustable() {
+        return Ok(());
+    }
+    let stored: Option<i64> = sqlx::query_scalar("SELECT offset_micros FROM clock_offset").fetch_optional(pool).await?;
+    if let Some(micros) = stored {
+        clock.resume(chrono::TimeDelta::microseconds(micros));
+        tracing::warn!(now = %clock.now(), "the clock resumes the time an administrator set");
+    }
+    Ok(())
+}
+
 #[tonic::async_trait]
 impl SimulatedClock for SimulatedClockService {
     async fn get_time(&self, request: Request<GetTimeRequest>) -> Result<Response<Time>, Status> {
@@ -56,9 +70,11 @@ impl SimulatedClock for SimulatedClockService {
 
     async fn set_time(&self, request: Request<SetTimeRequest>) -> Result<Response<Time>, Status> {
         let caller = Caller::of(&request)?;
-        caller.require_role(&[Role::Admin])?;
+        // Every service's clock moves together, for the whole deployment.
+        caller.require_root_admin()?;
         let to = instant(request.get_ref().time.as_ref())?;
         let from = self.clock.now();
+        let offset = to - chrono::Utc::now();
         let entry = AuditEntry {
             rpc: "SetTime",
             record_type: "clock",
@@ -66,8 +82,18 @@ impl SimulatedClock for SimulatedClockService {
             before: Some(serde_json::json!({ "time": from })),
             after: Some(serde_json::json!({ "time": to })),
         };
-        let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
-        audit::record(&mut conn, &caller, &[entry]).await.map_err(ServiceError::from)?;
+        let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        audit::record(&mut tx, &caller, &[entry]).await.map_err(ServiceError::from)?;
+        sqlx::query(
+            "INSERT INTO clock_offset (offset_micros, set_by) VALUES ($1, $2)
+             ON CONFLICT (only_row) DO UPDATE SET offset_micros = EXCLUDED.offset_micros, set_by = EXCLUDED.set_by, set_at = now()",
+        )
+        .bind(offset.num_microseconds().unwrap_or_default())
+        .bind(&caller.subject)
+        .execute(&mut *tx)
+        .await
+        .map_err(ServiceError::from)?;
+        tx.commit().await.map_err(ServiceError::from)?;
         self.clock.set(to);
         tracing::warn!(actor = %caller.subject, %from, %to, "the clock was moved");
         Ok(Response::new(wire(self.clock.now())))

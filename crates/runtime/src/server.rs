@@ -57,8 +57,10 @@ impl Platform {
         migrators: Vec<Migrator>,
     ) -> anyhow::Result<Self> {
         metrics::handle();
-        let authenticator = Authenticator::from_public_pem(&settings.public_key_pem()?, &settings.auth.audience)?;
+        let authenticator = Authenticator::from_public_pem(&settings.public_key_pem()?, &settings.auth.audience)?
+            .with_root_unit(settings.root_unit());
         let pool = db::connect(&settings, service, migrators).await?;
+        crate::clock_service::resume(&clock, &pool).await?;
         let client = async_nats::ConnectOptions::new()
             .name(format!("doithoai-{service}"))
             .retry_on_initial_connect()

@@ -99,6 +99,10 @@ pub struct AuthSettings {
     /// …or read from a file.
     pub public_key_file: Option<PathBuf>,
     pub audience: String,
+    /// The unit at the top of this deployment (a province's code): its
+    /// administrators load calendar announcements and move a rehearsal's
+    /// clock. Unset, nobody may.
+    pub root_unit: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,6 +218,11 @@ impl Settings {
                 "set it (or auth.public_key_pem) to the key whose tokens this service trusts",
             );
         }
+        if let Some(root) = &self.auth.root_unit
+            && doithoai_units::UnitCode::parse(root).is_err()
+        {
+            return bad("auth.root_unit", "must be a unit code");
+        }
         if self.consumer.max_deliveries < 1 {
             return bad("consumer.max_deliveries", "must be at least 1");
         }
@@ -224,6 +233,11 @@ impl Settings {
             return bad("outbox", "batch_size and poll_interval_ms must be positive");
         }
         Ok(())
+    }
+
+    /// The deployment's root unit, checked by `validate`.
+    pub fn root_unit(&self) -> Option<doithoai_units::UnitCode> {
+        self.auth.root_unit.as_deref().and_then(|code| doithoai_units::UnitCode::parse(code).ok())
     }
 
     pub fn database_name(&self, service: &str) -> String {

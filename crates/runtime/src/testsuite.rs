@@ -50,6 +50,9 @@ pub async fn drop_database(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The deployment's root unit in tests: Hưng Yên, whose units the tests import.
+pub const ROOT_UNIT: &str = "33";
+
 /// Settings for one service under test: its own database, random ports, the
 /// development key, and the given NATS.
 pub fn settings(service: &str, database: &str, nats_url: &str) -> Settings {
@@ -62,6 +65,7 @@ pub fn settings(service: &str, database: &str, nats_url: &str) -> Settings {
         .merge(("database.max_connections", 5))
         .merge(("nats.url", nats_url))
         .merge(("auth.public_key_file", dev_key("public.pem").display().to_string()))
+        .merge(("auth.root_unit", ROOT_UNIT))
         .merge(("consumer.max_deliveries", 3))
         .merge(("consumer.ack_wait_secs", 5))
         .merge(("outbox.poll_interval_ms", 200))

@@ -85,6 +85,22 @@ impl Clock {
         }
     }
 
+    /// How far an adjustable clock runs from the system clock (zero for the others).
+    pub fn offset(&self) -> TimeDelta {
+        match &self.source {
+            Source::Shifted(offset) => *lock(offset),
+            _ => TimeDelta::zero(),
+        }
+    }
+
+    /// Puts an adjustable clock back at an offset it had (after a restart);
+    /// the system and fixed clocks keep their time.
+    pub fn resume(&self, offset: TimeDelta) {
+        if let Source::Shifted(current) = &self.source {
+            *lock(current) = offset;
+        }
+    }
+
     pub fn advance(&self, by: TimeDelta) {
         self.set(self.now() + by);
     }
@@ -119,5 +135,8 @@ mod tests {
         assert!(now >= set && now - set < TimeDelta::seconds(1), "{now}");
         assert_eq!(clock.today(), NaiveDate::from_ymd_opt(2025, 3, 3).unwrap());
         assert!(!Clock::system().is_adjustable() && clock.is_adjustable());
+        let restarted = Clock::adjustable();
+        restarted.resume(clock.offset());
+        assert_eq!(restarted.today(), NaiveDate::from_ymd_opt(2025, 3, 3).unwrap());
     }
 }

@@ -246,6 +246,7 @@ async fn the_audit_log_refuses_updates_and_deletes() {
         unit: doithoai_units::UnitCode::parse("33").unwrap(),
         roles: vec![Role::Office],
         organization: None,
+        at_root: false,
     };
     let mut conn = fixture.pool.acquire().await.unwrap();
     let entry = AuditEntry {

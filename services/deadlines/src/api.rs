@@ -204,9 +204,11 @@ impl Deadlines for DeadlinesApi {
         request: Request<LoadAnnouncementRequest>,
     ) -> Result<Response<LoadAnnouncementResponse>, Status> {
         let caller = Caller::of(&request)?;
-        caller.require_role(&[Role::Admin])?;
+        // The legal calendar is national: one revision for the whole deployment.
+        caller.require_root_admin()?;
         let text = request.into_inner().toml;
-        let calendar = self.calendars.current().with_announcements(&text).map_err(|e| {
+        let current = self.calendars.current();
+        let calendar = current.check_announcement(&text).and_then(|()| current.with_announcements(&text)).map_err(|e| {
             ServiceError::invalid_argument(
                 "INVALID_ANNOUNCEMENT",
                 e.to_string(),
@@ -214,6 +216,10 @@ impl Deadlines for DeadlinesApi {
             )
             .with_violation("toml", e.to_string())
         })?;
+        if calendar.same_days(&current) {
+            let revision = current.revision().id.clone();
+            return Ok(Response::new(LoadAnnouncementResponse { revision, rescheduled: 0, changed: false }));
+        }
         let revision = calendar.revision().id.clone();
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
         // One loader at a time, so revisions stack in order.
@@ -243,7 +249,7 @@ impl Deadlines for DeadlinesApi {
         audit::record(&mut tx, &caller, &[entry]).await.map_err(ServiceError::from)?;
         tx.commit().await.map_err(ServiceError::from)?;
         self.calendars.replace(id, calendar);
-        Ok(Response::new(LoadAnnouncementResponse { revision, rescheduled }))
+        Ok(Response::new(LoadAnnouncementResponse { revision, rescheduled, changed: true }))
     }
 
     async fn get_report(&self, request: Request<ReportRequest>) -> Result<Response<Report>, Status> {

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use doithoai_calendar::{Calendar, CalendarError};
-use doithoai_proto::deadlines::v1::ObligationState as State;
+use doithoai_proto::deadlines::v1::{ObligationKind, ObligationState as State};
 
 /// R10.2: the conclusion notice within 10 working days of the conference.
 pub const NOTICE_WORKING_DAYS: u32 = 10;
@@ -48,6 +48,43 @@ pub fn state_on(calendar: &Calendar, due: NaiveDate, today: NaiveDate, soon: u32
 /// The frozen outcome of a met obligation.
 pub fn outcome(due: NaiveDate, met_on: NaiveDate) -> State {
     if met_on <= due { State::MetOnTime } else { State::MetLate }
+}
+
+/// Whether a due date is a count of working days from its anchor (R10.2,
+/// R10.3, R10.4, R13.1) and so moves with a new calendar revision; a fixed
+/// date (R6.2's 31 December, or the end of a term) never does.
+pub fn moves_with_the_calendar(kind: ObligationKind) -> bool {
+    COUNTED_IN_WORKING_DAYS.contains(&kind)
+}
+
+pub const COUNTED_IN_WORKING_DAYS: [ObligationKind; 5] = [
+    ObligationKind::ConclusionNotice,
+    ObligationKind::AgencyResponse,
+    ObligationKind::EscalationNotice,
+    ObligationKind::ReportHalfYear,
+    ObligationKind::ReportYear,
+];
+
+/// The due date under a new calendar revision, with the line that says why
+/// it moved; `None` when it stays.
+pub fn rescheduled(
+    calendar: &Calendar,
+    kind: ObligationKind,
+    anchor: NaiveDate,
+    working_days: u32,
+    current: NaiveDate,
+) -> Result<Option<Due>, CalendarError> {
+    if !moves_with_the_calendar(kind) {
+        return Ok(None);
+    }
+    let mut due = due(calendar, anchor, working_days)?;
+    if due.date == current {
+        return Ok(None);
+    }
+    let revision = calendar.revision();
+    let document = revision.latest.as_deref().unwrap_or("a new announcement");
+    due.explanation.push(format!("moved from {current}: calendar revision {} ({document})", revision.id));
+    Ok(Some(due))
 }
 
 pub fn is_open(state: State) -> bool {
@@ -95,6 +132,46 @@ mod tests {
         assert_eq!(state_on(calendar, due, date("2026-03-19"), 3).unwrap(), State::DueSoon);
         assert_eq!(state_on(calendar, due, due, 3).unwrap(), State::DueSoon);
         assert_eq!(state_on(calendar, due, date("2026-03-25"), 3).unwrap(), State::Overdue);
+    }
+
+    fn extra_day_off(date: &str) -> Calendar {
+        let text = format!(
+            r#"[[announcement]]
+            id = "extra"
+            document = "Thông báo (kiểm thử)"
+            issued = "2026-04-01"
+            issuer = "Bộ Nội vụ"
+            source = "test"
+            replaces = []
+            days_off = [{{ date = "{date}", name = "Ngày nghỉ", name_en = "Day off" }}]"#
+        );
+        Calendar::builtin().with_announcements(&text).unwrap()
+    }
+
+    #[test]
+    fn r10_3_a_day_off_inside_the_window_moves_the_due_date_a_day_explained() {
+        let calendar = extra_day_off("2026-04-15");
+        let moved = rescheduled(&calendar, ObligationKind::AgencyResponse, date("2026-03-23"), 30, date("2026-05-07"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(moved.date, date("2026-05-08"));
+        assert!(moved.explanation.iter().any(|line| line.starts_with("2026-04-15")), "{:?}", moved.explanation);
+        assert!(moved.explanation.last().unwrap().starts_with("moved from 2026-05-07"));
+    }
+
+    #[test]
+    fn r10_2_a_day_off_outside_the_window_moves_nothing() {
+        let calendar = extra_day_off("2026-06-15");
+        let kept = rescheduled(&calendar, ObligationKind::ConclusionNotice, date("2026-03-10"), 10, date("2026-03-24"));
+        assert_eq!(kept.unwrap(), None);
+    }
+
+    #[test]
+    fn r6_2_the_year_end_never_moves_with_the_calendar() {
+        let calendar = extra_day_off("2026-12-31");
+        let kept = rescheduled(&calendar, ObligationKind::PeriodicDialogue, date("2026-01-01"), 0, date("2026-12-31"));
+        assert_eq!(kept.unwrap(), None);
+        assert!(moves_with_the_calendar(ObligationKind::ReportHalfYear), "R13.1 reports count working days");
     }
 
     #[test]

@@ -181,26 +181,31 @@ pub async fn close(
     Ok(())
 }
 
-/// Recomputes every open obligation with a new calendar revision; those
-/// whose due date moves are rescheduled and published. Returns how many.
+/// Recomputes the open obligations whose due dates count working days with
+/// a new calendar revision; those whose due date moves are rescheduled,
+/// explained and published. Returns how many.
 pub async fn reschedule_open(
     conn: &mut PgConnection,
     calendar: &Calendar,
     outbox: &Outbox,
     actor: &str,
 ) -> anyhow::Result<u32> {
+    let kinds: Vec<&str> = domain::COUNTED_IN_WORKING_DAYS.iter().map(|kind| kind.as_str_name()).collect();
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM obligations
-         WHERE state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE') FOR UPDATE"
+         WHERE state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
+           AND kind = ANY($1) FOR UPDATE"
     ))
+    .bind(&kinds)
     .fetch_all(&mut *conn)
     .await?;
     let mut moved = 0;
     for mut row in rows {
-        let due = domain::due(calendar, row.anchor_date, row.working_days as u32)?;
-        if due.date == row.due_date {
+        let kind = ObligationKind::from_str_name(&row.kind).unwrap_or_default();
+        let Some(due) = domain::rescheduled(calendar, kind, row.anchor_date, row.working_days as u32, row.due_date)?
+        else {
             continue;
-        }
+        };
         let (previous_due, previous_revision) = (row.due_date, row.calendar_revision.clone());
         row.due_date = due.date;
         row.calendar_revision = due.revision;
