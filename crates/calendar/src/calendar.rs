@@ -193,7 +193,7 @@ impl Calendar {
     /// Checks an announcement an operator loads before it makes a revision:
     /// see [`data::check_loaded`]. Stored ones are rebuilt without it.
     pub fn check_announcement(&self, text: &str) -> Result<(), DataError> {
-        data::check_loaded(text, self.horizon())
+        data::check_loaded(text, self.horizon(), &self.announcements)
     }
 
     /// Whether both calendars classify every day alike: a revision that
@@ -224,6 +224,13 @@ impl Calendar {
             a.groups().map(|(_, year)| year).chain(a.days_off.iter().chain(&a.worked).map(|d| d.date.year()))
         });
         let last_announced = announced_years.max().unwrap_or(FIRST_YEAR);
+        // Estimates run past the last announced year on lunar dates that end.
+        if last_announced > data::LAST_ANNOUNCED_YEAR {
+            let id = announcements.last().map(|a| a.id.clone()).unwrap_or_default();
+            let message =
+                format!("{last_announced}: after {}, the last year the calendar can hold", data::LAST_ANNOUNCED_YEAR);
+            return Err(DataError::Invalid { id, message });
+        }
         let first = NaiveDate::from_ymd_opt(FIRST_YEAR, 1, 1).expect("a valid date");
         let last = NaiveDate::from_ymd_opt(last_announced + ESTIMATED_YEARS, 12, 31).expect("a valid date");
 

@@ -68,10 +68,20 @@ impl Announcement {
     }
 }
 
+/// The last year an announcement may fix: the calendar estimates five years
+/// past the last announced one, and one more for a swap across the year's
+/// end, from lunar dates that end with [`crate::lunar::LAST_YEAR`].
+pub const LAST_ANNOUNCED_YEAR: i32 = crate::lunar::LAST_YEAR - 6;
+
 /// Checks an announcement loaded at run time more strictly than the shipped
-/// data: bounded, at least one announcement, each with its document and at
-/// least one dated change, every date inside `horizon`.
-pub(crate) fn check_loaded(text: &str, horizon: (NaiveDate, NaiveDate)) -> Result<(), DataError> {
+/// data: bounded, at least one announcement, each with an id of its own, its
+/// document and at least one dated change, every date and holiday group
+/// inside `horizon` (and never past [`LAST_ANNOUNCED_YEAR`]).
+pub(crate) fn check_loaded(
+    text: &str,
+    horizon: (NaiveDate, NaiveDate),
+    existing: &[Announcement],
+) -> Result<(), DataError> {
     if text.len() > MAX_LOADED_BYTES {
         return Err(DataError::TooLarge { size: text.len(), limit: MAX_LOADED_BYTES });
     }
@@ -80,8 +90,14 @@ pub(crate) fn check_loaded(text: &str, horizon: (NaiveDate, NaiveDate)) -> Resul
         return Err(DataError::Empty);
     }
     let (first, last) = horizon;
-    for announcement in &announcements {
+    let last_year = last.year().min(LAST_ANNOUNCED_YEAR);
+    let inside = |date: NaiveDate| date >= first && date.year() <= last_year && date <= last;
+    for (n, announcement) in announcements.iter().enumerate() {
         let invalid = |message: String| DataError::Invalid { id: announcement.id.clone(), message };
+        let reused = existing.iter().chain(&announcements[..n]).any(|a| a.id == announcement.id);
+        if announcement.id.trim().is_empty() || reused {
+            return Err(invalid("id: each announcement needs an id of its own (a correction too)".into()));
+        }
         if announcement.document.trim().is_empty() {
             return Err(invalid("document: the number of the document is required".into()));
         }
@@ -89,11 +105,16 @@ pub(crate) fn check_loaded(text: &str, horizon: (NaiveDate, NaiveDate)) -> Resul
             return Err(invalid("days_off, worked: an announcement changes at least one day".into()));
         }
         for day in announcement.days_off.iter().chain(&announcement.worked) {
-            if day.date < first || day.date > last {
+            if !inside(day.date) {
                 return Err(invalid(format!("{}: outside the calendar's horizon {first} to {last}", day.date)));
             }
         }
-        if announcement.issued < first || announcement.issued > last {
+        for (group, year) in announcement.groups() {
+            if !(first.year()..=last_year).contains(&year) {
+                return Err(invalid(format!("replaces {}:{year}: outside the calendar's horizon", group.name())));
+            }
+        }
+        if !inside(announcement.issued) {
             return Err(invalid(format!("issued {}: outside the calendar's horizon", announcement.issued)));
         }
     }

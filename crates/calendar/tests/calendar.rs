@@ -314,10 +314,8 @@ fn a_loaded_announcement_must_change_a_dated_day_inside_the_horizon() {
     assert!(check(&format!("a = \"{}\"", "x".repeat(1 << 20))).unwrap_err().contains("more than"));
     let unknown = check("a = \"xxx\"").unwrap_err();
     assert!(unknown.contains("unknown field `a`") && unknown.contains("line 1"), "{unknown}");
-    let undated = extra_day_off("2026-04-15").replace(
-        r#"days_off = [{ date = "2026-04-15", name = "Ngày nghỉ", name_en = "Day off" }]"#,
-        "",
-    );
+    let undated = extra_day_off("2026-04-15")
+        .replace(r#"days_off = [{ date = "2026-04-15", name = "Ngày nghỉ", name_en = "Day off" }]"#, "");
     assert!(check(&undated).unwrap_err().contains("adds a day off"));
     let group_only = undated.replace("replaces = []", r#"replaces = ["tet:2027"]"#);
     assert!(check(&group_only).unwrap_err().contains("changes at least one day"));

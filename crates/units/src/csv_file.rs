@@ -25,12 +25,17 @@ const REQUIRED_COLUMNS: [&str; 5] = ["code", "name", "tier", "parent_code", "typ
 
 /// Reads a whole unit list. Either every line is well-formed and the records
 /// come back in file order, or the errors name every bad line (up to 100).
-pub fn read_units_csv(input: impl Read) -> Result<Vec<UnitRecord>, Vec<LineError>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(input);
+pub fn read_units_csv(mut input: impl Read) -> Result<Vec<UnitRecord>, Vec<LineError>> {
+    let mut bytes = Vec::new();
+    if let Err(error) = input.read_to_end(&mut bytes) {
+        return Err(vec![line_error(1, "file", format!("the file cannot be read: {error}"))]);
+    }
+    let lines = LineStarts::of(&bytes);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(bytes.as_slice());
     let mut records = reader.records();
     let header = match records.next() {
         Some(Ok(header)) => header,
-        Some(Err(error)) => return Err(vec![csv_error(&error)]),
+        Some(Err(error)) => return Err(vec![csv_error(&error, &lines)]),
         None => return Err(vec![line_error(1, "header", "the file is empty")]),
     };
     let column = |name: &str| header.iter().position(|h| h.trim_start_matches('\u{feff}') == name);
@@ -55,7 +60,7 @@ pub fn read_units_csv(input: impl Read) -> Result<Vec<UnitRecord>, Vec<LineError
         let record = match result {
             Ok(record) => record,
             Err(error) => {
-                errors.push(csv_error(&error));
+                errors.push(csv_error(&error, &lines));
                 // A broken encoding or quoting makes the rest unreliable too.
                 if !matches!(error.kind(), csv::ErrorKind::UnequalLengths { .. }) {
                     break;
@@ -63,7 +68,7 @@ pub fn read_units_csv(input: impl Read) -> Result<Vec<UnitRecord>, Vec<LineError
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line() as u32);
+        let line = record.position().map_or(0, |p| lines.line_of(p.byte()));
         let field = |i: usize| record.get(i).unwrap_or("").trim();
         let [code, name, tier, parent, kind] = indices.map(field);
         let legacy = legacy_index.map(field).unwrap_or("");
@@ -97,8 +102,45 @@ pub(crate) fn line_error(line: u32, field: &'static str, message: impl Into<Stri
     LineError { line, field, message: message.into() }
 }
 
-fn csv_error(error: &csv::Error) -> LineError {
-    let line = error.position().map_or(0, |p| p.line() as u32);
+/// Where each line of the file starts, for line numbers people see in their
+/// editor: csv's own count runs behind after CRLF or blank lines.
+struct LineStarts<'a> {
+    bytes: &'a [u8],
+    starts: Vec<u64>,
+}
+
+impl<'a> LineStarts<'a> {
+    fn of(bytes: &'a [u8]) -> Self {
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
+                    i += 1;
+                    starts.push(i as u64 + 1);
+                }
+                b'\r' | b'\n' => starts.push(i as u64 + 1),
+                _ => {}
+            }
+            i += 1;
+        }
+        Self { bytes, starts }
+    }
+
+    /// The 1-based line of the record csv places at `byte`: csv may place it
+    /// at the line break before it (after CR LF) or at a blank line, so the
+    /// record starts at the first byte after those.
+    fn line_of(&self, byte: u64) -> u32 {
+        let mut at = byte as usize;
+        while matches!(self.bytes.get(at), Some(b'\r' | b'\n')) {
+            at += 1;
+        }
+        self.starts.partition_point(|start| *start <= at as u64) as u32
+    }
+}
+
+fn csv_error(error: &csv::Error, lines: &LineStarts<'_>) -> LineError {
+    let line = error.position().map_or(0, |p| lines.line_of(p.byte()));
     let message = match error.kind() {
         csv::ErrorKind::Utf8 { .. } => "the line is not valid UTF-8 (save the file as UTF-8)".to_owned(),
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
