@@ -47,7 +47,10 @@ impl District {
             ..Default::default()
         };
         let head = directory
-            .create_position(authorized(CreatePositionRequest { position: Some(position) }, &office))
+            .create_position(authorized(
+                CreatePositionRequest { position: Some(position), ..Default::default() },
+                &office,
+            ))
             .await
             .expect("a post")
             .into_inner();
@@ -58,7 +61,10 @@ impl District {
             ..Default::default()
         };
         let agency = directory
-            .create_organization(authorized(CreateOrganizationRequest { organization: Some(agency) }, &office))
+            .create_organization(authorized(
+                CreateOrganizationRequest { organization: Some(agency), ..Default::default() },
+                &office,
+            ))
             .await
             .expect("an agency")
             .into_inner();
@@ -109,7 +115,10 @@ impl District {
         };
         let mut client = self.conferences(stack).await;
         let created = client
-            .create_conference(authorized(CreateConferenceRequest { draft: Some(draft) }, &self.office))
+            .create_conference(authorized(
+                CreateConferenceRequest { draft: Some(draft), ..Default::default() },
+                &self.office,
+            ))
             .await
             .expect("a draft")
             .into_inner();

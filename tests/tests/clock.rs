@@ -39,7 +39,8 @@ async fn a_restarted_service_comes_back_on_the_rehearsal_time() {
     let settings = testsuite::settings("deadlines", &database, &nats.url());
     let admin = token("33", &[Role::Admin]);
     let connect = |addr: std::net::SocketAddr| async move {
-        let channel = tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+        let channel =
+            tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
         SimulatedClockClient::new(channel)
     };
     let running = doithoai_deadlines::start(settings.clone(), Clock::adjustable()).await.unwrap();

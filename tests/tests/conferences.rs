@@ -54,7 +54,10 @@ impl Fixture {
                 name: "Phòng Tài nguyên và Môi trường".into(),
                 ..Default::default()
             };
-            let request = authorized(CreateOrganizationRequest { organization: Some(agency) }, &fixture.office_323);
+            let request = authorized(
+                CreateOrganizationRequest { organization: Some(agency), ..Default::default() },
+                &fixture.office_323,
+            );
             fixture.agency_323 = fixture.directory().await.create_organization(request).await.unwrap().into_inner();
         }
         fixture.post("chutich_ubnd_33", "33", Body::PeoplesCommittee, Rank::Head, "chutich-33", "2021-06-01").await;
@@ -89,7 +92,8 @@ impl Fixture {
             term_end: String::new(),
             ..Default::default()
         };
-        let request = authorized(CreatePositionRequest { position: Some(position) }, &self.office_33);
+        let request =
+            authorized(CreatePositionRequest { position: Some(position), ..Default::default() }, &self.office_33);
         let created = self.directory().await.create_position(request).await.unwrap().into_inner();
         self.posts.insert(name, created.clone());
         created
@@ -121,7 +125,7 @@ impl Fixture {
     }
 
     async fn create(&self, draft: ConferenceDraft, token: &str) -> Result<Conference, Status> {
-        let request = authorized(CreateConferenceRequest { draft: Some(draft) }, token);
+        let request = authorized(CreateConferenceRequest { draft: Some(draft), ..Default::default() }, token);
         Ok(self.conferences().await.create_conference(request).await?.into_inner())
     }
 
@@ -182,12 +186,42 @@ async fn r7_3_announcing_needs_seven_days_notice() {
     assert_eq!((refused.code(), rule(&refused)), (Code::FailedPrecondition, "R7.3".into()));
     let vietnamese = refused.get_error_details_vec().into_iter().any(|d| matches!(d, tonic_types::ErrorDetail::LocalizedMessage(m) if m.locale == "vi-VN" && m.message.contains("7 ngày")));
     assert!(vietnamese, "{refused:?}");
+    // The notice ran in the paper on 26 February; the office records it now.
+    let recorded_after = f.create(f.draft("bithu_323", at("2026-03-11T02:00:00Z")), &f.office_323).await.unwrap();
+    f.announce(&recorded_after.id, "2026-02-26").await.unwrap();
     let subjects = f.subjects_eventually("doithoai.scheduling.conference_announced.33.323").await;
     assert_eq!(
         subjects.iter().filter(|s| s.contains("conference_announced")).count(),
-        1,
+        2,
         "the refused one published nothing"
     );
+    f.stack.finish().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_naming_its_field_and_nothing_is_stored() {
+    let f = Fixture::new("hung-yen-2020.csv").await;
+    let field = |status: &Status| {
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        status.get_details_bad_request().unwrap().field_violations[0].field.clone()
+    };
+    let unknown_regime = ConferenceDraft { regime: 77, ..f.draft("bithu_323", at("2026-03-12T02:00:00Z")) };
+    assert_eq!(field(&f.create(unknown_regime, &f.office_323).await.unwrap_err()), "regime");
+    let unknown_form = ConferenceDraft { form: 9, ..f.draft("bithu_323", at("2026-03-12T02:00:00Z")) };
+    assert_eq!(field(&f.create(unknown_form, &f.office_323).await.unwrap_err()), "form");
+    let far = f.draft("bithu_323", at("9999-03-12T02:00:00Z"));
+    assert_eq!(field(&f.create(far, &f.office_323).await.unwrap_err()), "starts_at");
+    assert_eq!(f.stack.count("scheduling", "SELECT count(*) FROM conferences").await, 0, "nothing half-written");
+
+    let mut client = f.conferences().await;
+    let list = |state: i32, page_token: &str| {
+        let page = Some(doithoai_proto::common::v1::PageRequest { page_size: 10, page_token: page_token.into() });
+        authorized(ListConferencesRequest { unit_code: "323".into(), state, page, ..Default::default() }, &f.office_323)
+    };
+    assert_eq!(field(&client.list_conferences(list(99, "")).await.unwrap_err()), "state");
+    for garbage in ["%%%garbage".to_owned(), "x".repeat(1 << 20)] {
+        assert_eq!(field(&client.list_conferences(list(0, &garbage)).await.unwrap_err()), "page.page_token");
+    }
     f.stack.finish().await;
 }
 
@@ -216,6 +250,7 @@ async fn r2_1_only_the_head_who_holds_the_post_on_the_date_hosts() {
                 term_start: "2026-06-15".into(),
                 ..Default::default()
             }),
+            ..Default::default()
         },
         &f.office_323,
     );

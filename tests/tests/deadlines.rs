@@ -136,7 +136,9 @@ async fn the_notice_and_response_clocks_from_the_real_events() {
         sent_on: "2026-03-20".into(),
         signer: "Chánh Văn phòng".into(),
         assignments: f.petitions.iter().map(|p| assign(p)).collect(),
+        ..Default::default()
     };
+    f.stack.clock.set(at("2026-03-20T02:00:00Z"));
     let issued =
         minutes(&f.stack).await.issue_conclusion_notice(authorized(issue, &f.office)).await.unwrap().into_inner();
     f.until("R10.2 met on time", ObligationKind::ConclusionNotice, |o| state(&o[0]) == ObligationState::MetOnTime)
@@ -149,7 +151,9 @@ async fn the_notice_and_response_clocks_from_the_real_events() {
         notice_id: issued.id.clone(),
         organization_id: f.agency.clone(),
         received_on: "2026-03-23".into(),
+        ..Default::default()
     };
+    f.stack.clock.set(at("2026-03-23T02:00:00Z"));
     minutes(&f.stack).await.acknowledge_notice(authorized(acknowledge, &agency)).await.unwrap();
     // 30 working days from Monday 23 March: 27 April (Giỗ Tổ fell on Sunday 26 April), 30 April and 1 May are off.
     f.until("re-anchored on receipt", ObligationKind::AgencyResponse, |o| {
@@ -166,7 +170,9 @@ async fn the_notice_and_response_clocks_from_the_real_events() {
             summary: "Đã giải quyết".into(),
             ..Default::default()
         }),
+        ..Default::default()
     };
+    f.stack.clock.set(at("2026-04-20T02:00:00Z"));
     minutes(&f.stack).await.record_response(authorized(respond(&f.petitions[0], "2026-04-20"), &agency)).await.unwrap();
     f.until("one response met on time", ObligationKind::AgencyResponse, |o| {
         o.iter().any(|o| state(o) == ObligationState::MetOnTime)
@@ -215,12 +221,14 @@ async fn the_notice_and_response_clocks_from_the_real_events() {
     let outside = deadlines.load_announcement(load(&later, &admin)).await.unwrap().into_inner();
     assert_eq!((outside.rescheduled, outside.changed), (0, true));
     assert_ne!(outside.revision, loaded.revision);
-    // The same day again changes no day and makes no revision.
-    let again = deadlines.load_announcement(load(&later, &admin)).await.unwrap().into_inner();
+    // Another document for the same day changes no day and makes no revision;
+    // the same document again is refused (its id is taken).
+    let same_day = later.replace("test-later-day", "test-later-day-confirmed");
+    let again = deadlines.load_announcement(load(&same_day, &admin)).await.unwrap().into_inner();
     assert_eq!((again.revision.as_str(), again.rescheduled, again.changed), (outside.revision.as_str(), 0, false));
     let junk = format!("a = \"{}\"", "x".repeat(1 << 20));
     let beyond = announcement.replace("2026-04-15", "2040-04-16");
-    for bad in ["", "[[announcement]]", "a = \"xxx\"", junk.as_str(), beyond.as_str()] {
+    for bad in ["", "[[announcement]]", "a = \"xxx\"", junk.as_str(), beyond.as_str(), later.as_str()] {
         let refused = deadlines.load_announcement(load(bad, &admin)).await.unwrap_err();
         assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{}", &bad[..bad.len().min(40)]);
         assert_eq!(rule(&refused), "INVALID_ANNOUNCEMENT");
@@ -350,6 +358,7 @@ async fn overdue_is_emitted_once_after_downtime_and_with_two_replicas() {
                 received_on: String::new(),
             })
             .collect(),
+        ..Default::default()
     };
     minutes(&f.stack).await.issue_conclusion_notice(authorized(issue, &f.office)).await.unwrap();
     let met = f
@@ -368,14 +377,17 @@ async fn overdue_is_emitted_once_after_downtime_and_with_two_replicas() {
     };
     let mut directory =
         doithoai_proto::scheduling::v1::directory_client::DirectoryClient::new(f.stack.channel("scheduling").await);
-    let request = doithoai_proto::scheduling::v1::CreateOrganizationRequest { organization: Some(agency) };
+    let request =
+        doithoai_proto::scheduling::v1::CreateOrganizationRequest { organization: Some(agency), ..Default::default() };
     let province_agency = directory.create_organization(authorized(request, &office_33)).await.unwrap().into_inner().id;
     let escalate = doithoai_proto::minutes::v1::EscalatePetitionRequest {
         petition_id: f.petitions[1].clone(),
         to_unit_code: "33".into(),
         to_organization_id: province_agency.clone(),
         petitioner_notified_on: "2026-03-27".into(),
+        ..Default::default()
     };
+    f.stack.clock.set(at("2026-03-27T02:00:00Z"));
     eventually(WAIT, "the escalation", || {
         let (stack, escalate, office) = (&f.stack, escalate.clone(), f.office.clone());
         async move { minutes(stack).await.escalate_petition(authorized(escalate, &office)).await.ok() }
@@ -394,7 +406,7 @@ async fn overdue_is_emitted_once_after_downtime_and_with_two_replicas() {
     let received = responses.iter().find(|o| o.organization_id == province_agency).unwrap();
     assert_eq!(
         (received.anchor.as_str(), received.anchor_date.as_str(), received.unit_path.clone()),
-        ("ESCALATED", "2026-03-26", vec!["33".to_owned()])
+        ("ESCALATED", "2026-03-27", vec!["33".to_owned()])
     );
     let notice = f.until("R10.4 met", ObligationKind::EscalationNotice, |o| o.len() == 1).await.remove(0);
     assert_eq!((state(&notice), notice.met_on.as_str()), (ObligationState::MetOnTime, "2026-03-27"));
@@ -429,7 +441,7 @@ async fn r6_2_every_head_owes_a_periodic_dialogue_each_year() {
         term_start: "2021-06-01".into(),
         ..Default::default()
     };
-    let request = doithoai_proto::scheduling::v1::CreatePositionRequest { position: Some(chair) };
+    let request = doithoai_proto::scheduling::v1::CreatePositionRequest { position: Some(chair), ..Default::default() };
     let chair = directory.create_position(authorized(request, &office)).await.unwrap().into_inner();
     let pending = |o: &Obligation| o.head_position_id == chair.id && state(o) == ObligationState::Open;
     f.until("the chair's dialogue", ObligationKind::PeriodicDialogue, |o| o.iter().any(pending)).await;
@@ -476,7 +488,11 @@ async fn r6_2_every_head_owes_a_periodic_dialogue_each_year() {
         kind: ObligationKind::ReportHalfYear as i32,
         year: 2026,
         filed_on: "2026-07-10".into(),
+        ..Default::default()
     };
+    let early = client.file_report(authorized(file.clone(), &office)).await.unwrap_err();
+    assert_eq!(early.code(), tonic::Code::InvalidArgument, "a report is filed when it is: {early:?}");
+    f.stack.clock.set(at("2026-07-10T02:00:00Z"));
     let filed = client.file_report(authorized(file.clone(), &office)).await.unwrap().into_inner();
     assert_eq!(state(&filed), ObligationState::MetOnTime);
     assert_eq!(
@@ -484,7 +500,6 @@ async fn r6_2_every_head_owes_a_periodic_dialogue_each_year() {
         tonic::Code::FailedPrecondition
     );
 
-    f.stack.clock.set(at("2026-07-01T02:00:00Z"));
     f.until("overdue", ObligationKind::PeriodicDialogue, |o| {
         o.iter().any(|o| o.head_position_id == chair.id && state(o) == ObligationState::Overdue)
     })

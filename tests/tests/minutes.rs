@@ -80,6 +80,7 @@ impl Fixture {
             text: "Sẽ chi trả trong quý II".into(),
             organization_id: organization.into(),
             official_name: "Trưởng phòng".into(),
+            ..Default::default()
         };
         Ok(self.client().await.answer_petition(authorized(request, &self.host)).await?.into_inner())
     }
@@ -134,6 +135,7 @@ async fn the_record_from_opening_to_signature_and_corrections() {
         petition_id: complaint.id.clone(),
         receiving_body: "Ban Tiếp công dân thành phố".into(),
         referred_on: "2026-03-10".into(),
+        ..Default::default()
     };
     let referred = client.refer_petition(authorized(refer.clone(), &f.secretary)).await.unwrap().into_inner();
     assert_eq!(referred.status, PetitionStatus::Referred as i32);
@@ -181,6 +183,7 @@ async fn the_record_from_opening_to_signature_and_corrections() {
         conference_id: f.conference_id.clone(),
         kind: "CORRECTION".into(),
         text: "Sửa tên cơ quan trả lời ý kiến 2".into(),
+        ..Default::default()
     };
     let corrected = client.add_entry(authorized(correction, &f.secretary)).await.unwrap().into_inner();
     assert_eq!(corrected.entries.len(), 1);
@@ -257,9 +260,11 @@ async fn the_notice_the_agencies_responses_and_escalation() {
         sent_on: "2026-03-20".into(),
         signer: "Chánh Văn phòng Thành ủy".into(),
         assignments,
+        ..Default::default()
     };
     let agency = f.district.agency.id.clone();
     let both = vec![assign(&unanswered.id, &agency), assign(&beyond.id, &agency)];
+    f.stack.clock.set(at("2026-03-20T02:00:00Z"));
     assert_eq!(
         rule(&client.issue_conclusion_notice(authorized(issue(both.clone()), &f.district.office)).await.unwrap_err()),
         "R10.2",
@@ -277,6 +282,12 @@ async fn the_notice_the_agencies_responses_and_escalation() {
         rule(&client.issue_conclusion_notice(authorized(issue(with_answered), &f.district.office)).await.unwrap_err()),
         "R10.2"
     );
+    // Dates are facts: not after today, not before the conference.
+    for (sent_on, reason) in [("9999-12-31", "DATE_IN_THE_FUTURE"), ("2026-03-09", "DATE_OUT_OF_ORDER")] {
+        let dated = IssueConclusionNoticeRequest { sent_on: sent_on.into(), ..issue(both.clone()) };
+        let refused = client.issue_conclusion_notice(authorized(dated, &f.district.office)).await.unwrap_err();
+        assert_eq!((refused.code(), rule(&refused)), (Code::InvalidArgument, reason.into()), "{sent_on}");
+    }
     let nowhere = vec![assign(&unanswered.id, &uuid::Uuid::now_v7().to_string()), assign(&beyond.id, &agency)];
     assert_eq!(
         client.issue_conclusion_notice(authorized(issue(nowhere), &f.district.office)).await.unwrap_err().code(),
@@ -305,12 +316,16 @@ async fn the_notice_the_agencies_responses_and_escalation() {
         notice_id: notice.id.clone(),
         organization_id: agency.clone(),
         received_on: "2026-03-23".into(),
+        ..Default::default()
     };
     assert_eq!(
         client.acknowledge_notice(authorized(acknowledge.clone(), &stranger)).await.unwrap_err().code(),
         Code::PermissionDenied
     );
     let agency_token = agency_token(&agency, "323");
+    let early = client.acknowledge_notice(authorized(acknowledge.clone(), &agency_token)).await.unwrap_err();
+    assert_eq!(rule(&early), "DATE_IN_THE_FUTURE", "received on Monday, recorded on Friday");
+    f.stack.clock.set(at("2026-04-20T02:00:00Z"));
     let acknowledged =
         client.acknowledge_notice(authorized(acknowledge.clone(), &agency_token)).await.unwrap().into_inner();
     assert!(acknowledged.assignments.iter().all(|a| a.received_on == "2026-03-23"));
@@ -330,12 +345,24 @@ async fn the_notice_the_agencies_responses_and_escalation() {
     let respond = |token: &str| {
         let (mut client, request) = (
             client.clone(),
-            RecordResponseRequest { petition_id: unanswered.id.clone(), response: Some(response.clone()) },
+            RecordResponseRequest {
+                petition_id: unanswered.id.clone(),
+                response: Some(response.clone()),
+                ..Default::default()
+            },
         );
         let token = token.to_owned();
         async move { client.record_response(authorized(request, &token)).await }
     };
-    assert_eq!(rule(&respond(&stranger).await.unwrap_err()), "R10.3", "not assigned to that agency");
+    let other = respond(&stranger).await.unwrap_err();
+    assert_eq!((other.code(), rule(&other)), (Code::PermissionDenied, "NOT_YOUR_ORGANIZATION".into()), "who, not when");
+    let before_receipt = RecordResponseRequest {
+        petition_id: unanswered.id.clone(),
+        response: Some(WrittenResponse { responded_on: "2026-03-22".into(), ..response.clone() }),
+        ..Default::default()
+    };
+    let refused = f.client().await.record_response(authorized(before_receipt, &agency_token)).await.unwrap_err();
+    assert_eq!(rule(&refused), "DATE_OUT_OF_ORDER", "a response before the notice's receipt");
     let responded = respond(&agency_token).await.unwrap().into_inner();
     assert_eq!(responded.status, PetitionStatus::Responded as i32);
     assert_eq!(responded.response.unwrap().outcome, Outcome::PartlyResolved as i32, "responded is not resolved");
@@ -350,7 +377,10 @@ async fn the_notice_the_agencies_responses_and_escalation() {
         ..Default::default()
     };
     let province_agency = DirectoryClient::new(f.stack.channel("scheduling").await)
-        .create_organization(authorized(CreateOrganizationRequest { organization: Some(province_agency) }, &office_33))
+        .create_organization(authorized(
+            CreateOrganizationRequest { organization: Some(province_agency), ..Default::default() },
+            &office_33,
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -363,6 +393,7 @@ async fn the_notice_the_agencies_responses_and_escalation() {
         to_unit_code: "325".into(),
         to_organization_id: String::new(),
         petitioner_notified_on: "2026-03-25".into(),
+        ..Default::default()
     };
     assert_eq!(rule(&client.escalate_petition(authorized(sideways, &f.district.office)).await.unwrap_err()), "R10.4");
     let up = EscalatePetitionRequest {
@@ -370,6 +401,7 @@ async fn the_notice_the_agencies_responses_and_escalation() {
         to_unit_code: "33".into(),
         to_organization_id: province_agency.id.clone(),
         petitioner_notified_on: "2026-03-25".into(),
+        ..Default::default()
     };
     let escalated = client.escalate_petition(authorized(up, &f.district.office)).await.unwrap().into_inner();
     assert_eq!(escalated.status, PetitionStatus::Escalated as i32);

@@ -68,6 +68,7 @@ impl Fixture {
             conference_id: self.conference_id.clone(),
             who: Some(Who::Person(person)),
             unit_code: "11950".into(),
+            ..Default::default()
         };
         Ok(self.client().await.register_participant(authorized(request, &self.secretary)).await?.into_inner().id)
     }
@@ -82,6 +83,7 @@ impl Fixture {
             participant_id: participant_id.into(),
             topic: topic.into(),
             field: 1,
+            ..Default::default()
         };
         Ok(self.client().await.register_speaker(authorized(request, &self.secretary)).await?.into_inner())
     }
@@ -173,20 +175,47 @@ async fn r2_3_only_people_of_the_province_and_nobody_twice() {
         conference_id: f.conference_id.clone(),
         who: Some(Who::Person(Person { full_name: "Người Hà Nội".into(), ..Default::default() })),
         unit_code: "01".into(),
+        ..Default::default()
     };
     assert_eq!(
         rule(&f.client().await.register_participant(authorized(outsider.clone(), &f.secretary)).await.unwrap_err()),
         "R2.3"
     );
+    // A unit the directory does not know is not a verdict on residence.
     let unknown = RegisterParticipantRequest { unit_code: "99999".into(), ..outsider };
-    assert_eq!(
-        rule(&f.client().await.register_participant(authorized(unknown, &f.secretary)).await.unwrap_err()),
-        "R2.3"
-    );
+    let refused = f.client().await.register_participant(authorized(unknown, &f.secretary)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::NotFound, "{refused:?}");
 
     f.register("Trần Văn Dân", "034123456789").await.unwrap();
     let twice = f.register("Tran Van Dan", "034123456789").await.unwrap_err();
     assert_eq!(twice.code(), Code::AlreadyExists);
+    // Without an identity number, the same name, unit and phone is the same person.
+    let unnumbered = |phone: &str| RegisterParticipantRequest {
+        conference_id: f.conference_id.clone(),
+        who: Some(Who::Person(Person {
+            full_name: "Lê Thị Hoa".into(),
+            phone: phone.into(),
+            national_id: String::new(),
+        })),
+        unit_code: "11950".into(),
+        ..Default::default()
+    };
+    f.client().await.register_participant(authorized(unnumbered("0912 345 678"), &f.secretary)).await.unwrap();
+    for phone in ["0912.345.678", "+84 912 345 678"] {
+        let again = f.client().await.register_participant(authorized(unnumbered(phone), &f.secretary)).await;
+        assert_eq!(again.unwrap_err().code(), Code::AlreadyExists, "{phone}");
+    }
+    // …and registering with the number after registering without it.
+    let numbered = RegisterParticipantRequest {
+        who: Some(Who::Person(Person {
+            full_name: "Lê Thị Hoa".into(),
+            phone: "0912345678".into(),
+            national_id: "034199000123".into(),
+        })),
+        ..unnumbered("")
+    };
+    let again = f.client().await.register_participant(authorized(numbered, &f.secretary)).await;
+    assert_eq!(again.unwrap_err().code(), Code::AlreadyExists);
     let collective = RegisterParticipantRequest {
         conference_id: f.conference_id.clone(),
         who: Some(Who::Collective(Collective {
@@ -194,11 +223,12 @@ async fn r2_3_only_people_of_the_province_and_nobody_twice() {
             representative_name: "Đỗ Văn Đại Diện".into(),
         })),
         unit_code: "11950".into(),
+        ..Default::default()
     };
     f.client().await.register_participant(authorized(collective, &f.secretary)).await.unwrap();
     let bad_id = f.register("Ai Đó", "12345").await.unwrap_err();
     assert_eq!(bad_id.get_details_bad_request().unwrap().field_violations[0].field, "national_id");
-    assert_eq!(f.stack.count("participants", "SELECT count(*) FROM participants").await, 2, "nothing half-written");
+    assert_eq!(f.stack.count("participants", "SELECT count(*) FROM participants").await, 3, "nothing half-written");
     f.stack.finish().await;
 }
 
@@ -219,6 +249,7 @@ async fn r8_3_the_queue_is_the_commit_order_under_concurrent_registrations() {
                 participant_id: person,
                 topic: format!("Ý kiến {n}"),
                 field: 1,
+                ..Default::default()
             };
             client.register_speaker(authorized(request, &token)).await.unwrap().into_inner().position
         });
@@ -360,6 +391,7 @@ async fn r7_4_invitations_are_tracked_and_attendance_counted() {
         invitee_name: "Trưởng phòng Tài nguyên".into(),
         invitee_title: "Trưởng phòng".into(),
         answers_agenda_items: vec![0, 1],
+        ..Default::default()
     };
     let invitation = client.invite(authorized(invite.clone(), &f.district.office)).await.unwrap().into_inner();
     assert_eq!(invitation.status, InvitationStatus::Sent as i32);
@@ -402,4 +434,35 @@ async fn r7_4_invitations_are_tracked_and_attendance_counted() {
         Code::PermissionDenied
     );
     f.stack.finish().await;
+}
+
+#[tokio::test]
+async fn a_registration_retried_with_its_request_id_is_recorded_once() {
+    let fixture = Fixture::new().await;
+    let f = &fixture;
+    let person = |name: &str| Person { full_name: name.into(), phone: "0912000111".into(), national_id: String::new() };
+    let request = RegisterParticipantRequest {
+        conference_id: f.conference_id.clone(),
+        who: Some(Who::Person(person("Vũ Thị Lan"))),
+        unit_code: "11950".into(),
+        request_id: "0193a1b2-7c00-7000-8000-000000000001".into(),
+    };
+    let send = |request: RegisterParticipantRequest| async move {
+        f.client().await.register_participant(authorized(request, &f.secretary)).await.map(|r| r.into_inner().id)
+    };
+    // Two retries at once (the first answer was lost), then one more later.
+    let (first, second) = tokio::join!(send(request.clone()), send(request.clone()));
+    let third = send(request.clone()).await.unwrap();
+    assert_eq!((first.unwrap(), second.unwrap()), (third.clone(), third));
+    assert_eq!(f.stack.count("participants", "SELECT count(*) FROM participants").await, 1);
+    let audited = "SELECT count(*) FROM audit_log WHERE rpc = 'RegisterParticipant'";
+    assert_eq!(f.stack.count("participants", audited).await, 1, "changed once");
+    // The same id for another request is a caller's mistake.
+    let other = RegisterParticipantRequest { who: Some(Who::Person(person("Vũ Văn Nam"))), ..request.clone() };
+    let refused = send(other).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(refused.get_details_bad_request().unwrap().field_violations[0].field, "request_id");
+    let bad = RegisterParticipantRequest { request_id: "x".repeat(500), ..request };
+    assert_eq!(send(bad).await.unwrap_err().code(), Code::InvalidArgument);
+    fixture.stack.finish().await;
 }

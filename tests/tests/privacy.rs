@@ -62,6 +62,7 @@ async fn personal_data_never_reaches_logs_events_or_audit() {
         conference_id: conference.id.clone(),
         who: Some(Who::Person(person)),
         unit_code: "11950".into(),
+        ..Default::default()
     };
     let participant = client.register_participant(authorized(register.clone(), &secretary)).await.unwrap().into_inner();
     // A failed second registration logs and errs too.
@@ -71,6 +72,7 @@ async fn personal_data_never_reaches_logs_events_or_audit() {
         participant_id: participant.id.clone(),
         topic: "Đất ở bị lấn chiếm".into(),
         field: 1,
+        ..Default::default()
     };
     client.register_speaker(authorized(speak, &secretary)).await.unwrap();
     let host = token_for("bithu-323", "323", &[Role::Host]);

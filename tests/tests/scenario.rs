@@ -26,9 +26,9 @@ use doithoai_proto::{
     scheduling::v1::{
         AgendaItem, AnnounceConferenceRequest, AnnualPlan, AssignSecretaryRequest, Body, Conference, ConferenceDraft,
         ConferenceKind, ConferenceRef, CreateConferenceRequest, CreateOrganizationRequest, CreatePositionRequest,
-        DelegateHostRequest, ExtendConferenceRequest, Form, Organization, OrganizationKind, PlannedConference,
-        Position, Rank, Regime, conferences_client::ConferencesClient, directory_client::DirectoryClient,
-        plans_client::PlansClient,
+        DelegateHostRequest, ExtendConferenceRequest, Form, ListConferencesRequest, Organization, OrganizationKind,
+        PlannedConference, Position, Rank, Regime, conferences_client::ConferencesClient,
+        directory_client::DirectoryClient, plans_client::PlansClient,
     },
 };
 use doithoai_tests::{
@@ -159,7 +159,8 @@ impl Scenario {
                 term_start: "2020-10-01".into(),
                 ..Default::default()
             };
-            let request = authorized(CreatePositionRequest { position: Some(position) }, &office(unit));
+            let request =
+                authorized(CreatePositionRequest { position: Some(position), ..Default::default() }, &office(unit));
             let created = self.directory().await.create_position(request).await.unwrap().into_inner();
             self.posts.insert(subject, created);
         }
@@ -174,7 +175,10 @@ impl Scenario {
         for (key, unit, kind, name) in organizations {
             let organization =
                 Organization { unit_code: unit.into(), kind: kind as i32, name: name.into(), ..Default::default() };
-            let request = authorized(CreateOrganizationRequest { organization: Some(organization) }, &office(unit));
+            let request = authorized(
+                CreateOrganizationRequest { organization: Some(organization), ..Default::default() },
+                &office(unit),
+            );
             let created = self.directory().await.create_organization(request).await.unwrap().into_inner();
             self.agencies.insert(key, created);
         }
@@ -226,7 +230,10 @@ impl Scenario {
         let office = office(&draft.unit_code);
         let mut client = self.conferences().await;
         let created = client
-            .create_conference(authorized(CreateConferenceRequest { draft: Some(draft) }, &office))
+            .create_conference(authorized(
+                CreateConferenceRequest { draft: Some(draft), ..Default::default() },
+                &office,
+            ))
             .await
             .unwrap()
             .into_inner();
@@ -253,6 +260,7 @@ impl Scenario {
             conference_id: conference.into(),
             who: Some(Who::Person(Person { full_name: name.into(), ..Default::default() })),
             unit_code: unit.into(),
+            ..Default::default()
         };
         Ok(self.participants().await.register_participant(authorized(request, secretary)).await?.into_inner().id)
     }
@@ -398,6 +406,16 @@ async fn run(outage: bool) -> Outcome {
     s.refused("a notice six days ahead", six_days);
     s.announce(&a, "2026-02-04").await.unwrap();
     s.announce(&b, "2026-02-04").await.unwrap();
+    // R4.2: the commune asked to coordinate reads the province's conference
+    // and finds it in its own list; a commune not asked does neither.
+    for (commune, asked) in [("11950", true), ("11953", false)] {
+        let office = token(commune, &[Role::Office]);
+        let list = ListConferencesRequest { unit_code: commune.into(), ..Default::default() };
+        let listed = s.conferences().await.list_conferences(authorized(list, &office)).await.unwrap().into_inner();
+        assert_eq!(listed.conferences.iter().any(|c| c.id == b.id), asked, "{commune} lists it");
+        let read = s.conferences().await.get_conference(authorized(ConferenceRef { id: b.id.clone() }, &office)).await;
+        assert_eq!(read.is_ok(), asked, "{commune} reads it: {read:?}");
+    }
 
     // 3. Registration while the conference is announced.
     let attendance = ParticipantsRef { conference_id: a.id.clone() };
@@ -416,6 +434,7 @@ async fn run(outage: bool) -> Outcome {
             participant_id: participant.clone(),
             topic: format!("Ý kiến số {n} về bồi thường"),
             field: 1,
+            ..Default::default()
         };
         let registration =
             s.participants().await.register_speaker(authorized(speak, &district_secretary)).await.unwrap().into_inner();
@@ -476,6 +495,7 @@ async fn run(outage: bool) -> Outcome {
         text: "Đã trả lời trực tiếp tại hội nghị".into(),
         organization_id: organization.into(),
         official_name: if organization.is_empty() { String::new() } else { "Trưởng phòng".into() },
+        ..Default::default()
     };
     s.minutes().await.answer_petition(authorized(answer(&answered, ""), &bithu)).await.unwrap();
     s.minutes()
@@ -489,6 +509,7 @@ async fn run(outage: bool) -> Outcome {
         petition_id: complaint.clone(),
         receiving_body: "Ban Tiếp công dân thành phố".into(),
         referred_on: "2026-02-12".into(),
+        ..Default::default()
     };
     s.minutes().await.refer_petition(authorized(refer, &district_secretary)).await.unwrap();
     s.at("2026-02-12T12:45:00");
@@ -512,6 +533,7 @@ async fn run(outage: bool) -> Outcome {
         sent_on: "2026-03-05".into(),
         signer: "Chánh Văn phòng Thành ủy".into(),
         assignments,
+        ..Default::default()
     };
     let incomplete = notice(vec![assign(&to_tnmt, "tnmt-323"), assign(&beyond, "tnmt-323")]);
     let incomplete = s.minutes().await.issue_conclusion_notice(authorized(incomplete, &office("323"))).await;
@@ -534,6 +556,7 @@ async fn run(outage: bool) -> Outcome {
         notice_id: issued.id.clone(),
         organization_id: s.agencies["tnmt-323"].id.clone(),
         received_on: "2026-03-06".into(),
+        ..Default::default()
     };
     s.minutes().await.acknowledge_notice(authorized(acknowledge, &tnmt)).await.unwrap();
 
@@ -573,6 +596,7 @@ async fn run(outage: bool) -> Outcome {
         to_unit_code: "33".into(),
         to_organization_id: s.agencies["sotnmt-33"].id.clone(),
         petitioner_notified_on: "2026-03-27".into(),
+        ..Default::default()
     };
     s.minutes().await.escalate_petition(authorized(escalate, &office("323"))).await.unwrap();
 
@@ -583,6 +607,7 @@ async fn run(outage: bool) -> Outcome {
         sent_on: "2026-03-30".into(),
         signer: "Chánh Văn phòng UBND tỉnh".into(),
         assignments: vec![assign(&to_so, "sotnmt-33")],
+        ..Default::default()
     };
     s.minutes().await.issue_conclusion_notice(authorized(late_notice, &office("33"))).await.unwrap();
 
@@ -597,6 +622,7 @@ async fn run(outage: bool) -> Outcome {
             reported_to_heads: true,
             ..Default::default()
         }),
+        ..Default::default()
     };
     s.at("2026-04-10T09:00:00");
     s.minutes().await.record_response(authorized(respond(&to_tnmt, "2026-04-10"), &tnmt)).await.unwrap();

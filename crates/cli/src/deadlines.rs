@@ -1,5 +1,6 @@
 //! `doithoai deadlines …`: what is due and what is late, through the deadlines service.
 
+use doithoai_runtime::idempotency::request_id;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -132,8 +133,14 @@ pub async fn run(command: DeadlinesCommand) -> anyhow::Result<()> {
             }
         }
         DeadlinesCommand::FileReport { head, kind: k, year, filed_on, connection } => {
-            let request = FileReportRequest { head_position_id: head, kind: kind(Some(&k))?, year, filed_on };
-            let filed = client(&connection).await?.file_report(request).await.map_err(explain)?;
+            let request = FileReportRequest {
+                request_id: request_id(),
+                head_position_id: head,
+                kind: kind(Some(&k))?,
+                year,
+                filed_on,
+            };
+            let filed = sent!(client(&connection).await?, file_report, request).map_err(explain)?;
             out!("{}", line(filed.get_ref()))?;
         }
         DeadlinesCommand::Summary { unit, kind: k, connection } => {

@@ -12,6 +12,21 @@ macro_rules! out {
     }};
 }
 
+/// Sends a create with its request id (set where the request is built), and
+/// again while the service is unavailable: AIP-155 makes the retry return the
+/// first result, so a command that lost its answer never records twice.
+macro_rules! sent {
+    ($client:expr, $method:ident, $request:expr) => {{
+        let client = &$client;
+        let request = $request;
+        doithoai_runtime::idempotency::retrying(|| {
+            let (mut client, request) = (client.clone(), request.clone());
+            async move { client.$method(request).await }
+        })
+        .await
+    }};
+}
+
 mod calendar;
 mod client;
 mod clock;

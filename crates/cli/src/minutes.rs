@@ -12,6 +12,7 @@ use doithoai_proto::{
         minutes_service_client::MinutesServiceClient,
     },
 };
+use doithoai_runtime::idempotency::request_id;
 
 use crate::{
     UsageError,
@@ -220,6 +221,7 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
             connection,
         } => {
             let request = RecordPetitionRequest {
+                request_id: request_id(),
                 conference_id: conference,
                 speaker_registration_id: registration,
                 participant_id: participant,
@@ -228,20 +230,26 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
                 classification: named("CLASSIFICATION", &classification, Classification::from_str_name)? as i32,
                 state_secret,
             };
-            petition_line(client(&connection).await?.record_petition(request).await.map_err(explain)?.get_ref())
+            petition_line(sent!(client(&connection).await?, record_petition, request).map_err(explain)?.get_ref())
         }
         MinutesCommand::Refer { petition, to, on, connection } => {
-            let request = ReferPetitionRequest { petition_id: petition, receiving_body: to, referred_on: on };
-            petition_line(client(&connection).await?.refer_petition(request).await.map_err(explain)?.get_ref())
+            let request = ReferPetitionRequest {
+                request_id: request_id(),
+                petition_id: petition,
+                receiving_body: to,
+                referred_on: on,
+            };
+            petition_line(sent!(client(&connection).await?, refer_petition, request).map_err(explain)?.get_ref())
         }
         MinutesCommand::Answer { petition, text, organization, official, connection } => {
             let request = AnswerPetitionRequest {
+                request_id: request_id(),
                 petition_id: petition,
                 text,
                 organization_id: organization,
                 official_name: official,
             };
-            petition_line(client(&connection).await?.answer_petition(request).await.map_err(explain)?.get_ref())
+            petition_line(sent!(client(&connection).await?, answer_petition, request).map_err(explain)?.get_ref())
         }
         MinutesCommand::Conclude { conference, text, connection } => {
             let request = RecordConclusionRequest { conference_id: conference, conclusion: text };
@@ -251,9 +259,13 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
             minutes_line(client(&connection).await?.sign_minutes(conference(id)).await.map_err(explain)?.get_ref())
         }
         MinutesCommand::Entry { conference, kind, text, connection } => {
-            let request =
-                AddEntryRequest { conference_id: conference, kind: kind.to_uppercase().replace('-', "_"), text };
-            minutes_line(client(&connection).await?.add_entry(request).await.map_err(explain)?.get_ref())
+            let request = AddEntryRequest {
+                request_id: request_id(),
+                conference_id: conference,
+                kind: kind.to_uppercase().replace('-', "_"),
+                text,
+            };
+            minutes_line(sent!(client(&connection).await?, add_entry, request).map_err(explain)?.get_ref())
         }
         MinutesCommand::Notice { conference, number, sent_on, signer, assignments, connection } => {
             let assignments = assignments
@@ -268,13 +280,24 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
                     })
                 })
                 .collect::<Result<Vec<_>, UsageError>>()?;
-            let request =
-                IssueConclusionNoticeRequest { conference_id: conference, number, sent_on, signer, assignments };
-            notice_line(client(&connection).await?.issue_conclusion_notice(request).await.map_err(explain)?.get_ref())
+            let request = IssueConclusionNoticeRequest {
+                request_id: request_id(),
+                conference_id: conference,
+                number,
+                sent_on,
+                signer,
+                assignments,
+            };
+            notice_line(sent!(client(&connection).await?, issue_conclusion_notice, request).map_err(explain)?.get_ref())
         }
         MinutesCommand::Acknowledge { notice, organization, received_on, connection } => {
-            let request = AcknowledgeNoticeRequest { notice_id: notice, organization_id: organization, received_on };
-            notice_line(client(&connection).await?.acknowledge_notice(request).await.map_err(explain)?.get_ref())
+            let request = AcknowledgeNoticeRequest {
+                request_id: request_id(),
+                notice_id: notice,
+                organization_id: organization,
+                received_on,
+            };
+            notice_line(sent!(client(&connection).await?, acknowledge_notice, request).map_err(explain)?.get_ref())
         }
         MinutesCommand::Respond { petition, on, document, outcome, summary, reported_to_heads, connection } => {
             let outcome = named("OUTCOME", &outcome, Outcome::from_str_name)? as i32;
@@ -286,8 +309,9 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
                 summary,
                 reported_to_heads,
             };
-            let request = RecordResponseRequest { petition_id: petition, response: Some(response) };
-            petition_line(client(&connection).await?.record_response(request).await.map_err(explain)?.get_ref())
+            let request =
+                RecordResponseRequest { request_id: request_id(), petition_id: petition, response: Some(response) };
+            petition_line(sent!(client(&connection).await?, record_response, request).map_err(explain)?.get_ref())
         }
         MinutesCommand::Render { conference: id, notice, out, connection } => {
             let mut client = client(&connection).await?;
@@ -302,12 +326,13 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
         }
         MinutesCommand::Escalate { petition, to_unit, to_organization, notified_on, connection } => {
             let request = EscalatePetitionRequest {
+                request_id: request_id(),
                 petition_id: petition,
                 to_unit_code: to_unit,
                 to_organization_id: to_organization,
                 petitioner_notified_on: notified_on,
             };
-            petition_line(client(&connection).await?.escalate_petition(request).await.map_err(explain)?.get_ref())
+            petition_line(sent!(client(&connection).await?, escalate_petition, request).map_err(explain)?.get_ref())
         }
     };
     out!("{line}")?;

@@ -12,6 +12,7 @@ use doithoai_proto::{
         register_participant_request::Who,
     },
 };
+use doithoai_runtime::idempotency::request_id;
 
 use crate::client::{AuthedChannel, Connection, Service, explain, named};
 
@@ -175,16 +176,26 @@ pub async fn run(command: ParticipantCommand) -> anyhow::Result<()> {
                 Some(organization_name) => Who::Collective(Collective { organization_name, representative_name: name }),
                 None => Who::Person(Person { full_name: name, phone, national_id }),
             };
-            let request = RegisterParticipantRequest { conference_id: conference, who: Some(who), unit_code: unit };
-            let participant = client(&connection).await?.register_participant(request).await.map_err(explain)?;
+            let request = RegisterParticipantRequest {
+                request_id: request_id(),
+                conference_id: conference,
+                who: Some(who),
+                unit_code: unit,
+            };
+            let participant = sent!(client(&connection).await?, register_participant, request).map_err(explain)?;
             out!("{}", participant.get_ref().id)?;
             return Ok(());
         }
         ParticipantCommand::Speak { conference, participant, topic, field, connection } => {
             let field = named("FIELD", &field, Field::from_str_name)? as i32;
-            let request =
-                RegisterSpeakerRequest { conference_id: conference, participant_id: participant, topic, field };
-            client(&connection).await?.register_speaker(request).await
+            let request = RegisterSpeakerRequest {
+                request_id: request_id(),
+                conference_id: conference,
+                participant_id: participant,
+                topic,
+                field,
+            };
+            sent!(client(&connection).await?, register_speaker, request)
         }
         ParticipantCommand::Queue { conference: id, connection } => {
             let queue = client(&connection).await?.list_speakers(conference(id)).await.map_err(explain)?;
@@ -234,13 +245,14 @@ pub async fn run(command: ParticipantCommand) -> anyhow::Result<()> {
         }
         ParticipantCommand::Invite { conference, organization, name, title, answers, connection } => {
             let request = InviteRequest {
+                request_id: request_id(),
                 conference_id: conference,
                 organization_id: organization,
                 invitee_name: name,
                 invitee_title: title,
                 answers_agenda_items: answers,
             };
-            let invitation = client(&connection).await?.invite(request).await.map_err(explain)?;
+            let invitation = sent!(client(&connection).await?, invite, request).map_err(explain)?;
             out!("{} SENT", invitation.get_ref().id)?;
             return Ok(());
         }

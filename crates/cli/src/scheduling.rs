@@ -2,6 +2,7 @@
 //! posts and agencies, the conference lifecycle, the annual plans and the
 //! periodic-dialogue report, through the scheduling service's gRPC API.
 
+use doithoai_runtime::idempotency::request_id;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -101,9 +102,10 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                     ..Default::default()
                 })
             })?;
-            let mut client = DirectoryClient::new(connection.channel(Service::Scheduling).await?);
+            let client = DirectoryClient::new(connection.channel(Service::Scheduling).await?);
             for (n, (line, position)) in lines.into_iter().enumerate() {
-                let created = client.create_position(CreatePositionRequest { position: Some(position) }).await;
+                let request = CreatePositionRequest { request_id: request_id(), position: Some(position) };
+                let created = sent!(client, create_position, request);
                 let created = created.map_err(|s| {
                     explain(s).context(format!("{}:line {line} ({n} created before it)", file.display()))
                 })?;
@@ -121,10 +123,10 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                     ..Default::default()
                 })
             })?;
-            let mut client = DirectoryClient::new(connection.channel(Service::Scheduling).await?);
+            let client = DirectoryClient::new(connection.channel(Service::Scheduling).await?);
             for (n, (line, organization)) in lines.into_iter().enumerate() {
-                let created =
-                    client.create_organization(CreateOrganizationRequest { organization: Some(organization) }).await;
+                let request = CreateOrganizationRequest { request_id: request_id(), organization: Some(organization) };
+                let created = sent!(client, create_organization, request);
                 let created = created.map_err(|s| {
                     explain(s).context(format!("{}:line {line} ({n} created before it)", file.display()))
                 })?;
@@ -337,8 +339,8 @@ pub async fn conference(command: ConferenceCommand) -> anyhow::Result<()> {
     let reference = |id: String| ConferenceRef { id };
     let result = match command {
         ConferenceCommand::Create { draft, connection } => {
-            let request = CreateConferenceRequest { draft: Some(draft.draft()?) };
-            conferences(&connection).await?.create_conference(request).await
+            let request = CreateConferenceRequest { request_id: request_id(), draft: Some(draft.draft()?) };
+            sent!(conferences(&connection).await?, create_conference, request)
         }
         ConferenceCommand::Secretary { id, subject, name, connection } => {
             let request = AssignSecretaryRequest { id, secretary_subject: subject, secretary_name: name };

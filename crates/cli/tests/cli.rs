@@ -363,6 +363,9 @@ async fn minutes_through_the_cli() {
     run(&["minutes", "sign", &conference.id], &secretary);
     assert!(run(&["minutes", "sign", &conference.id], &host).contains(" SIGNED "));
     let assignment = format!("{open}={}", district.agency.id);
+    // Each date records what happened: the clock stands on it.
+    let on = |day: &str| stack.clock.set(format!("{day}T02:00:00Z").parse().unwrap());
+    on("2026-03-20");
     let notice = run(
         &[
             "minutes",
@@ -381,10 +384,12 @@ async fn minutes_through_the_cli() {
     );
     assert!(notice.contains("15/TB-TU sent 2026-03-20: 1 petition(s)"), "{notice}");
     let agency = doithoai_tests::agency_token(&district.agency.id, "323");
+    on("2026-03-23");
     run(
         &["minutes", "acknowledge", &id(notice), "--organization", &district.agency.id, "--received-on", "2026-03-23"],
         &agency,
     );
+    on("2026-04-20");
     let responded = run(
         &[
             "minutes",

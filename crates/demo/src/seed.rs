@@ -36,6 +36,7 @@ use doithoai_runtime::{
     Role,
     auth::{TokenSigner, bearer_value},
     error::describe,
+    idempotency::{request_id, retrying},
     time::{ZONE, timestamp},
 };
 use tonic::{Request, Status, transport::Channel};
@@ -109,6 +110,19 @@ pub async fn units(endpoints: &Endpoints, signer: &TokenSigner, root: &str) -> a
             parent: Some(u.parent_code).filter(|p| !p.is_empty()),
         })
         .collect())
+}
+
+/// Sends a create with its request id, and again while the service is
+/// unavailable: a retry returns the first result and changes nothing twice.
+macro_rules! create {
+    ($client:expr, $method:ident, $request:expr, $token:expr) => {{
+        let request = $request;
+        retrying(|| {
+            let (mut client, request) = ($client.clone(), bearer(request.clone(), $token));
+            async move { client.$method(request).await }
+        })
+        .await
+    }};
 }
 
 fn bearer<T>(message: T, token: &str) -> Request<T> {
@@ -318,14 +332,13 @@ impl Seeder<'_> {
             Step::Acknowledge(c, agency) => {
                 let on = self.plan.conferences[c].acknowledged[&agency];
                 let request = AcknowledgeNoticeRequest {
+                    request_id: request_id(),
                     notice_id: self.notice_ids[c].clone(),
                     organization_id: self.organization_ids[agency].clone(),
                     received_on: on.to_string(),
                 };
                 let token = self.agency(agency)?;
-                self.minutes
-                    .acknowledge_notice(bearer(request, &token))
-                    .await
+                create!(self.minutes, acknowledge_notice, request, &token)
                     .map_err(refused(format!("acknowledging {c}")))?;
                 Ok(())
             }
@@ -348,16 +361,14 @@ impl Seeder<'_> {
             Step::File(f) => {
                 let filing = &self.plan.filings[f];
                 let request = FileReportRequest {
+                    request_id: request_id(),
                     head_position_id: self.post_ids[filing.post].clone(),
                     kind: filing.kind as i32,
                     year: filing.year,
                     filed_on: filing.filed_on.to_string(),
                 };
                 let token = self.office(&self.plan.posts[filing.post].unit)?;
-                self.deadlines
-                    .file_report(bearer(request, &token))
-                    .await
-                    .map_err(refused(format!("filing report {f}")))?;
+                create!(self.deadlines, file_report, request, &token).map_err(refused(format!("filing report {f}")))?;
                 self.seeded.reports += 1;
                 Ok(())
             }
@@ -391,9 +402,10 @@ impl Seeder<'_> {
                 term_start: term_start.to_string(),
                 ..Default::default()
             };
-            let request = bearer(CreatePositionRequest { position: Some(position) }, &self.office(&post.unit)?);
-            let created =
-                self.directory.create_position(request).await.map_err(refused(format!("post {}", post.title)))?;
+            let request = CreatePositionRequest { request_id: request_id(), position: Some(position) };
+            let office = self.office(&post.unit)?;
+            let created = create!(self.directory, create_position, request, &office)
+                .map_err(refused(format!("post {}", post.title)))?;
             self.post_ids.push(created.into_inner().id);
         }
         for organization in &self.plan.organizations {
@@ -403,10 +415,10 @@ impl Seeder<'_> {
                 name: organization.name.clone(),
                 ..Default::default()
             };
-            let request =
-                bearer(CreateOrganizationRequest { organization: Some(wire) }, &self.office(&organization.unit)?);
-            let created =
-                self.directory.create_organization(request).await.map_err(refused(organization.name.clone()))?;
+            let request = CreateOrganizationRequest { request_id: request_id(), organization: Some(wire) };
+            let office = self.office(&organization.unit)?;
+            let created = create!(self.directory, create_organization, request, &office)
+                .map_err(refused(organization.name.clone()))?;
             self.organization_ids.push(created.into_inner().id);
         }
         // R11.1: each unit's plan names its heads' periodic dialogues.
@@ -454,12 +466,14 @@ impl Seeder<'_> {
             ..Default::default()
         };
         let what = || format!("conference {c} of {} on {}", conference.unit, conference.day);
-        let created = self
-            .conferences
-            .create_conference(bearer(CreateConferenceRequest { draft: Some(draft) }, &office))
-            .await
-            .map_err(refused(what()))?
-            .into_inner();
+        let created = create!(
+            self.conferences,
+            create_conference,
+            CreateConferenceRequest { request_id: request_id(), draft: Some(draft) },
+            &office
+        )
+        .map_err(refused(what()))?
+        .into_inner();
         let secretary = AssignSecretaryRequest {
             id: created.id.clone(),
             secretary_subject: Self::secretary_subject(&conference.unit),
@@ -516,14 +530,12 @@ impl Seeder<'_> {
                 }),
             };
             let request = RegisterParticipantRequest {
+                request_id: request_id(),
                 conference_id: conference_id.clone(),
                 who: Some(who),
                 unit_code: citizen.unit.clone(),
             };
-            let participant = self
-                .participants
-                .register_participant(bearer(request, &office))
-                .await
+            let participant = create!(self.participants, register_participant, request, &office)
                 .map_err(refused(format!("a registration for {c}")))?
                 .into_inner()
                 .id;
@@ -537,15 +549,13 @@ impl Seeder<'_> {
             let speaker = match topic {
                 Some(petition) => {
                     let request = RegisterSpeakerRequest {
+                        request_id: request_id(),
                         conference_id: conference_id.clone(),
                         participant_id: participant.clone(),
                         topic: petition.text.into(),
                         field: petition.field as i32,
                     };
-                    let registration = self
-                        .participants
-                        .register_speaker(bearer(request, &office))
-                        .await
+                    let registration = create!(self.participants, register_speaker, request, &office)
                         .map_err(refused(format!("a speaker for {c}")))?;
                     registration.into_inner().id
                 }
@@ -563,16 +573,14 @@ impl Seeder<'_> {
         let mut accepted = Vec::new();
         for (&organization, invitee) in conference.invited.iter().zip(&conference.invitees) {
             let request = InviteRequest {
+                request_id: request_id(),
                 conference_id: self.conference_ids[c].clone(),
                 organization_id: self.organization_ids[organization].clone(),
                 invitee_name: invitee.name.clone(),
                 invitee_title: invitee.title.into(),
                 answers_agenda_items: vec![0],
             };
-            let invitation = self
-                .participants
-                .invite(bearer(request, office))
-                .await
+            let invitation = create!(self.participants, invite, request, office)
                 .map_err(refused(format!("an invitation to {c}")))?
                 .into_inner();
             let status = if invitee.attends { InvitationStatus::Accepted } else { InvitationStatus::Declined };
@@ -682,6 +690,7 @@ impl Seeder<'_> {
         let conference = &self.plan.conferences[c];
         let petition = &conference.petitions[p];
         let record = RecordPetitionRequest {
+            request_id: request_id(),
             conference_id: self.conference_ids[c].clone(),
             speaker_registration_id: speaker.to_owned(),
             participant_id: participant.to_owned(),
@@ -690,34 +699,28 @@ impl Seeder<'_> {
             classification: petition.classification as i32,
             ..Default::default()
         };
-        let recorded = self
-            .minutes
-            .record_petition(bearer(record, secretary))
-            .await
-            .map_err(refused(format!("a petition of {c}")))?;
+        let recorded =
+            create!(self.minutes, record_petition, record, secretary).map_err(refused(format!("a petition of {c}")))?;
         let petition_id = recorded.into_inner().id;
         match petition.fate {
             Fate::Answered { by_agency } => {
                 let answer = AnswerPetitionRequest {
+                    request_id: request_id(),
                     petition_id: petition_id.clone(),
                     text: "Đã giải thích, trả lời trực tiếp tại hội nghị".into(),
                     organization_id: by_agency.map(|o| self.organization_ids[o].clone()).unwrap_or_default(),
                     official_name: by_agency.map(|_| "Lãnh đạo cơ quan chuyên môn".to_owned()).unwrap_or_default(),
                 };
-                self.minutes
-                    .answer_petition(bearer(answer, host))
-                    .await
-                    .map_err(refused(format!("an answer at {c}")))?;
+                create!(self.minutes, answer_petition, answer, host).map_err(refused(format!("an answer at {c}")))?;
             }
             Fate::Referred => {
                 let refer = ReferPetitionRequest {
+                    request_id: request_id(),
                     petition_id: petition_id.clone(),
                     receiving_body: "Ban Tiếp công dân".into(),
                     referred_on: conference.day.to_string(),
                 };
-                self.minutes
-                    .refer_petition(bearer(refer, secretary))
-                    .await
+                create!(self.minutes, refer_petition, refer, secretary)
                     .map_err(refused(format!("a referral at {c}")))?;
             }
             Fate::Assigned { .. } => {}
@@ -760,6 +763,7 @@ impl Seeder<'_> {
             })
             .collect();
         let request = IssueConclusionNoticeRequest {
+            request_id: request_id(),
             conference_id: self.conference_ids[c].clone(),
             number: format!("{}-TB/VP", c + 1),
             sent_on: conference.notice_on.unwrap_or_default().to_string(),
@@ -767,10 +771,7 @@ impl Seeder<'_> {
             assignments,
         };
         let office = self.office(&conference.unit)?;
-        let issued = self
-            .minutes
-            .issue_conclusion_notice(bearer(request, &office))
-            .await
+        let issued = create!(self.minutes, issue_conclusion_notice, request, &office)
             .map_err(refused(format!("the notice of {c}")))?;
         self.notice_ids[c] = issued.into_inner().id;
         self.unheard.push(Unheard {
@@ -786,16 +787,14 @@ impl Seeder<'_> {
         let conference = &self.plan.conferences[c];
         let Fate::Assigned { escalation: Some(escalation), .. } = &conference.petitions[p].fate else { return Ok(()) };
         let request = EscalatePetitionRequest {
+            request_id: request_id(),
             petition_id: self.petition_ids[c][p].clone(),
             to_unit_code: escalation.to_unit.clone(),
             to_organization_id: self.organization_ids[escalation.to_agency].clone(),
             petitioner_notified_on: escalation.on.to_string(),
         };
         let office = self.office(&conference.unit)?;
-        let escalated = self
-            .minutes
-            .escalate_petition(bearer(request, &office))
-            .await
+        let escalated = create!(self.minutes, escalate_petition, request, &office)
             .map_err(refused(format!("escalating at {c}")))?;
         let escalated_id = escalated.into_inner().escalation.map(|e| e.escalated_petition_id).unwrap_or_default();
         self.escalated_ids[c][p] = escalated_id;
@@ -823,9 +822,13 @@ impl Seeder<'_> {
             reported_to_heads: true,
             ..Default::default()
         };
-        let request = RecordResponseRequest { petition_id: petition_id.clone(), response: Some(response) };
+        let request = RecordResponseRequest {
+            request_id: request_id(),
+            petition_id: petition_id.clone(),
+            response: Some(response),
+        };
         let token = self.agency(agency)?;
-        self.minutes.record_response(bearer(request, &token)).await.map_err(refused(format!("a response on {on}")))?;
+        create!(self.minutes, record_response, request, &token).map_err(refused(format!("a response on {on}")))?;
         self.unheard.push(Unheard { conference: c, kind: ObligationKind::AgencyResponse, petition_id });
         self.seeded.responses += 1;
         Ok(())

@@ -210,6 +210,15 @@ impl Interceptor for Authenticator {
             .into());
         };
         let caller = self.verify(token.trim())?;
+        // Every RPC needs a role; a token with none may call nothing.
+        if caller.roles.is_empty() {
+            return Err(ServiceError::permission_denied(
+                "ROLE_REQUIRED",
+                "the token carries no role: it may call nothing",
+                "mã xác thực không có vai trò nào: không được gọi thao tác nào",
+            )
+            .into());
+        }
         tracing::Span::current().record("caller", tracing::field::display(&caller.subject));
         request.extensions_mut().insert(caller);
         Ok(request)

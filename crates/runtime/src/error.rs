@@ -94,20 +94,37 @@ impl From<ServiceError> for Status {
                 }
             }
         };
+        // A refusal may quote the input; a huge input must not make a status
+        // too large for the caller's headers (16 KB by default).
+        let (en, vi) = (bounded(problem.en), bounded(problem.vi));
         let mut details = vec![
             ErrorDetail::from(ErrorInfo::new(problem.reason, ERROR_DOMAIN, HashMap::<String, String>::new())),
-            ErrorDetail::from(LocalizedMessage::new("en", problem.en.clone())),
-            ErrorDetail::from(LocalizedMessage::new("vi-VN", problem.vi)),
+            ErrorDetail::from(LocalizedMessage::new("en", en.clone())),
+            ErrorDetail::from(LocalizedMessage::new("vi-VN", vi)),
         ];
         if !problem.violations.is_empty() {
             let mut bad_request = BadRequest::new(Vec::new());
-            for (field, description) in problem.violations {
-                bad_request.add_violation(field, description);
+            for (field, description) in problem.violations.into_iter().take(MAX_VIOLATIONS) {
+                bad_request.add_violation(bounded(field), bounded(description));
             }
             details.push(ErrorDetail::from(bad_request));
         }
-        Status::with_error_details_vec(problem.code, problem.en, details)
+        Status::with_error_details_vec(problem.code, en, details)
     }
+}
+
+/// Characters of a message or violation a status carries; more is cut.
+const MAX_MESSAGE_CHARS: usize = 300;
+/// Violations a status carries (an import names each bad line; a hundred is plenty to act on).
+const MAX_VIOLATIONS: usize = 100;
+
+fn bounded(text: String) -> String {
+    if text.chars().count() <= MAX_MESSAGE_CHARS {
+        return text;
+    }
+    let mut cut: String = text.chars().take(MAX_MESSAGE_CHARS).collect();
+    cut.push('…');
+    cut
 }
 
 /// Constraint violations become statuses the caller understands; anything
@@ -182,6 +199,16 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_refusal_quoting_a_huge_input_stays_small_enough_for_headers() {
+        let huge = "x".repeat(1 << 20);
+        let error = ServiceError::invalid_argument("INVALID_UNIT_CODE", format!("bad code {huge}"), huge.clone())
+            .with_violation("code", huge);
+        let status = Status::from(error);
+        assert!(status.message().chars().count() <= MAX_MESSAGE_CHARS + 1);
+        assert!(status.details().len() < 4096, "{} bytes of details", status.details().len());
+    }
 
     #[test]
     fn a_rule_refusal_carries_the_rule_id_and_both_languages() {

@@ -125,12 +125,13 @@ impl UnitReader {
     pub async fn list_children(&self, caller: &Caller, code: &str, page: Page) -> ServiceResult<ListUnitsResponse> {
         let code = parse_code("code", code)?;
         caller.require_within(&unit_path(&mut *self.pool.acquire().await?, &code).await?)?;
+        let after = page.after_key(|key| UnitCode::parse(key).ok())?;
         let rows: Vec<UnitRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM units WHERE parent_code = $1 AND ($2::text IS NULL OR code > $2)
              ORDER BY code LIMIT $3"
         ))
         .bind(code.as_str())
-        .bind(&page.after)
+        .bind(after.as_ref().map(UnitCode::as_str))
         .bind(page.limit())
         .fetch_all(&self.pool)
         .await?;
@@ -140,7 +141,8 @@ impl UnitReader {
     pub async fn get_subtree(&self, caller: &Caller, code: &str, page: Page) -> ServiceResult<ListUnitsResponse> {
         let code = parse_code("code", code)?;
         caller.require_within(&unit_path(&mut *self.pool.acquire().await?, &code).await?)?;
-        let after: Option<Vec<String>> = page.after.as_ref().map(|t| t.split('.').map(str::to_owned).collect());
+        let after: Option<Vec<String>> = page
+            .after_key(|key| key.split('.').map(|code| UnitCode::parse(code).ok().map(|c| c.to_string())).collect())?;
         let rows: Vec<UnitRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM units WHERE path @> ARRAY[$1]::text[] AND ($2::text[] IS NULL OR path > $2)
              ORDER BY path LIMIT $3"
@@ -226,7 +228,7 @@ impl doithoai_proto::directory::v1::unit_replica_server::UnitReplica for UnitRep
     ) -> Result<tonic::Response<ListUnitsResponse>, tonic::Status> {
         let caller = Caller::of(&request)?;
         let request = request.get_ref();
-        let page = Page::from_request(request.page.as_ref());
+        let page = Page::from_request(request.page.as_ref())?;
         Ok(tonic::Response::new(self.reader.list_children(&caller, &request.code, page).await?))
     }
 }

@@ -9,9 +9,10 @@ use doithoai_proto::deadlines::v1::{
 use doithoai_runtime::{
     Caller, Clock, Role, ServiceError,
     audit::{self, AuditEntry},
+    idempotency::Once,
     outbox::Outbox,
     pagination::Page,
-    unit_tree,
+    parse, unit_tree,
 };
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
@@ -38,7 +39,8 @@ impl DeadlinesApi {
     async fn report(&self, caller: &Caller, request: &ReportRequest) -> Result<(Report, String), ServiceError> {
         let mut conn = self.pool.acquire().await?;
         let code = self.subtree(&mut conn, caller, &request.unit_code).await?;
-        let (from, to) = match (optional_date("from", &request.from)?, optional_date("to", &request.to)?) {
+        let (from, to) = match (parse::optional_date("from", &request.from)?, parse::optional_date("to", &request.to)?)
+        {
             (Some(from), Some(to)) if from <= to => (from, to),
             _ => {
                 return Err(ServiceError::invalid_argument(
@@ -75,34 +77,6 @@ impl DeadlinesApi {
     }
 }
 
-fn optional_date(field: &str, text: &str) -> Result<Option<chrono::NaiveDate>, ServiceError> {
-    if text.is_empty() {
-        return Ok(None);
-    }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map(Some).map_err(|_| {
-        ServiceError::invalid_argument(
-            "INVALID_ARGUMENT",
-            format!("{field} is not a date"),
-            format!("{field} không phải ngày"),
-        )
-        .with_violation(field, "YYYY-MM-DD")
-    })
-}
-
-fn parse_id(field: &str, text: &str) -> Result<Option<Uuid>, ServiceError> {
-    if text.is_empty() {
-        return Ok(None);
-    }
-    Uuid::parse_str(text).map(Some).map_err(|_| {
-        ServiceError::invalid_argument(
-            "INVALID_ARGUMENT",
-            format!("{field} is not an id"),
-            format!("{field} không phải mã hợp lệ"),
-        )
-        .with_violation(field, "not a UUID")
-    })
-}
-
 #[tonic::async_trait]
 impl Deadlines for DeadlinesApi {
     async fn list_obligations(
@@ -114,16 +88,10 @@ impl Deadlines for DeadlinesApi {
         let code = unit_tree::parse_code("unit_code", &request.unit_code)?;
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         caller.require_within(&unit_tree::unit_path(&mut conn, &code).await?)?;
-        let kind = ObligationKind::try_from(request.kind)
-            .ok()
-            .filter(|k| *k != ObligationKind::Unspecified)
-            .map(|k| k.as_str_name());
-        let state = ObligationState::try_from(request.state)
-            .ok()
-            .filter(|s| *s != ObligationState::Unspecified)
-            .map(|s| s.as_str_name());
-        let page = Page::from_request(request.page.as_ref());
-        let after = parse_id("page.page_token", page.after.as_deref().unwrap_or(""))?;
+        let kind = parse::filter::<ObligationKind>("kind", request.kind)?.map(|k| k.as_str_name());
+        let state = parse::filter::<ObligationState>("state", request.state)?.map(|s| s.as_str_name());
+        let page = Page::from_request(request.page.as_ref())?;
+        let after = page.after_key(|key| Uuid::parse_str(key).ok())?;
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM obligations
              WHERE unit_path @> ARRAY[$1]::text[] AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR state = $3)
@@ -135,13 +103,13 @@ impl Deadlines for DeadlinesApi {
         .bind(code.as_str())
         .bind(kind)
         .bind(state)
-        .bind(parse_id("organization_id", &request.organization_id)?)
-        .bind(parse_id("conference_id", &request.conference_id)?)
+        .bind(parse::optional_id("organization_id", &request.organization_id)?)
+        .bind(parse::optional_id("conference_id", &request.conference_id)?)
         .bind(after)
         .bind(page.limit())
-        .bind(parse_id("head_position_id", &request.head_position_id)?)
-        .bind(optional_date("due_from", &request.due_from)?)
-        .bind(optional_date("due_to", &request.due_to)?)
+        .bind(parse::optional_id("head_position_id", &request.head_position_id)?)
+        .bind(parse::optional_date("due_from", &request.due_from)?)
+        .bind(parse::optional_date("due_to", &request.due_to)?)
         .fetch_all(&mut *conn)
         .await
         .map_err(ServiceError::from)?;
@@ -157,11 +125,9 @@ impl Deadlines for DeadlinesApi {
         let request = request.into_inner();
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         let code = self.subtree(&mut conn, &caller, &request.unit_code).await?;
-        let kind = ObligationKind::try_from(request.kind)
-            .ok()
-            .filter(|k| *k != ObligationKind::Unspecified)
-            .map(|k| k.as_str_name());
-        let (from, to) = (optional_date("due_from", &request.due_from)?, optional_date("due_to", &request.due_to)?);
+        let kind = parse::filter::<ObligationKind>("kind", request.kind)?.map(|k| k.as_str_name());
+        let (from, to) =
+            (parse::optional_date("due_from", &request.due_from)?, parse::optional_date("due_to", &request.due_to)?);
         let summary = crate::summary::subtree(&mut conn, &code, kind, from, to).await.map_err(ServiceError::from)?;
         Ok(Response::new(summary))
     }
@@ -208,14 +174,15 @@ impl Deadlines for DeadlinesApi {
         caller.require_root_admin()?;
         let text = request.into_inner().toml;
         let current = self.calendars.current();
-        let calendar = current.check_announcement(&text).and_then(|()| current.with_announcements(&text)).map_err(|e| {
-            ServiceError::invalid_argument(
-                "INVALID_ANNOUNCEMENT",
-                e.to_string(),
-                format!("dữ liệu thông báo ngày nghỉ không hợp lệ: {e}"),
-            )
-            .with_violation("toml", e.to_string())
-        })?;
+        let calendar =
+            current.check_announcement(&text).and_then(|()| current.with_announcements(&text)).map_err(|e| {
+                ServiceError::invalid_argument(
+                    "INVALID_ANNOUNCEMENT",
+                    e.to_string(),
+                    format!("dữ liệu thông báo ngày nghỉ không hợp lệ: {e}"),
+                )
+                .with_violation("toml", e.to_string())
+            })?;
         if calendar.same_days(&current) {
             let revision = current.revision().id.clone();
             return Ok(Response::new(LoadAnnouncementResponse { revision, rescheduled: 0, changed: false }));
@@ -262,7 +229,7 @@ impl Deadlines for DeadlinesApi {
         let request = request.into_inner();
         let (report, place) = self.report(&caller, &request.report.unwrap_or_default()).await?;
         let name = format!("bao-cao-{}-{}-{}", report.unit_code, report.from, report.to);
-        let rendered = match ReportFormat::try_from(request.format).unwrap_or_default() {
+        let rendered = match parse::known::<ReportFormat>("format", request.format)? {
             ReportFormat::Pdf => {
                 let pdf = doithoai_documents::render(
                     "Báo cáo kết quả tiếp xúc, đối thoại",
@@ -287,7 +254,7 @@ impl Deadlines for DeadlinesApi {
         let caller = Caller::of(&request)?;
         caller.require_role(&[Role::Office, Role::Admin])?;
         let request = request.into_inner();
-        let kind = ObligationKind::try_from(request.kind).unwrap_or_default();
+        let kind = parse::known::<ObligationKind>("kind", request.kind)?;
         if !matches!(kind, ObligationKind::ReportHalfYear | ObligationKind::ReportYear) {
             return Err(ServiceError::invalid_argument(
                 "INVALID_ARGUMENT",
@@ -297,16 +264,17 @@ impl Deadlines for DeadlinesApi {
             .with_violation("kind", "a report kind")
             .into());
         }
-        let head = parse_id("head_position_id", &request.head_position_id)?.ok_or_else(|| {
+        let head = parse::optional_id("head_position_id", &request.head_position_id)?.ok_or_else(|| {
             ServiceError::invalid_argument("INVALID_ARGUMENT", "head_position_id is required", "thiếu người đứng đầu")
                 .with_violation("head_position_id", "required")
         })?;
-        let filed_on = optional_date("filed_on", &request.filed_on)?.ok_or_else(|| {
-            ServiceError::invalid_argument("INVALID_ARGUMENT", "filed_on is required", "thiếu ngày nộp báo cáo")
-                .with_violation("filed_on", "YYYY-MM-DD")
-        })?;
+        let filed_on = parse::happened("filed_on", &request.filed_on, self.clock.today())?;
         let key = crate::reports_due::key(kind, head, request.year);
+        let once = Once::new(&caller, "FileReport", &request.request_id, &request)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(Response::new(done));
+        }
         let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM obligations WHERE key = $1"))
             .bind(&key)
             .fetch_optional(&mut *tx)
@@ -330,13 +298,23 @@ impl Deadlines for DeadlinesApi {
             .fetch_one(&mut *tx)
             .await
             .map_err(ServiceError::from)?;
+        let entry = AuditEntry {
+            rpc: "FileReport",
+            record_type: "obligation",
+            record_id: row.id.to_string(),
+            before: Some(serde_json::json!({ "state": "OPEN" })),
+            after: Some(serde_json::json!({ "state": row.state, "met_on": filed_on })),
+        };
+        audit::record(&mut tx, &caller, &[entry]).await.map_err(ServiceError::from)?;
+        once.remember(&mut tx, &row.wire()).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(row.wire()))
     }
 
     async fn get_obligation(&self, request: Request<GetObligationRequest>) -> Result<Response<Obligation>, Status> {
         let caller = Caller::of(&request)?;
-        let id = parse_id("id", &request.get_ref().id)?.ok_or_else(|| ServiceError::not_found("no id", "thiếu mã"))?;
+        let id = parse::optional_id("id", &request.get_ref().id)?
+            .ok_or_else(|| ServiceError::not_found("no id", "thiếu mã"))?;
         let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM obligations WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)

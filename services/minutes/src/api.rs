@@ -3,7 +3,7 @@
 //! responses (R10.3) and escalation (R10.4). Each step is one transaction with
 //! its audit entry and its event for the deadlines service.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use doithoai_proto::{
     common::v1::Field,
     minutes::v1::{
@@ -17,8 +17,14 @@ use doithoai_proto::{
     },
 };
 use doithoai_runtime::{
-    Caller, Clock, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox,
-    time::timestamp, unit_tree,
+    Caller, Clock, Role, ServiceError, ServiceResult,
+    audit::AuditEntry,
+    events::Event,
+    idempotency::Once,
+    outbox::Outbox,
+    parse,
+    time::{self, timestamp},
+    unit_tree,
 };
 use prost::Message;
 use serde_json::json;
@@ -66,11 +72,25 @@ fn parse_id(field: &str, text: &str) -> ServiceResult<Uuid> {
     })
 }
 
+/// The day the minutes opened: the conference's first day.
+fn opened_on(minutes: &Minutes) -> NaiveDate {
+    minutes.opened_at.as_ref().and_then(time::instant).map(time::local_date).unwrap_or(parse::FIRST_DAY)
+}
+
 fn not_yours(who: &str) -> ServiceError {
     ServiceError::permission_denied(
-        "NOT_YOURS",
+        "NOT_YOUR_CONFERENCE",
         format!("only {who} may do this"),
         format!("chỉ {who} được thực hiện thao tác này"),
+    )
+}
+
+/// An agency acting for a notice or petition of another agency's.
+fn not_your_organization(what: &str) -> ServiceError {
+    ServiceError::permission_denied(
+        "NOT_YOUR_ORGANIZATION",
+        format!("only the agency {what} may do this"),
+        format!("chỉ cơ quan {what} được thực hiện thao tác này"),
     )
 }
 
@@ -152,14 +172,25 @@ impl MinutesApi {
         Err(not_yours(who))
     }
 
+    /// The day the conference began, as its minutes record it.
+    async fn opened_on(&self, conn: &mut PgConnection, conference: Uuid) -> ServiceResult<NaiveDate> {
+        Ok(opened_on(&self.read_minutes(conn, conference, false).await?))
+    }
+
     async fn lock_minutes(&self, conn: &mut PgConnection, conference: Uuid) -> ServiceResult<Minutes> {
-        let document: Vec<u8> = sqlx::query_scalar("SELECT document FROM minutes WHERE conference_id = $1 FOR UPDATE")
-            .bind(conference)
-            .fetch_optional(conn)
-            .await?
-            .ok_or_else(|| {
-                rule("R8.1", "the minutes open when the conference starts", "biên bản được mở khi hội nghị bắt đầu")
-            })?;
+        self.read_minutes(conn, conference, true).await
+    }
+
+    async fn read_minutes(&self, conn: &mut PgConnection, conference: Uuid, lock: bool) -> ServiceResult<Minutes> {
+        let lock = if lock { " FOR UPDATE" } else { "" };
+        let document: Vec<u8> =
+            sqlx::query_scalar(&format!("SELECT document FROM minutes WHERE conference_id = $1{lock}"))
+                .bind(conference)
+                .fetch_optional(conn)
+                .await?
+                .ok_or_else(|| {
+                    rule("R8.1", "the minutes open when the conference starts", "biên bản được mở khi hội nghị bắt đầu")
+                })?;
         Minutes::decode(document.as_slice()).map_err(|e| ServiceError::Internal(e.into()))
     }
 
@@ -253,12 +284,16 @@ impl MinutesApi {
         actors: &[Actor],
         who: &str,
         rpc: &'static str,
+        once: &Once,
         change: F,
     ) -> ServiceResult<Minutes>
     where
         F: FnOnce(&mut Minutes, Actor, &ConferenceRow, &Self) -> ServiceResult<Vec<Event>>,
     {
         let mut tx = self.pool.begin().await?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(done);
+        }
         let conference = self.conference(&mut tx, caller, parse_id("conference_id", conference_id)?).await?;
         let actor = self.require(&mut tx, caller, &conference, actors, who).await?;
         let mut minutes = self.lock_minutes(&mut tx, conference.id).await?;
@@ -267,6 +302,7 @@ impl MinutesApi {
         self.save_minutes(&mut tx, &minutes).await?;
         let after = json!({ "state": state(&minutes).as_str_name(), "entries": minutes.entries.len() });
         self.record(&mut tx, caller, rpc, "minutes", conference_id, Some(before), after, events).await?;
+        once.remember(&mut tx, &minutes).await?;
         tx.commit().await?;
         Ok(minutes)
     }
@@ -386,6 +422,7 @@ impl MinutesService for MinutesApi {
                 &[Actor::Secretary, Actor::Office],
                 "the secretary or the office",
                 "RecordOpening",
+                &Once::none(),
                 |m, _, _, _| {
                     domain::r8_4_minutes_open(state(m))?;
                     // R8.2: the host opens with purpose, requirements and main content.
@@ -404,7 +441,7 @@ impl MinutesService for MinutesApi {
         let request = request.into_inner();
         let text = domain::text("text", &request.text)?;
         let classification = domain::classification(request.classification)?;
-        let field = Field::try_from(request.field).unwrap_or_default();
+        let field: Field = parse::known("field", request.field)?;
         if field == Field::Unspecified {
             return Err(rule(
                 "R5.1",
@@ -420,7 +457,11 @@ impl MinutesService for MinutesApi {
             optional_id("speaker_registration_id", &request.speaker_registration_id)?,
             optional_id("participant_id", &request.participant_id)?,
         );
+        let once = Once::new(&caller, "RecordPetition", &request.request_id, &request)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(Response::new(done));
+        }
         let conference = self.conference(&mut tx, &caller, parse_id("conference_id", &request.conference_id)?).await?;
         self.require(&mut tx, &caller, &conference, &[Actor::Secretary, Actor::Office], "the secretary or the office")
             .await?;
@@ -452,6 +493,7 @@ impl MinutesService for MinutesApi {
         let after = json!({ "status": status(&petition), "classification": classification.as_str_name(), "state_secret": petition.state_secret });
         let events = vec![event("petition_recorded", &petition.id, &conference.unit_path, &recorded)];
         self.record(&mut tx, &caller, "RecordPetition", "petition", &petition.id, None, after, events).await?;
+        once.remember(&mut tx, &petition).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(petition))
     }
@@ -460,12 +502,18 @@ impl MinutesService for MinutesApi {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
         let body = domain::text("receiving_body", &request.receiving_body)?;
-        let referred_on = domain::date("referred_on", &request.referred_on)?;
+        let referred_on = parse::happened("referred_on", &request.referred_on, self.clock.today())?;
+        let once = Once::new(&caller, "ReferPetition", &request.request_id, &request)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(Response::new(done));
+        }
         let (mut petition, path) = self.lock_petition(&mut tx, &request.petition_id).await?;
         let conference = self.conference(&mut tx, &caller, parse_id("conference_id", &petition.conference_id)?).await?;
         self.require(&mut tx, &caller, &conference, &[Actor::Secretary, Actor::Office], "the secretary or the office")
             .await?;
+        let opened_on = self.opened_on(&mut tx, conference.id).await?;
+        parse::not_before("referred_on", referred_on, opened_on, ("the conference", "ngày hội nghị"))?;
         domain::r1_2_may_refer(&petition)?;
         let before = json!({ "status": status(&petition) });
         petition.status = PetitionStatus::Referred as i32;
@@ -488,6 +536,7 @@ impl MinutesService for MinutesApi {
             events,
         )
         .await?;
+        once.remember(&mut tx, &petition).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(petition))
     }
@@ -496,7 +545,11 @@ impl MinutesService for MinutesApi {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
         let text = domain::text("text", &request.text)?;
+        let once = Once::new(&caller, "AnswerPetition", &request.request_id, &request)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(Response::new(done));
+        }
         let (mut petition, path) = self.lock_petition(&mut tx, &request.petition_id).await?;
         let conference = self.conference(&mut tx, &caller, parse_id("conference_id", &petition.conference_id)?).await?;
         self.require(
@@ -543,6 +596,7 @@ impl MinutesService for MinutesApi {
             events,
         )
         .await?;
+        once.remember(&mut tx, &petition).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(petition))
     }
@@ -558,6 +612,7 @@ impl MinutesService for MinutesApi {
                 &[Actor::Host],
                 "the host",
                 "RecordConclusion",
+                &Once::none(),
                 |m, _, _, _| {
                     domain::r8_4_minutes_open(state(m))?;
                     m.conclusion = conclusion;
@@ -579,6 +634,7 @@ impl MinutesService for MinutesApi {
                 &[Actor::Secretary, Actor::Host],
                 "the secretary or the host",
                 "SignMinutes",
+                &Once::none(),
                 |m, actor, conference, api| {
                     if state(m) != MinutesState::Concluded {
                         return Err(rule(
@@ -616,6 +672,7 @@ impl MinutesService for MinutesApi {
         let request = request.into_inner();
         let text = domain::text("text", &request.text)?;
         let kind = request.kind.trim().to_uppercase();
+        let once = Once::new(&caller, "AddEntry", &request.request_id, &request)?;
         let minutes = self
             .minutes_step(
                 &caller,
@@ -623,6 +680,7 @@ impl MinutesService for MinutesApi {
                 &[Actor::Secretary, Actor::Office],
                 "the secretary or the office",
                 "AddEntry",
+                &once,
                 |m, _, conference, api| {
                     match kind.as_str() {
                         // Corrections exist because signed minutes do not change.
@@ -669,11 +727,16 @@ impl MinutesService for MinutesApi {
         let request = request.into_inner();
         let number = domain::text("number", &request.number)?;
         let signer = domain::text("signer", &request.signer)?;
-        let sent_on = domain::date("sent_on", &request.sent_on)?;
+        let sent_on = parse::happened("sent_on", &request.sent_on, self.clock.today())?;
+        let once = Once::new(&caller, "IssueConclusionNotice", &request.request_id, &request)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(Response::new(done));
+        }
         let conference = self.conference(&mut tx, &caller, parse_id("conference_id", &request.conference_id)?).await?;
         self.require(&mut tx, &caller, &conference, &[Actor::Office], "the office").await?;
         let minutes = self.lock_minutes(&mut tx, conference.id).await?;
+        parse::not_before("sent_on", sent_on, opened_on(&minutes), ("the conference", "ngày hội nghị"))?;
         if state(&minutes) != MinutesState::Signed {
             return Err(rule(
                 "R10.2",
@@ -742,6 +805,7 @@ impl MinutesService for MinutesApi {
         let after =
             json!({ "number": notice.number, "sent_on": notice.sent_on, "assignments": notice.assignments.len() });
         self.record(&mut tx, &caller, "IssueConclusionNotice", "notice", &notice.id, None, after, events).await?;
+        once.remember(&mut tx, &notice).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(notice))
     }
@@ -752,12 +816,17 @@ impl MinutesService for MinutesApi {
     ) -> Result<Response<ConclusionNotice>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
-        let received_on = domain::date("received_on", &request.received_on)?;
+        caller.require_role(&[Role::Agency])?;
         let organization = parse_id("organization_id", &request.organization_id)?.to_string();
-        if !(caller.has_role(Role::Agency) && caller.organization.as_deref() == Some(organization.as_str())) {
-            return Err(not_yours("the agency the notice is addressed to").into());
+        if caller.organization.as_deref() != Some(organization.as_str()) {
+            return Err(not_your_organization("the notice is addressed to").into());
         }
+        let received_on = parse::happened("received_on", &request.received_on, self.clock.today())?;
+        let once = Once::new(&caller, "AcknowledgeNotice", &request.request_id, &request)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(Response::new(done));
+        }
         let notice_id = parse_id("notice_id", &request.notice_id)?;
         let conference_id: Uuid = sqlx::query_scalar("SELECT conference_id FROM notices WHERE id = $1 FOR UPDATE")
             .bind(notice_id)
@@ -773,14 +842,7 @@ impl MinutesService for MinutesApi {
             .await?
             .ok_or_else(|| ServiceError::not_found("notice", "thông báo"))?;
         let sent_on = domain::date("sent_on", &notice.sent_on)?;
-        if received_on < sent_on {
-            return Err(domain::invalid(
-                "received_on",
-                "received before the notice was sent",
-                "ngày nhận trước ngày gửi",
-            )
-            .into());
-        }
+        parse::not_before("received_on", received_on, sent_on, ("the notice's sending", "ngày gửi thông báo"))?;
         let mine: Vec<usize> = notice
             .assignments
             .iter()
@@ -789,8 +851,8 @@ impl MinutesService for MinutesApi {
             .map(|(i, _)| i)
             .collect();
         if mine.is_empty() {
-            return Err(rule(
-                "R10.2",
+            return Err(ServiceError::permission_denied(
+                "NOT_YOUR_ORGANIZATION",
                 "the notice assigns nothing to this agency",
                 "thông báo không giao ý kiến nào cho cơ quan này",
             )
@@ -835,6 +897,7 @@ impl MinutesService for MinutesApi {
             events,
         )
         .await?;
+        once.remember(&mut tx, &notice).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(notice))
     }
@@ -842,10 +905,11 @@ impl MinutesService for MinutesApi {
     async fn record_response(&self, request: Request<RecordResponseRequest>) -> Result<Response<Petition>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
+        let once = Once::new(&caller, "RecordResponse", &request.request_id, &request)?;
         let response = request
             .response
             .ok_or_else(|| domain::invalid("response", "response is required", "thiếu văn bản trả lời"))?;
-        let responded_on = domain::date("response.responded_on", &response.responded_on)?;
+        let responded_on = parse::happened("response.responded_on", &response.responded_on, self.clock.today())?;
         domain::text("response.document_number", &response.document_number)?;
         domain::text("response.summary", &response.summary)?;
         if Outcome::try_from(response.outcome).unwrap_or_default() == Outcome::Unspecified {
@@ -856,24 +920,32 @@ impl MinutesService for MinutesApi {
             )
             .into());
         }
-        let organization = caller
-            .organization
-            .clone()
-            .filter(|_| caller.has_role(Role::Agency))
-            .ok_or_else(|| not_yours("the assigned agency"))?;
+        caller.require_role(&[Role::Agency])?;
+        let organization = caller.organization.clone().ok_or_else(|| not_your_organization("assigned"))?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(Response::new(done));
+        }
         let (mut petition, path) = self.lock_petition(&mut tx, &request.petition_id).await?;
         caller.require_within(&path).or_else(|_| {
             if petition.assigned_organization_id == organization {
                 Ok(())
             } else {
-                Err(not_yours("the assigned agency"))
+                Err(not_your_organization("assigned"))
             }
         })?;
+        // The answer follows the agency's receipt of the notice, or its sending.
         let notice = self.notice(&mut tx, parse_id("conference_id", &petition.conference_id)?, false).await?;
-        let sent_on = notice.map(|(_, n)| n.sent_on).unwrap_or_default();
-        let sent_on = domain::date("sent_on", &sent_on).unwrap_or(responded_on);
-        domain::r10_3_may_respond(&petition, &organization, responded_on, sent_on)?;
+        let follows = match notice {
+            Some((_, notice)) => {
+                let assignment = notice.assignments.iter().find(|a| a.petition_id == petition.id);
+                let received = assignment.map(|a| a.received_on.as_str()).filter(|r| !r.is_empty());
+                domain::date("received_on", received.unwrap_or(&notice.sent_on))?
+            }
+            // A petition escalated from below has no notice of its own.
+            None => parse::FIRST_DAY,
+        };
+        domain::r10_3_may_respond(&petition, &organization, responded_on, follows)?;
         petition.status = PetitionStatus::Responded as i32;
         petition.response = Some(doithoai_proto::minutes::v1::Response {
             organization_id: organization.clone(),
@@ -901,6 +973,7 @@ impl MinutesService for MinutesApi {
             events,
         )
         .await?;
+        once.remember(&mut tx, &petition).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(petition))
     }
@@ -908,11 +981,18 @@ impl MinutesService for MinutesApi {
     async fn escalate_petition(&self, request: Request<EscalatePetitionRequest>) -> Result<Response<Petition>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
-        let notified_on = domain::date("petitioner_notified_on", &request.petitioner_notified_on)?;
+        let notified_on =
+            parse::happened("petitioner_notified_on", &request.petitioner_notified_on, self.clock.today())?;
+        let once = Once::new(&caller, "EscalatePetition", &request.request_id, &request)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(Response::new(done));
+        }
         let (mut petition, path) = self.lock_petition(&mut tx, &request.petition_id).await?;
         let conference = self.conference(&mut tx, &caller, parse_id("conference_id", &petition.conference_id)?).await?;
         self.require(&mut tx, &caller, &conference, &[Actor::Office], "the office").await?;
+        let opened_on = self.opened_on(&mut tx, conference.id).await?;
+        parse::not_before("petitioner_notified_on", notified_on, opened_on, ("the conference", "ngày hội nghị"))?;
         if !matches!(
             PetitionStatus::try_from(petition.status).unwrap_or_default(),
             PetitionStatus::Recorded | PetitionStatus::Assigned
@@ -990,6 +1070,7 @@ impl MinutesService for MinutesApi {
         let after = json!({ "status": status(&petition), "to_unit_code": request.to_unit_code, "escalated_petition_id": received.id });
         self.record(&mut tx, &caller, "EscalatePetition", "petition", &petition.id, Some(before), after, events)
             .await?;
+        once.remember(&mut tx, &petition).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(petition))
     }

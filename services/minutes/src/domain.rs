@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use doithoai_proto::minutes::v1::{Classification, MinutesState, NoticeAssignment, Petition, PetitionStatus};
-use doithoai_runtime::ServiceError;
+use doithoai_runtime::{ServiceError, parse};
 
 pub const MAX_TEXT: usize = 5000;
 
@@ -153,11 +153,22 @@ pub fn r10_2_notice_covers(petitions: &[Petition], assignments: &[NoticeAssignme
                 format!("ý kiến {} không thuộc hội nghị này", assignment.petition_id),
             ));
         };
+        let classification = Classification::try_from(petition.classification).unwrap_or_default();
+        if petition.status == PetitionStatus::Referred as i32 || !follows_r10(classification) {
+            return Err(rule(
+                "R1.2",
+                format!(
+                    "petition {} is a complaint or denunciation for citizen reception: not in the notice",
+                    petition.id
+                ),
+                format!("ý kiến {} là khiếu nại, tố cáo chuyển tiếp công dân: không đưa vào thông báo", petition.id),
+            ));
+        }
         if !needs_notice(petition) {
             return Err(rule(
                 "R10.2",
-                format!("petition {} was answered, referred or excluded: it is not in the notice", petition.id),
-                format!("ý kiến {} đã được trả lời, chuyển hoặc loại trừ", petition.id),
+                format!("petition {} was answered or excluded: it is not in the notice", petition.id),
+                format!("ý kiến {} đã được trả lời hoặc loại trừ", petition.id),
             ));
         }
         if assignments.iter().filter(|a| a.petition_id == assignment.petition_id).count() > 1 {
@@ -185,23 +196,24 @@ pub fn r10_3_may_respond(
     petition: &Petition,
     organization: &str,
     responded_on: NaiveDate,
-    sent_on: NaiveDate,
+    follows: NaiveDate,
 ) -> Result<(), ServiceError> {
-    if petition.status != PetitionStatus::Assigned as i32 || petition.assigned_organization_id != organization {
-        return Err(rule(
-            "R10.3",
-            "only the agency the conclusion notice assigned responds, once",
-            "chỉ cơ quan được giao trong thông báo kết luận trả lời, một lần",
+    if petition.assigned_organization_id != organization {
+        return Err(ServiceError::permission_denied(
+            "NOT_YOUR_ORGANIZATION",
+            "R10.3: only the agency the conclusion notice assigned responds",
+            "R10.3: chỉ cơ quan được giao trong thông báo kết luận trả lời",
         ));
     }
-    if responded_on < sent_on {
-        return Err(invalid(
-            "response.responded_on",
-            "the response predates the conclusion notice",
-            "văn bản trả lời có ngày trước thông báo kết luận",
-        ));
+    if petition.status != PetitionStatus::Assigned as i32 {
+        return Err(rule("R10.3", "the assigned agency responds once", "cơ quan được giao chỉ trả lời một lần"));
     }
-    Ok(())
+    parse::not_before(
+        "response.responded_on",
+        responded_on,
+        follows,
+        ("the conclusion notice's receipt", "ngày nhận thông báo kết luận"),
+    )
 }
 
 /// R10.4: a petition goes up to a higher level: an ancestor of its unit.
@@ -270,12 +282,28 @@ mod tests {
     }
 
     #[test]
+    fn r1_2_a_referred_complaint_is_kept_out_of_the_notice() {
+        let petitions = vec![
+            petition("open", Classification::Petition, PetitionStatus::Recorded),
+            petition("complaint", Classification::Complaint, PetitionStatus::Referred),
+        ];
+        let assign = |id: &str| NoticeAssignment {
+            petition_id: id.into(),
+            organization_id: "agency".into(),
+            received_on: String::new(),
+        };
+        let refused = r10_2_notice_covers(&petitions, &[assign("open"), assign("complaint")]).unwrap_err();
+        assert!(refused.to_string().starts_with("R1.2"), "{refused}");
+    }
+
+    #[test]
     fn r10_3_only_the_assigned_agency_responds_once() {
         let mut assigned = petition("p", Classification::Petition, PetitionStatus::Assigned);
         assigned.assigned_organization_id = "agency".into();
         let (sent, later) = (date("d", "2026-03-20").unwrap(), date("d", "2026-04-10").unwrap());
         assert!(r10_3_may_respond(&assigned, "agency", later, sent).is_ok());
-        assert!(r10_3_may_respond(&assigned, "other", later, sent).unwrap_err().to_string().starts_with("R10.3"));
+        let other = r10_3_may_respond(&assigned, "other", later, sent).unwrap_err();
+        assert_eq!(other.code(), tonic::Code::PermissionDenied, "a question of who, not of when");
         assert!(r10_3_may_respond(&assigned, "agency", date("d", "2026-03-19").unwrap(), sent).is_err());
         assigned.status = PetitionStatus::Responded as i32;
         assert!(r10_3_may_respond(&assigned, "agency", later, sent).is_err());

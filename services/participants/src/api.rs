@@ -16,7 +16,8 @@ use doithoai_proto::{
     scheduling::v1::ConferenceState,
 };
 use doithoai_runtime::{
-    Caller, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox, unit_tree,
+    Caller, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, idempotency::Once, outbox::Outbox,
+    parse, unit_tree,
 };
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -319,26 +320,31 @@ impl Participants for ParticipantsApi {
     ) -> Result<Response<Participant>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
+        let once = Once::new(&caller, "RegisterParticipant", &request.request_id, &request)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(Response::new(done));
+        }
         let conference =
             self.conference(&mut tx, &caller, parse_id("conference_id", &request.conference_id)?, true).await?;
         self.require_manager(&caller, &conference, true)?;
         domain::registration_open(conference.state())?;
         let code = unit_tree::parse_code("unit_code", &request.unit_code)?;
-        let participant_path = unit_tree::unit_path(&mut tx, &code).await.unwrap_or_default();
+        let participant_path = unit_tree::unit_path(&mut tx, &code).await?;
         domain::r2_3_in_the_province(&conference.unit_path, &participant_path)?;
-        let (collective, full_name, representative, phone, key, who) = match request.who {
+        let (collective, full_name, representative, phone, key, person_key, who) = match request.who {
             Some(Who::Person(person)) => {
                 let name = domain::check_name("person.full_name", &person.full_name)?;
                 let phone = domain::check_phone(&person.phone)?;
                 let id = domain::check_national_id(&person.national_id)?;
                 let key = self.identity.person(id.as_deref(), &name, code.as_str(), phone.as_deref());
+                let person_key = phone.as_deref().map(|p| self.identity.person(None, &name, code.as_str(), Some(p)));
                 let who = participant::Who::Person(Person {
                     full_name: name.clone(),
                     phone: phone.clone().unwrap_or_default(),
                     national_id: String::new(),
                 });
-                (false, name, None, phone, key, who)
+                (false, name, None, phone, key, person_key, who)
             }
             Some(Who::Collective(group)) => {
                 let name = domain::check_name("collective.organization_name", &group.organization_name)?;
@@ -348,7 +354,7 @@ impl Participants for ParticipantsApi {
                     organization_name: name.clone(),
                     representative_name: representative.clone(),
                 });
-                (true, name, Some(representative), None, key, who)
+                (true, name, Some(representative), None, key, None, who)
             }
             None => {
                 return Err(ServiceError::invalid_argument(
@@ -362,8 +368,9 @@ impl Participants for ParticipantsApi {
         };
         let id = Uuid::now_v7();
         let inserted = sqlx::query(
-            "INSERT INTO participants (id, conference_id, collective, full_name, representative_name, phone, unit_code, identity_key, status, registered_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'PARTICIPANT_STATUS_REGISTERED', $9)",
+            "INSERT INTO participants (id, conference_id, collective, full_name, representative_name, phone, unit_code, identity_key, person_key,
+                 status, registered_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PARTICIPANT_STATUS_REGISTERED', $10)",
         )
         .bind(id)
         .bind(conference.id)
@@ -373,6 +380,7 @@ impl Participants for ParticipantsApi {
         .bind(&phone)
         .bind(code.as_str())
         .bind(&key)
+        .bind(&person_key)
         .bind(&caller.subject)
         .execute(&mut *tx)
         .await;
@@ -409,15 +417,17 @@ impl Participants for ParticipantsApi {
             },
         );
         self.record(&mut tx, &caller, entry, &conference.unit_path, Some(event)).await?;
-        tx.commit().await.map_err(ServiceError::from)?;
-        Ok(Response::new(Participant {
+        let participant = Participant {
             id: id.to_string(),
             conference_id: conference.id.to_string(),
             who: Some(who),
             unit_code: code.to_string(),
             status: ParticipantStatus::Registered as i32,
             registered_at: None,
-        }))
+        };
+        once.remember(&mut tx, &participant).await?;
+        tx.commit().await.map_err(ServiceError::from)?;
+        Ok(Response::new(participant))
     }
 
     async fn register_speaker(
@@ -427,7 +437,11 @@ impl Participants for ParticipantsApi {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
         let (topic, field) = domain::check_topic(&request.topic, request.field)?;
+        let once = Once::new(&caller, "RegisterSpeaker", &request.request_id, &request)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(Response::new(done));
+        }
         let conference =
             self.conference(&mut tx, &caller, parse_id("conference_id", &request.conference_id)?, false).await?;
         self.require_manager(&caller, &conference, true)?;
@@ -495,8 +509,7 @@ impl Participants for ParticipantsApi {
         };
         let event = Event::new("speaker_queued", conference.id.to_string(), Vec::new(), &queued);
         self.record(&mut tx, &caller, entry, &conference.unit_path, Some(event)).await?;
-        tx.commit().await.map_err(ServiceError::from)?;
-        Ok(Response::new(SpeakerRegistration {
+        let registration = SpeakerRegistration {
             id: id.to_string(),
             conference_id: conference.id.to_string(),
             participant_id: participant_id.to_string(),
@@ -505,7 +518,10 @@ impl Participants for ParticipantsApi {
             field: field as i32,
             status: SpeakerStatus::Queued as i32,
             ..Default::default()
-        }))
+        };
+        once.remember(&mut tx, &registration).await?;
+        tx.commit().await.map_err(ServiceError::from)?;
+        Ok(Response::new(registration))
     }
 
     async fn list_speakers(
@@ -901,7 +917,11 @@ impl Participants for ParticipantsApi {
     async fn invite(&self, request: Request<InviteRequest>) -> Result<Response<Invitation>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
+        let once = Once::new(&caller, "Invite", &request.request_id, &request)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(Response::new(done));
+        }
         let conference =
             self.conference(&mut tx, &caller, parse_id("conference_id", &request.conference_id)?, false).await?;
         self.require_manager(&caller, &conference, false)?;
@@ -969,6 +989,7 @@ impl Participants for ParticipantsApi {
             after: Some(json!({ "organization_id": row.organization_id, "status": row.status })),
         };
         self.record(&mut tx, &caller, entry, &conference.unit_path, Some(row.updated_event())).await?;
+        once.remember(&mut tx, &row.wire()).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(row.wire()))
     }
@@ -990,7 +1011,7 @@ impl Participants for ParticipantsApi {
         let conference = self.conference(&mut tx, &caller, row.conference_id, false).await?;
         self.require_manager(&caller, &conference, false)?;
         let from = InvitationStatus::from_str_name(&row.status).unwrap_or_default();
-        let to = InvitationStatus::try_from(request.status).unwrap_or_default();
+        let to: InvitationStatus = parse::known("status", request.status)?;
         use InvitationStatus::*;
         let allowed =
             matches!((from, to), (Sent, Accepted | Declined) | (Accepted, Declined | Attended) | (Declined, Accepted));

@@ -7,7 +7,7 @@ use doithoai_proto::{
     participants::v1::{RefusalReason, SpeakerStatus},
     scheduling::v1::ConferenceState,
 };
-use doithoai_runtime::ServiceError;
+use doithoai_runtime::{ServiceError, parse};
 
 pub const MAX_TOPIC_CHARS: usize = 1000;
 pub const MAX_NAME_CHARS: usize = 200;
@@ -75,7 +75,8 @@ pub fn check_phone(phone: &str) -> Result<Option<String>, ServiceError> {
     if !(8..=15).contains(&body.len()) || !body.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid("phone", "phone must be 8 to 15 digits", "số điện thoại phải có 8 đến 15 chữ số"));
     }
-    Ok(Some(digits))
+    // +84 912 345 678 is 0912 345 678: one number, one person.
+    Ok(Some(digits.strip_prefix("+84").map_or(digits.clone(), |national| format!("0{national}"))))
 }
 
 /// A national identity number (CCCD, 12 digits; old CMND, 9).
@@ -104,13 +105,13 @@ pub fn check_topic(topic: &str, field: i32) -> Result<(String, Field), ServiceEr
             format!("nội dung đăng ký phát biểu phải từ 1 đến {MAX_TOPIC_CHARS} ký tự"),
         ));
     }
-    match Field::try_from(field) {
-        Ok(field) if field != Field::Unspecified => Ok((topic.to_owned(), field)),
-        _ => Err(rule(
+    match parse::known::<Field>("field", field)? {
+        Field::Unspecified => Err(rule(
             "R5.1",
             "a topic belongs to one of the fields of R5.1",
             "nội dung phải thuộc một trong các lĩnh vực tại R5.1",
         )),
+        field => Ok((topic.to_owned(), field)),
     }
 }
 
@@ -235,6 +236,7 @@ mod tests {
     #[test]
     fn contact_data_is_checked() {
         assert_eq!(check_phone("0912 345 678").unwrap().as_deref(), Some("0912345678"));
+        assert_eq!(check_phone("+84 912 345 678").unwrap().as_deref(), Some("0912345678"));
         assert!(check_phone("09-12").is_err());
         assert!(check_national_id("034123456789").is_ok());
         assert!(check_national_id("03412345").is_err());

@@ -21,6 +21,7 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     let migrations = vec![db::plumbing_migrations(), sqlx::migrate!()];
     let platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
     let (pool, outbox, auth) = (platform.pool.clone(), platform.outbox.clone(), platform.authenticator());
+    store::fill_coordinating_units(&pool).await?;
     let api = Api::new()
         .with(UnitDirectoryServer::with_interceptor(
             api::units::Directory::new(pool.clone(), outbox.clone()),

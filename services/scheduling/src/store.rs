@@ -108,6 +108,22 @@ fn not_found(id: Uuid) -> ServiceError {
     ServiceError::not_found(format!("conference {id} does not exist"), format!("hội nghị {id} không tồn tại"))
 }
 
+/// Fills the column of the units asked to coordinate (R4.2) for conferences
+/// stored before it existed.
+pub async fn fill_coordinating_units(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    let rows: Vec<(Uuid, Vec<u8>)> =
+        sqlx::query_as("SELECT id, document FROM conferences WHERE coordinating_units IS NULL").fetch_all(pool).await?;
+    for (id, document) in rows {
+        let conference = Conference::decode(document.as_slice())?;
+        sqlx::query("UPDATE conferences SET coordinating_units = $2 WHERE id = $1")
+            .bind(id)
+            .bind(&conference.coordinating_unit_codes)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
 pub fn decode(document: &[u8]) -> ServiceResult<Conference> {
     Conference::decode(document)
         .map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored conference undecodable: {e}")))
@@ -143,8 +159,9 @@ fn regime_name(conference: &Conference) -> &'static str {
 pub async fn insert_conference(conn: &mut PgConnection, conference: &Conference) -> ServiceResult<()> {
     let Columns { id, starts_at, ended_at, accountable } = columns(conference)?;
     sqlx::query(
-        "INSERT INTO conferences (id, unit_code, unit_path, state, regime, starts_at, ended_at, accountable_position_id, document)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO conferences (id, unit_code, unit_path, state, regime, starts_at, ended_at, accountable_position_id, document,
+             coordinating_units)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(id)
     .bind(&conference.unit_code)
@@ -155,6 +172,7 @@ pub async fn insert_conference(conn: &mut PgConnection, conference: &Conference)
     .bind(ended_at)
     .bind(accountable)
     .bind(conference.encode_to_vec())
+    .bind(&conference.coordinating_unit_codes)
     .execute(conn)
     .await?;
     Ok(())
@@ -164,7 +182,7 @@ pub async fn update_conference(conn: &mut PgConnection, conference: &Conference)
     let Columns { id, starts_at, ended_at, accountable } = columns(conference)?;
     sqlx::query(
         "UPDATE conferences SET unit_code = $2, unit_path = $3, state = $4, regime = $5, starts_at = $6, ended_at = $7,
-             accountable_position_id = $8, document = $9, version = version + 1, updated_at = now()
+             accountable_position_id = $8, document = $9, coordinating_units = $10, version = version + 1, updated_at = now()
          WHERE id = $1",
     )
     .bind(id)
@@ -176,6 +194,7 @@ pub async fn update_conference(conn: &mut PgConnection, conference: &Conference)
     .bind(ended_at)
     .bind(accountable)
     .bind(conference.encode_to_vec())
+    .bind(&conference.coordinating_unit_codes)
     .execute(conn)
     .await?;
     Ok(())

@@ -13,8 +13,10 @@ use doithoai_runtime::{
     Caller, Clock, Role, ServiceError, ServiceResult,
     audit::AuditEntry,
     events::Event,
+    idempotency::Once,
     outbox::Outbox,
     pagination::Page,
+    parse,
     time::{ZONE, instant, timestamp},
     unit_tree,
 };
@@ -223,8 +225,13 @@ impl Conferences for ConferencesApi {
     ) -> Result<Response<Conference>, Status> {
         let caller = Caller::of(&request)?;
         caller.require_role(&MANAGERS)?;
-        let draft = request.into_inner().draft.ok_or_else(|| missing("draft"))?;
+        let request = request.into_inner();
+        let once = Once::new(&caller, "CreateConference", &request.request_id, &request)?;
+        let draft = request.draft.ok_or_else(|| missing("draft"))?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(Response::new(done));
+        }
         let (path, coordinating) = self.check_draft(&mut tx, &caller, &draft).await?;
         let mut conference = Conference {
             id: Uuid::now_v7().to_string(),
@@ -234,6 +241,7 @@ impl Conferences for ConferencesApi {
         };
         rules::apply_draft(&mut conference, draft, path, coordinating);
         self.record(&mut tx, &caller, "CreateConference", None, &conference, Vec::new()).await?;
+        once.remember(&mut tx, &conference).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(conference))
     }
@@ -309,7 +317,7 @@ impl Conferences for ConferencesApi {
             publication_date: publication.to_string(),
             recorded_at: Some(timestamp(self.clock.now())),
         };
-        rules::announce(&mut after, notice, publication, self.clock.today())?;
+        rules::announce(&mut after, notice, publication)?;
         let mut events =
             vec![event("conference_announced", &after, &ConferenceAnnounced { conference: Some(after.clone()) })];
         // R4.2: each lower unit's heads are told on that unit's own subject.
@@ -399,7 +407,9 @@ impl Conferences for ConferencesApi {
         caller.require_role(&READERS)?;
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         let conference = store::find_conference(&mut conn, parse_id("id", &request.get_ref().id)?).await?;
-        caller.require_within(&conference.unit_path)?;
+        if !rules::r4_2_asked_to_coordinate(&conference, caller.unit.as_str()) {
+            caller.require_within(&conference.unit_path)?;
+        }
         Ok(Response::new(conference))
     }
 
@@ -413,15 +423,13 @@ impl Conferences for ConferencesApi {
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         unit_in_scope(&mut conn, &caller, "unit_code", &request.unit_code).await?;
         let span = year_bounds(request.year)?;
-        let state = ConferenceState::try_from(request.state)
-            .ok()
-            .filter(|s| *s != ConferenceState::Unspecified)
-            .map(|s| s.as_str_name());
-        let page = Page::from_request(request.page.as_ref());
-        let after = page.after.as_deref().map(parse_cursor).transpose()?;
+        let state = parse::filter::<ConferenceState>("state", request.state)?.map(|s| s.as_str_name());
+        let page = Page::from_request(request.page.as_ref())?;
+        let after = page.after_key(cursor)?;
         let rows: Vec<(Uuid, DateTime<Utc>, Vec<u8>)> = sqlx::query_as(
             "SELECT id, starts_at, document FROM conferences
-             WHERE unit_path @> ARRAY[$1]::text[] AND ($2::timestamptz IS NULL OR starts_at >= $2)
+             WHERE (unit_path @> ARRAY[$1]::text[] OR coordinating_units @> ARRAY[$1]::text[])
+               AND ($2::timestamptz IS NULL OR starts_at >= $2)
                AND ($3::timestamptz IS NULL OR starts_at < $3) AND ($4::text IS NULL OR state = $4)
                AND ($5::timestamptz IS NULL OR (starts_at, id) > ($5, $6))
              ORDER BY starts_at, id LIMIT $7",
@@ -478,12 +486,8 @@ fn year_bounds(year: i32) -> ServiceResult<Option<Span>> {
     }
 }
 
-fn parse_cursor(token: &str) -> ServiceResult<(DateTime<Utc>, Uuid)> {
-    let bad = || {
-        ServiceError::invalid_argument("INVALID_ARGUMENT", "bad page token", "mã trang không hợp lệ")
-            .with_violation("page.page_token", "not a token from this list")
-    };
-    let (micros, id) = token.split_once('_').ok_or_else(bad)?;
-    let at = micros.parse::<i64>().ok().and_then(DateTime::from_timestamp_micros).ok_or_else(bad)?;
-    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+/// The key of a conference in a list: its start and id.
+fn cursor(key: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (micros, id) = key.split_once('_')?;
+    Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, Uuid::parse_str(id).ok()?))
 }

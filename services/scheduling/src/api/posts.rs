@@ -7,7 +7,8 @@ use doithoai_proto::scheduling::v1::{
     PositionUpserted, Rank, UpdateOrganizationRequest, UpdatePositionRequest, directory_server::Directory,
 };
 use doithoai_runtime::{
-    Caller, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox, pagination::Page,
+    Caller, ServiceError, ServiceResult, audit::AuditEntry, events::Event, idempotency::Once, outbox::Outbox,
+    pagination::Page, parse,
 };
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -97,8 +98,12 @@ impl DirectoryApi {
         rpc: &'static str,
         row: PositionRow,
         existing: Option<PositionRow>,
+        once: &Once,
     ) -> ServiceResult<Position> {
         let mut tx = self.pool.begin().await?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(done);
+        }
         let path = unit_in_scope(&mut tx, caller, "position.unit_code", &row.unit_code).await?;
         // Lock the body's posts so two heads cannot be added at once.
         let others: Vec<PositionRow> = sqlx::query_as(&format!(
@@ -138,6 +143,7 @@ impl DirectoryApi {
         let event = PositionUpserted { position: Some(wire.clone()), unit_path: path.clone() };
         let event = Event::new("position_upserted", row.id.to_string(), path, &event);
         self.outbox.record(&mut tx, caller, &[entry], &[event]).await?;
+        once.remember(&mut tx, &wire).await?;
         tx.commit().await?;
         Ok(wire)
     }
@@ -148,8 +154,12 @@ impl DirectoryApi {
         rpc: &'static str,
         row: OrganizationRow,
         existing: Option<OrganizationRow>,
+        once: &Once,
     ) -> ServiceResult<Organization> {
         let mut tx = self.pool.begin().await?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(done);
+        }
         let path = unit_in_scope(&mut tx, caller, "organization.unit_code", &row.unit_code).await?;
         sqlx::query(
             "INSERT INTO organizations (id, unit_code, kind, name, active) VALUES ($1, $2, $3, $4, $5)
@@ -174,6 +184,7 @@ impl DirectoryApi {
         let event = OrganizationUpserted { organization: Some(wire.clone()), unit_path: path.clone() };
         let event = Event::new("organization_upserted", row.id.to_string(), path, &event);
         self.outbox.record(&mut tx, caller, &[entry], &[event]).await?;
+        once.remember(&mut tx, &wire).await?;
         tx.commit().await?;
         Ok(wire)
     }
@@ -212,9 +223,11 @@ impl Directory for DirectoryApi {
     async fn create_position(&self, request: Request<CreatePositionRequest>) -> Result<Response<Position>, Status> {
         let caller = Caller::of(&request)?;
         caller.require_role(&MANAGERS)?;
-        let position = request.into_inner().position.ok_or_else(|| missing("position"))?;
+        let request = request.into_inner();
+        let once = Once::new(&caller, "CreatePosition", &request.request_id, &request)?;
+        let position = request.position.ok_or_else(|| missing("position"))?;
         let row = position_row(&position, Uuid::now_v7())?;
-        Ok(Response::new(self.save_position(&caller, "CreatePosition", row, None).await?))
+        Ok(Response::new(self.save_position(&caller, "CreatePosition", row, None, &once).await?))
     }
 
     async fn update_position(&self, request: Request<UpdatePositionRequest>) -> Result<Response<Position>, Status> {
@@ -231,7 +244,7 @@ impl Directory for DirectoryApi {
             ..position
         };
         let row = position_row(&merged, id)?;
-        Ok(Response::new(self.save_position(&caller, "UpdatePosition", row, Some(existing)).await?))
+        Ok(Response::new(self.save_position(&caller, "UpdatePosition", row, Some(existing), &Once::none()).await?))
     }
 
     async fn list_positions(
@@ -243,13 +256,13 @@ impl Directory for DirectoryApi {
         let request = request.into_inner();
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         unit_in_scope(&mut conn, &caller, "unit_code", &request.unit_code).await?;
-        let body = Body::try_from(request.body).ok().filter(|b| *b != Body::Unspecified).map(|b| b.as_str_name());
+        let body = parse::filter::<Body>("body", request.body)?.map(|b| b.as_str_name());
         let on_date = match request.on_date.as_str() {
             "" => None,
             text => Some(parse_date("on_date", text)?),
         };
-        let page = Page::from_request(request.page.as_ref());
-        let after = page.after.as_deref().map(|t| parse_id("page_token", t)).transpose()?;
+        let page = Page::from_request(request.page.as_ref())?;
+        let after = page.after_key(|key| Uuid::parse_str(key).ok())?;
         let rows: Vec<PositionRow> = sqlx::query_as(&format!(
             "SELECT {} FROM positions p JOIN units u ON u.code = p.unit_code
              WHERE u.path @> ARRAY[$1]::text[] AND ($2::text IS NULL OR p.body = $2)
@@ -279,9 +292,11 @@ impl Directory for DirectoryApi {
     ) -> Result<Response<Organization>, Status> {
         let caller = Caller::of(&request)?;
         caller.require_role(&MANAGERS)?;
-        let organization = request.into_inner().organization.ok_or_else(|| missing("organization"))?;
+        let request = request.into_inner();
+        let once = Once::new(&caller, "CreateOrganization", &request.request_id, &request)?;
+        let organization = request.organization.ok_or_else(|| missing("organization"))?;
         let row = organization_row(&Organization { active: true, ..organization }, Uuid::now_v7())?;
-        Ok(Response::new(self.save_organization(&caller, "CreateOrganization", row, None).await?))
+        Ok(Response::new(self.save_organization(&caller, "CreateOrganization", row, None, &once).await?))
     }
 
     async fn update_organization(
@@ -294,7 +309,9 @@ impl Directory for DirectoryApi {
         let id = parse_id("organization.id", &organization.id)?;
         let existing = find_organization(&mut *self.pool.acquire().await.map_err(ServiceError::from)?, id).await?;
         let row = organization_row(&Organization { unit_code: existing.unit_code.clone(), ..organization }, id)?;
-        Ok(Response::new(self.save_organization(&caller, "UpdateOrganization", row, Some(existing)).await?))
+        Ok(Response::new(
+            self.save_organization(&caller, "UpdateOrganization", row, Some(existing), &Once::none()).await?,
+        ))
     }
 
     async fn list_organizations(
@@ -306,12 +323,9 @@ impl Directory for DirectoryApi {
         let request = request.into_inner();
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         unit_in_scope(&mut conn, &caller, "unit_code", &request.unit_code).await?;
-        let kind = OrganizationKind::try_from(request.kind)
-            .ok()
-            .filter(|k| *k != OrganizationKind::Unspecified)
-            .map(|k| k.as_str_name());
-        let page = Page::from_request(request.page.as_ref());
-        let after = page.after.as_deref().map(|t| parse_id("page_token", t)).transpose()?;
+        let kind = parse::filter::<OrganizationKind>("kind", request.kind)?.map(|k| k.as_str_name());
+        let page = Page::from_request(request.page.as_ref())?;
+        let after = page.after_key(|key| Uuid::parse_str(key).ok())?;
         let rows: Vec<OrganizationRow> = sqlx::query_as(
             "SELECT o.id, o.unit_code, o.kind, o.name, o.active FROM organizations o JOIN units u ON u.code = o.unit_code
              WHERE u.path @> ARRAY[$1]::text[] AND ($2::text IS NULL OR o.kind = $2) AND ($3::uuid IS NULL OR o.id > $3)

@@ -234,14 +234,14 @@ impl UnitDirectory for Directory {
     ) -> Result<Response<ListUnitsResponse>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.get_ref();
-        let page = Page::from_request(request.page.as_ref());
+        let page = Page::from_request(request.page.as_ref())?;
         Ok(Response::new(self.reader.list_children(&caller, &request.code, page).await?))
     }
 
     async fn get_subtree(&self, request: Request<GetSubtreeRequest>) -> Result<Response<ListUnitsResponse>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.get_ref();
-        let page = Page::from_request(request.page.as_ref());
+        let page = Page::from_request(request.page.as_ref())?;
         Ok(Response::new(self.reader.get_subtree(&caller, &request.code, page).await?))
     }
 }

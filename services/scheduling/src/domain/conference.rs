@@ -16,6 +16,8 @@ use super::{Checked, Refusal};
 pub const MAX_PLANNED_MINUTES: u32 = 240;
 pub const MAX_EXTENSION_MINUTES: u32 = 60;
 pub const NOTICE_DAYS: i64 = 7;
+/// How far ahead a conference is planned: an annual plan's year and the next.
+pub const PLANNING_HORIZON_DAYS: i64 = 2 * 366;
 const MAX_TEXT: usize = 2000;
 
 pub fn starts_at(conference: &Conference) -> Option<DateTime<Utc>> {
@@ -48,22 +50,14 @@ fn text(field: &'static str, value: &str, required: bool) -> Checked {
 /// Checks the input of a draft: every field present and well-formed. The
 /// rules that need the directory (R2.1, R4.2) are checked by the caller.
 pub fn check_draft(draft: &ConferenceDraft, now: DateTime<Utc>) -> Checked {
-    let specified = |field: &'static str, value: i32| {
-        if value == 0 {
-            Err(Refusal::invalid(field, format!("{field} must be specified"), format!("chưa chọn {field}")))
-        } else {
-            Ok(())
-        }
-    };
-    specified("body", draft.body)?;
-    specified("regime", draft.regime)?;
-    specified("kind", draft.kind)?;
-    specified("form", draft.form)?;
+    specified::<doithoai_proto::scheduling::v1::Body>("body", draft.body)?;
+    specified::<doithoai_proto::scheduling::v1::Regime>("regime", draft.regime)?;
+    specified::<doithoai_proto::scheduling::v1::ConferenceKind>("kind", draft.kind)?;
+    let form: Form = specified("form", draft.form)?;
     Uuid::parse_str(&draft.host_position_id).map_err(|_| {
         Refusal::invalid("host_position_id", "host_position_id is not an id", "host_position_id không hợp lệ")
     })?;
     text("theme", &draft.theme, true)?;
-    let form = Form::try_from(draft.form).unwrap_or(Form::Unspecified);
     let in_person = matches!(form, Form::InPerson | Form::Hybrid);
     text("venue_address", &draft.venue_address, in_person)?;
     if in_person && draft.venue_unit_code.is_empty() {
@@ -76,7 +70,7 @@ pub fn check_draft(draft: &ConferenceDraft, now: DateTime<Utc>) -> Checked {
     text("online_link", &draft.online_link, matches!(form, Form::Online | Form::Hybrid))?;
     for item in &draft.agenda {
         text("agenda.title", &item.title, true)?;
-        specified("agenda.field", item.field)?;
+        specified::<doithoai_proto::common::v1::Field>("agenda.field", item.field)?;
         if !item.preparing_organization_id.is_empty() && Uuid::parse_str(&item.preparing_organization_id).is_err() {
             return Err(Refusal::invalid("agenda.preparing_organization_id", "not an id", "mã cơ quan không hợp lệ"));
         }
@@ -98,6 +92,13 @@ pub fn check_draft(draft: &ConferenceDraft, now: DateTime<Utc>) -> Checked {
                 "starts_at",
                 "a conference is planned for the future",
                 "hội nghị phải được lên kế hoạch cho thời gian sắp tới",
+            ));
+        }
+        Some(start) if start > now + chrono::TimeDelta::days(PLANNING_HORIZON_DAYS) => {
+            return Err(Refusal::invalid(
+                "starts_at",
+                "a conference is planned at most two years ahead",
+                "hội nghị chỉ được lên kế hoạch trước tối đa hai năm",
             ));
         }
         Some(_) => {}
@@ -137,6 +138,20 @@ pub fn r8_1_planned_duration(minutes: u32) -> Checked {
     Ok(())
 }
 
+/// An enum a draft must set to a value this version knows.
+fn specified<E: TryFrom<i32>>(field: &'static str, value: i32) -> Checked<E> {
+    if value == 0 {
+        return Err(Refusal::invalid(field, format!("{field} must be specified"), format!("chưa chọn {field}")));
+    }
+    E::try_from(value).map_err(|_| {
+        Refusal::invalid(
+            field,
+            format!("{field} {value} is not a known value"),
+            format!("{field} {value} không hợp lệ"),
+        )
+    })
+}
+
 /// R4.2: the venue lies in the host's unit subtree; the units below the
 /// host's unit down to the venue are asked to coordinate.
 pub fn r4_2_coordinating_units(unit_code: &str, venue_path: &[String]) -> Checked<Vec<String>> {
@@ -154,6 +169,12 @@ pub fn r4_2_coordinating_units(unit_code: &str, venue_path: &[String]) -> Checke
             ),
         )),
     }
+}
+
+/// R4.2: a unit asked to coordinate reads the conference, though it is
+/// another unit's.
+pub fn r4_2_asked_to_coordinate(conference: &Conference, unit_code: &str) -> bool {
+    conference.coordinating_unit_codes.iter().any(|code| code == unit_code)
 }
 
 /// R7.3: the public notice is published on local mass media at least 7 days
@@ -239,22 +260,20 @@ pub fn delegate(conference: &mut Conference, delegation: Delegation) -> Checked 
     Ok(())
 }
 
-pub fn announce(
-    conference: &mut Conference,
-    notice: PublicNotice,
-    publication: NaiveDate,
-    today: NaiveDate,
-) -> Checked {
+pub fn announce(conference: &mut Conference, notice: PublicNotice, publication: NaiveDate) -> Checked {
     match state(conference) {
         State::Draft | State::Postponed => {}
         other => return Err(lifecycle("announced again", "thông báo lại", other)),
     }
     text("media_channel", &notice.media_channel, true)?;
-    if publication < today {
+    // A notice already published counts (the office records it after it ran),
+    // as long as it ran R7.3's seven days ahead; one planned for the future
+    // must be no later than that either.
+    if publication < doithoai_runtime::parse::FIRST_DAY {
         return Err(Refusal::invalid(
             "publication_date",
-            "the publication date is in the past",
-            "ngày đăng thông báo đã qua",
+            "the publication date is before the regulation",
+            "ngày đăng thông báo trước khi có quy chế",
         ));
     }
     let date = date_of(conference)
@@ -366,6 +385,13 @@ pub fn postpone(
         if instant(start).is_none_or(|at| at <= now) {
             return Err(Refusal::invalid("new_starts_at", "the new start is in the past", "thời gian mới đã qua"));
         }
+        if instant(start).is_some_and(|at| at > now + chrono::TimeDelta::days(PLANNING_HORIZON_DAYS)) {
+            return Err(Refusal::invalid(
+                "new_starts_at",
+                "a conference is planned at most two years ahead",
+                "hội nghị chỉ được lên kế hoạch trước tối đa hai năm",
+            ));
+        }
         conference.starts_at = Some(*start);
     }
     conference.state = State::Postponed as i32;
@@ -422,6 +448,14 @@ mod tests {
     }
 
     #[test]
+    fn r4_2_a_unit_asked_to_coordinate_reads_the_conference() {
+        let conference =
+            Conference { coordinating_unit_codes: vec!["323".into(), "11950".into()], ..Default::default() };
+        assert!(r4_2_asked_to_coordinate(&conference, "11950"));
+        assert!(!r4_2_asked_to_coordinate(&conference, "11951"));
+    }
+
+    #[test]
     fn a_complete_draft_is_accepted() {
         assert_eq!(check_draft(&draft(), at("2026-03-01T00:00:00Z")), Ok(()));
     }
@@ -474,17 +508,33 @@ mod tests {
     }
 
     #[test]
+    fn r7_3_a_notice_already_published_counts_when_it_ran_seven_days_before() {
+        // The office records on 16 March the notice that ran on 10 March, for 20 March.
+        let mut conference = conference();
+        announce(&mut conference, notice(), date("2026-03-10")).unwrap();
+        let mut late = self::conference();
+        assert_eq!(announce(&mut late, notice(), date("2026-03-14")).unwrap_err().id(), "R7.3");
+    }
+
+    #[test]
+    fn a_conference_is_planned_at_most_two_years_ahead() {
+        let mut far = draft();
+        far.starts_at = Some(timestamp(at("2028-06-01T02:00:00Z")));
+        assert_eq!(check_draft(&far, at("2026-03-01T00:00:00Z")).unwrap_err().id(), "INVALID:starts_at");
+    }
+
+    #[test]
     fn r7_3_the_conference_date_is_its_date_in_vietnam() {
         // 23:30 UTC on 19 March is 06:30 on 20 March in Hà Nội.
         let mut early = conference();
         early.starts_at = Some(timestamp(at("2026-03-19T23:30:00Z")));
-        assert!(announce(&mut early, notice(), date("2026-03-13"), date("2026-03-10")).is_ok());
+        assert!(announce(&mut early, notice(), date("2026-03-13")).is_ok());
     }
 
     #[test]
     fn r8_1_secretary_before_start_and_one_extension_of_an_hour() {
         let mut conference = conference();
-        announce(&mut conference, notice(), date("2026-03-13"), date("2026-03-10")).unwrap();
+        announce(&mut conference, notice(), date("2026-03-13")).unwrap();
         assert_eq!(start(&mut conference, at("2026-03-20T02:00:00Z")).unwrap_err().id(), "R8.1");
         assign_secretary(&mut conference, "secretary-323", "Nguyễn Văn Thư").unwrap();
         start(&mut conference, at("2026-03-20T02:00:00Z")).unwrap();
@@ -499,7 +549,7 @@ mod tests {
         let mut conference = conference();
         conference.secretary_subject = "s".into();
         assert_eq!(start(&mut conference, at("2026-03-20T02:00:00Z")).unwrap_err().id(), "R7.3");
-        announce(&mut conference, notice(), date("2026-03-13"), date("2026-03-10")).unwrap();
+        announce(&mut conference, notice(), date("2026-03-13")).unwrap();
         assert_eq!(start(&mut conference, at("2026-03-19T10:00:00Z")).unwrap_err().id(), "LIFECYCLE");
         assert!(start(&mut conference, at("2026-03-19T18:00:00Z")).is_ok(), "01:00 on 20 March in Hà Nội");
     }
@@ -508,7 +558,7 @@ mod tests {
     fn a_conference_ends_once_and_is_frozen_after() {
         let mut conference = conference();
         conference.secretary_subject = "s".into();
-        announce(&mut conference, notice(), date("2026-03-13"), date("2026-03-10")).unwrap();
+        announce(&mut conference, notice(), date("2026-03-13")).unwrap();
         start(&mut conference, at("2026-03-20T02:00:00Z")).unwrap();
         end(&mut conference, at("2026-03-20T05:00:00Z")).unwrap();
         assert_eq!(end(&mut conference, at("2026-03-20T05:00:00Z")).unwrap_err().id(), "LIFECYCLE");
@@ -519,7 +569,7 @@ mod tests {
     #[test]
     fn a_postponed_conference_needs_a_new_notice() {
         let mut conference = conference();
-        announce(&mut conference, notice(), date("2026-03-13"), date("2026-03-10")).unwrap();
+        announce(&mut conference, notice(), date("2026-03-13")).unwrap();
         let later = timestamp(at("2026-04-10T02:00:00Z"));
         postpone(&mut conference, "Mưa bão", Some(later), at("2026-03-15T00:00:00Z")).unwrap();
         assert_eq!(state(&conference), State::Postponed);
@@ -527,7 +577,7 @@ mod tests {
         conference.secretary_subject = "s".into();
         assert_eq!(start(&mut conference, at("2026-04-10T02:00:00Z")).unwrap_err().id(), "R7.3");
         let new_notice = PublicNotice { publication_date: "2026-04-01".into(), ..notice() };
-        announce(&mut conference, new_notice, date("2026-04-01"), date("2026-03-16")).unwrap();
+        announce(&mut conference, new_notice, date("2026-04-01")).unwrap();
         assert!(start(&mut conference, at("2026-04-10T02:00:00Z")).is_ok());
     }
 

@@ -1,0 +1,131 @@
+//! AIP-155 request ids. A caller whose create timed out or saw UNAVAILABLE
+//! cannot know whether it was committed; it sends the request again with the
+//! same `request_id`, and gets the first result back with nothing changed
+//! twice. The same id with a different request is INVALID_ARGUMENT.
+//!
+//! In a handler's transaction: [`Once::replay`] first (it waits for a retry
+//! already in flight, then returns the stored result, if any), then the
+//! change, then [`Once::remember`] before the commit.
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+
+use crate::{
+    auth::Caller,
+    error::{ServiceError, ServiceResult},
+    parse,
+};
+
+/// Longer than a UUID in any notation; AIP-155 recommends a UUID.
+pub const MAX_REQUEST_ID_LENGTH: usize = 128;
+
+/// One request that must happen at most once; a no-op without a request id.
+pub struct Once {
+    key: Option<Key>,
+}
+
+struct Key {
+    subject: String,
+    rpc: &'static str,
+    request_id: String,
+    digest: Vec<u8>,
+}
+
+impl Once {
+    /// A change that is not a create (an update): nothing to remember.
+    pub fn none() -> Self {
+        Self { key: None }
+    }
+
+    pub fn new<M: Message>(caller: &Caller, rpc: &'static str, request_id: &str, request: &M) -> ServiceResult<Self> {
+        if request_id.is_empty() {
+            return Ok(Self { key: None });
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':');
+        if request_id.len() > MAX_REQUEST_ID_LENGTH || !request_id.chars().all(allowed) {
+            return Err(parse::invalid(
+                "request_id",
+                format!("request_id is up to {MAX_REQUEST_ID_LENGTH} letters, digits and - _ . : (a UUID, say)"),
+                format!("request_id tối đa {MAX_REQUEST_ID_LENGTH} ký tự chữ, số và - _ . :"),
+            ));
+        }
+        let digest = Sha256::digest(request.encode_to_vec()).to_vec();
+        let key = Key { subject: caller.subject.clone(), rpc, request_id: request_id.to_owned(), digest };
+        Ok(Self { key: Some(key) })
+    }
+
+    /// The result of the first request with this id, if there was one. A
+    /// concurrent retry waits here until the first one commits or rolls back.
+    pub async fn replay<R: Message + Default>(&self, conn: &mut PgConnection) -> ServiceResult<Option<R>> {
+        let Some(key) = &self.key else { return Ok(None) };
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("{}\u{1f}{}\u{1f}{}", key.subject, key.rpc, key.request_id))
+            .execute(&mut *conn)
+            .await?;
+        let stored: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT request_digest, response FROM request_ids WHERE subject = $1 AND rpc = $2 AND request_id = $3",
+        )
+        .bind(&key.subject)
+        .bind(key.rpc)
+        .bind(&key.request_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match stored {
+            None => Ok(None),
+            Some((digest, _)) if digest != key.digest => Err(parse::invalid(
+                "request_id",
+                "request_id was already used for a different request",
+                "request_id đã được dùng cho một yêu cầu khác",
+            )),
+            Some((_, response)) => R::decode(response.as_slice())
+                .map(Some)
+                .map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored result of a request undecodable: {e}"))),
+        }
+    }
+
+    /// Keeps the result, in the transaction of the change it reports.
+    pub async fn remember<R: Message>(&self, conn: &mut PgConnection, response: &R) -> ServiceResult<()> {
+        let Some(key) = &self.key else { return Ok(()) };
+        sqlx::query(
+            "INSERT INTO request_ids (subject, rpc, request_id, request_digest, response) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&key.subject)
+        .bind(key.rpc)
+        .bind(&key.request_id)
+        .bind(&key.digest)
+        .bind(response.encode_to_vec())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// A new request id for a caller to send with a create (a UUIDv7).
+pub fn request_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// How often a client sends a request again while the service is unavailable.
+pub const RETRIES: u32 = 5;
+
+/// Sends a request, and sends it again (the same request, with its request
+/// id) while the service answers UNAVAILABLE: it restarted, or the answer was
+/// lost after the commit. Waits 0.2 s, then twice as long each time.
+pub async fn retrying<T, F, Fut>(mut send: F) -> Result<T, tonic::Status>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, tonic::Status>>,
+{
+    let mut wait = std::time::Duration::from_millis(200);
+    for _ in 0..RETRIES {
+        match send().await {
+            Err(status) if status.code() == tonic::Code::Unavailable => {
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            answer => return answer,
+        }
+    }
+    send().await
+}
