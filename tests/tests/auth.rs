@@ -138,3 +138,24 @@ async fn health_and_reflection_answer_without_a_token() {
     }
     stack.finish().await;
 }
+
+#[tokio::test]
+async fn a_message_over_the_limit_is_resource_exhausted_and_the_service_goes_on() {
+    let stack = Stack::start().await;
+    stack.import_file("hung-yen-2020.csv").await.unwrap();
+    let token = token("33", &[Role::Office]);
+    let huge = get(&"3".repeat(5 * 1024 * 1024));
+    for name in SERVICES {
+        let refused = if name == "scheduling" {
+            stack.directory().await.get_unit(authorized(huge.clone(), &token)).await.unwrap_err()
+        } else {
+            stack.replica(name).await.get_unit(authorized(huge.clone(), &token)).await.unwrap_err()
+        };
+        assert_eq!((refused.code(), rule(&refused)), (Code::ResourceExhausted, "MESSAGE_TOO_LARGE".into()), "{name}");
+    }
+    let answered = stack.directory().await.get_unit(authorized(get("33"), &token)).await.unwrap();
+    assert_eq!(answered.into_inner().code, "33");
+    let roleless = stack.directory().await.get_unit(authorized(get("33"), &doithoai_tests::token("33", &[]))).await;
+    assert_eq!(rule(&roleless.unwrap_err()), "ROLE_REQUIRED", "a token without a role calls nothing");
+    stack.finish().await;
+}

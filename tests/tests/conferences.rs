@@ -186,6 +186,10 @@ async fn r7_3_announcing_needs_seven_days_notice() {
     assert_eq!((refused.code(), rule(&refused)), (Code::FailedPrecondition, "R7.3".into()));
     let vietnamese = refused.get_error_details_vec().into_iter().any(|d| matches!(d, tonic_types::ErrorDetail::LocalizedMessage(m) if m.locale == "vi-VN" && m.message.contains("7 ngày")));
     assert!(vietnamese, "{refused:?}");
+    // A notice is recorded once it has run, not when it is planned.
+    let planned = f.create(f.draft("bithu_323", at("2026-03-12T02:00:00Z")), &f.office_323).await.unwrap();
+    let refused = f.announce(&planned.id, "2026-03-04").await.unwrap_err();
+    assert_eq!(refused.get_details_bad_request().unwrap().field_violations[0].field, "publication_date");
     // The notice ran in the paper on 26 February; the office records it now.
     let recorded_after = f.create(f.draft("bithu_323", at("2026-03-11T02:00:00Z")), &f.office_323).await.unwrap();
     f.announce(&recorded_after.id, "2026-02-26").await.unwrap();
@@ -313,7 +317,7 @@ async fn r4_2_a_province_conference_in_a_commune_asks_the_lower_units_to_coordin
     draft.venue_unit_code = "11950".into();
     let conference = f.create(draft, &f.office_33).await.unwrap();
     assert_eq!(conference.coordinating_unit_codes, ["323", "11950"]);
-    f.announce(&conference.id, "2026-03-03").await.unwrap();
+    f.announce(&conference.id, "2026-03-02").await.unwrap();
     f.subjects_eventually("doithoai.scheduling.coordination_requested.33.323.11950").await;
     f.subjects_eventually("doithoai.scheduling.coordination_requested.33.323").await;
 
@@ -442,7 +446,7 @@ async fn a_postponed_conference_needs_a_new_notice_and_a_cancelled_one_stays_can
     assert_eq!((postponed.state, postponed.notice.is_none()), (ConferenceState::Postponed as i32, true));
     f.stack.clock.set(at("2026-03-20T01:00:00Z"));
     assert_eq!(rule(&client.start_conference(reference(&conference.id, &f.office_323)).await.unwrap_err()), "R7.3");
-    f.stack.clock.set(at("2026-03-12T01:00:00Z"));
+    f.stack.clock.set(at("2026-03-13T01:00:00Z"));
     assert_eq!(
         rule(&f.announce(&conference.id, "2026-03-14").await.unwrap_err()),
         "R7.3",

@@ -81,6 +81,7 @@ impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for Observe<S>
 where
     S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Send,
     S::Future: Send + 'static,
+    ResBody: Default,
 {
     type Response = http::Response<ObservedBody<ResBody>>;
     type Error = S::Error;
@@ -105,7 +106,7 @@ where
         let future = span.in_scope(|| self.inner.call(request));
         Box::pin(
             async move {
-                let response = future.await?;
+                let response = too_large_is_resource_exhausted(future.await?);
                 let (parts, body) = response.into_parts();
                 let mut pending = PendingCall(Some(call));
                 // A trailers-only response (an error) has its status in the headers.
@@ -117,6 +118,25 @@ where
             .instrument(span),
         )
     }
+}
+
+/// tonic refuses a message over `limits.max_request_bytes` as OUT_OF_RANGE
+/// before the service sees it; gRPC says RESOURCE_EXHAUSTED, with the
+/// service's usual reason and messages.
+fn too_large_is_resource_exhausted<B: Default>(response: http::Response<B>) -> http::Response<B> {
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let out_of_range = header("grpc-status") == (tonic::Code::OutOfRange as i32).to_string();
+    // grpc-message is percent-encoded.
+    if !(out_of_range && header("grpc-message").replace("%20", " ").contains("length too large")) {
+        return response;
+    }
+    let refusal = crate::ServiceError::new(
+        tonic::Code::ResourceExhausted,
+        "MESSAGE_TOO_LARGE",
+        "the request is larger than this service accepts (limits.max_request_bytes)",
+        "yêu cầu lớn hơn mức dịch vụ chấp nhận (limits.max_request_bytes)",
+    );
+    tonic::Status::from(refusal).into_http()
 }
 
 struct Call {

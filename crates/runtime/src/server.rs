@@ -121,7 +121,7 @@ impl Platform {
         more: H,
     ) -> InterceptedService<UnitReplicaServer<UnitReplicaService>, Authenticator> {
         self.consume("scheduling", (UnitReplicaHandler, more));
-        UnitReplicaServer::with_interceptor(UnitReplicaService::new(self.pool.clone()), self.authenticator())
+        crate::guarded!(self, UnitReplicaServer, UnitReplicaService::new(self.pool.clone()))
     }
 
     /// Binds the gRPC and metrics listeners and starts serving `api`.
@@ -194,6 +194,19 @@ impl Platform {
         tracing::info!(service = self.service, %grpc_addr, %metrics_addr, "serving");
         Ok(RunningService { grpc_addr, metrics_addr, public_addr, stop, task })
     }
+}
+
+/// A generated gRPC server for `api`, with the service's message limits
+/// (`limits.*`), behind the platform's authenticator.
+#[macro_export]
+macro_rules! guarded {
+    ($platform:expr, $server:ident, $api:expr) => {{
+        let limits = &$platform.settings.limits;
+        let server = $server::new($api)
+            .max_decoding_message_size(limits.max_request_bytes)
+            .max_encoding_message_size(limits.max_response_bytes);
+        tonic::service::interceptor::InterceptedService::new(server, $platform.authenticator())
+    }};
 }
 
 /// The gRPC APIs of a service; health and reflection are added by [`Platform::serve`].

@@ -30,6 +30,25 @@ pub struct Settings {
     pub deadlines: DeadlineSettings,
     #[serde(default)]
     pub clock: ClockSettings,
+    #[serde(default)]
+    pub limits: LimitSettings,
+}
+
+/// How large one gRPC message may be. A request over the limit is refused
+/// RESOURCE_EXHAUSTED before it is read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LimitSettings {
+    /// A request: an import's batch of unit rows or posts, a registration.
+    pub max_request_bytes: usize,
+    /// An answer: a rendered PDF of the minutes or of a province's report.
+    pub max_response_bytes: usize,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self { max_request_bytes: 4 * 1024 * 1024, max_response_bytes: 32 * 1024 * 1024 }
+    }
 }
 
 /// The time every service reads.
@@ -222,6 +241,9 @@ impl Settings {
             && doithoai_units::UnitCode::parse(root).is_err()
         {
             return bad("auth.root_unit", "must be a unit code");
+        }
+        if self.limits.max_request_bytes < 64 * 1024 || self.limits.max_response_bytes < 64 * 1024 {
+            return bad("limits", "max_request_bytes and max_response_bytes are at least 65536");
         }
         if self.consumer.max_deliveries < 1 {
             return bad("consumer.max_deliveries", "must be at least 1");

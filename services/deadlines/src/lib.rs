@@ -57,9 +57,10 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
         due_soon_working_days: platform.settings.deadlines.due_soon_working_days,
     };
     platform.run_in_background(|stop| sweeper.run(stop));
-    let deadlines = DeadlinesServer::with_interceptor(
-        api::DeadlinesApi::new(platform.pool.clone(), platform.outbox.clone(), calendars, platform.clock.clone()),
-        platform.authenticator(),
+    let deadlines = doithoai_runtime::guarded!(
+        platform,
+        DeadlinesServer,
+        api::DeadlinesApi::new(platform.pool.clone(), platform.outbox.clone(), calendars, platform.clock.clone())
     );
     platform.serve(Api::new().with(units).with(deadlines)).await
 }

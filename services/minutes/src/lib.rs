@@ -18,6 +18,6 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
     let units = platform.keep_unit_replica_with(replica::SchedulingReplica { outbox: platform.outbox.clone() });
     let minutes = api::MinutesApi::new(platform.pool.clone(), platform.outbox.clone(), platform.clock.clone());
-    let api = Api::new().with(units).with(MinutesServiceServer::with_interceptor(minutes, platform.authenticator()));
+    let api = Api::new().with(units).with(doithoai_runtime::guarded!(platform, MinutesServiceServer, minutes));
     platform.serve(api).await
 }

@@ -20,6 +20,6 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
     let units = platform.keep_unit_replica_with(replica::SchedulingReplica { outbox: platform.outbox.clone() });
     let participants = api::ParticipantsApi::new(platform.pool.clone(), platform.outbox.clone(), identity);
-    let api = Api::new().with(units).with(ParticipantsServer::with_interceptor(participants, platform.authenticator()));
+    let api = Api::new().with(units).with(doithoai_runtime::guarded!(platform, ParticipantsServer, participants));
     platform.serve(api).await
 }

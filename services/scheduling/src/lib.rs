@@ -13,29 +13,24 @@ use doithoai_proto::{
         conferences_server::ConferencesServer, directory_server::DirectoryServer, plans_server::PlansServer,
     },
 };
-use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db};
+use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db, guarded};
 
 pub const SERVICE: &str = "scheduling";
 
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
     let migrations = vec![db::plumbing_migrations(), sqlx::migrate!()];
     let platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
-    let (pool, outbox, auth) = (platform.pool.clone(), platform.outbox.clone(), platform.authenticator());
+    let (pool, outbox, clock) = (platform.pool.clone(), platform.outbox.clone(), platform.clock.clone());
     store::fill_coordinating_units(&pool).await?;
     let api = Api::new()
-        .with(UnitDirectoryServer::with_interceptor(
-            api::units::Directory::new(pool.clone(), outbox.clone()),
-            auth.clone(),
+        .with(guarded!(platform, UnitDirectoryServer, api::units::Directory::new(pool.clone(), outbox.clone())))
+        .with(guarded!(platform, DirectoryServer, api::posts::DirectoryApi::new(pool.clone(), outbox.clone())))
+        .with(guarded!(
+            platform,
+            ConferencesServer,
+            api::conferences::ConferencesApi::new(pool.clone(), outbox.clone(), clock.clone())
         ))
-        .with(DirectoryServer::with_interceptor(
-            api::posts::DirectoryApi::new(pool.clone(), outbox.clone()),
-            auth.clone(),
-        ))
-        .with(ConferencesServer::with_interceptor(
-            api::conferences::ConferencesApi::new(pool.clone(), outbox.clone(), platform.clock.clone()),
-            auth.clone(),
-        ))
-        .with(PlansServer::with_interceptor(api::plans::PlansApi::new(pool.clone(), outbox.clone()), auth))
-        .with_http(public_feed::router(pool, platform.clock.clone()));
+        .with(guarded!(platform, PlansServer, api::plans::PlansApi::new(pool.clone(), outbox.clone())))
+        .with_http(public_feed::router(pool, clock));
     platform.serve(api).await
 }

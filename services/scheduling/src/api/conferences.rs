@@ -317,7 +317,7 @@ impl Conferences for ConferencesApi {
             publication_date: publication.to_string(),
             recorded_at: Some(timestamp(self.clock.now())),
         };
-        rules::announce(&mut after, notice, publication)?;
+        rules::announce(&mut after, notice, publication, self.clock.today())?;
         let mut events =
             vec![event("conference_announced", &after, &ConferenceAnnounced { conference: Some(after.clone()) })];
         // R4.2: each lower unit's heads are told on that unit's own subject.

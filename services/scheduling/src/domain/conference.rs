@@ -260,15 +260,17 @@ pub fn delegate(conference: &mut Conference, delegation: Delegation) -> Checked 
     Ok(())
 }
 
-pub fn announce(conference: &mut Conference, notice: PublicNotice, publication: NaiveDate) -> Checked {
+pub fn announce(
+    conference: &mut Conference,
+    notice: PublicNotice,
+    publication: NaiveDate,
+    today: NaiveDate,
+) -> Checked {
     match state(conference) {
         State::Draft | State::Postponed => {}
         other => return Err(lifecycle("announced again", "thông báo lại", other)),
     }
     text("media_channel", &notice.media_channel, true)?;
-    // A notice already published counts (the office records it after it ran),
-    // as long as it ran R7.3's seven days ahead; one planned for the future
-    // must be no later than that either.
     if publication < doithoai_runtime::parse::FIRST_DAY {
         return Err(Refusal::invalid(
             "publication_date",
@@ -279,6 +281,15 @@ pub fn announce(conference: &mut Conference, notice: PublicNotice, publication: 
     let date = date_of(conference)
         .ok_or_else(|| Refusal::invalid("starts_at", "the conference has no date", "hội nghị chưa có ngày"))?;
     r7_3_notice_period(publication, date)?;
+    // The office records a notice that ran (today or before: it counts when
+    // it ran seven days ahead), not one it plans.
+    if publication > today {
+        return Err(Refusal::invalid(
+            "publication_date",
+            format!("the notice has not run yet ({publication} is after today, {today}): record it once it has"),
+            format!("thông báo chưa được đăng ({publication} sau ngày hôm nay, {today}): ghi nhận sau khi đã đăng"),
+        ));
+    }
     conference.notice = Some(notice);
     conference.state = State::Announced as i32;
     conference.state_reason.clear();
@@ -511,9 +522,12 @@ mod tests {
     fn r7_3_a_notice_already_published_counts_when_it_ran_seven_days_before() {
         // The office records on 16 March the notice that ran on 10 March, for 20 March.
         let mut conference = conference();
-        announce(&mut conference, notice(), date("2026-03-10")).unwrap();
+        announce(&mut conference, notice(), date("2026-03-10"), date("2026-03-16")).unwrap();
         let mut late = self::conference();
-        assert_eq!(announce(&mut late, notice(), date("2026-03-14")).unwrap_err().id(), "R7.3");
+        assert_eq!(announce(&mut late, notice(), date("2026-03-14"), date("2026-03-16")).unwrap_err().id(), "R7.3");
+        let mut planned = self::conference();
+        let refused = announce(&mut planned, notice(), date("2026-03-12"), date("2026-03-10")).unwrap_err();
+        assert_eq!(refused.id(), "INVALID:publication_date", "a notice is recorded once it has run");
     }
 
     #[test]
@@ -528,13 +542,13 @@ mod tests {
         // 23:30 UTC on 19 March is 06:30 on 20 March in Hà Nội.
         let mut early = conference();
         early.starts_at = Some(timestamp(at("2026-03-19T23:30:00Z")));
-        assert!(announce(&mut early, notice(), date("2026-03-13")).is_ok());
+        assert!(announce(&mut early, notice(), date("2026-03-13"), date("2026-03-16")).is_ok());
     }
 
     #[test]
     fn r8_1_secretary_before_start_and_one_extension_of_an_hour() {
         let mut conference = conference();
-        announce(&mut conference, notice(), date("2026-03-13")).unwrap();
+        announce(&mut conference, notice(), date("2026-03-13"), date("2026-03-16")).unwrap();
         assert_eq!(start(&mut conference, at("2026-03-20T02:00:00Z")).unwrap_err().id(), "R8.1");
         assign_secretary(&mut conference, "secretary-323", "Nguyễn Văn Thư").unwrap();
         start(&mut conference, at("2026-03-20T02:00:00Z")).unwrap();
@@ -549,7 +563,7 @@ mod tests {
         let mut conference = conference();
         conference.secretary_subject = "s".into();
         assert_eq!(start(&mut conference, at("2026-03-20T02:00:00Z")).unwrap_err().id(), "R7.3");
-        announce(&mut conference, notice(), date("2026-03-13")).unwrap();
+        announce(&mut conference, notice(), date("2026-03-13"), date("2026-03-16")).unwrap();
         assert_eq!(start(&mut conference, at("2026-03-19T10:00:00Z")).unwrap_err().id(), "LIFECYCLE");
         assert!(start(&mut conference, at("2026-03-19T18:00:00Z")).is_ok(), "01:00 on 20 March in Hà Nội");
     }
@@ -558,7 +572,7 @@ mod tests {
     fn a_conference_ends_once_and_is_frozen_after() {
         let mut conference = conference();
         conference.secretary_subject = "s".into();
-        announce(&mut conference, notice(), date("2026-03-13")).unwrap();
+        announce(&mut conference, notice(), date("2026-03-13"), date("2026-03-16")).unwrap();
         start(&mut conference, at("2026-03-20T02:00:00Z")).unwrap();
         end(&mut conference, at("2026-03-20T05:00:00Z")).unwrap();
         assert_eq!(end(&mut conference, at("2026-03-20T05:00:00Z")).unwrap_err().id(), "LIFECYCLE");
@@ -569,7 +583,7 @@ mod tests {
     #[test]
     fn a_postponed_conference_needs_a_new_notice() {
         let mut conference = conference();
-        announce(&mut conference, notice(), date("2026-03-13")).unwrap();
+        announce(&mut conference, notice(), date("2026-03-13"), date("2026-03-16")).unwrap();
         let later = timestamp(at("2026-04-10T02:00:00Z"));
         postpone(&mut conference, "Mưa bão", Some(later), at("2026-03-15T00:00:00Z")).unwrap();
         assert_eq!(state(&conference), State::Postponed);
@@ -577,7 +591,7 @@ mod tests {
         conference.secretary_subject = "s".into();
         assert_eq!(start(&mut conference, at("2026-04-10T02:00:00Z")).unwrap_err().id(), "R7.3");
         let new_notice = PublicNotice { publication_date: "2026-04-01".into(), ..notice() };
-        announce(&mut conference, new_notice, date("2026-04-01")).unwrap();
+        announce(&mut conference, new_notice, date("2026-04-01"), date("2026-04-01")).unwrap();
         assert!(start(&mut conference, at("2026-04-10T02:00:00Z")).is_ok());
     }
 
