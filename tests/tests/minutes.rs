@@ -441,3 +441,17 @@ async fn the_notice_the_agencies_responses_and_escalation() {
     );
     f.stack.finish().await;
 }
+
+#[tokio::test]
+async fn an_undecodable_stored_petition_is_an_error_never_a_shorter_record() {
+    let f = Fixture::started().await;
+    f.petition(Classification::Petition, "Cấp sổ đỏ chậm").await;
+    let kept = f.client().await.get_minutes(authorized(f.conference(), &f.secretary)).await.unwrap();
+    assert_eq!(kept.into_inner().petitions.len(), 1);
+    let pool = f.stack.database("minutes").await;
+    sqlx::query("UPDATE petitions SET document = '\\xff'::bytea").execute(&pool).await.unwrap();
+    pool.close().await;
+    let refused = f.client().await.get_minutes(authorized(f.conference(), &f.secretary)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Internal, "{refused:?}");
+    f.stack.finish().await;
+}

@@ -162,7 +162,8 @@ impl From<sqlx::Error> for ServiceError {
         }
         match error {
             sqlx::Error::RowNotFound => Self::not_found("record not found", "không tìm thấy bản ghi"),
-            sqlx::Error::PoolTimedOut => Self::new(
+            // The database is away or busy: a caller may retry (with its request id).
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Self::new(
                 Code::Unavailable,
                 "UNAVAILABLE",
                 "the database is busy; try again",

@@ -324,7 +324,12 @@ impl MinutesApi {
         .bind(conference)
         .fetch_all(conn)
         .await?;
-        minutes.petitions = documents.iter().filter_map(|d| Petition::decode(d.as_slice()).ok()).collect();
+        // An undecodable petition is an error, never a shorter record.
+        minutes.petitions = documents
+            .iter()
+            .map(|d| Petition::decode(d.as_slice()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored petition undecodable: {e}")))?;
         Ok(minutes)
     }
 

@@ -60,7 +60,8 @@ async fn announced(feed: &Feed, code: &str) -> anyhow::Result<Vec<Conference>> {
     .bind(since)
     .fetch_all(&feed.pool)
     .await?;
-    Ok(documents.iter().filter_map(|d| store::decode(d).ok()).collect())
+    // An undecodable conference is an error, never a shorter feed.
+    Ok(documents.iter().map(|d| store::decode(d)).collect::<Result<_, _>>()?)
 }
 
 fn where_held(conference: &Conference) -> String {

@@ -100,7 +100,7 @@ impl Plans for PlansApi {
         .await
         .map_err(ServiceError::from)?;
         let summary = |p: &AnnualPlan| json!({ "items": p.items.len(), "hosts": p.items.iter().map(|i| &i.host_position_id).collect::<Vec<_>>() });
-        let previous = before.and_then(|d| AnnualPlan::decode(d.as_slice()).ok());
+        let previous = before.map(|d| decode_plan(&d)).transpose()?;
         let entry = AuditEntry {
             rpc: "SetAnnualPlan",
             record_type: "annual_plan",
@@ -169,9 +169,9 @@ impl Plans for PlansApi {
         .fetch_all(&mut *conn)
         .await
         .map_err(ServiceError::from)?;
+        let plans = plans.iter().map(|d| decode_plan(d)).collect::<ServiceResult<Vec<_>>>()?;
         let planned: Vec<String> = plans
-            .iter()
-            .filter_map(|d| AnnualPlan::decode(d.as_slice()).ok())
+            .into_iter()
             .flat_map(|p| {
                 p.items.into_iter().filter(|i| i.regime == Regime::Periodic as i32).map(|i| i.host_position_id)
             })
@@ -198,4 +198,9 @@ impl Plans for PlansApi {
         let heads = periodic_dialogues(heads.iter().map(PositionRow::wire).collect(), &planned, &held);
         Ok(Response::new(PeriodicDialogueReport { unit_code: request.unit_code, year: request.year, heads }))
     }
+}
+
+/// A stored plan; one that does not decode is an error, never a missing plan.
+fn decode_plan(document: &[u8]) -> ServiceResult<AnnualPlan> {
+    AnnualPlan::decode(document).map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored plan undecodable: {e}")))
 }
