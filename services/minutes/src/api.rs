@@ -62,16 +62,6 @@ struct ConferenceRow {
     ended_at: Option<DateTime<Utc>>,
 }
 
-fn parse_id(field: &str, text: &str) -> ServiceResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| {
-        domain::invalid(
-            field,
-            format!("{field} {text:?} is not an id"),
-            format!("{field} {text:?} không phải mã hợp lệ"),
-        )
-    })
-}
-
 /// The day the minutes opened: the conference's first day.
 fn opened_on(minutes: &Minutes) -> NaiveDate {
     minutes.opened_at.as_ref().and_then(time::instant).map(time::local_date).unwrap_or(parse::FIRST_DAY)
@@ -196,7 +186,7 @@ impl MinutesApi {
 
     async fn save_minutes(&self, conn: &mut PgConnection, minutes: &Minutes) -> ServiceResult<()> {
         sqlx::query("UPDATE minutes SET state = $2, document = $3, updated_at = now() WHERE conference_id = $1")
-            .bind(parse_id("conference_id", &minutes.conference_id)?)
+            .bind(parse::id("conference_id", &minutes.conference_id)?)
             .bind(state(minutes).as_str_name())
             .bind(minutes.encode_to_vec())
             .execute(conn)
@@ -205,7 +195,7 @@ impl MinutesApi {
     }
 
     async fn lock_petition(&self, conn: &mut PgConnection, id: &str) -> ServiceResult<(Petition, Vec<String>)> {
-        let id = parse_id("petition_id", id)?;
+        let id = parse::id("petition_id", id)?;
         let (document, path): (Vec<u8>, Vec<String>) =
             sqlx::query_as("SELECT document, unit_path FROM petitions WHERE id = $1 FOR UPDATE")
                 .bind(id)
@@ -236,8 +226,8 @@ impl MinutesApi {
         };
         let optional = |text: &str| Uuid::parse_str(text).ok();
         sqlx::query(sql)
-            .bind(parse_id("petition.id", &petition.id)?)
-            .bind(parse_id("conference_id", &petition.conference_id)?)
+            .bind(parse::id("petition.id", &petition.id)?)
+            .bind(parse::id("conference_id", &petition.conference_id)?)
             .bind(&petition.unit_code)
             .bind(path)
             .bind(status(petition))
@@ -294,7 +284,7 @@ impl MinutesApi {
         if let Some(done) = once.replay(&mut tx).await? {
             return Ok(done);
         }
-        let conference = self.conference(&mut tx, caller, parse_id("conference_id", conference_id)?).await?;
+        let conference = self.conference(&mut tx, caller, parse::id("conference_id", conference_id)?).await?;
         let actor = self.require(&mut tx, caller, &conference, actors, who).await?;
         let mut minutes = self.lock_minutes(&mut tx, conference.id).await?;
         let before = json!({ "state": state(&minutes).as_str_name(), "entries": minutes.entries.len() });
@@ -361,7 +351,7 @@ impl MinutesService for MinutesApi {
         let caller = Caller::of(&request)?;
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         let conference =
-            self.conference(&mut conn, &caller, parse_id("conference_id", &request.get_ref().conference_id)?).await?;
+            self.conference(&mut conn, &caller, parse::id("conference_id", &request.get_ref().conference_id)?).await?;
         Ok(Response::new(self.full_minutes(&mut conn, conference.id).await?))
     }
 
@@ -369,7 +359,7 @@ impl MinutesService for MinutesApi {
         let caller = Caller::of(&request)?;
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         let conference =
-            self.conference(&mut conn, &caller, parse_id("conference_id", &request.get_ref().conference_id)?).await?;
+            self.conference(&mut conn, &caller, parse::id("conference_id", &request.get_ref().conference_id)?).await?;
         let minutes = self.full_minutes(&mut conn, conference.id).await?;
         let unit = unit_name(&mut conn, &minutes.unit_code).await?;
         let pdf = doithoai_documents::render(
@@ -386,7 +376,7 @@ impl MinutesService for MinutesApi {
         let caller = Caller::of(&request)?;
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         let conference =
-            self.conference(&mut conn, &caller, parse_id("conference_id", &request.get_ref().conference_id)?).await?;
+            self.conference(&mut conn, &caller, parse::id("conference_id", &request.get_ref().conference_id)?).await?;
         let (_, notice) = self.notice(&mut conn, conference.id, false).await?.ok_or_else(|| {
             ServiceError::not_found("no conclusion notice was issued yet", "chưa ban hành thông báo kết luận")
         })?;
@@ -456,7 +446,7 @@ impl MinutesService for MinutesApi {
             .into());
         }
         let optional_id = |field: &str, text: &str| {
-            if text.is_empty() { Ok(String::new()) } else { parse_id(field, text).map(|id| id.to_string()) }
+            if text.is_empty() { Ok(String::new()) } else { parse::id(field, text).map(|id| id.to_string()) }
         };
         let (registration, participant) = (
             optional_id("speaker_registration_id", &request.speaker_registration_id)?,
@@ -467,7 +457,7 @@ impl MinutesService for MinutesApi {
         if let Some(done) = once.replay(&mut tx).await? {
             return Ok(Response::new(done));
         }
-        let conference = self.conference(&mut tx, &caller, parse_id("conference_id", &request.conference_id)?).await?;
+        let conference = self.conference(&mut tx, &caller, parse::id("conference_id", &request.conference_id)?).await?;
         self.require(&mut tx, &caller, &conference, &[Actor::Secretary, Actor::Office], "the secretary or the office")
             .await?;
         let minutes = self.lock_minutes(&mut tx, conference.id).await?;
@@ -514,7 +504,8 @@ impl MinutesService for MinutesApi {
             return Ok(Response::new(done));
         }
         let (mut petition, path) = self.lock_petition(&mut tx, &request.petition_id).await?;
-        let conference = self.conference(&mut tx, &caller, parse_id("conference_id", &petition.conference_id)?).await?;
+        let conference =
+            self.conference(&mut tx, &caller, parse::id("conference_id", &petition.conference_id)?).await?;
         self.require(&mut tx, &caller, &conference, &[Actor::Secretary, Actor::Office], "the secretary or the office")
             .await?;
         let opened_on = self.opened_on(&mut tx, conference.id).await?;
@@ -556,7 +547,8 @@ impl MinutesService for MinutesApi {
             return Ok(Response::new(done));
         }
         let (mut petition, path) = self.lock_petition(&mut tx, &request.petition_id).await?;
-        let conference = self.conference(&mut tx, &caller, parse_id("conference_id", &petition.conference_id)?).await?;
+        let conference =
+            self.conference(&mut tx, &caller, parse::id("conference_id", &petition.conference_id)?).await?;
         self.require(
             &mut tx,
             &caller,
@@ -738,7 +730,7 @@ impl MinutesService for MinutesApi {
         if let Some(done) = once.replay(&mut tx).await? {
             return Ok(Response::new(done));
         }
-        let conference = self.conference(&mut tx, &caller, parse_id("conference_id", &request.conference_id)?).await?;
+        let conference = self.conference(&mut tx, &caller, parse::id("conference_id", &request.conference_id)?).await?;
         self.require(&mut tx, &caller, &conference, &[Actor::Office], "the office").await?;
         let minutes = self.lock_minutes(&mut tx, conference.id).await?;
         parse::not_before("sent_on", sent_on, opened_on(&minutes), ("the conference", "ngày hội nghị"))?;
@@ -763,7 +755,7 @@ impl MinutesService for MinutesApi {
         domain::r10_2_notice_covers(&petitions, &request.assignments)?;
         for assignment in &request.assignments {
             let active: Option<bool> = sqlx::query_scalar("SELECT active FROM organizations WHERE id = $1")
-                .bind(parse_id("assignments.organization_id", &assignment.organization_id)?)
+                .bind(parse::id("assignments.organization_id", &assignment.organization_id)?)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(ServiceError::from)?;
@@ -796,7 +788,7 @@ impl MinutesService for MinutesApi {
                 .collect(),
         };
         sqlx::query("INSERT INTO notices (id, conference_id, document) VALUES ($1, $2, $3)")
-            .bind(parse_id("id", &notice.id)?)
+            .bind(parse::id("id", &notice.id)?)
             .bind(conference.id)
             .bind(notice.encode_to_vec())
             .execute(&mut *tx)
@@ -822,7 +814,7 @@ impl MinutesService for MinutesApi {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
         caller.require_role(&[Role::Agency])?;
-        let organization = parse_id("organization_id", &request.organization_id)?.to_string();
+        let organization = parse::id("organization_id", &request.organization_id)?.to_string();
         if caller.organization.as_deref() != Some(organization.as_str()) {
             return Err(not_your_organization("the notice is addressed to").into());
         }
@@ -832,7 +824,7 @@ impl MinutesService for MinutesApi {
         if let Some(done) = once.replay(&mut tx).await? {
             return Ok(Response::new(done));
         }
-        let notice_id = parse_id("notice_id", &request.notice_id)?;
+        let notice_id = parse::id("notice_id", &request.notice_id)?;
         let conference_id: Uuid = sqlx::query_scalar("SELECT conference_id FROM notices WHERE id = $1 FOR UPDATE")
             .bind(notice_id)
             .fetch_optional(&mut *tx)
@@ -940,7 +932,7 @@ impl MinutesService for MinutesApi {
             }
         })?;
         // The answer follows the agency's receipt of the notice, or its sending.
-        let notice = self.notice(&mut tx, parse_id("conference_id", &petition.conference_id)?, false).await?;
+        let notice = self.notice(&mut tx, parse::id("conference_id", &petition.conference_id)?, false).await?;
         let follows = match notice {
             Some((_, notice)) => {
                 let assignment = notice.assignments.iter().find(|a| a.petition_id == petition.id);
@@ -994,7 +986,8 @@ impl MinutesService for MinutesApi {
             return Ok(Response::new(done));
         }
         let (mut petition, path) = self.lock_petition(&mut tx, &request.petition_id).await?;
-        let conference = self.conference(&mut tx, &caller, parse_id("conference_id", &petition.conference_id)?).await?;
+        let conference =
+            self.conference(&mut tx, &caller, parse::id("conference_id", &petition.conference_id)?).await?;
         self.require(&mut tx, &caller, &conference, &[Actor::Office], "the office").await?;
         let opened_on = self.opened_on(&mut tx, conference.id).await?;
         parse::not_before("petitioner_notified_on", notified_on, opened_on, ("the conference", "ngày hội nghị"))?;
@@ -1017,7 +1010,7 @@ impl MinutesService for MinutesApi {
             id => {
                 let unit: Option<String> =
                     sqlx::query_scalar("SELECT unit_code FROM organizations WHERE id = $1 AND active")
-                        .bind(parse_id("to_organization_id", id)?)
+                        .bind(parse::id("to_organization_id", id)?)
                         .fetch_optional(&mut *tx)
                         .await
                         .map_err(ServiceError::from)?;
@@ -1082,7 +1075,7 @@ impl MinutesService for MinutesApi {
 
     async fn get_petition(&self, request: Request<PetitionRequest>) -> Result<Response<Petition>, Status> {
         let caller = Caller::of(&request)?;
-        let id = parse_id("petition_id", &request.get_ref().petition_id)?;
+        let id = parse::id("petition_id", &request.get_ref().petition_id)?;
         let (document, path): (Vec<u8>, Vec<String>) =
             sqlx::query_as("SELECT document, unit_path FROM petitions WHERE id = $1")
                 .bind(id)

@@ -97,17 +97,6 @@ impl SpeakerRow {
 
 const SPEAKER_COLUMNS: &str = "s.id, s.conference_id, s.participant_id, s.position, s.topic, s.field, s.status, s.note, s.merged_into, p.full_name AS speaker_name";
 
-fn parse_id(field: &str, text: &str) -> ServiceResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| {
-        ServiceError::invalid_argument(
-            "INVALID_ARGUMENT",
-            format!("{field} {text:?} is not an id"),
-            format!("{field} {text:?} không phải mã hợp lệ"),
-        )
-        .with_violation(field, "not a UUID")
-    })
-}
-
 fn lifecycle(en: &str, vi: &str) -> ServiceError {
     ServiceError::rule("LIFECYCLE", en, vi)
 }
@@ -213,7 +202,7 @@ impl ParticipantsApi {
         F: FnOnce(&mut SpeakerRow, &ConferenceRow) -> ServiceResult<()>,
     {
         let mut tx = self.pool.begin().await?;
-        let mut speaker = self.speaker(&mut tx, parse_id("registration_id", id)?).await?;
+        let mut speaker = self.speaker(&mut tx, parse::id("registration_id", id)?).await?;
         let conference = self.conference(&mut tx, request_caller, speaker.conference_id, false).await?;
         self.require_manager(request_caller, &conference, false)?;
         let before = json!({ "status": speaker.status, "position": speaker.position });
@@ -326,7 +315,7 @@ impl Participants for ParticipantsApi {
             return Ok(Response::new(done));
         }
         let conference =
-            self.conference(&mut tx, &caller, parse_id("conference_id", &request.conference_id)?, true).await?;
+            self.conference(&mut tx, &caller, parse::id("conference_id", &request.conference_id)?, true).await?;
         self.require_manager(&caller, &conference, true)?;
         domain::registration_open(conference.state())?;
         let code = unit_tree::parse_code("unit_code", &request.unit_code)?;
@@ -443,10 +432,10 @@ impl Participants for ParticipantsApi {
             return Ok(Response::new(done));
         }
         let conference =
-            self.conference(&mut tx, &caller, parse_id("conference_id", &request.conference_id)?, false).await?;
+            self.conference(&mut tx, &caller, parse::id("conference_id", &request.conference_id)?, false).await?;
         self.require_manager(&caller, &conference, true)?;
         domain::registration_open(conference.state())?;
-        let participant_id = parse_id("participant_id", &request.participant_id)?;
+        let participant_id = parse::id("participant_id", &request.participant_id)?;
         let status: Option<String> =
             sqlx::query_scalar("SELECT status FROM participants WHERE id = $1 AND conference_id = $2")
                 .bind(participant_id)
@@ -531,7 +520,7 @@ impl Participants for ParticipantsApi {
         let caller = Caller::of(&request)?;
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         let conference = self
-            .conference(&mut conn, &caller, parse_id("conference_id", &request.get_ref().conference_id)?, false)
+            .conference(&mut conn, &caller, parse::id("conference_id", &request.get_ref().conference_id)?, false)
             .await?;
         let with_names = self.sees_contacts(&mut conn, &caller, &conference).await?;
         let rows: Vec<SpeakerRow> = sqlx::query_as(&format!(
@@ -564,7 +553,7 @@ impl Participants for ParticipantsApi {
     ) -> Result<Response<SpeakerRegistration>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
-        let into = parse_id("into_registration_id", &request.into_registration_id)?;
+        let into = parse::id("into_registration_id", &request.into_registration_id)?;
         let target: Option<(Uuid, String)> = sqlx::query_as("SELECT conference_id, status FROM speakers WHERE id = $1")
             .bind(into)
             .fetch_optional(&self.pool)
@@ -637,7 +626,7 @@ impl Participants for ParticipantsApi {
             .into());
         }
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
-        let mut speaker = self.speaker(&mut tx, parse_id("registration_id", &request.registration_id)?).await?;
+        let mut speaker = self.speaker(&mut tx, parse::id("registration_id", &request.registration_id)?).await?;
         let conference = self.conference(&mut tx, &caller, speaker.conference_id, false).await?;
         self.require_manager(&caller, &conference, false)?;
         sqlx::query("SELECT last_position FROM queues WHERE conference_id = $1 FOR UPDATE")
@@ -701,7 +690,7 @@ impl Participants for ParticipantsApi {
         let caller = Caller::of(&request)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
         let conference = self
-            .conference(&mut tx, &caller, parse_id("conference_id", &request.get_ref().conference_id)?, true)
+            .conference(&mut tx, &caller, parse::id("conference_id", &request.get_ref().conference_id)?, true)
             .await?;
         self.require_manager(&caller, &conference, false)?;
         if conference.state() != ConferenceState::InProgress {
@@ -755,7 +744,7 @@ impl Participants for ParticipantsApi {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
         let reason = domain::r2_4_reason(request.reason)?;
-        let participant_id = parse_id("participant_id", &request.participant_id)?;
+        let participant_id = parse::id("participant_id", &request.participant_id)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
         let found: Option<(Uuid, String, String)> =
             sqlx::query_as("SELECT conference_id, status, unit_code FROM participants WHERE id = $1 FOR UPDATE")
@@ -844,10 +833,10 @@ impl Participants for ParticipantsApi {
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
         let (table, id, rpc) = match &request.get_ref().who {
             Some(check_in_request::Who::ParticipantId(id)) => {
-                ("participants", parse_id("participant_id", id)?, "CheckInParticipant")
+                ("participants", parse::id("participant_id", id)?, "CheckInParticipant")
             }
             Some(check_in_request::Who::InvitationId(id)) => {
-                ("invitations", parse_id("invitation_id", id)?, "CheckInInvitee")
+                ("invitations", parse::id("invitation_id", id)?, "CheckInInvitee")
             }
             None => {
                 return Err(ServiceError::invalid_argument(
@@ -923,7 +912,7 @@ impl Participants for ParticipantsApi {
             return Ok(Response::new(done));
         }
         let conference =
-            self.conference(&mut tx, &caller, parse_id("conference_id", &request.conference_id)?, false).await?;
+            self.conference(&mut tx, &caller, parse::id("conference_id", &request.conference_id)?, false).await?;
         self.require_manager(&caller, &conference, false)?;
         if !matches!(conference.state(), ConferenceState::Announced | ConferenceState::InProgress) {
             return Err(lifecycle(
@@ -936,7 +925,7 @@ impl Participants for ParticipantsApi {
         let organization = match request.organization_id.as_str() {
             "" => None,
             id => {
-                let id = parse_id("organization_id", id)?;
+                let id = parse::id("organization_id", id)?;
                 let active: Option<bool> = sqlx::query_scalar("SELECT active FROM organizations WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&mut *tx)
@@ -1003,7 +992,7 @@ impl Participants for ParticipantsApi {
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
         let mut row: InvitationRow =
             sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1 FOR UPDATE"))
-                .bind(parse_id("invitation_id", &request.invitation_id)?)
+                .bind(parse::id("invitation_id", &request.invitation_id)?)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(ServiceError::from)?
@@ -1053,7 +1042,7 @@ impl Participants for ParticipantsApi {
         let caller = Caller::of(&request)?;
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         let conference = self
-            .conference(&mut conn, &caller, parse_id("conference_id", &request.get_ref().conference_id)?, false)
+            .conference(&mut conn, &caller, parse::id("conference_id", &request.get_ref().conference_id)?, false)
             .await?;
         let rows: Vec<InvitationRow> = sqlx::query_as(&format!(
             "SELECT {INVITATION_COLUMNS} FROM invitations WHERE conference_id = $1 ORDER BY id"
@@ -1069,7 +1058,7 @@ impl Participants for ParticipantsApi {
         let caller = Caller::of(&request)?;
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
         let conference = self
-            .conference(&mut conn, &caller, parse_id("conference_id", &request.get_ref().conference_id)?, false)
+            .conference(&mut conn, &caller, parse::id("conference_id", &request.get_ref().conference_id)?, false)
             .await?;
         Ok(Response::new(self.attendance(&mut conn, &conference).await?))
     }

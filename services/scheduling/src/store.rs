@@ -199,25 +199,3 @@ pub async fn update_conference(conn: &mut PgConnection, conference: &Conference)
     .await?;
     Ok(())
 }
-
-pub fn parse_id(field: &'static str, text: &str) -> ServiceResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| {
-        ServiceError::invalid_argument(
-            "INVALID_ARGUMENT",
-            format!("{field} {text:?} is not an id"),
-            format!("{field} {text:?} không phải mã hợp lệ"),
-        )
-        .with_violation(field, "not a UUID")
-    })
-}
-
-pub fn parse_date(field: &'static str, text: &str) -> ServiceResult<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        ServiceError::invalid_argument(
-            "INVALID_ARGUMENT",
-            format!("{field} {text:?} is not a date (YYYY-MM-DD)"),
-            format!("{field} {text:?} không phải ngày (YYYY-MM-DD)"),
-        )
-        .with_violation(field, "not a date (YYYY-MM-DD)")
-    })
-}

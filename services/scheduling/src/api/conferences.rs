@@ -31,7 +31,7 @@ use crate::{
         Refusal, conference as rules,
         posts::{r2_1_host_is_the_head, r2_2_deputy_hosts_by_delegation},
     },
-    store::{self, parse_date, parse_id},
+    store::{self},
 };
 
 pub struct ConferencesApi {
@@ -80,7 +80,7 @@ impl ConferencesApi {
                 coordinating.push(code.clone());
             }
         }
-        let host = store::find_position(conn, parse_id("draft.host_position_id", &draft.host_position_id)?).await?;
+        let host = store::find_position(conn, parse::id("draft.host_position_id", &draft.host_position_id)?).await?;
         let body = doithoai_proto::scheduling::v1::Body::try_from(draft.body).unwrap_or_default();
         let date =
             draft.starts_at.as_ref().and_then(instant).map(doithoai_runtime::time::local_date).unwrap_or_default();
@@ -108,7 +108,7 @@ impl ConferencesApi {
         id: &str,
         actors: &[Actor],
     ) -> ServiceResult<Conference> {
-        let conference = store::lock_conference(conn, parse_id("id", id)?).await?;
+        let conference = store::lock_conference(conn, parse::id("id", id)?).await?;
         caller.require_within(&conference.unit_path)?;
         for actor in actors {
             let allowed = match actor {
@@ -129,9 +129,9 @@ impl ConferencesApi {
 
     /// Whether `subject` holds the host's post, or the delegated deputy's.
     async fn hosts(&self, conn: &mut PgConnection, conference: &Conference, subject: &str) -> ServiceResult<bool> {
-        let mut ids = vec![parse_id("host_position_id", &conference.host_position_id)?];
+        let mut ids = vec![parse::id("host_position_id", &conference.host_position_id)?];
         if let Some(delegation) = &conference.delegation {
-            ids.push(parse_id("deputy_position_id", &delegation.deputy_position_id)?);
+            ids.push(parse::id("deputy_position_id", &delegation.deputy_position_id)?);
         }
         let holds: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM positions WHERE id = ANY($1) AND subject = $2)")
@@ -308,7 +308,7 @@ impl Conferences for ConferencesApi {
     ) -> Result<Response<Conference>, Status> {
         let caller = Caller::of(&request)?;
         let request = request.into_inner();
-        let publication = parse_date("publication_date", &request.publication_date)?;
+        let publication = parse::date("publication_date", &request.publication_date)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
         let before = self.load(&mut tx, &caller, &request.id, &[Actor::Manager]).await?;
         let mut after = next_version(&before);
@@ -406,7 +406,7 @@ impl Conferences for ConferencesApi {
         let caller = Caller::of(&request)?;
         caller.require_role(&READERS)?;
         let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
-        let conference = store::find_conference(&mut conn, parse_id("id", &request.get_ref().id)?).await?;
+        let conference = store::find_conference(&mut conn, parse::id("id", &request.get_ref().id)?).await?;
         if !rules::r4_2_asked_to_coordinate(&conference, caller.unit.as_str()) {
             caller.require_within(&conference.unit_path)?;
         }
@@ -459,8 +459,8 @@ impl ConferencesApi {
         deputy_id: &str,
         reason: &str,
     ) -> ServiceResult<()> {
-        let head = store::find_position(conn, parse_id("host_position_id", &conference.host_position_id)?).await?;
-        let deputy = store::find_position(conn, parse_id("deputy_position_id", deputy_id)?).await?;
+        let head = store::find_position(conn, parse::id("host_position_id", &conference.host_position_id)?).await?;
+        let deputy = store::find_position(conn, parse::id("deputy_position_id", deputy_id)?).await?;
         let date = rules::date_of(conference).unwrap_or_default();
         r2_2_deputy_hosts_by_delegation(&head.post(), &deputy.post(), reason, date)?;
         Ok(())

@@ -6,7 +6,7 @@ use doithoai_proto::scheduling::v1::{
     Regime, plans_server::Plans,
 };
 use doithoai_runtime::{
-    Caller, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox, time::ZONE,
+    Caller, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox, parse, time::ZONE,
 };
 use prost::Message;
 use serde_json::json;
@@ -19,7 +19,7 @@ use crate::{
         Refusal,
         report::{HeldDialogue, periodic_dialogues},
     },
-    store::{self, POSITION_COLUMNS, PositionRow, parse_id},
+    store::{self, POSITION_COLUMNS, PositionRow},
 };
 
 pub struct PlansApi {
@@ -67,7 +67,7 @@ impl Plans for PlansApi {
                 .into());
             }
             let host =
-                store::find_position(&mut tx, parse_id("items.host_position_id", &item.host_position_id)?).await?;
+                store::find_position(&mut tx, parse::id("items.host_position_id", &item.host_position_id)?).await?;
             let post = host.post();
             // R11.1 with R6.3: the unit's own heads, serving in the year.
             if post.rank != Rank::Head || post.unit_code != plan.unit_code || !post.serves_in(plan.year) {

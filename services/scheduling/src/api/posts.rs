@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{MANAGERS, READERS, unit_in_scope};
 use crate::{
     domain::posts::{check_term, r2_1_one_head_at_a_time},
-    store::{self, ORGANIZATION_COLUMNS, OrganizationRow, POSITION_COLUMNS, PositionRow, parse_date, parse_id},
+    store::{self, ORGANIZATION_COLUMNS, OrganizationRow, POSITION_COLUMNS, PositionRow},
 };
 
 pub struct DirectoryApi {
@@ -67,10 +67,10 @@ fn position_row(position: &Position, id: Uuid) -> ServiceResult<PositionRow> {
     let rank = enum_name("rank", position.rank, |v| Rank::try_from(v).ok(), |r| r.as_str_name())?;
     required("title", &position.title)?;
     required("person_name", &position.person_name)?;
-    let term_start = parse_date("term_start", &position.term_start)?;
+    let term_start = parse::date("term_start", &position.term_start)?;
     let term_end = match position.term_end.as_str() {
         "" => None,
-        text => Some(parse_date("term_end", text)?),
+        text => Some(parse::date("term_end", text)?),
     };
     check_term(term_start, term_end)?;
     Ok(PositionRow {
@@ -234,7 +234,7 @@ impl Directory for DirectoryApi {
         let caller = Caller::of(&request)?;
         caller.require_role(&MANAGERS)?;
         let position = request.into_inner().position.ok_or_else(|| missing("position"))?;
-        let id = parse_id("position.id", &position.id)?;
+        let id = parse::id("position.id", &position.id)?;
         let existing = store::find_position(&mut *self.pool.acquire().await.map_err(ServiceError::from)?, id).await?;
         // The post itself (unit, body, rank) does not change; who holds it and when does.
         let merged = Position {
@@ -259,7 +259,7 @@ impl Directory for DirectoryApi {
         let body = parse::filter::<Body>("body", request.body)?.map(|b| b.as_str_name());
         let on_date = match request.on_date.as_str() {
             "" => None,
-            text => Some(parse_date("on_date", text)?),
+            text => Some(parse::date("on_date", text)?),
         };
         let page = Page::from_request(request.page.as_ref())?;
         let after = page.after_key(|key| Uuid::parse_str(key).ok())?;
@@ -306,7 +306,7 @@ impl Directory for DirectoryApi {
         let caller = Caller::of(&request)?;
         caller.require_role(&MANAGERS)?;
         let organization = request.into_inner().organization.ok_or_else(|| missing("organization"))?;
-        let id = parse_id("organization.id", &organization.id)?;
+        let id = parse::id("organization.id", &organization.id)?;
         let existing = find_organization(&mut *self.pool.acquire().await.map_err(ServiceError::from)?, id).await?;
         let row = organization_row(&Organization { unit_code: existing.unit_code.clone(), ..organization }, id)?;
         Ok(Response::new(
