@@ -509,10 +509,22 @@ async fn r6_3_the_report_shows_which_heads_held_their_periodic_dialogue() {
         month: 3,
         theme: "Đối thoại định kỳ".into(),
     };
-    let plan =
-        AnnualPlan { unit_code: "323".into(), year: 2026, items: vec![item("bithu_323"), item("chutich_ubnd_323")] };
-    plans.set_annual_plan(authorized(plan, &f.office_323)).await.unwrap();
-    let foreign = AnnualPlan { unit_code: "323".into(), year: 2026, items: vec![item("chutich_ubnd_33")] };
+    let plan = AnnualPlan {
+        unit_code: "323".into(),
+        year: 2026,
+        items: vec![item("bithu_323"), item("chutich_ubnd_323")],
+        ..Default::default()
+    };
+    // A retry with its request id sets the plan once.
+    let plan = AnnualPlan { request_id: "plan-323-2026-a".into(), ..plan };
+    for _ in 0..2 {
+        let set = plans.set_annual_plan(authorized(plan.clone(), &f.office_323)).await.unwrap().into_inner();
+        assert_eq!((set.items.len(), set.request_id.as_str()), (2, ""), "the id is not stored");
+    }
+    let audited = "SELECT count(*) FROM audit_log WHERE rpc = 'SetAnnualPlan'";
+    assert_eq!(f.stack.count("scheduling", audited).await, 1);
+    let foreign =
+        AnnualPlan { unit_code: "323".into(), year: 2026, items: vec![item("chutich_ubnd_33")], ..Default::default() };
     assert_eq!(rule(&plans.set_annual_plan(authorized(foreign, &f.office_323)).await.unwrap_err()), "R11.1");
 
     let conference = f.announced().await;

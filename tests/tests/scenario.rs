@@ -195,6 +195,7 @@ impl Scenario {
                     theme: "Đối thoại định kỳ".into(),
                 })
                 .collect(),
+            ..Default::default()
         };
         let mut plans = PlansClient::new(self.stack.channel("scheduling").await);
         let district = plan("323", vec![("bithu-323", 2), ("chutich-323", 9)]);

@@ -444,8 +444,8 @@ pub async fn plan(command: PlanCommand) -> anyhow::Result<()> {
             // Bad items are refused before anything is sent.
             let items = items.iter().map(|item| planned(item)).collect::<Result<_, _>>()?;
             let mut client = PlansClient::new(of.connection.channel(Service::Scheduling).await?);
-            let plan = AnnualPlan { unit_code: of.unit, year: of.year, items };
-            return print_plan(client.set_annual_plan(plan).await.map_err(explain)?.get_ref());
+            let plan = AnnualPlan { unit_code: of.unit, year: of.year, items, request_id: request_id() };
+            return print_plan(sent!(client, set_annual_plan, plan).map_err(explain)?.get_ref());
         }
         PlanCommand::Show(UnitYear { unit, year, connection }) => {
             let mut client = PlansClient::new(connection.channel(Service::Scheduling).await?);

@@ -435,11 +435,10 @@ impl Seeder<'_> {
                     theme: c.theme.clone(),
                 })
                 .collect();
-            let plan = AnnualPlan { unit_code: unit.code.clone(), year: self.plan.year, items };
+            let plan =
+                AnnualPlan { unit_code: unit.code.clone(), year: self.plan.year, items, request_id: request_id() };
             let token = self.office(&unit.code)?;
-            self.plans
-                .set_annual_plan(bearer(plan, &token))
-                .await
+            create!(self.plans, set_annual_plan, plan, &token)
                 .map_err(refused(format!("the plan of {}", unit.code)))?;
         }
         Ok(())

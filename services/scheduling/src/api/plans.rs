@@ -6,7 +6,8 @@ use doithoai_proto::scheduling::v1::{
     Regime, plans_server::Plans,
 };
 use doithoai_runtime::{
-    Caller, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox, parse, time::ZONE,
+    Caller, ServiceError, ServiceResult, audit::AuditEntry, events::Event, idempotency::Once, outbox::Outbox, parse,
+    time::ZONE,
 };
 use prost::Message;
 use serde_json::json;
@@ -51,8 +52,13 @@ impl Plans for PlansApi {
         let caller = Caller::of(&request)?;
         caller.require_role(&MANAGERS)?;
         let plan = request.into_inner();
+        let once = Once::new(&caller, "SetAnnualPlan", &plan.request_id, &plan)?;
+        let plan = AnnualPlan { request_id: String::new(), ..plan };
         check_year(plan.year)?;
         let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(Response::new(done));
+        }
         let path = unit_in_scope(&mut tx, &caller, "unit_code", &plan.unit_code).await?;
         for item in &plan.items {
             if Regime::try_from(item.regime).unwrap_or_default() == Regime::Unspecified
@@ -115,6 +121,7 @@ impl Plans for PlansApi {
             &AnnualPlanSet { plan: Some(plan.clone()) },
         );
         self.outbox.record(&mut tx, &caller, &[entry], &[event]).await.map_err(ServiceError::from)?;
+        once.remember(&mut tx, &plan).await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Response::new(plan))
     }
@@ -133,8 +140,8 @@ impl Plans for PlansApi {
                 .await
                 .map_err(ServiceError::from)?;
         let plan = match document {
-            Some(document) => AnnualPlan::decode(document.as_slice()).map_err(|e| ServiceError::Internal(e.into()))?,
-            None => AnnualPlan { unit_code: request.unit_code, year: request.year, items: Vec::new() },
+            Some(document) => decode_plan(&document)?,
+            None => AnnualPlan { unit_code: request.unit_code, year: request.year, ..Default::default() },
         };
         Ok(Response::new(plan))
     }
