@@ -62,6 +62,10 @@ pub fn settings(service: &str, database: &str, nats_url: &str) -> Settings {
         .merge(("public_addr", "127.0.0.1:0"))
         .merge(("database.url", database_url()))
         .merge(("database.name", database))
+        // The connection budget of the suite on a PostgreSQL of 100: two tests
+        // at a time (cargo's threads on 2 cores), each a stack of four services
+        // with 5 pooled connections and one LISTEN each, plus 2 for the test's
+        // own reads: 2 × (4 × 6 + 2) = 52, leaving room for other databases.
         .merge(("database.max_connections", 5))
         .merge(("nats.url", nats_url))
         .merge(("auth.public_key_file", dev_key("public.pem").display().to_string()))
@@ -77,7 +81,8 @@ pub fn settings(service: &str, database: &str, nats_url: &str) -> Settings {
 /// Connects to a service's database directly, for assertions on what it stored.
 pub async fn connect_database(settings: &Settings, service: &str) -> anyhow::Result<sqlx::PgPool> {
     let options: PgConnectOptions = settings.database.url.expose_secret().parse()?;
-    Ok(sqlx::PgPool::connect_with(options.database(&settings.database_name(service))).await?)
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2);
+    Ok(pool.connect_with(options.database(&settings.database_name(service))).await?)
 }
 
 /// A token signed with the development key.
