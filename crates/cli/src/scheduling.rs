@@ -443,7 +443,7 @@ pub async fn plan(command: PlanCommand) -> anyhow::Result<()> {
         PlanCommand::Set { of, items } => {
             // Bad items are refused before anything is sent.
             let items = items.iter().map(|item| planned(item)).collect::<Result<_, _>>()?;
-            let mut client = PlansClient::new(of.connection.channel(Service::Scheduling).await?);
+            let client = PlansClient::new(of.connection.channel(Service::Scheduling).await?);
             let plan = AnnualPlan { unit_code: of.unit, year: of.year, items, request_id: request_id() };
             return print_plan(sent!(client, set_annual_plan, plan).map_err(explain)?.get_ref());
         }

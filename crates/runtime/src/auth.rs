@@ -13,7 +13,7 @@ use tonic::{
     service::Interceptor,
 };
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{Reason, ServiceError, ServiceResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -112,7 +112,7 @@ impl Caller {
         }
         let names = allowed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
         Err(ServiceError::permission_denied(
-            "ROLE_REQUIRED",
+            Reason::RoleRequired,
             format!("this needs one of the roles {names}"),
             format!("thao tác này cần một trong các vai trò {names}"),
         ))
@@ -124,7 +124,7 @@ impl Caller {
             return Ok(());
         }
         Err(ServiceError::permission_denied(
-            "ROOT_ADMIN_REQUIRED",
+            Reason::RootAdminRequired,
             "only an administrator of the deployment's root unit may do this: it changes the whole deployment",
             "chỉ quản trị viên của đơn vị gốc mới được thực hiện: thao tác này ảnh hưởng toàn hệ thống",
         ))
@@ -138,7 +138,7 @@ impl Caller {
         }
         let unit = path.last().map_or("", |c| c.as_ref());
         Err(ServiceError::permission_denied(
-            "OUT_OF_SCOPE",
+            Reason::OutOfScope,
             format!("unit {unit} is outside the subtree of your unit {}", self.unit),
             format!("đơn vị {unit} nằm ngoài phạm vi đơn vị {} của bạn", self.unit),
         ))
@@ -213,7 +213,7 @@ impl Interceptor for Authenticator {
         // Every RPC needs a role; a token with none may call nothing.
         if caller.roles.is_empty() {
             return Err(ServiceError::permission_denied(
-                "ROLE_REQUIRED",
+                Reason::RoleRequired,
                 "the token carries no role: it may call nothing",
                 "mã xác thực không có vai trò nào: không được gọi thao tác nào",
             )

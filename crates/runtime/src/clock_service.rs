@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 use crate::{
     Caller, Role, ServiceError,
     audit::{self, AuditEntry},
+    parse,
     time::{self, Clock},
 };
 
@@ -27,13 +28,13 @@ fn wire(at: DateTime<Utc>) -> Time {
 
 /// The instant asked for, if it is one a clock may show.
 fn instant(time: Option<&prost_types::Timestamp>) -> Result<DateTime<Utc>, ServiceError> {
-    let asked = time.ok_or_else(|| ServiceError::invalid_argument("time", "time is required", "thiếu thời điểm"))?;
+    let asked = time.ok_or_else(|| parse::invalid("time", "time is required", "thiếu thời điểm"))?;
     Some(asked)
         .filter(|asked| asked.nanos >= 0)
         .and_then(time::instant)
         .filter(|at| YEARS.contains(&at.year()))
         .ok_or_else(|| {
-            ServiceError::invalid_argument(
+            parse::invalid(
                 "time",
                 format!("the time must be an instant in the years {} to {}", YEARS.start(), YEARS.end()),
                 format!("thời điểm phải thuộc các năm {} đến {}", YEARS.start(), YEARS.end()),

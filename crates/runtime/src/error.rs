@@ -20,47 +20,100 @@ pub enum ServiceError {
     Internal(#[from] anyhow::Error),
 }
 
+/// Why a request is refused, as a caller reads it in `ErrorInfo.reason`: a
+/// rule of the regulation by its id, or one of a closed set of stable
+/// reasons (`docs/access.md` lists who gets which).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// A rule of the regulation (`R7.3`), or `LIFECYCLE` for a step its
+    /// record's state does not allow.
+    Rule(&'static str),
+    InvalidArgument,
+    InvalidUnitCode,
+    InvalidUnits,
+    InvalidUnitImport,
+    ImportTooLarge,
+    InvalidAnnouncement,
+    InvalidPageToken,
+    DateInTheFuture,
+    DateOutOfOrder,
+    MessageTooLarge,
+    RoleRequired,
+    OutOfScope,
+    NotYourConference,
+    NotYourOrganization,
+    RootAdminRequired,
+    Unauthenticated,
+    NotFound,
+    AlreadyExists,
+    Constraint,
+    Unavailable,
+    Internal,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Rule(id) => id,
+            Reason::InvalidArgument => "INVALID_ARGUMENT",
+            Reason::InvalidUnitCode => "INVALID_UNIT_CODE",
+            Reason::InvalidUnits => "INVALID_UNITS",
+            Reason::InvalidUnitImport => "INVALID_UNIT_IMPORT",
+            Reason::ImportTooLarge => "IMPORT_TOO_LARGE",
+            Reason::InvalidAnnouncement => "INVALID_ANNOUNCEMENT",
+            Reason::InvalidPageToken => "INVALID_PAGE_TOKEN",
+            Reason::DateInTheFuture => "DATE_IN_THE_FUTURE",
+            Reason::DateOutOfOrder => "DATE_OUT_OF_ORDER",
+            Reason::MessageTooLarge => "MESSAGE_TOO_LARGE",
+            Reason::RoleRequired => "ROLE_REQUIRED",
+            Reason::OutOfScope => "OUT_OF_SCOPE",
+            Reason::NotYourConference => "NOT_YOUR_CONFERENCE",
+            Reason::NotYourOrganization => "NOT_YOUR_ORGANIZATION",
+            Reason::RootAdminRequired => "ROOT_ADMIN_REQUIRED",
+            Reason::Unauthenticated => "UNAUTHENTICATED",
+            Reason::NotFound => "NOT_FOUND",
+            Reason::AlreadyExists => "ALREADY_EXISTS",
+            Reason::Constraint => "CONSTRAINT",
+            Reason::Unavailable => "UNAVAILABLE",
+            Reason::Internal => "INTERNAL",
+        }
+    }
+}
+
 /// A refusal the caller can act on.
 #[derive(Debug)]
 pub struct Problem {
     pub code: Code,
-    /// A rule id (`R7.3`) or a stable upper-case reason (`OUT_OF_SCOPE`).
-    pub reason: String,
+    pub reason: Reason,
     pub en: String,
     pub vi: String,
     pub violations: Vec<(String, String)>,
 }
 
 impl ServiceError {
-    pub fn new(code: Code, reason: impl Into<String>, en: impl Into<String>, vi: impl Into<String>) -> Self {
-        Self::Problem(Box::new(Problem {
-            code,
-            reason: reason.into(),
-            en: en.into(),
-            vi: vi.into(),
-            violations: Vec::new(),
-        }))
+    pub fn new(code: Code, reason: Reason, en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Self::Problem(Box::new(Problem { code, reason, en: en.into(), vi: vi.into(), violations: Vec::new() }))
     }
 
     /// A request that breaks a rule of the regulation.
-    pub fn rule(rule_id: &str, en: impl Into<String>, vi: impl Into<String>) -> Self {
-        Self::new(Code::FailedPrecondition, rule_id, en, vi)
+    pub fn rule(rule_id: &'static str, en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Self::new(Code::FailedPrecondition, Reason::Rule(rule_id), en, vi)
     }
 
-    pub fn invalid_argument(reason: &str, en: impl Into<String>, vi: impl Into<String>) -> Self {
+    pub fn invalid_argument(reason: Reason, en: impl Into<String>, vi: impl Into<String>) -> Self {
         Self::new(Code::InvalidArgument, reason, en, vi)
     }
 
     pub fn not_found(en: impl Into<String>, vi: impl Into<String>) -> Self {
-        Self::new(Code::NotFound, "NOT_FOUND", en, vi)
+        Self::new(Code::NotFound, Reason::NotFound, en, vi)
     }
 
-    pub fn permission_denied(reason: &str, en: impl Into<String>, vi: impl Into<String>) -> Self {
+    pub fn permission_denied(reason: Reason, en: impl Into<String>, vi: impl Into<String>) -> Self {
         Self::new(Code::PermissionDenied, reason, en, vi)
     }
 
     pub fn unauthenticated(en: impl Into<String>, vi: impl Into<String>) -> Self {
-        Self::new(Code::Unauthenticated, "UNAUTHENTICATED", en, vi)
+        Self::new(Code::Unauthenticated, Reason::Unauthenticated, en, vi)
     }
 
     /// Adds a BadRequest field violation.
@@ -87,7 +140,7 @@ impl From<ServiceError> for Status {
                 tracing::error!(error = format!("{error:#}"), "internal error");
                 Problem {
                     code: Code::Internal,
-                    reason: "INTERNAL".into(),
+                    reason: Reason::Internal,
                     en: "internal error; it has been logged".into(),
                     vi: "lỗi nội bộ; sự cố đã được ghi lại".into(),
                     violations: Vec::new(),
@@ -98,7 +151,7 @@ impl From<ServiceError> for Status {
         // too large for the caller's headers (16 KB by default).
         let (en, vi) = (bounded(problem.en), bounded(problem.vi));
         let mut details = vec![
-            ErrorDetail::from(ErrorInfo::new(problem.reason, ERROR_DOMAIN, HashMap::<String, String>::new())),
+            ErrorDetail::from(ErrorInfo::new(problem.reason.as_str(), ERROR_DOMAIN, HashMap::<String, String>::new())),
             ErrorDetail::from(LocalizedMessage::new("en", en.clone())),
             ErrorDetail::from(LocalizedMessage::new("vi-VN", vi)),
         ];
@@ -136,7 +189,7 @@ impl From<sqlx::Error> for ServiceError {
                 Some("23505") => {
                     return Self::new(
                         Code::AlreadyExists,
-                        "ALREADY_EXISTS",
+                        Reason::AlreadyExists,
                         "a record with the same key already exists",
                         "bản ghi với khóa này đã tồn tại",
                     );
@@ -144,7 +197,7 @@ impl From<sqlx::Error> for ServiceError {
                 Some("23503") => {
                     return Self::new(
                         Code::NotFound,
-                        "NOT_FOUND",
+                        Reason::NotFound,
                         "a record it refers to does not exist",
                         "bản ghi được tham chiếu không tồn tại",
                     );
@@ -152,7 +205,7 @@ impl From<sqlx::Error> for ServiceError {
                 Some("23514" | "23502" | "23P01") => {
                     return Self::new(
                         Code::FailedPrecondition,
-                        "CONSTRAINT",
+                        Reason::Constraint,
                         "the change breaks a consistency rule of the record",
                         "thay đổi vi phạm ràng buộc nhất quán của bản ghi",
                     );
@@ -165,7 +218,7 @@ impl From<sqlx::Error> for ServiceError {
             // The database is away or busy: a caller may retry (with its request id).
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Self::new(
                 Code::Unavailable,
-                "UNAVAILABLE",
+                Reason::Unavailable,
                 "the database is busy; try again",
                 "cơ sở dữ liệu đang bận; vui lòng thử lại",
             ),
@@ -204,7 +257,7 @@ mod tests {
     #[test]
     fn a_refusal_quoting_a_huge_input_stays_small_enough_for_headers() {
         let huge = "x".repeat(1 << 20);
-        let error = ServiceError::invalid_argument("INVALID_UNIT_CODE", format!("bad code {huge}"), huge.clone())
+        let error = ServiceError::invalid_argument(Reason::InvalidUnitCode, format!("bad code {huge}"), huge.clone())
             .with_violation("code", huge);
         let status = Status::from(error);
         assert!(status.message().chars().count() <= MAX_MESSAGE_CHARS + 1);
@@ -234,7 +287,7 @@ mod tests {
 
     #[test]
     fn field_violations_become_bad_request_details() {
-        let error = ServiceError::invalid_argument("INVALID_UNITS", "bad rows", "dòng lỗi")
+        let error = ServiceError::invalid_argument(Reason::InvalidUnits, "bad rows", "dòng lỗi")
             .with_violation("rows[line 3].tier", "bad tier");
         let status = Status::from(error);
         let bad_request = status.get_details_bad_request().unwrap();

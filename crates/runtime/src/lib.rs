@@ -25,7 +25,7 @@ pub mod time;
 pub mod unit_tree;
 
 pub use auth::{Caller, Role};
-pub use error::{ServiceError, ServiceResult};
+pub use error::{Reason, ServiceError, ServiceResult};
 pub use server::{Api, Platform, RunningService};
 pub use settings::Settings;
 pub use time::Clock;

@@ -132,7 +132,7 @@ fn too_large_is_resource_exhausted<B: Default>(response: http::Response<B>) -> h
     }
     let refusal = crate::ServiceError::new(
         tonic::Code::ResourceExhausted,
-        "MESSAGE_TOO_LARGE",
+        crate::error::Reason::MessageTooLarge,
         "the request is larger than this service accepts (limits.max_request_bytes)",
         "yêu cầu lớn hơn mức dịch vụ chấp nhận (limits.max_request_bytes)",
     );

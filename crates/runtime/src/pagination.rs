@@ -5,7 +5,7 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use doithoai_proto::common::v1::{PageInfo, PageRequest};
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{Reason, ServiceError, ServiceResult};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 1000;
@@ -69,7 +69,7 @@ fn decode(token: &str) -> Option<String> {
 
 fn bad_token() -> ServiceError {
     ServiceError::invalid_argument(
-        "INVALID_PAGE_TOKEN",
+        Reason::InvalidPageToken,
         "page.page_token is not a token this list handed out",
         "page.page_token không phải mã trang do danh sách này cấp",
     )

@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{Reason, ServiceError, ServiceResult};
 
 /// The first day a record can be about: Regulation 1548-QĐ/TU is of 2019.
 pub const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2019, 1, 1) {
@@ -18,7 +18,7 @@ pub const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2019, 1, 1) {
 /// INVALID_ARGUMENT for one field, in English and Vietnamese.
 pub fn invalid(field: &str, en: impl Into<String>, vi: impl Into<String>) -> ServiceError {
     let en = en.into();
-    ServiceError::invalid_argument("INVALID_ARGUMENT", en.clone(), vi).with_violation(field, en)
+    ServiceError::invalid_argument(Reason::InvalidArgument, en.clone(), vi).with_violation(field, en)
 }
 
 pub fn id(field: &str, text: &str) -> ServiceResult<Uuid> {
@@ -52,7 +52,7 @@ pub fn happened(field: &str, text: &str, today: NaiveDate) -> ServiceResult<Naiv
     let date = date(field, text)?;
     if date > today {
         return Err(ServiceError::invalid_argument(
-            "DATE_IN_THE_FUTURE",
+            Reason::DateInTheFuture,
             format!("{field} {date} is after today ({today}): it records what happened"),
             format!("{field} {date} sau ngày hôm nay ({today}): ngày này ghi nhận việc đã xảy ra"),
         )
@@ -75,7 +75,7 @@ pub fn not_before(field: &str, date: NaiveDate, earlier: NaiveDate, what: (&str,
     }
     let (en, vi) = what;
     Err(ServiceError::invalid_argument(
-        "DATE_OUT_OF_ORDER",
+        Reason::DateOutOfOrder,
         format!("{field} {date} is before {en} ({earlier})"),
         format!("{field} {date} trước {vi} ({earlier})"),
     )

@@ -186,7 +186,13 @@ impl Settings {
         if let Ok(path) = std::env::var("DOITHOAI_CONFIG") {
             figment = figment.merge(Toml::file_exact(path));
         }
-        Self::from_figment(figment.merge(Env::prefixed("DOITHOAI_").split("__").ignore(&["config"])))
+        figment = figment.merge(Env::prefixed("DOITHOAI_").split("__").ignore(&["config", "auth.root_unit"]));
+        // A unit code is text: the environment's parser would read `33` as a
+        // number and `01` (Hà Nội) as 1.
+        if let Ok(code) = std::env::var("DOITHOAI_AUTH__ROOT_UNIT") {
+            figment = figment.merge(("auth.root_unit", code));
+        }
+        Self::from_figment(figment)
     }
 
     pub fn defaults(service: &str) -> Figment {
@@ -346,6 +352,20 @@ mod tests {
             jail.set_env("DOITHOAI_ENV", "production");
             let error = Settings::load("deadlines").unwrap_err().to_string();
             assert!(error.contains("clock.adjustable"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's own test harness
+    fn the_root_unit_is_read_as_a_code_not_a_number() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DOITHOAI_AUTH__PUBLIC_KEY_PEM", "k");
+            for code in ["33", "01"] {
+                jail.set_env("DOITHOAI_AUTH__ROOT_UNIT", code);
+                let settings = Settings::load("deadlines").map_err(|e| e.to_string())?;
+                assert_eq!(settings.root_unit().map(|c| c.to_string()).as_deref(), Some(code));
+            }
             Ok(())
         });
     }

@@ -13,7 +13,7 @@ use sqlx::{PgConnection, PgPool};
 use crate::{
     auth::Caller,
     consumer::EventHandler,
-    error::{ServiceError, ServiceResult},
+    error::{Reason, ServiceError, ServiceResult},
     events::decode_payload,
     pagination::Page,
 };
@@ -79,8 +79,12 @@ pub fn wire_row(record: UnitRecord) -> WireRow {
 
 pub fn parse_code(field: &str, text: &str) -> ServiceResult<UnitCode> {
     UnitCode::parse(text).map_err(|e| {
-        ServiceError::invalid_argument("INVALID_UNIT_CODE", e.to_string(), format!("mã đơn vị {text:?} không hợp lệ"))
-            .with_violation(field, e.to_string())
+        ServiceError::invalid_argument(
+            Reason::InvalidUnitCode,
+            e.to_string(),
+            format!("mã đơn vị {text:?} không hợp lệ"),
+        )
+        .with_violation(field, e.to_string())
     })
 }
 

@@ -7,7 +7,7 @@ use doithoai_proto::deadlines::v1::{
     deadlines_server::Deadlines,
 };
 use doithoai_runtime::{
-    Caller, Clock, Role, ServiceError,
+    Caller, Clock, Reason, Role, ServiceError,
     audit::{self, AuditEntry},
     idempotency::Once,
     outbox::Outbox,
@@ -44,7 +44,7 @@ impl DeadlinesApi {
             (Some(from), Some(to)) if from <= to => (from, to),
             _ => {
                 return Err(ServiceError::invalid_argument(
-                    "INVALID_ARGUMENT",
+                    Reason::InvalidArgument,
                     "a report needs from ≤ to (YYYY-MM-DD)",
                     "báo cáo cần từ ngày ≤ đến ngày",
                 )
@@ -177,7 +177,7 @@ impl Deadlines for DeadlinesApi {
         let calendar =
             current.check_announcement(&text).and_then(|()| current.with_announcements(&text)).map_err(|e| {
                 ServiceError::invalid_argument(
-                    "INVALID_ANNOUNCEMENT",
+                    Reason::InvalidAnnouncement,
                     e.to_string(),
                     format!("dữ liệu thông báo ngày nghỉ không hợp lệ: {e}"),
                 )
@@ -257,7 +257,7 @@ impl Deadlines for DeadlinesApi {
         let kind = parse::known::<ObligationKind>("kind", request.kind)?;
         if !matches!(kind, ObligationKind::ReportHalfYear | ObligationKind::ReportYear) {
             return Err(ServiceError::invalid_argument(
-                "INVALID_ARGUMENT",
+                Reason::InvalidArgument,
                 "kind is REPORT_HALF_YEAR or REPORT_YEAR",
                 "loại báo cáo không hợp lệ",
             )
@@ -265,8 +265,12 @@ impl Deadlines for DeadlinesApi {
             .into());
         }
         let head = parse::optional_id("head_position_id", &request.head_position_id)?.ok_or_else(|| {
-            ServiceError::invalid_argument("INVALID_ARGUMENT", "head_position_id is required", "thiếu người đứng đầu")
-                .with_violation("head_position_id", "required")
+            ServiceError::invalid_argument(
+                Reason::InvalidArgument,
+                "head_position_id is required",
+                "thiếu người đứng đầu",
+            )
+            .with_violation("head_position_id", "required")
         })?;
         let filed_on = parse::happened("filed_on", &request.filed_on, self.clock.today())?;
         let key = crate::reports_due::key(kind, head, request.year);

@@ -17,7 +17,7 @@ use doithoai_proto::{
     },
 };
 use doithoai_runtime::{
-    Caller, Clock, Role, ServiceError, ServiceResult,
+    Caller, Clock, Reason, Role, ServiceError, ServiceResult,
     audit::AuditEntry,
     events::Event,
     idempotency::Once,
@@ -69,7 +69,7 @@ fn opened_on(minutes: &Minutes) -> NaiveDate {
 
 fn not_yours(who: &str) -> ServiceError {
     ServiceError::permission_denied(
-        "NOT_YOUR_CONFERENCE",
+        Reason::NotYourConference,
         format!("only {who} may do this"),
         format!("chỉ {who} được thực hiện thao tác này"),
     )
@@ -78,7 +78,7 @@ fn not_yours(who: &str) -> ServiceError {
 /// An agency acting for a notice or petition of another agency's.
 fn not_your_organization(what: &str) -> ServiceError {
     ServiceError::permission_denied(
-        "NOT_YOUR_ORGANIZATION",
+        Reason::NotYourOrganization,
         format!("only the agency {what} may do this"),
         format!("chỉ cơ quan {what} được thực hiện thao tác này"),
     )
@@ -745,7 +745,7 @@ impl MinutesService for MinutesApi {
         if self.notice(&mut tx, conference.id, true).await?.is_some() {
             return Err(ServiceError::new(
                 Code::AlreadyExists,
-                "R10.2",
+                Reason::Rule("R10.2"),
                 "R10.2: the conclusion notice was already issued",
                 "R10.2: thông báo kết luận đã được ban hành",
             )
@@ -849,7 +849,7 @@ impl MinutesService for MinutesApi {
             .collect();
         if mine.is_empty() {
             return Err(ServiceError::permission_denied(
-                "NOT_YOUR_ORGANIZATION",
+                Reason::NotYourOrganization,
                 "the notice assigns nothing to this agency",
                 "thông báo không giao ý kiến nào cho cơ quan này",
             )
@@ -858,7 +858,7 @@ impl MinutesService for MinutesApi {
         if mine.iter().all(|i| !notice.assignments[*i].received_on.is_empty()) {
             return Err(ServiceError::new(
                 Code::AlreadyExists,
-                "R10.3",
+                Reason::Rule("R10.3"),
                 "R10.3: receipt was already acknowledged",
                 "R10.3: đã xác nhận nhận thông báo",
             )

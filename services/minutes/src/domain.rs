@@ -5,17 +5,17 @@
 
 use chrono::NaiveDate;
 use doithoai_proto::minutes::v1::{Classification, MinutesState, NoticeAssignment, Petition, PetitionStatus};
-use doithoai_runtime::{ServiceError, parse};
+use doithoai_runtime::{Reason, ServiceError, parse};
 
 pub const MAX_TEXT: usize = 5000;
 
-pub fn rule(rule: &str, en: impl Into<String>, vi: impl Into<String>) -> ServiceError {
+pub fn rule(rule: &'static str, en: impl Into<String>, vi: impl Into<String>) -> ServiceError {
     ServiceError::rule(rule, format!("{rule}: {}", en.into()), format!("{rule}: {}", vi.into()))
 }
 
 pub fn invalid(field: &str, en: impl Into<String>, vi: impl Into<String>) -> ServiceError {
     let en = en.into();
-    ServiceError::invalid_argument("INVALID_ARGUMENT", en.clone(), vi).with_violation(field, en)
+    ServiceError::invalid_argument(Reason::InvalidArgument, en.clone(), vi).with_violation(field, en)
 }
 
 pub fn text(field: &str, value: &str) -> Result<String, ServiceError> {
@@ -200,7 +200,7 @@ pub fn r10_3_may_respond(
 ) -> Result<(), ServiceError> {
     if petition.assigned_organization_id != organization {
         return Err(ServiceError::permission_denied(
-            "NOT_YOUR_ORGANIZATION",
+            Reason::NotYourOrganization,
             "R10.3: only the agency the conclusion notice assigned responds",
             "R10.3: chỉ cơ quan được giao trong thông báo kết luận trả lời",
         ));

@@ -16,8 +16,8 @@ use doithoai_proto::{
     scheduling::v1::ConferenceState,
 };
 use doithoai_runtime::{
-    Caller, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, idempotency::Once, outbox::Outbox,
-    parse, unit_tree,
+    Caller, Reason, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, idempotency::Once,
+    outbox::Outbox, parse, unit_tree,
 };
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -103,7 +103,7 @@ fn lifecycle(en: &str, vi: &str) -> ServiceError {
 
 fn not_yours() -> ServiceError {
     ServiceError::permission_denied(
-        "NOT_YOUR_CONFERENCE",
+        Reason::NotYourConference,
         "only the organising office, the conference's secretary (or its host, for refusals) may do this",
         "chỉ văn phòng tổ chức, thư ký hội nghị (hoặc người chủ trì, khi từ chối) được thực hiện thao tác này",
     )
@@ -347,7 +347,7 @@ impl Participants for ParticipantsApi {
             }
             None => {
                 return Err(ServiceError::invalid_argument(
-                    "INVALID_ARGUMENT",
+                    Reason::InvalidArgument,
                     "a person or a collective is required",
                     "cần thông tin cá nhân hoặc tập thể",
                 )
@@ -378,7 +378,7 @@ impl Participants for ParticipantsApi {
             if error.code() == Code::AlreadyExists {
                 return Err(ServiceError::new(
                     Code::AlreadyExists,
-                    "R8.3",
+                    Reason::Rule("R8.3"),
                     "R8.3: this participant is already registered for the conference",
                     "R8.3: người này đã đăng ký tham gia hội nghị",
                 )
@@ -643,7 +643,7 @@ impl Participants for ParticipantsApi {
         let last = positions.last().copied().unwrap_or(0) as u32;
         if request.new_position == 0 || request.new_position > last {
             return Err(ServiceError::invalid_argument(
-                "INVALID_ARGUMENT",
+                Reason::InvalidArgument,
                 format!("new_position must be 1 to {last}"),
                 format!("vị trí mới phải từ 1 đến {last}"),
             )
@@ -758,7 +758,7 @@ impl Participants for ParticipantsApi {
         // R9.2: the host (or the delegated deputy) of this conference refuses.
         if !self.is_host(&mut tx, &caller, &conference).await? {
             return Err(ServiceError::permission_denied(
-                "R9.2",
+                Reason::Rule("R9.2"),
                 "R9.2: only the host of this conference refuses dialogue",
                 "R9.2: chỉ người chủ trì hội nghị được từ chối đối thoại",
             )
@@ -774,7 +774,7 @@ impl Participants for ParticipantsApi {
         if status == ParticipantStatus::Refused.as_str_name() {
             return Err(ServiceError::new(
                 Code::AlreadyExists,
-                "R2.4",
+                Reason::Rule("R2.4"),
                 "R2.4: already refused",
                 "R2.4: đã từ chối người này",
             )
@@ -840,7 +840,7 @@ impl Participants for ParticipantsApi {
             }
             None => {
                 return Err(ServiceError::invalid_argument(
-                    "INVALID_ARGUMENT",
+                    Reason::InvalidArgument,
                     "participant_id or invitation_id is required",
                     "cần mã người tham gia hoặc giấy mời",
                 )
@@ -943,7 +943,7 @@ impl Participants for ParticipantsApi {
         };
         if let Some(item) = request.answers_agenda_items.iter().find(|i| **i as i32 >= conference.agenda_items) {
             return Err(ServiceError::invalid_argument(
-                "INVALID_ARGUMENT",
+                Reason::InvalidArgument,
                 format!("agenda item {item} does not exist"),
                 format!("nội dung số {item} không có trong chương trình"),
             )

@@ -10,7 +10,7 @@ use doithoai_proto::scheduling::v1::{
     PublicNotice, ReasonRequest, UpdateConferenceRequest, conferences_server::Conferences,
 };
 use doithoai_runtime::{
-    Caller, Clock, Role, ServiceError, ServiceResult,
+    Caller, Clock, Reason, Role, ServiceError, ServiceResult,
     audit::AuditEntry,
     events::Event,
     idempotency::Once,
@@ -121,7 +121,7 @@ impl ConferencesApi {
             }
         }
         Err(ServiceError::permission_denied(
-            "NOT_YOUR_CONFERENCE",
+            Reason::NotYourConference,
             "you may not do this to this conference (office, its host or its secretary only, as the step requires)",
             "bạn không có quyền thực hiện thao tác này với hội nghị (chỉ văn phòng, người chủ trì hoặc thư ký tùy thao tác)",
         ))
@@ -212,7 +212,7 @@ fn event<M: prost::Message + prost::Name>(kind: &'static str, conference: &Confe
 }
 
 fn missing(field: &'static str) -> Status {
-    ServiceError::invalid_argument("INVALID_ARGUMENT", format!("{field} is required"), format!("thiếu {field}"))
+    ServiceError::invalid_argument(Reason::InvalidArgument, format!("{field} is required"), format!("thiếu {field}"))
         .with_violation(field, "required")
         .into()
 }
@@ -478,7 +478,7 @@ fn year_bounds(year: i32) -> ServiceResult<Option<Span>> {
     match (start(year), start(year + 1)) {
         (Some(from), Some(to)) if (2000..=2100).contains(&year) => Ok(Some((from, to))),
         _ => Err(ServiceError::invalid_argument(
-            "INVALID_ARGUMENT",
+            Reason::InvalidArgument,
             format!("year {year} is out of range"),
             format!("năm {year} không hợp lệ"),
         )

@@ -6,8 +6,8 @@ use doithoai_proto::scheduling::v1::{
     Regime, plans_server::Plans,
 };
 use doithoai_runtime::{
-    Caller, ServiceError, ServiceResult, audit::AuditEntry, events::Event, idempotency::Once, outbox::Outbox, parse,
-    time::ZONE,
+    Caller, Reason, ServiceError, ServiceResult, audit::AuditEntry, events::Event, idempotency::Once, outbox::Outbox,
+    parse, time::ZONE,
 };
 use prost::Message;
 use serde_json::json;
@@ -37,7 +37,7 @@ impl PlansApi {
 fn check_year(year: i32) -> ServiceResult<()> {
     if !(2000..=2100).contains(&year) {
         return Err(ServiceError::invalid_argument(
-            "INVALID_ARGUMENT",
+            Reason::InvalidArgument,
             format!("year {year} is out of range"),
             format!("năm {year} không hợp lệ"),
         )
@@ -65,7 +65,7 @@ impl Plans for PlansApi {
                 || !(1..=12).contains(&item.month)
             {
                 return Err(ServiceError::invalid_argument(
-                    "INVALID_ARGUMENT",
+                    Reason::InvalidArgument,
                     "each item needs a regime and a month 1–12",
                     "mỗi mục cần chế độ và tháng 1–12",
                 )

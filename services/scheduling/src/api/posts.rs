@@ -7,7 +7,7 @@ use doithoai_proto::scheduling::v1::{
     PositionUpserted, Rank, UpdateOrganizationRequest, UpdatePositionRequest, directory_server::Directory,
 };
 use doithoai_runtime::{
-    Caller, ServiceError, ServiceResult, audit::AuditEntry, events::Event, idempotency::Once, outbox::Outbox,
+    Caller, Reason, ServiceError, ServiceResult, audit::AuditEntry, events::Event, idempotency::Once, outbox::Outbox,
     pagination::Page, parse,
 };
 use serde_json::json;
@@ -35,7 +35,7 @@ impl DirectoryApi {
 fn required(field: &'static str, value: &str) -> ServiceResult<()> {
     if value.trim().is_empty() || value.chars().count() > 300 {
         return Err(ServiceError::invalid_argument(
-            "INVALID_ARGUMENT",
+            Reason::InvalidArgument,
             format!("{field} must be 1 to 300 characters"),
             format!("{field} phải từ 1 đến 300 ký tự"),
         )
@@ -53,7 +53,7 @@ fn enum_name<E: Copy>(
     match parse(value) {
         Some(e) if value != 0 => Ok(name(e)),
         _ => Err(ServiceError::invalid_argument(
-            "INVALID_ARGUMENT",
+            Reason::InvalidArgument,
             format!("{field} must be specified"),
             format!("chưa chọn {field}"),
         )
@@ -213,7 +213,7 @@ async fn find_organization(conn: &mut PgConnection, id: Uuid) -> ServiceResult<O
 }
 
 fn missing(field: &'static str) -> Status {
-    ServiceError::invalid_argument("INVALID_ARGUMENT", format!("{field} is required"), format!("thiếu {field}"))
+    ServiceError::invalid_argument(Reason::InvalidArgument, format!("{field} is required"), format!("thiếu {field}"))
         .with_violation(field, "required")
         .into()
 }

@@ -10,7 +10,7 @@ use doithoai_proto::{
     },
 };
 use doithoai_runtime::{
-    Caller, Role, ServiceError, ServiceResult,
+    Caller, Reason, Role, ServiceError, ServiceResult,
     audit::AuditEntry,
     events::Event,
     outbox::Outbox,
@@ -101,7 +101,7 @@ fn parse_rows(rows: Vec<WireRow>) -> ServiceResult<Vec<UnitRecord>> {
 fn import_refused(errors: Vec<LineError>) -> ServiceError {
     let first = errors.first().map(ToString::to_string).unwrap_or_default();
     let mut error = ServiceError::invalid_argument(
-        "INVALID_UNIT_IMPORT",
+        Reason::InvalidUnitImport,
         format!("nothing was imported: {} problem(s); first: {first}", errors.len()),
         format!("chưa nhập đơn vị nào: {} lỗi; lỗi đầu tiên: {first}", errors.len()),
     );
@@ -213,7 +213,7 @@ impl UnitDirectory for Directory {
             rows.extend(chunk.rows);
             if rows.len() > MAX_IMPORT_ROWS {
                 return Err(ServiceError::invalid_argument(
-                    "IMPORT_TOO_LARGE",
+                    Reason::ImportTooLarge,
                     format!("an import may hold at most {MAX_IMPORT_ROWS} rows; nothing was imported"),
                     format!("mỗi lần nhập tối đa {MAX_IMPORT_ROWS} dòng; chưa nhập đơn vị nào"),
                 )

@@ -7,7 +7,7 @@ pub mod conference;
 pub mod posts;
 pub mod report;
 
-use doithoai_runtime::ServiceError;
+use doithoai_runtime::{Reason, ServiceError};
 
 /// Why a request is refused: a rule of the regulation (FAILED_PRECONDITION),
 /// or input that cannot be right (INVALID_ARGUMENT on a field).
@@ -42,7 +42,7 @@ impl From<Refusal> for ServiceError {
                 ServiceError::rule(rule, format!("{rule}: {en}"), format!("{rule}: {vi}"))
             }
             Refusal::Invalid { field, en, vi } => {
-                ServiceError::invalid_argument("INVALID_ARGUMENT", en.clone(), vi).with_violation(field, en)
+                ServiceError::invalid_argument(Reason::InvalidArgument, en.clone(), vi).with_violation(field, en)
             }
         }
     }
