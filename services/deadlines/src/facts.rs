@@ -16,7 +16,7 @@ pub async fn conference_held(conn: &mut PgConnection, conference: &Conference) -
     let ended = conference
         .ended_at
         .as_ref()
-        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+        .and_then(doithoai_runtime::time::instant)
         .context("an ended conference without its end")?;
     sqlx::query(
         "INSERT INTO conferences_held (id, unit_path, kind, regime, ended_on) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
@@ -37,7 +37,7 @@ pub async fn petition_event(conn: &mut PgConnection, event: &EventEnvelope) -> a
         let occurred = event
             .occurred_at
             .as_ref()
-            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+            .and_then(doithoai_runtime::time::instant)
             .context("an event without its time")?;
         let escalated_from = Some(recorded.escalated_from_petition_id.as_str())
             .filter(|s| !s.is_empty())

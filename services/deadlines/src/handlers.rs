@@ -53,7 +53,7 @@ impl EventHandler for ConferenceClocks {
         let ended = conference
             .ended_at
             .as_ref()
-            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+            .and_then(doithoai_runtime::time::instant)
             .context("an ended conference without its end")?;
         let opening = Opening {
             key: notice_key(&conference.id),
@@ -108,8 +108,7 @@ impl EventHandler for PetitionClocks {
             // Normally the conference's end opened R10.2 already; if the notice comes
             // first (the end not yet recorded), open it here from the end the notice
             // carries — the later end event then finds it and changes nothing.
-            let ended =
-                issued.conference_ended_at.as_ref().and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0));
+            let ended = issued.conference_ended_at.as_ref().and_then(doithoai_runtime::time::instant);
             let opening = Opening {
                 key: notice_key(&notice.conference_id),
                 kind: ObligationKind::ConclusionNotice,
@@ -160,7 +159,7 @@ impl EventHandler for PetitionClocks {
             for key in keys {
                 obligations::cancel(conn, &key, &reason).await?;
             }
-            let occurred = event.occurred_at.as_ref().and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0));
+            let occurred = event.occurred_at.as_ref().and_then(doithoai_runtime::time::instant);
             let key = format!("ESCALATION_NOTICE:{}", escalated.petition_id);
             let opening = Opening {
                 key: key.clone(),

@@ -4,7 +4,7 @@
 //! end of the term); met by an ended periodic conference the head answered for.
 
 use anyhow::Context;
-use chrono::{DateTime, Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 use doithoai_calendar::Calendar;
 use doithoai_proto::{
     common::v1::EventEnvelope,
@@ -109,7 +109,7 @@ impl EventHandler for HeadsReplica {
             .bind(term_end)
             .execute(&mut *conn)
             .await?;
-            let recorded = event.occurred_at.as_ref().and_then(|t| DateTime::from_timestamp(t.seconds, 0));
+            let recorded = event.occurred_at.as_ref().and_then(doithoai_runtime::time::instant);
             let year = local_date(recorded.context("an event without its time")?).year();
             let calendar = self.calendars.current();
             ensure(conn, &calendar, year, Some(id)).await?;

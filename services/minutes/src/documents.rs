@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 #[cfg(test)]
 use doithoai_documents::render;
 use doithoai_documents::{Line, MOTTO, MOTTO_2, center, columns, heading, left, place_and_date};
@@ -11,7 +11,7 @@ use doithoai_proto::minutes::v1::{Classification, ConclusionNotice, Minutes, Pet
 use doithoai_runtime::time::ZONE;
 fn local(at: &Option<prost_types::Timestamp>) -> String {
     at.as_ref()
-        .and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, 0))
+        .and_then(doithoai_runtime::time::instant)
         .map(|t| t.with_timezone(&ZONE).format("%H giờ %M, ngày %d/%m/%Y").to_string())
         .unwrap_or_default()
 }

@@ -45,7 +45,7 @@ impl SchedulingReplica {
         let starts_at = conference
             .starts_at
             .as_ref()
-            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+            .and_then(doithoai_runtime::time::instant)
             .context("a conference without a start")?;
         let delegate = conference.delegation.as_ref().map(|d| Uuid::parse_str(&d.deputy_position_id)).transpose()?;
         let applied = sqlx::query(
