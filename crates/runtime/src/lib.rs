@@ -3,6 +3,7 @@
 //! transactional outbox and its relay, idempotent consumers, the audit log,
 //! metrics, and the replica of the unit directory that every service keeps.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod clock_service;

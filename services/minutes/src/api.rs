@@ -17,7 +17,7 @@ use doithoai_proto::{
     },
 };
 use doithoai_runtime::{
-    Caller, Clock, Reason, Role, ServiceError, ServiceResult,
+    Caller, Clock, Reason, Role, ServiceError, ServiceResult, access,
     audit::AuditEntry,
     events::Event,
     idempotency::Once,
@@ -134,14 +134,7 @@ impl MinutesApi {
             Actor::Office => caller.has_role(Role::Office) || caller.has_role(Role::Admin),
             Actor::Secretary => caller.has_role(Role::Secretary) && caller.subject == conference.secretary_subject,
             Actor::Host => {
-                let posts: Vec<Uuid> =
-                    std::iter::once(conference.host_position_id).chain(conference.delegate_position_id).collect();
-                caller.has_role(Role::Host)
-                    && sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM positions WHERE id = ANY($1) AND subject = $2)")
-                        .bind(&posts)
-                        .bind(&caller.subject)
-                        .fetch_one(conn)
-                        .await?
+                access::hosts(conn, caller, conference.host_position_id, conference.delegate_position_id).await?
             }
         })
     }

@@ -16,7 +16,7 @@ use doithoai_proto::{
     scheduling::v1::ConferenceState,
 };
 use doithoai_runtime::{
-    Caller, Reason, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, idempotency::Once,
+    Caller, Reason, Role, ServiceError, ServiceResult, access, audit::AuditEntry, events::Event, idempotency::Once,
     outbox::Outbox, parse, unit_tree,
 };
 use serde_json::json;
@@ -148,16 +148,7 @@ impl ParticipantsApi {
         caller: &Caller,
         conference: &ConferenceRow,
     ) -> ServiceResult<bool> {
-        if !caller.has_role(Role::Host) {
-            return Ok(false);
-        }
-        let posts: Vec<Uuid> =
-            std::iter::once(conference.host_position_id).chain(conference.delegate_position_id).collect();
-        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM positions WHERE id = ANY($1) AND subject = $2)")
-            .bind(&posts)
-            .bind(&caller.subject)
-            .fetch_one(conn)
-            .await?)
+        access::hosts(conn, caller, conference.host_position_id, conference.delegate_position_id).await
     }
 
     async fn sees_contacts(

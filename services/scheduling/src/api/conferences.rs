@@ -10,7 +10,7 @@ use doithoai_proto::scheduling::v1::{
     PublicNotice, ReasonRequest, UpdateConferenceRequest, conferences_server::Conferences,
 };
 use doithoai_runtime::{
-    Caller, Clock, Reason, Role, ServiceError, ServiceResult,
+    Caller, Clock, Reason, Role, ServiceError, ServiceResult, access,
     audit::AuditEntry,
     events::Event,
     idempotency::Once,
@@ -114,7 +114,7 @@ impl ConferencesApi {
             let allowed = match actor {
                 Actor::Manager => MANAGERS.iter().any(|r| caller.has_role(*r)),
                 Actor::Secretary => caller.has_role(Role::Secretary) && conference.secretary_subject == caller.subject,
-                Actor::Host => caller.has_role(Role::Host) && self.hosts(conn, &conference, &caller.subject).await?,
+                Actor::Host => self.hosts(conn, &conference, caller).await?,
             };
             if allowed {
                 return Ok(conference);
@@ -127,19 +127,15 @@ impl ConferencesApi {
         ))
     }
 
-    /// Whether `subject` holds the host's post, or the delegated deputy's.
-    async fn hosts(&self, conn: &mut PgConnection, conference: &Conference, subject: &str) -> ServiceResult<bool> {
-        let mut ids = vec![parse::id("host_position_id", &conference.host_position_id)?];
-        if let Some(delegation) = &conference.delegation {
-            ids.push(parse::id("deputy_position_id", &delegation.deputy_position_id)?);
-        }
-        let holds: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM positions WHERE id = ANY($1) AND subject = $2)")
-                .bind(&ids)
-                .bind(subject)
-                .fetch_one(conn)
-                .await?;
-        Ok(holds)
+    /// Whether the caller hosts the conference (the head, or the delegated deputy).
+    async fn hosts(&self, conn: &mut PgConnection, conference: &Conference, caller: &Caller) -> ServiceResult<bool> {
+        let host = parse::id("host_position_id", &conference.host_position_id)?;
+        let deputy = conference
+            .delegation
+            .as_ref()
+            .map(|d| parse::id("deputy_position_id", &d.deputy_position_id))
+            .transpose()?;
+        access::hosts(conn, caller, host, deputy).await
     }
 
     /// Stores the change with its audit entry and events, in the caller's transaction.
