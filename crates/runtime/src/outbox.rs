@@ -244,14 +244,19 @@ impl Relay {
         }
     }
 
-    /// Deletes published rows past the retention period.
+    /// Deletes published rows, and the results kept for retried requests
+    /// (AIP-155 ids), past the retention period: a retry comes within
+    /// minutes, not weeks.
     async fn prune(&self) {
-        let pruned = sqlx::query("DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1::int)")
-            .bind(self.settings.outbox.retention_hours as i32)
-            .execute(&self.pool)
-            .await;
-        if let Err(error) = pruned {
-            tracing::warn!(error = %error, "cannot prune the outbox");
+        for statement in [
+            "DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1::int)",
+            "DELETE FROM request_ids WHERE created_at < now() - make_interval(hours => $1::int)",
+        ] {
+            let pruned =
+                sqlx::query(statement).bind(self.settings.outbox.retention_hours as i32).execute(&self.pool).await;
+            if let Err(error) = pruned {
+                tracing::warn!(error = %error, "cannot prune the outbox or the request ids");
+            }
         }
     }
 

@@ -278,3 +278,30 @@ async fn a_duplicate_key_maps_to_already_exists_without_sql_in_the_message() {
     assert!(!status.message().contains("inbox_pkey"), "{}", status.message());
     fixture.finish().await;
 }
+
+#[tokio::test]
+async fn published_events_and_request_ids_past_the_retention_are_pruned() {
+    let fixture = Fixture::new().await;
+    append_events(&fixture.pool, 1).await;
+    for (request_id, age) in [("old", "200 hours"), ("recent", "1 hour")] {
+        sqlx::query(&format!(
+            "INSERT INTO request_ids (subject, rpc, request_id, request_digest, response, created_at)
+             VALUES ('office-33', 'RegisterParticipant', '{request_id}', '', '', now() - interval '{age}')"
+        ))
+        .execute(&fixture.pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE outbox SET published_at = now() - interval '200 hours'").execute(&fixture.pool).await.unwrap();
+    let (stop, task) = fixture.relay(fixture.jetstream().await);
+    eventually(WAIT, "the retention applied", || async {
+        let left = fixture.count("SELECT count(*) FROM outbox").await
+            + fixture.count("SELECT count(*) FROM request_ids").await;
+        (left == 1).then_some(())
+    })
+    .await;
+    assert_eq!(fixture.count("SELECT count(*) FROM request_ids WHERE request_id = 'recent'").await, 1);
+    stop.cancel();
+    task.await.unwrap();
+    fixture.finish().await;
+}
