@@ -10,7 +10,7 @@
 //! ids, dates and unit codes) sent with each token, one-field mutations of it,
 //! and random messages (empty, real and random ids, bad dates, 10 KB strings,
 //! unknown enum numbers, nested messages, 0–3 repeated items). A fixed seed
-//! makes every run send the same requests.
+//! makes every run send the same requests; `DOITHOAI_FUZZ_SEED` picks another.
 //!
 //! What must hold, whatever a caller sends:
 //! - no answer is `Unknown` or `Internal` (an `Internal` means the input
@@ -65,8 +65,12 @@ use tonic::{
 };
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
-/// The seed of every run; change it to explore other requests.
+/// The seed of every run (CI's); `DOITHOAI_FUZZ_SEED=<u64>` explores others.
 const SEED: u64 = 0x0d01_7a0a_2026_0310;
+
+fn seed() -> u64 {
+    std::env::var("DOITHOAI_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(SEED)
+}
 /// The plausible request is sent once with each token; then these many of each kind.
 const MUTATIONS_PER_METHOD: usize = 8;
 const RANDOM_PER_METHOD: usize = 8;
@@ -737,7 +741,7 @@ impl Rng {
     /// A generator for one method, so a batch does not depend on the others.
     fn seeded(label: &str) -> Self {
         let hash =
-            label.bytes().fold(SEED ^ 0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+            label.bytes().fold(seed() ^ 0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
         Self(hash | 1)
     }
 
