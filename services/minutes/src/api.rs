@@ -439,7 +439,7 @@ impl MinutesService for MinutesApi {
             .into());
         }
         let optional_id = |field: &str, text: &str| {
-            if text.is_empty() { Ok(String::new()) } else { parse::id(field, text).map(|id| id.to_string()) }
+            parse::optional_id(field, text).map(|id| id.map(|id| id.to_string()).unwrap_or_default())
         };
         let (registration, participant) = (
             optional_id("speaker_registration_id", &request.speaker_registration_id)?,
@@ -683,7 +683,7 @@ impl MinutesService for MinutesApi {
                         }
                         "CORRECTION" | "REVIEW_NOTE" | "IMPLEMENTATION_REPORT" => {}
                         _ => {
-                            return Err(domain::invalid(
+                            return Err(parse::invalid(
                                 "kind",
                                 "kind is CORRECTION, REVIEW_NOTE or IMPLEMENTATION_REPORT",
                                 "loại phải là CORRECTION, REVIEW_NOTE hoặc IMPLEMENTATION_REPORT",
@@ -831,7 +831,7 @@ impl MinutesService for MinutesApi {
             .notice(&mut tx, conference_id, true)
             .await?
             .ok_or_else(|| ServiceError::not_found("notice", "thông báo"))?;
-        let sent_on = domain::date("sent_on", &notice.sent_on)?;
+        let sent_on = parse::date("sent_on", &notice.sent_on)?;
         parse::not_before("received_on", received_on, sent_on, ("the notice's sending", "ngày gửi thông báo"))?;
         let mine: Vec<usize> = notice
             .assignments
@@ -898,12 +898,12 @@ impl MinutesService for MinutesApi {
         let once = Once::new(&caller, "RecordResponse", &request.request_id, &request)?;
         let response = request
             .response
-            .ok_or_else(|| domain::invalid("response", "response is required", "thiếu văn bản trả lời"))?;
+            .ok_or_else(|| parse::invalid("response", "response is required", "thiếu văn bản trả lời"))?;
         let responded_on = parse::happened("response.responded_on", &response.responded_on, self.clock.today())?;
         domain::text("response.document_number", &response.document_number)?;
         domain::text("response.summary", &response.summary)?;
         if Outcome::try_from(response.outcome).unwrap_or_default() == Outcome::Unspecified {
-            return Err(domain::invalid(
+            return Err(parse::invalid(
                 "response.outcome",
                 "the outcome must be specified",
                 "chưa chọn kết quả giải quyết",
@@ -930,7 +930,7 @@ impl MinutesService for MinutesApi {
             Some((_, notice)) => {
                 let assignment = notice.assignments.iter().find(|a| a.petition_id == petition.id);
                 let received = assignment.map(|a| a.received_on.as_str()).filter(|r| !r.is_empty());
-                domain::date("received_on", received.unwrap_or(&notice.sent_on))?
+                parse::date("received_on", received.unwrap_or(&notice.sent_on))?
             }
             // A petition escalated from below has no notice of its own.
             None => parse::FIRST_DAY,

@@ -5,17 +5,15 @@
 
 use chrono::NaiveDate;
 use doithoai_proto::minutes::v1::{Classification, MinutesState, NoticeAssignment, Petition, PetitionStatus};
-use doithoai_runtime::{Reason, ServiceError, parse};
+use doithoai_runtime::{
+    Reason, ServiceError,
+    parse::{self, invalid},
+};
 
 pub const MAX_TEXT: usize = 5000;
 
 pub fn rule(rule: &'static str, en: impl Into<String>, vi: impl Into<String>) -> ServiceError {
     ServiceError::rule(rule, format!("{rule}: {}", en.into()), format!("{rule}: {}", vi.into()))
-}
-
-pub fn invalid(field: &str, en: impl Into<String>, vi: impl Into<String>) -> ServiceError {
-    let en = en.into();
-    ServiceError::invalid_argument(Reason::InvalidArgument, en.clone(), vi).with_violation(field, en)
 }
 
 pub fn text(field: &str, value: &str) -> Result<String, ServiceError> {
@@ -28,16 +26,6 @@ pub fn text(field: &str, value: &str) -> Result<String, ServiceError> {
         ));
     }
     Ok(value.to_owned())
-}
-
-pub fn date(field: &str, value: &str) -> Result<NaiveDate, ServiceError> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
-        invalid(
-            field,
-            format!("{field} {value:?} is not a date (YYYY-MM-DD)"),
-            format!("{field} {value:?} không phải ngày"),
-        )
-    })
 }
 
 /// R8.4: the host's conclusion ends the minutes; after that only the
@@ -300,11 +288,11 @@ mod tests {
     fn r10_3_only_the_assigned_agency_responds_once() {
         let mut assigned = petition("p", Classification::Petition, PetitionStatus::Assigned);
         assigned.assigned_organization_id = "agency".into();
-        let (sent, later) = (date("d", "2026-03-20").unwrap(), date("d", "2026-04-10").unwrap());
+        let (sent, later) = (parse::date("d", "2026-03-20").unwrap(), parse::date("d", "2026-04-10").unwrap());
         assert!(r10_3_may_respond(&assigned, "agency", later, sent).is_ok());
         let other = r10_3_may_respond(&assigned, "other", later, sent).unwrap_err();
         assert_eq!(other.code(), tonic::Code::PermissionDenied, "a question of who, not of when");
-        assert!(r10_3_may_respond(&assigned, "agency", date("d", "2026-03-19").unwrap(), sent).is_err());
+        assert!(r10_3_may_respond(&assigned, "agency", parse::date("d", "2026-03-19").unwrap(), sent).is_err());
         assigned.status = PetitionStatus::Responded as i32;
         assert!(r10_3_may_respond(&assigned, "agency", later, sent).is_err());
     }

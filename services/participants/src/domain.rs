@@ -7,18 +7,16 @@ use doithoai_proto::{
     participants::v1::{RefusalReason, SpeakerStatus},
     scheduling::v1::ConferenceState,
 };
-use doithoai_runtime::{Reason, ServiceError, parse};
+use doithoai_runtime::{
+    ServiceError,
+    parse::{self, invalid},
+};
 
 pub const MAX_TOPIC_CHARS: usize = 1000;
 pub const MAX_NAME_CHARS: usize = 200;
 
 fn rule(rule: &'static str, en: impl Into<String>, vi: impl Into<String>) -> ServiceError {
     ServiceError::rule(rule, format!("{rule}: {}", en.into()), format!("{rule}: {}", vi.into()))
-}
-
-fn invalid(field: &str, en: impl Into<String>, vi: impl Into<String>) -> ServiceError {
-    let en = en.into();
-    ServiceError::invalid_argument(Reason::InvalidArgument, en.clone(), vi).with_violation(field, en)
 }
 
 /// R2.3: participants live, work or study in the province: their unit lies

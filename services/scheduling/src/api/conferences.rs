@@ -31,7 +31,7 @@ use crate::{
         Refusal, conference as rules,
         posts::{r2_1_host_is_the_head, r2_2_deputy_hosts_by_delegation},
     },
-    store::{self},
+    store,
 };
 
 pub struct ConferencesApi {
