@@ -5,8 +5,15 @@
 
 pub mod scheduling;
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Mutex, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
+use doithoai_directory::units::wire_row;
 use doithoai_proto::directory::v1::{
     ImportUnitsRequest, ImportUnitsResponse, UnitRow, unit_directory_client::UnitDirectoryClient,
     unit_replica_client::UnitReplicaClient,
@@ -14,7 +21,6 @@ use doithoai_proto::directory::v1::{
 use doithoai_runtime::{
     Clock, RunningService, Settings,
     testsuite::{self, TestNats},
-    unit_tree::wire_row,
 };
 use tonic::transport::Channel;
 
@@ -51,14 +57,62 @@ async fn start(name: &str, settings: Settings, clock: Clock) -> RunningService {
     started.unwrap_or_else(|e| panic!("{name} did not start: {e:#}"))
 }
 
+/// Logs of every service in the process, at debug level, kept while a test
+/// captures them (the privacy test searches them for personal data).
+static CAPTURING: AtomicBool = AtomicBool::new(false);
+static CAPTURED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct CapturedLogs;
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        CAPTURED.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The test binary's one subscriber: trace context for every test, and the
+/// captured logs, which cost nothing while nobody captures.
+fn init_telemetry() {
+    use tracing_subscriber::{Layer, filter};
+    let logs = tracing_subscriber::fmt::layer()
+        .json()
+        .with_writer(|| CapturedLogs)
+        .with_filter(filter::LevelFilter::DEBUG)
+        .with_filter(filter::filter_fn(|_| CAPTURING.load(Ordering::Relaxed)));
+    doithoai_runtime::telemetry::init_for_tests_with(Some(Box::new(logs)));
+}
+
+/// Captures every log line of the process (this test's services and any
+/// other test's running beside them) until `finish` returns them.
+pub struct LogCapture(());
+
+impl LogCapture {
+    pub fn start() -> Self {
+        init_telemetry();
+        CAPTURED.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        CAPTURING.store(true, Ordering::Relaxed);
+        Self(())
+    }
+
+    pub fn finish(self) -> Vec<u8> {
+        CAPTURING.store(false, Ordering::Relaxed);
+        std::mem::take(&mut *CAPTURED.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
 impl Stack {
     pub async fn start() -> Self {
-        doithoai_runtime::telemetry::init_for_tests();
+        init_telemetry();
         let nats = TestNats::start().await.expect("nats-server starts");
         let clock = Clock::fixed(chrono::Utc::now());
         let mut services = Vec::new();
         for name in SERVICES {
-            let settings = testsuite::settings(name, &testsuite::unique_database(name), &nats.url());
+            let settings = testsuite::settings(&testsuite::unique_database(name), &nats.url());
             let running = Some(start(name, settings.clone(), clock.clone()).await);
             services.push(Service { name, settings, running });
         }
@@ -104,8 +158,13 @@ impl Stack {
     }
 
     /// Restarts a stopped service with changed settings.
-    pub async fn restart_service_with(&mut self, name: &str, change: impl FnOnce(&mut Settings)) {
-        change(&mut self.service_mut(name).settings);
+    pub async fn restart_service_with(
+        &mut self,
+        name: &str,
+        change: impl FnOnce(&Settings) -> anyhow::Result<Settings>,
+    ) {
+        let service = self.service_mut(name);
+        service.settings = change(&service.settings).expect("the changed settings are valid");
         self.restart_service(name).await;
     }
 

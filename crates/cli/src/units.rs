@@ -4,11 +4,11 @@ use std::{io::Write, path::PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
+use doithoai_directory::units::wire_row;
 use doithoai_proto::{
     common::v1::{PageRequest, Tier as WireTier},
     directory::v1::{GetSubtreeRequest, ImportUnitsRequest, UnitRow, unit_directory_client::UnitDirectoryClient},
 };
-use doithoai_runtime::unit_tree::wire_row;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::client::{Connection, Service, explain};

@@ -7,16 +7,17 @@ use sqlx::PgConnection;
 
 use crate::auth::Caller;
 
-/// One audited change.
-pub struct AuditEntry<'a> {
-    pub rpc: &'a str,
-    pub record_type: &'a str,
+/// One audited record of a change (`crate::change::Change`).
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub rpc: &'static str,
+    pub record_type: &'static str,
     pub record_id: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
 }
 
-pub async fn record(conn: &mut PgConnection, caller: &Caller, entries: &[AuditEntry<'_>]) -> sqlx::Result<()> {
+pub(crate) async fn record(conn: &mut PgConnection, caller: &Caller, entries: &[AuditEntry]) -> sqlx::Result<()> {
     if entries.is_empty() {
         return Ok(());
     }

@@ -8,9 +8,9 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use crate::{
-    Caller, Role, ServiceError,
-    audit::{self, AuditEntry},
-    parse,
+    Caller, Change, Checked, Refusal, Role, ServiceResult,
+    outbox::Outbox,
+    rpc::handle,
     time::{self, Clock},
 };
 
@@ -20,6 +20,7 @@ const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 pub struct SimulatedClockService {
     clock: Clock,
     pool: PgPool,
+    outbox: Outbox,
 }
 
 fn wire(at: DateTime<Utc>) -> Time {
@@ -27,14 +28,14 @@ fn wire(at: DateTime<Utc>) -> Time {
 }
 
 /// The instant asked for, if it is one a clock may show.
-fn instant(time: Option<&prost_types::Timestamp>) -> Result<DateTime<Utc>, ServiceError> {
-    let asked = time.ok_or_else(|| parse::invalid("time", "time is required", "thiếu thời điểm"))?;
+fn instant(time: Option<&prost_types::Timestamp>) -> Checked<DateTime<Utc>> {
+    let asked = time.ok_or_else(|| Refusal::invalid("time", "time is required", "thiếu thời điểm"))?;
     Some(asked)
         .filter(|asked| asked.nanos >= 0)
         .and_then(time::instant)
         .filter(|at| YEARS.contains(&at.year()))
         .ok_or_else(|| {
-            parse::invalid(
+            Refusal::invalid(
                 "time",
                 format!("the time must be an instant in the years {} to {}", YEARS.start(), YEARS.end()),
                 format!("thời điểm phải thuộc các năm {} đến {}", YEARS.start(), YEARS.end()),
@@ -43,8 +44,33 @@ fn instant(time: Option<&prost_types::Timestamp>) -> Result<DateTime<Utc>, Servi
 }
 
 impl SimulatedClockService {
-    pub fn new(clock: Clock, pool: PgPool) -> Self {
-        Self { clock, pool }
+    pub fn new(clock: Clock, pool: PgPool, outbox: Outbox) -> Self {
+        Self { clock, pool, outbox }
+    }
+
+    async fn set_time(&self, caller: Caller, request: SetTimeRequest) -> ServiceResult<Time> {
+        // Every service's clock moves together, for the whole deployment.
+        caller.require_root_admin()?;
+        let to = instant(request.time.as_ref())?;
+        let from = self.clock.now();
+        let offset = to - chrono::Utc::now();
+        let change = Change::of("SetTime", "clock", "clock")
+            .before(serde_json::json!({ "time": from }))
+            .after(serde_json::json!({ "time": to }));
+        let mut tx = self.pool.begin().await?;
+        self.outbox.write(&mut tx, &caller, change).await?;
+        sqlx::query(
+            "INSERT INTO clock_offset (offset_micros, set_by) VALUES ($1, $2)
+             ON CONFLICT (only_row) DO UPDATE SET offset_micros = EXCLUDED.offset_micros, set_by = EXCLUDED.set_by, set_at = now()",
+        )
+        .bind(offset.num_microseconds().unwrap_or_default())
+        .bind(&caller.subject)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.clock.set(to);
+        tracing::warn!(actor = %caller.subject, %from, %to, "the clock was moved");
+        Ok(wire(self.clock.now()))
     }
 }
 
@@ -65,39 +91,15 @@ pub async fn resume(clock: &Clock, pool: &PgPool) -> anyhow::Result<()> {
 #[tonic::async_trait]
 impl SimulatedClock for SimulatedClockService {
     async fn get_time(&self, request: Request<GetTimeRequest>) -> Result<Response<Time>, Status> {
-        Caller::of(&request)?.require_role(&[Role::Admin])?;
-        Ok(Response::new(wire(self.clock.now())))
+        handle(request, |caller, _| async move {
+            caller.require_role(&[Role::Admin])?;
+            Ok(wire(self.clock.now()))
+        })
+        .await
     }
 
     async fn set_time(&self, request: Request<SetTimeRequest>) -> Result<Response<Time>, Status> {
-        let caller = Caller::of(&request)?;
-        // Every service's clock moves together, for the whole deployment.
-        caller.require_root_admin()?;
-        let to = instant(request.get_ref().time.as_ref())?;
-        let from = self.clock.now();
-        let offset = to - chrono::Utc::now();
-        let entry = AuditEntry {
-            rpc: "SetTime",
-            record_type: "clock",
-            record_id: "clock".into(),
-            before: Some(serde_json::json!({ "time": from })),
-            after: Some(serde_json::json!({ "time": to })),
-        };
-        let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
-        audit::record(&mut tx, &caller, &[entry]).await.map_err(ServiceError::from)?;
-        sqlx::query(
-            "INSERT INTO clock_offset (offset_micros, set_by) VALUES ($1, $2)
-             ON CONFLICT (only_row) DO UPDATE SET offset_micros = EXCLUDED.offset_micros, set_by = EXCLUDED.set_by, set_at = now()",
-        )
-        .bind(offset.num_microseconds().unwrap_or_default())
-        .bind(&caller.subject)
-        .execute(&mut *tx)
-        .await
-        .map_err(ServiceError::from)?;
-        tx.commit().await.map_err(ServiceError::from)?;
-        self.clock.set(to);
-        tracing::warn!(actor = %caller.subject, %from, %to, "the clock was moved");
-        Ok(Response::new(wire(self.clock.now())))
+        handle(request, |caller, request| self.set_time(caller, request)).await
     }
 }
 

@@ -18,11 +18,6 @@ pub fn plumbing_migrations() -> Migrator {
     sqlx::migrate!("migrations/plumbing")
 }
 
-/// The replica of the unit directory, for services that keep one.
-pub fn unit_replica_migrations() -> Migrator {
-    sqlx::migrate!("migrations/unit_replica")
-}
-
 /// Connects to the service's database, creating and migrating it. The
 /// migrators share one history table, so their versions must not overlap.
 pub async fn connect(settings: &Settings, service: &str, migrators: Vec<Migrator>) -> anyhow::Result<PgPool> {

@@ -15,7 +15,7 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{}", .0.en)]
-    Problem(Box<Problem>),
+    Refused(Box<Refusal>),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -51,6 +51,9 @@ pub enum Reason {
     Internal,
 }
 
+/// The reason of steps a record's state does not allow.
+pub const LIFECYCLE: &str = "LIFECYCLE";
+
 impl Reason {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -80,9 +83,10 @@ impl Reason {
     }
 }
 
-/// A refusal the caller can act on.
-#[derive(Debug)]
-pub struct Problem {
+/// A refusal the caller can act on: the one type every refusal is, from the
+/// pure rules of each service's `domain` up to the status on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
     pub code: Code,
     pub reason: Reason,
     pub en: String,
@@ -90,14 +94,81 @@ pub struct Problem {
     pub violations: Vec<(String, String)>,
 }
 
-impl ServiceError {
+/// What a pure rule answers: the value, or the refusal naming its rule.
+pub type Checked<T = ()> = Result<T, Refusal>;
+
+impl Refusal {
     pub fn new(code: Code, reason: Reason, en: impl Into<String>, vi: impl Into<String>) -> Self {
-        Self::Problem(Box::new(Problem { code, reason, en: en.into(), vi: vi.into(), violations: Vec::new() }))
+        Self { code, reason, en: en.into(), vi: vi.into(), violations: Vec::new() }
     }
 
-    /// A request that breaks a rule of the regulation.
-    pub fn rule(rule_id: &'static str, en: impl Into<String>, vi: impl Into<String>) -> Self {
-        Self::new(Code::FailedPrecondition, Reason::Rule(rule_id), en, vi)
+    /// A request that breaks a rule of the regulation; the messages start with its id.
+    pub fn rule(rule: &'static str, en: impl AsRef<str>, vi: impl AsRef<str>) -> Self {
+        let (en, vi) = (format!("{rule}: {}", en.as_ref()), format!("{rule}: {}", vi.as_ref()));
+        Self::new(Code::FailedPrecondition, Reason::Rule(rule), en, vi)
+    }
+
+    /// A step that was done already and is done once (`R10.3` receipt, `R2.4` refusal).
+    pub fn repeated(rule: &'static str, en: impl AsRef<str>, vi: impl AsRef<str>) -> Self {
+        Self { code: Code::AlreadyExists, ..Self::rule(rule, en, vi) }
+    }
+
+    /// A step the record's state does not allow.
+    pub fn lifecycle(en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Self::new(Code::FailedPrecondition, Reason::Rule(LIFECYCLE), en, vi)
+    }
+
+    /// Input that cannot be right, naming its field.
+    pub fn invalid(field: &str, en: impl Into<String>, vi: impl Into<String>) -> Self {
+        let en = en.into();
+        Self::new(Code::InvalidArgument, Reason::InvalidArgument, en.clone(), vi).with_violation(field, en)
+    }
+
+    /// Somebody who may not: a question of who, never of when.
+    pub fn denied(reason: Reason, en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Self::new(Code::PermissionDenied, reason, en, vi)
+    }
+
+    pub fn not_found(en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Self::new(Code::NotFound, Reason::NotFound, en, vi)
+    }
+
+    /// Adds a BadRequest field violation.
+    pub fn with_violation(mut self, field: impl Into<String>, description: impl Into<String>) -> Self {
+        self.violations.push((field.into(), description.into()));
+        self
+    }
+
+    /// The reason, or `INVALID:<field>` for bad input: what tests compare.
+    pub fn id(&self) -> String {
+        match (self.reason, self.violations.first()) {
+            (Reason::InvalidArgument, Some((field, _))) => format!("INVALID:{field}"),
+            (reason, _) => reason.as_str().to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
+}
+
+impl From<Refusal> for ServiceError {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(Box::new(refusal))
+    }
+}
+
+impl From<Refusal> for Status {
+    fn from(refusal: Refusal) -> Self {
+        ServiceError::from(refusal).into()
+    }
+}
+
+impl ServiceError {
+    pub fn new(code: Code, reason: Reason, en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Refusal::new(code, reason, en, vi).into()
     }
 
     pub fn invalid_argument(reason: Reason, en: impl Into<String>, vi: impl Into<String>) -> Self {
@@ -105,11 +176,11 @@ impl ServiceError {
     }
 
     pub fn not_found(en: impl Into<String>, vi: impl Into<String>) -> Self {
-        Self::new(Code::NotFound, Reason::NotFound, en, vi)
+        Refusal::not_found(en, vi).into()
     }
 
     pub fn permission_denied(reason: Reason, en: impl Into<String>, vi: impl Into<String>) -> Self {
-        Self::new(Code::PermissionDenied, reason, en, vi)
+        Refusal::denied(reason, en, vi).into()
     }
 
     pub fn unauthenticated(en: impl Into<String>, vi: impl Into<String>) -> Self {
@@ -118,15 +189,15 @@ impl ServiceError {
 
     /// Adds a BadRequest field violation.
     pub fn with_violation(mut self, field: impl Into<String>, description: impl Into<String>) -> Self {
-        if let Self::Problem(problem) = &mut self {
-            problem.violations.push((field.into(), description.into()));
+        if let Self::Refused(refusal) = &mut self {
+            refusal.violations.push((field.into(), description.into()));
         }
         self
     }
 
     pub fn code(&self) -> Code {
         match self {
-            Self::Problem(problem) => problem.code,
+            Self::Refused(refusal) => refusal.code,
             Self::Internal(_) => Code::Internal,
         }
     }
@@ -135,16 +206,15 @@ impl ServiceError {
 impl From<ServiceError> for Status {
     fn from(error: ServiceError) -> Status {
         let problem = match error {
-            ServiceError::Problem(problem) => *problem,
+            ServiceError::Refused(refusal) => *refusal,
             ServiceError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
-                Problem {
-                    code: Code::Internal,
-                    reason: Reason::Internal,
-                    en: "internal error; it has been logged".into(),
-                    vi: "lỗi nội bộ; sự cố đã được ghi lại".into(),
-                    violations: Vec::new(),
-                }
+                Refusal::new(
+                    Code::Internal,
+                    Reason::Internal,
+                    "internal error; it has been logged",
+                    "lỗi nội bộ; sự cố đã được ghi lại",
+                )
             }
         };
         // A refusal may quote the input; a huge input must not make a status
@@ -247,9 +317,9 @@ pub fn describe(status: &Status) -> String {
 mod tests {
     #[test]
     fn a_refusal_is_described_with_its_rule_and_fields() {
-        let error = ServiceError::rule("R7.3", "too late", "quá muộn").with_violation("publication_date", "6 days");
+        let error = Refusal::rule("R7.3", "too late", "quá muộn").with_violation("publication_date", "6 days");
         let status = Status::from(error);
-        assert_eq!(describe(&status), "FailedPrecondition: too late [R7.3]\n  publication_date: 6 days");
+        assert_eq!(describe(&status), "FailedPrecondition: R7.3: too late [R7.3]\n  publication_date: 6 days");
     }
 
     use super::*;
@@ -266,11 +336,8 @@ mod tests {
 
     #[test]
     fn a_rule_refusal_carries_the_rule_id_and_both_languages() {
-        let status = Status::from(ServiceError::rule(
-            "R7.3",
-            "announce at least 7 days ahead",
-            "thông báo trước ít nhất 7 ngày",
-        ));
+        let status =
+            Status::from(Refusal::rule("R7.3", "announce at least 7 days ahead", "thông báo trước ít nhất 7 ngày"));
         assert_eq!(status.code(), Code::FailedPrecondition);
         let details = status.get_error_details();
         assert_eq!(details.error_info().unwrap().reason, "R7.3");

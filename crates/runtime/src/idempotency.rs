@@ -13,8 +13,7 @@ use sqlx::PgConnection;
 
 use crate::{
     auth::Caller,
-    error::{ServiceError, ServiceResult},
-    parse,
+    error::{Refusal, ServiceError, ServiceResult},
 };
 
 /// Longer than a UUID in any notation; AIP-155 recommends a UUID.
@@ -44,11 +43,12 @@ impl Once {
         }
         let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':');
         if request_id.len() > MAX_REQUEST_ID_LENGTH || !request_id.chars().all(allowed) {
-            return Err(parse::invalid(
+            return Err(Refusal::invalid(
                 "request_id",
                 format!("request_id is up to {MAX_REQUEST_ID_LENGTH} letters, digits and - _ . : (a UUID, say)"),
                 format!("request_id tối đa {MAX_REQUEST_ID_LENGTH} ký tự chữ, số và - _ . :"),
-            ));
+            )
+            .into());
         }
         let digest = Sha256::digest(request.encode_to_vec()).to_vec();
         let key = Key { subject: caller.subject.clone(), rpc, request_id: request_id.to_owned(), digest };
@@ -73,11 +73,12 @@ impl Once {
         .await?;
         match stored {
             None => Ok(None),
-            Some((digest, _)) if digest != key.digest => Err(parse::invalid(
+            Some((digest, _)) if digest != key.digest => Err(Refusal::invalid(
                 "request_id",
                 "request_id was already used for a different request",
                 "request_id đã được dùng cho một yêu cầu khác",
-            )),
+            )
+            .into()),
             Some((_, response)) => R::decode(response.as_slice())
                 .map(Some)
                 .map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored result of a request undecodable: {e}"))),

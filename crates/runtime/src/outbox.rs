@@ -14,12 +14,8 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, AuditEntry},
-    auth::Caller,
-    events,
-    settings::Settings,
-    telemetry,
-    time::Clock,
+    audit, auth::Caller, change::Change, error::ServiceResult, events, idempotency::Once, settings::Settings,
+    telemetry, time::Clock,
 };
 
 const CHANNEL: &str = "doithoai_outbox";
@@ -47,20 +43,30 @@ impl Outbox {
         Ok(ids[0])
     }
 
-    /// Records a change the caller made: its audit entries and the events
+    /// Writes a change the caller made: its audit entries and the events
     /// that describe it, both in the business transaction.
-    pub async fn record(
-        &self,
-        conn: &mut PgConnection,
-        caller: &Caller,
-        entries: &[AuditEntry<'_>],
-        events: &[events::Event],
-    ) -> sqlx::Result<()> {
-        audit::record(conn, caller, entries).await?;
-        if !events.is_empty() {
-            self.append_all(conn, &caller.subject, events).await?;
+    pub async fn write(&self, conn: &mut PgConnection, caller: &Caller, change: Change) -> sqlx::Result<()> {
+        audit::record(conn, caller, &change.audit).await?;
+        if !change.events.is_empty() {
+            self.append_all(conn, &caller.subject, &change.events).await?;
         }
         Ok(())
+    }
+
+    /// Ends a change: writes it, keeps its result for a retry of the same
+    /// request (`Once`), and commits. Returns the result.
+    pub async fn commit<R: Message>(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        caller: &Caller,
+        change: Change,
+        once: &Once,
+        result: R,
+    ) -> ServiceResult<R> {
+        self.write(&mut tx, caller, change).await?;
+        once.remember(&mut tx, &result).await?;
+        tx.commit().await?;
+        Ok(result)
     }
 
     /// Appends events in order, in one statement.

@@ -7,7 +7,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::error::{Reason, ServiceError, ServiceResult};
+use crate::error::{Checked, Reason, Refusal};
 
 /// The first day a record can be about: Regulation 1548-QĐ/TU is of 2019.
 pub const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2019, 1, 1) {
@@ -15,24 +15,37 @@ pub const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2019, 1, 1) {
     None => unreachable!(),
 };
 
-/// INVALID_ARGUMENT for one field, in English and Vietnamese.
-pub fn invalid(field: &str, en: impl Into<String>, vi: impl Into<String>) -> ServiceError {
-    let en = en.into();
-    ServiceError::invalid_argument(Reason::InvalidArgument, en.clone(), vi).with_violation(field, en)
+use Refusal as R;
+
+fn invalid(field: &str, en: impl Into<String>, vi: impl Into<String>) -> Refusal {
+    R::invalid(field, en, vi)
 }
 
-pub fn id(field: &str, text: &str) -> ServiceResult<Uuid> {
+/// A text of 1 to `max` characters, trimmed.
+pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max {
+        return Err(invalid(
+            field,
+            format!("{field} must be 1 to {max} characters"),
+            format!("{field} phải từ 1 đến {max} ký tự"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+pub fn id(field: &str, text: &str) -> Checked<Uuid> {
     Uuid::parse_str(text).map_err(|_| {
         invalid(field, format!("{field} {:?} is not an id", short(text)), format!("{field} không phải mã hợp lệ"))
     })
 }
 
 /// An id that may be left empty.
-pub fn optional_id(field: &str, text: &str) -> ServiceResult<Option<Uuid>> {
+pub fn optional_id(field: &str, text: &str) -> Checked<Option<Uuid>> {
     if text.is_empty() { Ok(None) } else { id(field, text).map(Some) }
 }
 
-pub fn date(field: &str, text: &str) -> ServiceResult<NaiveDate> {
+pub fn date(field: &str, text: &str) -> Checked<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
         invalid(
             field,
@@ -43,15 +56,16 @@ pub fn date(field: &str, text: &str) -> ServiceResult<NaiveDate> {
 }
 
 /// A date that may be left empty.
-pub fn optional_date(field: &str, text: &str) -> ServiceResult<Option<NaiveDate>> {
+pub fn optional_date(field: &str, text: &str) -> Checked<Option<NaiveDate>> {
     if text.is_empty() { Ok(None) } else { date(field, text).map(Some) }
 }
 
 /// The date of something that happened: from 2019 up to `today`.
-pub fn happened(field: &str, text: &str, today: NaiveDate) -> ServiceResult<NaiveDate> {
+pub fn happened(field: &str, text: &str, today: NaiveDate) -> Checked<NaiveDate> {
     let date = date(field, text)?;
     if date > today {
-        return Err(ServiceError::invalid_argument(
+        return Err(R::new(
+            tonic::Code::InvalidArgument,
             Reason::DateInTheFuture,
             format!("{field} {date} is after today ({today}): it records what happened"),
             format!("{field} {date} sau ngày hôm nay ({today}): ngày này ghi nhận việc đã xảy ra"),
@@ -69,12 +83,13 @@ pub fn happened(field: &str, text: &str, today: NaiveDate) -> ServiceResult<Naiv
 }
 
 /// Refuses a date before the one it follows (a response before its notice's receipt).
-pub fn not_before(field: &str, date: NaiveDate, earlier: NaiveDate, what: (&str, &str)) -> ServiceResult<()> {
+pub fn not_before(field: &str, date: NaiveDate, earlier: NaiveDate, what: (&str, &str)) -> Checked<()> {
     if date >= earlier {
         return Ok(());
     }
     let (en, vi) = what;
-    Err(ServiceError::invalid_argument(
+    Err(R::new(
+        tonic::Code::InvalidArgument,
         Reason::DateOutOfOrder,
         format!("{field} {date} is before {en} ({earlier})"),
         format!("{field} {date} trước {vi} ({earlier})"),
@@ -83,7 +98,7 @@ pub fn not_before(field: &str, date: NaiveDate, earlier: NaiveDate, what: (&str,
 }
 
 /// A protobuf enum value this version knows, `UNSPECIFIED` (0) included.
-pub fn known<E: TryFrom<i32>>(field: &str, value: i32) -> ServiceResult<E> {
+pub fn known<E: TryFrom<i32>>(field: &str, value: i32) -> Checked<E> {
     E::try_from(value).map_err(|_| {
         invalid(
             field,
@@ -94,12 +109,12 @@ pub fn known<E: TryFrom<i32>>(field: &str, value: i32) -> ServiceResult<E> {
 }
 
 /// An enum used as a filter: 0 is "any", an unknown value is refused.
-pub fn filter<E: TryFrom<i32>>(field: &str, value: i32) -> ServiceResult<Option<E>> {
+pub fn filter<E: TryFrom<i32>>(field: &str, value: i32) -> Checked<Option<E>> {
     if value == 0 { Ok(None) } else { known(field, value).map(Some) }
 }
 
 /// An enum a write must set: neither 0 nor unknown.
-pub fn required<E: TryFrom<i32>>(field: &str, value: i32) -> ServiceResult<E> {
+pub fn required<E: TryFrom<i32>>(field: &str, value: i32) -> Checked<E> {
     if value == 0 {
         return Err(invalid(field, format!("{field} must be specified"), format!("chưa chọn {field}")));
     }
@@ -126,7 +141,7 @@ mod tests {
         let today = day("2026-03-20");
         assert_eq!(happened("sent_on", "2026-03-20", today).ok(), Some(today));
         let future = happened("sent_on", "9999-12-31", today).unwrap_err();
-        assert_eq!(future.code(), tonic::Code::InvalidArgument);
+        assert_eq!(future.code, tonic::Code::InvalidArgument);
         assert!(happened("sent_on", "2018-12-31", today).is_err());
         assert!(happened("sent_on", "20/3/2026", today).is_err());
     }

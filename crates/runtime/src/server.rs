@@ -7,9 +7,7 @@ use std::{convert::Infallible, net::SocketAddr, process::ExitCode, time::Duratio
 
 use anyhow::Context;
 use async_nats::jetstream;
-use doithoai_proto::{
-    clock::v1::simulated_clock_server::SimulatedClockServer, directory::v1::unit_replica_server::UnitReplicaServer,
-};
+use doithoai_proto::clock::v1::simulated_clock_server::SimulatedClockServer;
 use sqlx::{PgPool, migrate::Migrator};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -27,10 +25,9 @@ use crate::{
     consumer::{Consumer, EventHandler},
     db, metrics,
     outbox::{Outbox, Relay},
-    settings::Settings,
+    settings::{Ports, Settings},
     telemetry,
     time::Clock,
-    unit_tree::{UnitReplicaHandler, UnitReplicaService},
 };
 
 /// A service's connections and background work, before it serves.
@@ -108,22 +105,6 @@ impl Platform {
         self.consumers.push(tokio::spawn(task(self.stop_consumers.clone())));
     }
 
-    /// Keeps this service's replica of the unit directory from the scheduling
-    /// service's events, and returns the gRPC service that reads it.
-    pub fn keep_unit_replica(&mut self) -> InterceptedService<UnitReplicaServer<UnitReplicaService>, Authenticator> {
-        self.keep_unit_replica_with(())
-    }
-
-    /// The same, with `more` handling the scheduling service's other events
-    /// in the same transaction (one durable consumer per source stream).
-    pub fn keep_unit_replica_with<H: EventHandler>(
-        &mut self,
-        more: H,
-    ) -> InterceptedService<UnitReplicaServer<UnitReplicaService>, Authenticator> {
-        self.consume("scheduling", (UnitReplicaHandler, more));
-        crate::guarded!(self, UnitReplicaServer, UnitReplicaService::new(self.pool.clone()))
-    }
-
     /// Binds the gRPC and metrics listeners and starts serving `api`.
     pub async fn serve(self, api: Api) -> anyhow::Result<RunningService> {
         let listener = tokio::net::TcpListener::bind(self.settings.grpc_addr)
@@ -150,7 +131,11 @@ impl Platform {
         };
         let mut routes = api.routes;
         if self.clock.is_adjustable() {
-            let clock = SimulatedClockServer::new(SimulatedClockService::new(self.clock.clone(), self.pool.clone()));
+            let clock = SimulatedClockServer::new(SimulatedClockService::new(
+                self.clock.clone(),
+                self.pool.clone(),
+                self.outbox.clone(),
+            ));
             routes.add_service(InterceptedService::new(clock, self.authenticator.clone()));
         }
         routes
@@ -302,12 +287,12 @@ async fn shutdown_signal() {
 
 /// The `main` of every service binary: settings, telemetry, start, serve
 /// until a signal. A bad setting exits with code 2 and names the setting.
-pub async fn main<F, Fut>(service: &'static str, start: F) -> ExitCode
+pub async fn main<F, Fut>(service: &'static str, ports: Ports, start: F) -> ExitCode
 where
     F: FnOnce(Settings, Clock) -> Fut,
     Fut: Future<Output = anyhow::Result<RunningService>>,
 {
-    let settings = match Settings::load(service) {
+    let settings = match Settings::load(ports) {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("doithoai-{service}: {error:#}");

@@ -10,7 +10,7 @@ use figment::{
     providers::{Env, Format, Serialized, Toml},
 };
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -25,13 +25,22 @@ pub struct Settings {
     pub consumer: ConsumerSettings,
     pub outbox: OutboxSettings,
     #[serde(default)]
-    pub privacy: PrivacySettings,
-    #[serde(default)]
-    pub deadlines: DeadlineSettings,
-    #[serde(default)]
     pub clock: ClockSettings,
     #[serde(default)]
     pub limits: LimitSettings,
+    /// Where these settings came from, for the sections a service reads itself.
+    #[serde(skip)]
+    sources: Sources,
+}
+
+/// The sources, never printed: they hold the secrets unwrapped.
+#[derive(Clone, Default)]
+struct Sources(Figment);
+
+impl std::fmt::Debug for Sources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sources(…)")
+    }
 }
 
 /// How large one gRPC message may be. A request over the limit is refused
@@ -57,41 +66,6 @@ pub struct ClockSettings {
     /// Lets an administrator move the clock through the SimulatedClock API:
     /// for rehearsals, training and the demonstration year, never in production.
     pub adjustable: bool,
-}
-
-/// For the deadlines service.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct DeadlineSettings {
-    /// How often the sweeper looks for obligations whose state changed.
-    pub sweep_interval_ms: u64,
-    /// An open obligation is DUE_SOON this many working days before its due date.
-    pub due_soon_working_days: u32,
-    /// R13.1: the last day of the first half-year's reporting period, as MM-DD.
-    pub report_half_year_end: String,
-    /// …and of the year's.
-    pub report_year_end: String,
-    /// Working days after a period's end within which its report is due.
-    pub report_due_working_days: u32,
-}
-
-impl Default for DeadlineSettings {
-    fn default() -> Self {
-        Self {
-            sweep_interval_ms: 60_000,
-            due_soon_working_days: 3,
-            report_half_year_end: "06-30".into(),
-            report_year_end: "12-31".into(),
-            report_due_working_days: 10,
-        }
-    }
-}
-
-/// For services that hold citizens' personal data.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct PrivacySettings {
-    /// Key of the keyed hash under which identity numbers are kept (never the numbers).
-    pub identity_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -165,24 +139,26 @@ struct Defaults {
     outbox: serde_json::Value,
 }
 
-/// The ports each service listens on by default, so that four services run
-/// side by side on one machine. All lie below Linux's ephemeral range
-/// (32768–60999): a port in it may be held by any outgoing connection, and the
-/// service would then fail to start.
-pub fn default_ports(service: &str) -> (u16, u16, u16) {
-    match service {
-        "scheduling" => (7061, 9161, 8061),
-        "participants" => (7062, 9162, 8062),
-        "minutes" => (7063, 9163, 8063),
-        "deadlines" => (7064, 9164, 8064),
-        _ => (7060, 9160, 8060),
-    }
+/// The ports a service listens on by default, so that several services run
+/// side by side on one machine; each service names its own. Keep them below
+/// Linux's ephemeral range (32768–60999): a port in it may be held by any
+/// outgoing connection, and the service would then fail to start.
+#[derive(Debug, Clone, Copy)]
+pub struct Ports {
+    pub grpc: u16,
+    pub metrics: u16,
+    pub public: u16,
+}
+
+impl Ports {
+    /// Any free ports (tests).
+    pub const ANY: Ports = Ports { grpc: 0, metrics: 0, public: 0 };
 }
 
 impl Settings {
-    /// Loads the settings of `service` from defaults, `DOITHOAI_CONFIG` and the environment.
-    pub fn load(service: &str) -> anyhow::Result<Self> {
-        let mut figment = Self::defaults(service);
+    /// Loads a service's settings from defaults, `DOITHOAI_CONFIG` and the environment.
+    pub fn load(ports: Ports) -> anyhow::Result<Self> {
+        let mut figment = Self::defaults(ports);
         if let Ok(path) = std::env::var("DOITHOAI_CONFIG") {
             figment = figment.merge(Toml::file_exact(path));
         }
@@ -195,8 +171,8 @@ impl Settings {
         Self::from_figment(figment)
     }
 
-    pub fn defaults(service: &str) -> Figment {
-        let (grpc, metrics, public) = default_ports(service);
+    pub fn defaults(ports: Ports) -> Figment {
+        let Ports { grpc, metrics, public } = ports;
         let production = std::env::var("DOITHOAI_ENV").is_ok_and(|e| e == "production");
         Figment::from(Serialized::defaults(Defaults {
             grpc_addr: format!("127.0.0.1:{grpc}"),
@@ -212,9 +188,24 @@ impl Settings {
     }
 
     pub fn from_figment(figment: Figment) -> anyhow::Result<Self> {
-        let settings: Settings = figment.extract().map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+        let mut settings: Settings = figment.extract().map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
         settings.validate()?;
+        settings.sources = Sources(figment);
         Ok(settings)
+    }
+
+    /// A service's own section of settings (`deadlines`, `privacy`), read
+    /// from the same sources; absent, its defaults.
+    pub fn section<T: DeserializeOwned + Default>(&self, key: &str) -> anyhow::Result<T> {
+        if self.sources.0.find_value(key).is_err() {
+            return Ok(T::default());
+        }
+        self.sources.0.extract_inner(key).map_err(|e| anyhow::anyhow!("invalid setting `{key}`: {e}"))
+    }
+
+    /// The same settings with one value changed (`deadlines.sweep_interval_ms`).
+    pub fn with(&self, key: &str, value: impl Serialize) -> anyhow::Result<Self> {
+        Self::from_figment(self.sources.0.clone().merge((key, value)))
     }
 
     fn validate(&self) -> anyhow::Result<()> {
@@ -283,15 +274,6 @@ impl Settings {
         }
     }
 
-    /// The identity-hash key, for a service that needs one.
-    pub fn identity_key(&self) -> anyhow::Result<&SecretString> {
-        match &self.privacy.identity_key {
-            Some(key) if key.expose_secret().len() >= 16 => Ok(key),
-            Some(_) => anyhow::bail!("invalid setting `privacy.identity_key`: must be at least 16 characters"),
-            None => anyhow::bail!("invalid setting `privacy.identity_key`: required by this service (a random secret)"),
-        }
-    }
-
     pub fn ack_wait(&self) -> Duration {
         Duration::from_secs(self.consumer.ack_wait_secs)
     }
@@ -308,7 +290,7 @@ mod tests {
     use super::*;
 
     fn with(pairs: &[(&str, &str)]) -> anyhow::Result<Settings> {
-        let mut figment = Settings::defaults("minutes");
+        let mut figment = Settings::defaults(Ports { grpc: 7063, metrics: 9163, public: 8063 });
         for (key, value) in pairs {
             figment = figment.merge((*key, *value));
         }
@@ -316,7 +298,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_give_each_service_its_own_ports_and_database() {
+    fn a_service_gets_its_own_ports_and_database() {
         let settings = with(&[("auth.public_key_pem", "k")]).unwrap();
         assert_eq!(settings.grpc_addr.port(), 7063);
         assert_eq!(settings.database_name("minutes"), "doithoai_minutes");
@@ -340,6 +322,8 @@ mod tests {
     fn the_database_password_never_prints() {
         let settings = with(&[("auth.public_key_pem", "k"), ("database.url", "postgres://u:hunter2@db:5432")]).unwrap();
         assert!(!format!("{settings:?}").contains("hunter2"));
+        let section = settings.with("mine.key", "hunter3").unwrap();
+        assert!(!format!("{section:?}").contains("hunter3"), "a service's own section, secrets included");
     }
 
     #[test]
@@ -348,9 +332,9 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("DOITHOAI_AUTH__PUBLIC_KEY_PEM", "k");
             jail.set_env("DOITHOAI_CLOCK__ADJUSTABLE", "true");
-            assert!(Settings::load("deadlines").map_err(|e| e.to_string())?.clock.adjustable);
+            assert!(Settings::load(Ports::ANY).map_err(|e| e.to_string())?.clock.adjustable);
             jail.set_env("DOITHOAI_ENV", "production");
-            let error = Settings::load("deadlines").unwrap_err().to_string();
+            let error = Settings::load(Ports::ANY).unwrap_err().to_string();
             assert!(error.contains("clock.adjustable"), "{error}");
             Ok(())
         });
@@ -363,7 +347,7 @@ mod tests {
             jail.set_env("DOITHOAI_AUTH__PUBLIC_KEY_PEM", "k");
             for code in ["33", "01"] {
                 jail.set_env("DOITHOAI_AUTH__ROOT_UNIT", code);
-                let settings = Settings::load("deadlines").map_err(|e| e.to_string())?;
+                let settings = Settings::load(Ports::ANY).map_err(|e| e.to_string())?;
                 assert_eq!(settings.root_unit().map(|c| c.to_string()).as_deref(), Some(code));
             }
             Ok(())
@@ -376,8 +360,36 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("DOITHOAI_NATS__URL", "nats://10.0.0.9:4222");
             jail.set_env("DOITHOAI_AUTH__PUBLIC_KEY_PEM", "k");
-            let settings = Settings::load("scheduling").map_err(|e| e.to_string())?;
+            let settings = Settings::load(Ports::ANY).map_err(|e| e.to_string())?;
             assert_eq!(settings.nats.url, "nats://10.0.0.9:4222");
+            Ok(())
+        });
+    }
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    #[serde(default)]
+    struct Section {
+        interval_ms: u64,
+        name: String,
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's own test harness
+    fn a_service_reads_its_own_section_from_the_same_sources() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DOITHOAI_AUTH__PUBLIC_KEY_PEM", "k");
+            let settings = Settings::load(Ports::ANY).map_err(|e| e.to_string())?;
+            assert_eq!(settings.section::<Section>("mine").map_err(|e| e.to_string())?, Section::default());
+            jail.set_env("DOITHOAI_MINE__INTERVAL_MS", "250");
+            let settings = Settings::load(Ports::ANY).map_err(|e| e.to_string())?;
+            let section: Section = settings.section("mine").map_err(|e| e.to_string())?;
+            assert_eq!(section, Section { interval_ms: 250, name: String::new() });
+            let changed = settings.with("mine.name", "x").map_err(|e| e.to_string())?;
+            assert_eq!(changed.section::<Section>("mine").map_err(|e| e.to_string())?.name, "x");
+            jail.set_env("DOITHOAI_MINE__INTERVAL_MS", "soon");
+            let settings = Settings::load(Ports::ANY).map_err(|e| e.to_string())?;
+            let error = settings.section::<Section>("mine").unwrap_err().to_string();
+            assert!(error.contains("`mine`"), "{error}");
             Ok(())
         });
     }

@@ -13,7 +13,7 @@ use opentelemetry::{
 use opentelemetry_sdk::{propagation::TraceContextPropagator, trace::SdkTracerProvider};
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{EnvFilter, Layer, Registry, layer::SubscriberExt, util::SubscriberInitExt};
 
 use crate::settings::LogFormat;
 
@@ -47,13 +47,19 @@ pub fn init(format: LogFormat) {
 
 /// For tests: trace context without log output, unless `TEST_LOG` is set.
 pub fn init_for_tests() {
+    init_for_tests_with(None);
+}
+
+/// The same, with `logs` receiving the log events (a test that reads what
+/// was logged). The first call in a process installs the subscriber.
+pub fn init_for_tests_with(logs: Option<Box<dyn Layer<Registry> + Send + Sync>>) {
     if std::env::var_os("TEST_LOG").is_some() {
         init(LogFormat::Pretty);
         return;
     }
     let provider = SdkTracerProvider::builder().build();
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("doithoai-tests"));
-    let _ = tracing_subscriber::registry().with(otel).try_init();
+    let _ = tracing_subscriber::registry().with(logs).with(otel).try_init();
 }
 
 /// The W3C `traceparent` of the current span, if it belongs to a trace.

@@ -17,7 +17,7 @@ use tokio::process::{Child, Command};
 
 use crate::{
     auth::{Role, TokenSigner},
-    settings::Settings,
+    settings::{Ports, Settings},
 };
 
 /// The repository's root, from this crate's location.
@@ -55,11 +55,8 @@ pub const ROOT_UNIT: &str = "33";
 
 /// Settings for one service under test: its own database, random ports, the
 /// development key, and the given NATS.
-pub fn settings(service: &str, database: &str, nats_url: &str) -> Settings {
-    let figment: Figment = Settings::defaults(service)
-        .merge(("grpc_addr", "127.0.0.1:0"))
-        .merge(("metrics_addr", "127.0.0.1:0"))
-        .merge(("public_addr", "127.0.0.1:0"))
+pub fn settings(database: &str, nats_url: &str) -> Settings {
+    let figment: Figment = Settings::defaults(Ports::ANY)
         .merge(("database.url", database_url()))
         .merge(("database.name", database))
         // The connection budget of the suite on a PostgreSQL of 100: two tests
@@ -182,6 +179,45 @@ fn nats_server_binary() -> PathBuf {
     }
     let sbin = PathBuf::from("/usr/sbin/nats-server");
     if sbin.exists() { sbin } else { PathBuf::from("nats-server") }
+}
+
+/// Plays another service for a test of one service alone: publishes the
+/// events that service would, on its stream and subjects, as its relay does.
+pub struct Events {
+    service: &'static str,
+    jetstream: async_nats::jetstream::Context,
+}
+
+impl Events {
+    /// Events of `service` (`"scheduling"`), on the NATS at `url`.
+    pub async fn of(service: &'static str, url: &str) -> anyhow::Result<Self> {
+        let jetstream = async_nats::jetstream::new(async_nats::connect(url).await?);
+        let nats =
+            crate::settings::NatsSettings { url: url.to_owned(), stream_replicas: 1, duplicate_window_secs: 120 };
+        crate::events::ensure_stream(&jetstream, service, &nats).await?;
+        Ok(Self { service, jetstream })
+    }
+
+    /// Publishes one event, stamped now, and waits for the stream's ack.
+    pub async fn publish(&self, event: &crate::events::Event) -> anyhow::Result<()> {
+        self.publish_at(event, chrono::Utc::now()).await
+    }
+
+    /// Publishes one event that happened at `at` (a conference's end, say).
+    pub async fn publish_at(
+        &self,
+        event: &crate::events::Event,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<()> {
+        use prost::Message;
+        let envelope = event.envelope(uuid::Uuid::now_v7(), "test", None, at);
+        let subject = crate::events::subject(self.service, event.kind, &event.unit_path);
+        let publish = async_nats::jetstream::message::PublishMessage::build()
+            .payload(envelope.encode_to_vec().into())
+            .message_id(envelope.event_id.as_str());
+        self.jetstream.send_publish(subject, publish).await?.await?;
+        Ok(())
+    }
 }
 
 /// Polls `check` until it returns `Some`, or fails after `timeout`.

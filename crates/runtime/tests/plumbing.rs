@@ -7,8 +7,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, message::PublishMessage};
 use doithoai_proto::common::v1::EventEnvelope;
 use doithoai_runtime::{
-    Caller, Role, ServiceError, Settings,
-    audit::{self, AuditEntry},
+    Caller, Change, Role, ServiceError, Settings,
     consumer::{Consumer, EventHandler},
     db,
     events::{self, Event},
@@ -35,7 +34,7 @@ impl Fixture {
         telemetry::init_for_tests();
         let nats = TestNats::start().await.unwrap();
         let database = testsuite::unique_database("plumbing");
-        let settings = testsuite::settings("plumbing", &database, &nats.url());
+        let settings = testsuite::settings(&database, &nats.url());
         let pool = db::connect(&settings, "plumbing", vec![db::plumbing_migrations()]).await.unwrap();
         sqlx::query("CREATE TABLE effects (event_id text NOT NULL)").execute(&pool).await.unwrap();
         Self { nats, database, settings, pool }
@@ -249,14 +248,8 @@ async fn the_audit_log_refuses_updates_and_deletes() {
         at_root: false,
     };
     let mut conn = fixture.pool.acquire().await.unwrap();
-    let entry = AuditEntry {
-        rpc: "Test",
-        record_type: "thing",
-        record_id: "1".into(),
-        before: None,
-        after: Some(serde_json::json!({"state": "A"})),
-    };
-    audit::record(&mut conn, &caller, &[entry]).await.unwrap();
+    let change = Change::of("Test", "thing", 1).after(serde_json::json!({"state": "A"}));
+    Outbox::new("producer", doithoai_runtime::Clock::system()).write(&mut conn, &caller, change).await.unwrap();
     for statement in ["UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
         let refused = sqlx::query(statement).execute(&mut *conn).await.unwrap_err();
         assert!(refused.to_string().contains("append-only"), "{statement}: {refused}");

@@ -5,7 +5,7 @@
 use std::sync::{Arc, RwLock};
 
 use doithoai_calendar::Calendar;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 #[derive(Clone)]
 pub struct Calendars {
@@ -42,6 +42,20 @@ impl Calendars {
     pub fn replace(&self, announcement_id: i64, calendar: Calendar) {
         *self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = (announcement_id, Arc::new(calendar));
     }
+}
+
+/// Stores a loaded announcement; one loader at a time, so revisions stack
+/// in order. Returns its id.
+pub async fn store(conn: &mut PgConnection, toml: &str, revision: &str, loaded_by: &str) -> sqlx::Result<i64> {
+    sqlx::query("LOCK TABLE calendar_announcements IN EXCLUSIVE MODE").execute(&mut *conn).await?;
+    sqlx::query_scalar(
+        "INSERT INTO calendar_announcements (toml, revision, loaded_by) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(toml)
+    .bind(revision)
+    .bind(loaded_by)
+    .fetch_one(conn)
+    .await
 }
 
 impl Default for Calendars {

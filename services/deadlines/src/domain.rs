@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use doithoai_calendar::{Calendar, CalendarError};
 use doithoai_proto::deadlines::v1::{ObligationKind, ObligationState as State};
+use doithoai_runtime::{Checked, Refusal};
 
 /// R10.2: the conclusion notice within 10 working days of the conference.
 pub const NOTICE_WORKING_DAYS: u32 = 10;
@@ -91,9 +92,23 @@ pub fn is_open(state: State) -> bool {
     matches!(state, State::Open | State::DueSoon | State::Overdue)
 }
 
+/// R13.1: a report owed is filed once.
+pub fn r13_1_filed_once(state: State) -> Checked {
+    if is_open(state) {
+        return Ok(());
+    }
+    Err(Refusal::rule("R13.1", "this report was already filed", "báo cáo này đã được nộp"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn r13_1_a_report_is_filed_once() {
+        assert!(r13_1_filed_once(State::Overdue).is_ok());
+        assert_eq!(r13_1_filed_once(State::MetOnTime).unwrap_err().id(), "R13.1");
+    }
 
     fn date(text: &str) -> NaiveDate {
         text.parse().unwrap()

@@ -7,7 +7,7 @@ use doithoai_proto::{
     minutes::v1::{Classification, PetitionAnswered, PetitionEscalated, PetitionRecorded, PetitionReferred},
     scheduling::v1::{Conference, ConferenceKind, Regime},
 };
-use doithoai_runtime::{events::decode_payload, time::local_date};
+use doithoai_runtime::{consumer::EventHandler, events::decode_payload, time::local_date};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -31,8 +31,16 @@ pub async fn conference_held(conn: &mut PgConnection, conference: &Conference) -
     Ok(())
 }
 
-/// Petitions from the minutes service's events; returns whether it was one.
-pub async fn petition_event(conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<bool> {
+/// From minutes: each petition and what became of it at the conference.
+pub struct PetitionFacts;
+
+impl EventHandler for PetitionFacts {
+    async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
+        petition_event(conn, event).await
+    }
+}
+
+async fn petition_event(conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
     if let Some(recorded) = decode_payload::<PetitionRecorded>(event)? {
         let occurred = event
             .occurred_at
@@ -56,7 +64,7 @@ pub async fn petition_event(conn: &mut PgConnection, event: &EventEnvelope) -> a
         .bind(escalated_from)
         .execute(&mut *conn)
         .await?;
-        return Ok(true);
+        return Ok(());
     }
     let changed = if let Some(answered) = decode_payload::<PetitionAnswered>(event)? {
         Some((answered.petition_id, "ANSWERED"))
@@ -65,12 +73,11 @@ pub async fn petition_event(conn: &mut PgConnection, event: &EventEnvelope) -> a
     } else {
         decode_payload::<PetitionEscalated>(event)?.map(|e| (e.petition_id, "ESCALATED"))
     };
-    let Some((id, outcome)) = changed else { return Ok(false) };
+    let Some((id, outcome)) = changed else { return Ok(()) };
     sqlx::query("UPDATE petitions SET outcome = $2 WHERE id = $1")
         .bind(Uuid::parse_str(&id)?)
         .bind(outcome)
         .execute(conn)
         .await?;
-    // Escalation also moves clocks (handled by the caller).
-    Ok(outcome != "ESCALATED")
+    Ok(())
 }

@@ -2,16 +2,15 @@
 
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
+use doithoai_directory as directory;
+use doithoai_directory::scheduling::conference_of;
 use doithoai_proto::{
     common::v1::EventEnvelope,
     deadlines::v1::ObligationKind,
     minutes::v1::{ConclusionNoticeIssued, NoticeReceived, PetitionEscalated, ResponseRecorded},
     scheduling::v1::{ConferenceState, Regime},
 };
-use doithoai_runtime::{
-    consumer::EventHandler, events::decode_payload, outbox::Outbox, scheduling_replica::conference_of,
-    time::local_date, unit_tree,
-};
+use doithoai_runtime::{consumer::EventHandler, events::decode_payload, outbox::Outbox, time::local_date};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -38,14 +37,11 @@ fn response_key(petition: &str, organization: &str) -> String {
 pub struct ConferenceClocks {
     pub calendars: Calendars,
     pub outbox: Outbox,
-    pub heads: crate::periodic::HeadsReplica,
 }
 
 impl EventHandler for ConferenceClocks {
     async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
-        let Some(conference) = conference_of(event)? else {
-            return self.heads.handle(conn, event).await;
-        };
+        let Some(conference) = conference_of(event)? else { return Ok(()) };
         if conference.state != ConferenceState::Ended as i32 {
             return Ok(());
         }
@@ -99,9 +95,6 @@ pub struct PetitionClocks {
 impl EventHandler for PetitionClocks {
     async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
         let calendar = &*self.calendars.current();
-        if crate::facts::petition_event(conn, event).await? {
-            return Ok(());
-        }
         if let Some(issued) = decode_payload::<ConclusionNoticeIssued>(event)? {
             let notice = issued.notice.context("ConclusionNoticeIssued without a notice")?;
             let sent_on = date(&notice.sent_on)?;
@@ -186,9 +179,9 @@ impl EventHandler for PetitionClocks {
             // The receiving level handles it as its own petition: its agency's
             // R10.3 clock runs from the escalation.
             if !escalation.to_organization_id.is_empty() {
-                let to_unit = unit_tree::parse_code("to_unit_code", &escalation.to_unit_code)
+                let to_unit = directory::parse_code("to_unit_code", &escalation.to_unit_code)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
-                let unit_path = unit_tree::unit_path(conn, &to_unit).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let unit_path = directory::unit_path(conn, &to_unit).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 let opening = Opening {
                     key: response_key(&escalation.escalated_petition_id, &escalation.to_organization_id),
                     kind: ObligationKind::AgencyResponse,

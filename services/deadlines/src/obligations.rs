@@ -108,11 +108,75 @@ pub async fn open(conn: &mut PgConnection, calendar: &Calendar, opening: Opening
     Ok(())
 }
 
-async fn lock(conn: &mut PgConnection, key: &str) -> anyhow::Result<Option<Row>> {
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM obligations WHERE key = $1 FOR UPDATE"))
+/// What a list of obligations asks for; each `None` is "any".
+#[derive(Debug, Default)]
+pub struct Filter<'a> {
+    pub unit_code: &'a str,
+    pub kind: Option<&'static str>,
+    pub state: Option<&'static str>,
+    pub organization_id: Option<Uuid>,
+    pub conference_id: Option<Uuid>,
+    pub head_position_id: Option<Uuid>,
+    pub due_from: Option<NaiveDate>,
+    pub due_to: Option<NaiveDate>,
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// A page of the obligations in a unit's subtree, in id order.
+pub async fn list(conn: &mut PgConnection, filter: &Filter<'_>) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM obligations
+         WHERE unit_path @> ARRAY[$1]::text[] AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR state = $3)
+           AND ($4::uuid IS NULL OR organization_id = $4) AND ($5::uuid IS NULL OR conference_id = $5)
+           AND ($6::uuid IS NULL OR id > $6) AND ($8::uuid IS NULL OR head_position_id = $8)
+           AND ($9::date IS NULL OR due_date >= $9) AND ($10::date IS NULL OR due_date <= $10)
+         ORDER BY id LIMIT $7"
+    ))
+    .bind(filter.unit_code)
+    .bind(filter.kind)
+    .bind(filter.state)
+    .bind(filter.organization_id)
+    .bind(filter.conference_id)
+    .bind(filter.after)
+    .bind(filter.limit)
+    .bind(filter.head_position_id)
+    .bind(filter.due_from)
+    .bind(filter.due_to)
+    .fetch_all(conn)
+    .await
+}
+
+/// The agencies of a subtree with overdue obligations: (agency, overdue, open), most overdue first.
+pub async fn leaderboard(conn: &mut PgConnection, unit_code: &str, limit: i64) -> sqlx::Result<Vec<(Uuid, i64, i64)>> {
+    sqlx::query_as(
+        "SELECT organization_id,
+                count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE'),
+                count(*) FILTER (WHERE state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE'))
+         FROM obligations WHERE unit_path @> ARRAY[$1]::text[] AND organization_id IS NOT NULL
+         GROUP BY organization_id HAVING count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE') > 0
+         ORDER BY 2 DESC, 1 LIMIT $2",
+    )
+    .bind(unit_code)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Row>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM obligations WHERE id = $1")).bind(id).fetch_optional(conn).await
+}
+
+pub async fn by_key(conn: &mut PgConnection, key: &str) -> sqlx::Result<Option<Row>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM obligations WHERE key = $1")).bind(key).fetch_optional(conn).await
+}
+
+/// The obligation, locked for the change.
+pub async fn lock(conn: &mut PgConnection, key: &str) -> sqlx::Result<Option<Row>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM obligations WHERE key = $1 FOR UPDATE"))
         .bind(key)
         .fetch_optional(conn)
-        .await?)
+        .await
 }
 
 /// Moves the start of an open obligation's clock (the agency acknowledged

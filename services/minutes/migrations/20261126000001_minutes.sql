@@ -1,5 +1,6 @@
--- Replicas of the scheduling service's conferences, posts and organizations,
--- and the minutes, petitions and conclusion notices this service owns.
+-- The replica of the scheduling service's conferences (its posts and
+-- organizations are doithoai-directory's), and the minutes, petitions and
+-- conclusion notices this service owns.
 
 CREATE TABLE conferences (
     id                       uuid        PRIMARY KEY,
@@ -13,21 +14,6 @@ CREATE TABLE conferences (
     invited_organization_ids uuid[]      NOT NULL DEFAULT '{}',
     ended_at                 timestamptz,
     version                  integer     NOT NULL
-);
-
-CREATE TABLE positions (
-    id              uuid PRIMARY KEY,
-    unit_code       text NOT NULL,
-    subject         text,
-    source_event_id uuid NOT NULL
-);
-
-CREATE TABLE organizations (
-    id              uuid    PRIMARY KEY,
-    unit_code       text    NOT NULL,
-    name            text    NOT NULL,
-    active          boolean NOT NULL,
-    source_event_id uuid    NOT NULL
 );
 
 -- The minutes aggregate (protobuf) per conference.

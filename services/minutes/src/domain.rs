@@ -4,41 +4,38 @@
 //! petition may be escalated (R10.4).
 
 use chrono::NaiveDate;
-use doithoai_proto::minutes::v1::{Classification, MinutesState, NoticeAssignment, Petition, PetitionStatus};
-use doithoai_runtime::{
-    Reason, ServiceError,
-    parse::{self, invalid},
+use doithoai_proto::{
+    common::v1::Field,
+    minutes::v1::{
+        Classification, ConclusionNotice, Minutes, MinutesState, NoticeAssignment, Petition, PetitionStatus, Signature,
+    },
 };
+use doithoai_runtime::{Checked, Reason, Refusal, parse, time};
 
 pub const MAX_TEXT: usize = 5000;
 
-pub fn rule(rule: &'static str, en: impl Into<String>, vi: impl Into<String>) -> ServiceError {
-    ServiceError::rule(rule, format!("{rule}: {}", en.into()), format!("{rule}: {}", vi.into()))
+/// A text of the record: 1 to 5,000 characters, trimmed.
+pub fn text(field: &str, value: &str) -> Checked<String> {
+    parse::text(field, value, MAX_TEXT)
 }
 
-pub fn text(field: &str, value: &str) -> Result<String, ServiceError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > MAX_TEXT {
-        return Err(invalid(
-            field,
-            format!("{field} must be 1 to {MAX_TEXT} characters"),
-            format!("{field} phải từ 1 đến {MAX_TEXT} ký tự"),
-        ));
-    }
-    Ok(value.to_owned())
+/// The day the minutes opened: the conference's first day, which the dates
+/// of what followed it (a referral, an escalation, a notice) cannot precede.
+pub fn opened_on(minutes: &Minutes) -> NaiveDate {
+    minutes.opened_at.as_ref().and_then(time::instant).map(time::local_date).unwrap_or(parse::FIRST_DAY)
 }
 
 /// R8.4: the host's conclusion ends the minutes; after that only the
 /// signatures, and after the signatures only new, audited entries.
-pub fn r8_4_minutes_open(state: MinutesState) -> Result<(), ServiceError> {
+pub fn r8_4_minutes_open(state: MinutesState) -> Checked {
     match state {
         MinutesState::Open => Ok(()),
-        MinutesState::Concluded => Err(rule(
+        MinutesState::Concluded => Err(Refusal::rule(
             "R8.4",
             "the host has concluded; the minutes await signatures",
             "người chủ trì đã kết luận; biên bản chờ ký",
         )),
-        _ => Err(rule(
+        _ => Err(Refusal::rule(
             "R8.4",
             "the minutes are signed and cannot change; add a correction instead",
             "biên bản đã ký, không sửa được; hãy bổ sung đính chính",
@@ -52,43 +49,43 @@ pub fn follows_r10(classification: Classification) -> bool {
     matches!(classification, Classification::Petition | Classification::Proposal | Classification::Feedback)
 }
 
-pub fn classification(value: i32) -> Result<Classification, ServiceError> {
+pub fn classification(value: i32) -> Checked<Classification> {
     match Classification::try_from(value) {
         Ok(c) if c != Classification::Unspecified => Ok(c),
-        _ => Err(invalid("classification", "classification must be specified", "chưa phân loại ý kiến")),
+        _ => Err(Refusal::invalid("classification", "classification must be specified", "chưa phân loại ý kiến")),
     }
 }
 
 /// R1.2: only complaints and denunciations are referred, once.
-pub fn r1_2_may_refer(petition: &Petition) -> Result<(), ServiceError> {
+pub fn r1_2_may_refer(petition: &Petition) -> Checked {
     let classification = Classification::try_from(petition.classification).unwrap_or_default();
     if follows_r10(classification) {
-        return Err(rule(
+        return Err(Refusal::rule(
             "R1.2",
             "only a complaint or a denunciation is referred to citizen reception",
             "chỉ khiếu nại, tố cáo mới chuyển sang tiếp công dân",
         ));
     }
     if petition.status != PetitionStatus::Recorded as i32 {
-        return Err(rule("R1.2", "this matter was already handled", "ý kiến này đã được xử lý"));
+        return Err(Refusal::rule("R1.2", "this matter was already handled", "ý kiến này đã được xử lý"));
     }
     Ok(())
 }
 
 /// R8.4 with R1.2: an answer closes a recorded petition at the conference;
 /// a referred complaint is not answered here.
-pub fn r8_4_may_answer(petition: &Petition) -> Result<(), ServiceError> {
+pub fn r8_4_may_answer(petition: &Petition) -> Checked {
     match PetitionStatus::try_from(petition.status).unwrap_or_default() {
         PetitionStatus::Recorded => {}
         PetitionStatus::Referred => {
-            return Err(rule(
+            return Err(Refusal::rule(
                 "R1.2",
                 "a referred complaint or denunciation is answered through citizen reception, not here",
                 "khiếu nại, tố cáo đã chuyển được giải quyết theo thủ tục tiếp công dân",
             ));
         }
         _ => {
-            return Err(rule(
+            return Err(Refusal::rule(
                 "R8.4",
                 "the petition was already answered or handled",
                 "ý kiến đã được trả lời hoặc xử lý",
@@ -96,7 +93,7 @@ pub fn r8_4_may_answer(petition: &Petition) -> Result<(), ServiceError> {
         }
     }
     if !follows_r10(Classification::try_from(petition.classification).unwrap_or_default()) {
-        return Err(rule(
+        return Err(Refusal::rule(
             "R1.2",
             "refer a complaint or denunciation; it is not answered at the conference",
             "khiếu nại, tố cáo phải được chuyển, không trả lời tại hội nghị",
@@ -106,17 +103,21 @@ pub fn r8_4_may_answer(petition: &Petition) -> Result<(), ServiceError> {
 }
 
 /// R8.4, R9.1: the host answers, or an official of an invited agency the host designates.
-pub fn r8_4_answerer(organization: Option<&str>, official: &str, invited: &[String]) -> Result<(), ServiceError> {
+pub fn r8_4_answerer(organization: Option<&str>, official: &str, invited: &[String]) -> Checked {
     if let Some(organization) = organization {
         if !invited.iter().any(|id| id == organization) {
-            return Err(rule(
+            return Err(Refusal::rule(
                 "R8.4",
                 "only an official of an invited agency answers for the host",
                 "chỉ lãnh đạo cơ quan được mời mới trả lời thay người chủ trì",
             ));
         }
         if official.trim().is_empty() {
-            return Err(invalid("official_name", "the answering official is named", "phải ghi tên người trả lời"));
+            return Err(Refusal::invalid(
+                "official_name",
+                "the answering official is named",
+                "phải ghi tên người trả lời",
+            ));
         }
     }
     Ok(())
@@ -132,10 +133,10 @@ pub fn needs_notice(petition: &Petition) -> bool {
 
 /// R10.2: the notice lists every petition not answered at the conference,
 /// each with one agency, and nothing else.
-pub fn r10_2_notice_covers(petitions: &[Petition], assignments: &[NoticeAssignment]) -> Result<(), ServiceError> {
+pub fn r10_2_notice_covers(petitions: &[Petition], assignments: &[NoticeAssignment]) -> Checked {
     for assignment in assignments {
         let Some(petition) = petitions.iter().find(|p| p.id == assignment.petition_id) else {
-            return Err(rule(
+            return Err(Refusal::rule(
                 "R10.2",
                 format!("petition {} is not a petition of this conference", assignment.petition_id),
                 format!("ý kiến {} không thuộc hội nghị này", assignment.petition_id),
@@ -143,7 +144,7 @@ pub fn r10_2_notice_covers(petitions: &[Petition], assignments: &[NoticeAssignme
         };
         let classification = Classification::try_from(petition.classification).unwrap_or_default();
         if petition.status == PetitionStatus::Referred as i32 || !follows_r10(classification) {
-            return Err(rule(
+            return Err(Refusal::rule(
                 "R1.2",
                 format!(
                     "petition {} is a complaint or denunciation for citizen reception: not in the notice",
@@ -153,14 +154,14 @@ pub fn r10_2_notice_covers(petitions: &[Petition], assignments: &[NoticeAssignme
             ));
         }
         if !needs_notice(petition) {
-            return Err(rule(
+            return Err(Refusal::rule(
                 "R10.2",
                 format!("petition {} was answered or excluded: it is not in the notice", petition.id),
                 format!("ý kiến {} đã được trả lời hoặc loại trừ", petition.id),
             ));
         }
         if assignments.iter().filter(|a| a.petition_id == assignment.petition_id).count() > 1 {
-            return Err(rule(
+            return Err(Refusal::rule(
                 "R10.2",
                 format!("petition {} is assigned twice", petition.id),
                 format!("ý kiến {} được giao hai lần", petition.id),
@@ -170,7 +171,7 @@ pub fn r10_2_notice_covers(petitions: &[Petition], assignments: &[NoticeAssignme
     if let Some(missing) =
         petitions.iter().find(|p| needs_notice(p) && !assignments.iter().any(|a| a.petition_id == p.id))
     {
-        return Err(rule(
+        return Err(Refusal::rule(
             "R10.2",
             format!("petition {} was not answered at the conference and needs an agency in the notice", missing.id),
             format!("ý kiến {} chưa được trả lời tại hội nghị, phải giao cơ quan giải quyết", missing.id),
@@ -185,16 +186,20 @@ pub fn r10_3_may_respond(
     organization: &str,
     responded_on: NaiveDate,
     follows: NaiveDate,
-) -> Result<(), ServiceError> {
+) -> Checked {
     if petition.assigned_organization_id != organization {
-        return Err(ServiceError::permission_denied(
+        return Err(Refusal::denied(
             Reason::NotYourOrganization,
             "R10.3: only the agency the conclusion notice assigned responds",
             "R10.3: chỉ cơ quan được giao trong thông báo kết luận trả lời",
         ));
     }
     if petition.status != PetitionStatus::Assigned as i32 {
-        return Err(rule("R10.3", "the assigned agency responds once", "cơ quan được giao chỉ trả lời một lần"));
+        return Err(Refusal::rule(
+            "R10.3",
+            "the assigned agency responds once",
+            "cơ quan được giao chỉ trả lời một lần",
+        ));
     }
     parse::not_before(
         "response.responded_on",
@@ -205,16 +210,158 @@ pub fn r10_3_may_respond(
 }
 
 /// R10.4: a petition goes up to a higher level: an ancestor of its unit.
-pub fn r10_4_higher_level(petition_path: &[String], to_path: &[String]) -> Result<(), ServiceError> {
+pub fn r10_4_higher_level(petition_path: &[String], to_path: &[String]) -> Checked {
     let higher = to_path.len() < petition_path.len() && petition_path.starts_with(to_path);
     if !higher {
-        return Err(rule(
+        return Err(Refusal::rule(
             "R10.4",
             "a matter beyond the unit's authority goes to a higher level of that unit",
             "ý kiến vượt thẩm quyền được đề xuất lên cấp trên của đơn vị",
         ));
     }
     Ok(())
+}
+
+/// R5.1: a petition belongs to one of the fields the dialogue covers.
+pub fn r5_1_field(field: Field) -> Checked<Field> {
+    if field == Field::Unspecified {
+        return Err(Refusal::rule(
+            "R5.1",
+            "a petition belongs to one of the fields of R5.1",
+            "ý kiến phải thuộc một lĩnh vực tại R5.1",
+        ));
+    }
+    Ok(field)
+}
+
+/// Who signs the minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signer {
+    Host,
+    Secretary,
+}
+
+/// R8.4: after the host's conclusion the host and the secretary each sign
+/// once; with both signatures the minutes are signed. Returns whether this
+/// signature completed them.
+pub fn r8_4_sign(minutes: &mut Minutes, signer: Signer, signature: Signature) -> Checked<bool> {
+    if MinutesState::try_from(minutes.state).unwrap_or_default() != MinutesState::Concluded {
+        return Err(Refusal::rule(
+            "R8.4",
+            "the minutes are signed after the host's conclusion, once",
+            "biên bản được ký sau kết luận của người chủ trì, một lần",
+        ));
+    }
+    let slot = match signer {
+        Signer::Host => &mut minutes.host_signature,
+        Signer::Secretary => &mut minutes.secretary_signature,
+    };
+    if slot.is_some() {
+        return Err(Refusal::rule("R8.4", "already signed", "đã ký"));
+    }
+    *slot = Some(signature);
+    let complete = minutes.host_signature.is_some() && minutes.secretary_signature.is_some();
+    if complete {
+        minutes.state = MinutesState::Signed as i32;
+    }
+    Ok(complete)
+}
+
+/// The entries that may be added to the minutes.
+pub const ENTRY_KINDS: [&str; 3] = ["CORRECTION", "REVIEW_NOTE", "IMPLEMENTATION_REPORT"];
+
+/// R8.4: signed minutes do not change; a correction is added as an entry of
+/// its own, and only to signed minutes (open ones are changed directly).
+pub fn r8_4_entry(kind: &str, state: MinutesState) -> Checked<String> {
+    let kind = kind.trim().to_uppercase();
+    if !ENTRY_KINDS.contains(&kind.as_str()) {
+        return Err(Refusal::invalid(
+            "kind",
+            "kind is CORRECTION, REVIEW_NOTE or IMPLEMENTATION_REPORT",
+            "loại phải là CORRECTION, REVIEW_NOTE hoặc IMPLEMENTATION_REPORT",
+        ));
+    }
+    if kind == "CORRECTION" && state != MinutesState::Signed {
+        return Err(Refusal::rule(
+            "R8.4",
+            "corrections are for signed minutes; change the open minutes directly",
+            "chỉ đính chính biên bản đã ký",
+        ));
+    }
+    Ok(kind)
+}
+
+/// R10.2: the notice carries the signed conclusion, and is issued once.
+pub fn r10_2_may_issue(state: MinutesState, already_issued: bool) -> Checked {
+    if state != MinutesState::Signed {
+        return Err(Refusal::rule(
+            "R10.2",
+            "the notice carries the signed conclusion: sign the minutes first",
+            "thông báo kết luận ban hành sau khi biên bản đã ký",
+        ));
+    }
+    if already_issued {
+        return Err(Refusal::repeated(
+            "R10.2",
+            "the conclusion notice was already issued",
+            "thông báo kết luận đã được ban hành",
+        ));
+    }
+    Ok(())
+}
+
+/// R10.3: each agency the notice assigns acknowledges its receipt, once, on
+/// or after the sending; its clock runs from then. Marks the agency's
+/// assignments received and returns their indices.
+pub fn r10_3_acknowledge(
+    notice: &mut ConclusionNotice,
+    organization: &str,
+    received_on: NaiveDate,
+) -> Checked<Vec<usize>> {
+    let sent_on = parse::date("sent_on", &notice.sent_on)?;
+    parse::not_before("received_on", received_on, sent_on, ("the notice's sending", "ngày gửi thông báo"))?;
+    let mine: Vec<usize> = notice
+        .assignments
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.organization_id == organization)
+        .map(|(i, _)| i)
+        .collect();
+    if mine.is_empty() {
+        return Err(Refusal::denied(
+            Reason::NotYourOrganization,
+            "the notice assigns nothing to this agency",
+            "thông báo không giao ý kiến nào cho cơ quan này",
+        ));
+    }
+    if mine.iter().all(|i| !notice.assignments[*i].received_on.is_empty()) {
+        return Err(Refusal::repeated("R10.3", "receipt was already acknowledged", "đã xác nhận nhận thông báo"));
+    }
+    for i in &mine {
+        notice.assignments[*i].received_on = received_on.to_string();
+    }
+    Ok(mine)
+}
+
+/// R10.3: the day an agency's answer follows: its receipt of the notice, or
+/// the sending; a petition escalated from below has no notice of its own.
+pub fn r10_3_answer_follows(notice: Option<&ConclusionNotice>, petition_id: &str) -> Checked<NaiveDate> {
+    let Some(notice) = notice else { return Ok(parse::FIRST_DAY) };
+    let assignment = notice.assignments.iter().find(|a| a.petition_id == petition_id);
+    let received = assignment.map(|a| a.received_on.as_str()).filter(|r| !r.is_empty());
+    parse::date("received_on", received.unwrap_or(&notice.sent_on))
+}
+
+/// R10.4: only a matter still to be resolved goes up a level.
+pub fn r10_4_may_escalate(petition: &Petition) -> Checked {
+    match PetitionStatus::try_from(petition.status).unwrap_or_default() {
+        PetitionStatus::Recorded | PetitionStatus::Assigned => Ok(()),
+        _ => Err(Refusal::rule(
+            "R10.4",
+            "only a petition still to be resolved is escalated",
+            "chỉ đề xuất lên cấp trên ý kiến chưa được giải quyết",
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -291,7 +438,7 @@ mod tests {
         let (sent, later) = (parse::date("d", "2026-03-20").unwrap(), parse::date("d", "2026-04-10").unwrap());
         assert!(r10_3_may_respond(&assigned, "agency", later, sent).is_ok());
         let other = r10_3_may_respond(&assigned, "other", later, sent).unwrap_err();
-        assert_eq!(other.code(), tonic::Code::PermissionDenied, "a question of who, not of when");
+        assert_eq!(other.code, tonic::Code::PermissionDenied, "a question of who, not of when");
         assert!(r10_3_may_respond(&assigned, "agency", parse::date("d", "2026-03-19").unwrap(), sent).is_err());
         assigned.status = PetitionStatus::Responded as i32;
         assert!(r10_3_may_respond(&assigned, "agency", later, sent).is_err());
@@ -303,5 +450,73 @@ mod tests {
         assert!(r10_4_higher_level(&path(&["33", "323"]), &path(&["33"])).is_ok());
         assert!(r10_4_higher_level(&path(&["33", "323"]), &path(&["33", "323"])).is_err());
         assert!(r10_4_higher_level(&path(&["33", "323"]), &path(&["33", "325"])).is_err());
+    }
+
+    fn signature() -> Signature {
+        Signature { subject: "someone".into(), signed_at: None }
+    }
+
+    #[test]
+    fn r5_1_a_petition_has_a_field() {
+        assert_eq!(r5_1_field(Field::Unspecified).unwrap_err().id(), "R5.1");
+        assert!(r5_1_field(Field::EconomyAndSociety).is_ok());
+    }
+
+    #[test]
+    fn r8_4_the_host_and_the_secretary_each_sign_once_after_the_conclusion() {
+        let mut minutes = Minutes { state: MinutesState::Open as i32, ..Default::default() };
+        assert_eq!(r8_4_sign(&mut minutes, Signer::Host, signature()).unwrap_err().id(), "R8.4");
+        minutes.state = MinutesState::Concluded as i32;
+        assert_eq!(r8_4_sign(&mut minutes, Signer::Host, signature()), Ok(false));
+        assert_eq!(r8_4_sign(&mut minutes, Signer::Host, signature()).unwrap_err().id(), "R8.4");
+        assert_eq!(minutes.state, MinutesState::Concluded as i32);
+        assert_eq!(r8_4_sign(&mut minutes, Signer::Secretary, signature()), Ok(true));
+        assert_eq!(minutes.state, MinutesState::Signed as i32);
+    }
+
+    #[test]
+    fn r8_4_corrections_only_to_signed_minutes() {
+        assert_eq!(r8_4_entry(" correction ", MinutesState::Signed).as_deref(), Ok("CORRECTION"));
+        assert_eq!(r8_4_entry("CORRECTION", MinutesState::Open).unwrap_err().id(), "R8.4");
+        assert!(r8_4_entry("REVIEW_NOTE", MinutesState::Open).is_ok());
+        assert_eq!(r8_4_entry("GOSSIP", MinutesState::Signed).unwrap_err().id(), "INVALID:kind");
+    }
+
+    #[test]
+    fn r10_2_the_notice_follows_the_signatures_once() {
+        assert_eq!(r10_2_may_issue(MinutesState::Concluded, false).unwrap_err().id(), "R10.2");
+        assert!(r10_2_may_issue(MinutesState::Signed, false).is_ok());
+        let again = r10_2_may_issue(MinutesState::Signed, true).unwrap_err();
+        assert_eq!((again.code, again.id()), (tonic::Code::AlreadyExists, "R10.2".to_owned()));
+    }
+
+    #[test]
+    fn r10_3_each_assigned_agency_acknowledges_receipt_once_after_the_sending() {
+        let assign = |petition: &str, agency: &str| NoticeAssignment {
+            petition_id: petition.into(),
+            organization_id: agency.into(),
+            received_on: String::new(),
+        };
+        let mut notice = ConclusionNotice {
+            sent_on: "2026-03-20".into(),
+            assignments: vec![assign("p1", "a"), assign("p2", "b"), assign("p3", "a")],
+            ..Default::default()
+        };
+        let (before, on) = (parse::date("d", "2026-03-19").unwrap(), parse::date("d", "2026-03-23").unwrap());
+        assert_eq!(r10_3_acknowledge(&mut notice, "a", before).unwrap_err().id(), "DATE_OUT_OF_ORDER");
+        assert_eq!(r10_3_acknowledge(&mut notice, "c", on).unwrap_err().code, tonic::Code::PermissionDenied);
+        assert_eq!(r10_3_acknowledge(&mut notice, "a", on), Ok(vec![0, 2]));
+        assert_eq!(notice.assignments[1].received_on, "", "another agency's receipt is its own");
+        assert_eq!(r10_3_acknowledge(&mut notice, "a", on).unwrap_err().code, tonic::Code::AlreadyExists);
+        assert_eq!(r10_3_answer_follows(Some(&notice), "p1"), Ok(on));
+        assert_eq!(r10_3_answer_follows(Some(&notice), "p2"), parse::date("d", "2026-03-20"));
+        assert_eq!(r10_3_answer_follows(None, "p9"), Ok(parse::FIRST_DAY));
+    }
+
+    #[test]
+    fn r10_4_only_an_unresolved_petition_goes_up() {
+        assert!(r10_4_may_escalate(&petition("p", Classification::Petition, PetitionStatus::Assigned)).is_ok());
+        let answered = petition("p", Classification::Petition, PetitionStatus::Answered);
+        assert_eq!(r10_4_may_escalate(&answered).unwrap_err().id(), "R10.4");
     }
 }

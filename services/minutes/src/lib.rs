@@ -7,16 +7,24 @@ mod api;
 mod documents;
 pub mod domain;
 mod replica;
+mod store;
 
 use doithoai_proto::minutes::v1::minutes_service_server::MinutesServiceServer;
-use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db};
+use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db, settings::Ports};
 
 pub const SERVICE: &str = "minutes";
+pub const PORTS: Ports = Ports { grpc: 7063, metrics: 9163, public: 8063 };
 
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
-    let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations(), sqlx::migrate!()];
+    let migrations = vec![
+        db::plumbing_migrations(),
+        doithoai_directory::unit_migrations(),
+        doithoai_directory::post_migrations(),
+        sqlx::migrate!(),
+    ];
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
-    let units = platform.keep_unit_replica_with(replica::SchedulingReplica { outbox: platform.outbox.clone() });
+    let scheduling = replica::SchedulingReplica { outbox: platform.outbox.clone() };
+    let units = doithoai_directory::keep_replica(&mut platform, scheduling);
     let minutes = api::MinutesApi::new(platform.pool.clone(), platform.outbox.clone(), platform.clock.clone());
     let api = Api::new().with(units).with(doithoai_runtime::guarded!(platform, MinutesServiceServer, minutes));
     platform.serve(api).await

@@ -3,18 +3,13 @@
 //! minutes open when a conference starts (R8.1: with its secretary).
 
 use anyhow::Context;
+use doithoai_directory::scheduling::{conference_of, upsert_directory};
 use doithoai_proto::{
     common::v1::EventEnvelope,
     minutes::v1::{Minutes, MinutesOpened, MinutesState},
     scheduling::v1::{Conference, ConferenceState},
 };
-use doithoai_runtime::{
-    consumer::EventHandler,
-    events::Event,
-    outbox::Outbox,
-    scheduling_replica::{conference_of, upsert_directory},
-    time::instant,
-};
+use doithoai_runtime::{consumer::EventHandler, events::Event, outbox::Outbox, time::instant};
 use prost::Message;
 use sqlx::PgConnection;
 use uuid::Uuid;

@@ -1,6 +1,7 @@
--- Replicas of the scheduling service's conferences, posts and organizations,
--- and the participants' own records. Names and phones live only in
--- `participants`; identity numbers are never stored, only a keyed hash.
+-- The replica of the scheduling service's conferences (its posts and
+-- organizations are doithoai-directory's), and the participants' own
+-- records. Names and phones live only in `participants`; identity numbers
+-- are never stored, only a keyed hash.
 
 CREATE TABLE conferences (
     id                   uuid        PRIMARY KEY,
@@ -12,21 +13,6 @@ CREATE TABLE conferences (
     secretary_subject    text        NOT NULL DEFAULT '',
     agenda_items         integer     NOT NULL DEFAULT 0,
     version              integer     NOT NULL
-);
-
-CREATE TABLE positions (
-    id              uuid PRIMARY KEY,
-    unit_code       text NOT NULL,
-    subject         text,
-    source_event_id uuid NOT NULL
-);
-
-CREATE TABLE organizations (
-    id              uuid    PRIMARY KEY,
-    unit_code       text    NOT NULL,
-    name            text    NOT NULL,
-    active          boolean NOT NULL,
-    source_event_id uuid    NOT NULL
 );
 
 CREATE TABLE participants (

@@ -8,17 +8,25 @@ mod api;
 pub mod domain;
 mod privacy;
 mod replica;
+mod store;
 
 use doithoai_proto::participants::v1::participants_server::ParticipantsServer;
-use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db};
+use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db, settings::Ports};
 
 pub const SERVICE: &str = "participants";
+pub const PORTS: Ports = Ports { grpc: 7062, metrics: 9162, public: 8062 };
 
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
-    let identity = privacy::IdentityKey::new(settings.identity_key()?.clone());
-    let migrations = vec![db::plumbing_migrations(), db::unit_replica_migrations(), sqlx::migrate!()];
+    let identity = privacy::IdentityKey::from_settings(settings.section("privacy")?)?;
+    let migrations = vec![
+        db::plumbing_migrations(),
+        doithoai_directory::unit_migrations(),
+        doithoai_directory::post_migrations(),
+        sqlx::migrate!(),
+    ];
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
-    let units = platform.keep_unit_replica_with(replica::SchedulingReplica { outbox: platform.outbox.clone() });
+    let scheduling = replica::SchedulingReplica { outbox: platform.outbox.clone() };
+    let units = doithoai_directory::keep_replica(&mut platform, scheduling);
     let participants = api::ParticipantsApi::new(platform.pool.clone(), platform.outbox.clone(), identity);
     let api = Api::new().with(units).with(doithoai_runtime::guarded!(platform, ParticipantsServer, participants));
     platform.serve(api).await

@@ -1,4 +1,9 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    doithoai_runtime::server::main(doithoai_participants::SERVICE, doithoai_participants::start).await
+    doithoai_runtime::server::main(
+        doithoai_participants::SERVICE,
+        doithoai_participants::PORTS,
+        doithoai_participants::start,
+    )
+    .await
 }

@@ -4,14 +4,27 @@
 
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
 use sha2::Sha256;
+
+/// The service's own settings, section `privacy`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PrivacySettings {
+    /// Key of the keyed hash under which identity numbers are kept (never the numbers).
+    pub identity_key: Option<SecretString>,
+}
 
 #[derive(Clone)]
 pub struct IdentityKey(SecretString);
 
 impl IdentityKey {
-    pub fn new(key: SecretString) -> Self {
-        Self(key)
+    /// The key the settings name: required, and long enough to be a secret.
+    pub fn from_settings(settings: PrivacySettings) -> anyhow::Result<Self> {
+        match settings.identity_key {
+            Some(key) if key.expose_secret().len() >= 16 => Ok(Self(key)),
+            Some(_) => anyhow::bail!("invalid setting `privacy.identity_key`: must be at least 16 characters"),
+            None => anyhow::bail!("invalid setting `privacy.identity_key`: required by this service (a random secret)"),
+        }
     }
 
     /// The key of a person: their identity number when given, otherwise their
@@ -47,7 +60,7 @@ mod tests {
     use super::*;
 
     fn key() -> IdentityKey {
-        IdentityKey::new("a test key of enough length".to_owned().into())
+        IdentityKey("a test key of enough length".to_owned().into())
     }
 
     #[test]
@@ -66,8 +79,17 @@ mod tests {
     }
 
     #[test]
+    fn the_identity_key_is_required_and_long() {
+        let with = |key: &str| PrivacySettings { identity_key: Some(key.to_owned().into()) };
+        assert!(IdentityKey::from_settings(PrivacySettings::default()).is_err());
+        let short = IdentityKey::from_settings(with("short")).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(short.contains("privacy.identity_key"), "{short}");
+        assert!(IdentityKey::from_settings(with("sixteen chars ok")).is_ok());
+    }
+
+    #[test]
     fn another_key_gives_another_hash() {
-        let other = IdentityKey::new("another key, also long enough".to_owned().into());
+        let other = IdentityKey("another key, also long enough".to_owned().into());
         assert_ne!(key().person(Some("034123456789"), "", "", None), other.person(Some("034123456789"), "", "", None));
     }
 }

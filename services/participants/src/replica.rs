@@ -5,17 +5,13 @@
 //! A cancelled or postponed conference notifies its registrants.
 
 use anyhow::Context;
+use doithoai_directory::scheduling::{conference_of, upsert_directory};
 use doithoai_proto::{
     common::v1::EventEnvelope,
     participants::v1::RegistrantsNotified,
     scheduling::v1::{Conference, ConferenceState},
 };
-use doithoai_runtime::{
-    consumer::EventHandler,
-    events::Event,
-    outbox::Outbox,
-    scheduling_replica::{conference_of, upsert_directory},
-};
+use doithoai_runtime::{consumer::EventHandler, events::Event, outbox::Outbox};
 use sqlx::PgConnection;
 use uuid::Uuid;
 

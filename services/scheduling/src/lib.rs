@@ -13,15 +13,16 @@ use doithoai_proto::{
         conferences_server::ConferencesServer, directory_server::DirectoryServer, plans_server::PlansServer,
     },
 };
-use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db, guarded};
+use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db, guarded, settings::Ports};
 
 pub const SERVICE: &str = "scheduling";
+pub const PORTS: Ports = Ports { grpc: 7061, metrics: 9161, public: 8061 };
 
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
     let migrations = vec![db::plumbing_migrations(), sqlx::migrate!()];
     let platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
     let (pool, outbox, clock) = (platform.pool.clone(), platform.outbox.clone(), platform.clock.clone());
-    store::fill_coordinating_units(&pool).await?;
+    store::conferences::fill_coordinating_units(&mut *pool.acquire().await?).await?;
     let api = Api::new()
         .with(guarded!(platform, UnitDirectoryServer, api::units::Directory::new(pool.clone(), outbox.clone())))
         .with(guarded!(platform, DirectoryServer, api::posts::DirectoryApi::new(pool.clone(), outbox.clone())))

@@ -1,4 +1,5 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    doithoai_runtime::server::main(doithoai_scheduling::SERVICE, doithoai_scheduling::start).await
+    doithoai_runtime::server::main(doithoai_scheduling::SERVICE, doithoai_scheduling::PORTS, doithoai_scheduling::start)
+        .await
 }

@@ -10,8 +10,9 @@ use axum::{
     routing::get,
 };
 use chrono::{TimeDelta, Utc};
+use doithoai_directory as directory;
 use doithoai_proto::scheduling::v1::{Conference, Form};
-use doithoai_runtime::{Clock, unit_tree};
+use doithoai_runtime::Clock;
 use icalendar::{Component, EventLike};
 use sqlx::PgPool;
 
@@ -32,7 +33,7 @@ async fn feed(State(feed): State<Feed>, Path(file): Path<String>) -> Response {
     let Some((code, format)) = file.rsplit_once('.') else {
         return (StatusCode::NOT_FOUND, "use /public/units/<code>.ics or .json").into_response();
     };
-    if unit_tree::parse_code("code", code).is_err() || !matches!(format, "ics" | "json") {
+    if directory::parse_code("code", code).is_err() || !matches!(format, "ics" | "json") {
         return (StatusCode::NOT_FOUND, "use /public/units/<code>.ics or .json").into_response();
     }
     let conferences = match announced(&feed, code).await {
@@ -51,17 +52,7 @@ async fn feed(State(feed): State<Feed>, Path(file): Path<String>) -> Response {
 /// Announced, running and recent conferences (the last 90 days and on).
 async fn announced(feed: &Feed, code: &str) -> anyhow::Result<Vec<Conference>> {
     let since = feed.clock.now() - TimeDelta::days(90);
-    let documents: Vec<Vec<u8>> = sqlx::query_scalar(
-        "SELECT document FROM conferences WHERE unit_path @> ARRAY[$1]::text[]
-           AND state IN ('CONFERENCE_STATE_ANNOUNCED', 'CONFERENCE_STATE_IN_PROGRESS', 'CONFERENCE_STATE_ENDED')
-           AND starts_at >= $2 ORDER BY starts_at, id LIMIT 1000",
-    )
-    .bind(code)
-    .bind(since)
-    .fetch_all(&feed.pool)
-    .await?;
-    // An undecodable conference is an error, never a shorter feed.
-    Ok(documents.iter().map(|d| store::decode(d)).collect::<Result<_, _>>()?)
+    Ok(store::conferences::announced_since(&mut *feed.pool.acquire().await?, code, since).await?)
 }
 
 fn where_held(conference: &Conference) -> String {

@@ -1,37 +1,40 @@
 //! The conference lifecycle over gRPC. Each change is one transaction: the
 //! rules, the stored aggregate, the audit entry and the event.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
+use doithoai_directory as directory;
 use doithoai_proto::scheduling::v1::{
-    AnnounceConferenceRequest, AssignSecretaryRequest, Conference, ConferenceAnnounced, ConferenceCancelled,
+    AnnounceConferenceRequest, AssignSecretaryRequest, Body, Conference, ConferenceAnnounced, ConferenceCancelled,
     ConferenceDraft, ConferenceEnded, ConferenceExtended, ConferencePostponed, ConferenceRef, ConferenceStarted,
     ConferenceState, CoordinationRequested, CreateConferenceRequest, DelegateHostRequest, Delegation,
     ExtendConferenceRequest, HostDelegated, ListConferencesRequest, ListConferencesResponse, PostponeConferenceRequest,
     PublicNotice, ReasonRequest, UpdateConferenceRequest, conferences_server::Conferences,
 };
 use doithoai_runtime::{
-    Caller, Clock, Reason, Role, ServiceError, ServiceResult, access,
-    audit::AuditEntry,
+    Caller, Change, Checked, Clock, Reason, Role, ServiceError, ServiceResult, access,
     events::Event,
     idempotency::Once,
     outbox::Outbox,
     pagination::Page,
     parse,
-    time::{ZONE, instant, timestamp},
-    unit_tree,
+    rpc::handle,
+    time::{instant, local_date, timestamp},
 };
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::{MANAGERS, READERS, unit_in_scope};
+use super::{MANAGERS, READERS, missing, unit_in_scope};
 use crate::{
     domain::{
-        Refusal, conference as rules,
+        self, conference as rules,
         posts::{r2_1_host_is_the_head, r2_2_deputy_hosts_by_delegation},
     },
-    store,
+    store::{
+        conferences::{self as stored, ConferenceFilter, Span},
+        posts,
+    },
 };
 
 pub struct ConferencesApi {
@@ -50,9 +53,254 @@ enum Actor {
     Secretary,
 }
 
+#[tonic::async_trait]
+impl Conferences for ConferencesApi {
+    async fn create_conference(
+        &self,
+        request: Request<CreateConferenceRequest>,
+    ) -> Result<Response<Conference>, Status> {
+        handle(request, |caller, request| self.create_conference(caller, request)).await
+    }
+
+    async fn update_conference(
+        &self,
+        request: Request<UpdateConferenceRequest>,
+    ) -> Result<Response<Conference>, Status> {
+        handle(request, |caller, request| self.update_conference(caller, request)).await
+    }
+
+    async fn assign_secretary(&self, request: Request<AssignSecretaryRequest>) -> Result<Response<Conference>, Status> {
+        handle(request, |caller, request| self.assign_secretary(caller, request)).await
+    }
+
+    async fn delegate_host(&self, request: Request<DelegateHostRequest>) -> Result<Response<Conference>, Status> {
+        handle(request, |caller, request| self.delegate_host(caller, request)).await
+    }
+
+    async fn announce_conference(
+        &self,
+        request: Request<AnnounceConferenceRequest>,
+    ) -> Result<Response<Conference>, Status> {
+        handle(request, |caller, request| self.announce_conference(caller, request)).await
+    }
+
+    async fn start_conference(&self, request: Request<ConferenceRef>) -> Result<Response<Conference>, Status> {
+        handle(request, |caller, request| self.start_conference(caller, request)).await
+    }
+
+    async fn extend_conference(
+        &self,
+        request: Request<ExtendConferenceRequest>,
+    ) -> Result<Response<Conference>, Status> {
+        handle(request, |caller, request| self.extend_conference(caller, request)).await
+    }
+
+    async fn end_conference(&self, request: Request<ConferenceRef>) -> Result<Response<Conference>, Status> {
+        handle(request, |caller, request| self.end_conference(caller, request)).await
+    }
+
+    async fn cancel_conference(&self, request: Request<ReasonRequest>) -> Result<Response<Conference>, Status> {
+        handle(request, |caller, request| self.cancel_conference(caller, request)).await
+    }
+
+    async fn postpone_conference(
+        &self,
+        request: Request<PostponeConferenceRequest>,
+    ) -> Result<Response<Conference>, Status> {
+        handle(request, |caller, request| self.postpone_conference(caller, request)).await
+    }
+
+    async fn get_conference(&self, request: Request<ConferenceRef>) -> Result<Response<Conference>, Status> {
+        handle(request, |caller, request| self.get_conference(caller, request)).await
+    }
+
+    async fn list_conferences(
+        &self,
+        request: Request<ListConferencesRequest>,
+    ) -> Result<Response<ListConferencesResponse>, Status> {
+        handle(request, |caller, request| self.list_conferences(caller, request)).await
+    }
+}
+
 impl ConferencesApi {
     pub fn new(pool: PgPool, outbox: Outbox, clock: Clock) -> Self {
         Self { pool, outbox, clock }
+    }
+
+    async fn create_conference(&self, caller: Caller, request: CreateConferenceRequest) -> ServiceResult<Conference> {
+        caller.require_role(&MANAGERS)?;
+        let once = Once::new(&caller, "CreateConference", &request.request_id, &request)?;
+        let draft = request.draft.ok_or_else(|| missing("draft"))?;
+        let mut tx = self.pool.begin().await?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(done);
+        }
+        let (path, coordinating) = self.check_draft(&mut tx, &caller, &draft).await?;
+        let mut conference = Conference {
+            id: Uuid::now_v7().to_string(),
+            state: ConferenceState::Draft as i32,
+            version: 1,
+            ..Default::default()
+        };
+        rules::apply_draft(&mut conference, draft, path, coordinating);
+        stored::insert_conference(&mut tx, &conference).await?;
+        let change = change("CreateConference", None, &conference);
+        self.outbox.commit(tx, &caller, change, &once, conference).await
+    }
+
+    async fn update_conference(&self, caller: Caller, request: UpdateConferenceRequest) -> ServiceResult<Conference> {
+        let draft = request.draft.ok_or_else(|| missing("draft"))?;
+        let mut tx = self.pool.begin().await?;
+        let before = self.load(&mut tx, &caller, &request.id, &[Actor::Manager]).await?;
+        rules::may_edit(&before)?;
+        let (path, coordinating) = self.check_draft(&mut tx, &caller, &draft).await?;
+        let mut after = next_version(&before);
+        rules::apply_draft(&mut after, draft, path, coordinating);
+        // A delegation made for the old date or host must still hold.
+        if after.host_position_id != before.host_position_id {
+            after.delegation = None;
+        } else if let Some(delegation) = after.delegation.clone() {
+            self.check_delegation(&mut tx, &after, &delegation.deputy_position_id, &delegation.reason).await?;
+        }
+        self.record(&mut tx, &caller, &after, change("UpdateConference", Some(&before), &after)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn assign_secretary(&self, caller: Caller, request: AssignSecretaryRequest) -> ServiceResult<Conference> {
+        self.step(&caller, &request.id, &[Actor::Manager], "AssignSecretary", |c, _| {
+            rules::assign_secretary(c, &request.secretary_subject, &request.secretary_name)?;
+            Ok(Vec::new())
+        })
+        .await
+    }
+
+    async fn delegate_host(&self, caller: Caller, request: DelegateHostRequest) -> ServiceResult<Conference> {
+        let mut tx = self.pool.begin().await?;
+        let before = self.load(&mut tx, &caller, &request.id, &[Actor::Manager, Actor::Host]).await?;
+        self.check_delegation(&mut tx, &before, &request.deputy_position_id, &request.reason).await?;
+        let mut after = next_version(&before);
+        let delegation = Delegation {
+            deputy_position_id: request.deputy_position_id,
+            reason: request.reason.trim().to_owned(),
+            recorded_at: Some(timestamp(self.clock.now())),
+            recorded_by: caller.subject.clone(),
+        };
+        rules::delegate(&mut after, delegation)?;
+        let delegated = event("host_delegated", &after, &HostDelegated { conference: Some(after.clone()) });
+        self.record(&mut tx, &caller, &after, change("DelegateHost", Some(&before), &after).event(delegated)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn announce_conference(
+        &self,
+        caller: Caller,
+        request: AnnounceConferenceRequest,
+    ) -> ServiceResult<Conference> {
+        let publication = parse::date("publication_date", &request.publication_date)?;
+        let mut tx = self.pool.begin().await?;
+        let before = self.load(&mut tx, &caller, &request.id, &[Actor::Manager]).await?;
+        let mut after = next_version(&before);
+        let notice = PublicNotice {
+            media_channel: request.media_channel.trim().to_owned(),
+            publication_date: publication.to_string(),
+            recorded_at: Some(timestamp(self.clock.now())),
+        };
+        rules::announce(&mut after, notice, publication, self.clock.today())?;
+        let mut events =
+            vec![event("conference_announced", &after, &ConferenceAnnounced { conference: Some(after.clone()) })];
+        // R4.2: each lower unit's heads are told on that unit's own subject.
+        for code in &after.coordinating_unit_codes {
+            let path = directory::unit_path(&mut tx, &directory::parse_code("coordinating_unit_codes", code)?).await?;
+            let message = CoordinationRequested {
+                conference: Some(after.clone()),
+                unit_code: code.clone(),
+                unit_path: path.clone(),
+            };
+            events.push(Event::new("coordination_requested", after.id.clone(), path, &message));
+        }
+        self.record(&mut tx, &caller, &after, change("AnnounceConference", Some(&before), &after).events(events))
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn start_conference(&self, caller: Caller, request: ConferenceRef) -> ServiceResult<Conference> {
+        let actors = [Actor::Manager, Actor::Host, Actor::Secretary];
+        self.step(&caller, &request.id, &actors, "StartConference", |c, api| {
+            rules::start(c, api.clock.now())?;
+            Ok(vec![event("conference_started", c, &ConferenceStarted { conference: Some(c.clone()) })])
+        })
+        .await
+    }
+
+    async fn extend_conference(&self, caller: Caller, request: ExtendConferenceRequest) -> ServiceResult<Conference> {
+        // R8.1: the host decides.
+        self.step(&caller, &request.id, &[Actor::Host], "ExtendConference", |c, _| {
+            rules::r8_1_extend(c, request.minutes)?;
+            Ok(vec![event("conference_extended", c, &ConferenceExtended { conference: Some(c.clone()) })])
+        })
+        .await
+    }
+
+    async fn end_conference(&self, caller: Caller, request: ConferenceRef) -> ServiceResult<Conference> {
+        let actors = [Actor::Manager, Actor::Host, Actor::Secretary];
+        self.step(&caller, &request.id, &actors, "EndConference", |c, api| {
+            rules::end(c, api.clock.now())?;
+            Ok(vec![event("conference_ended", c, &ConferenceEnded { conference: Some(c.clone()) })])
+        })
+        .await
+    }
+
+    async fn cancel_conference(&self, caller: Caller, request: ReasonRequest) -> ServiceResult<Conference> {
+        self.step(&caller, &request.id, &[Actor::Manager], "CancelConference", |c, _| {
+            rules::cancel(c, &request.reason)?;
+            Ok(vec![event("conference_cancelled", c, &ConferenceCancelled { conference: Some(c.clone()) })])
+        })
+        .await
+    }
+
+    async fn postpone_conference(
+        &self,
+        caller: Caller,
+        request: PostponeConferenceRequest,
+    ) -> ServiceResult<Conference> {
+        self.step(&caller, &request.id, &[Actor::Manager], "PostponeConference", |c, api| {
+            rules::postpone(c, &request.reason, request.new_starts_at, api.clock.now())?;
+            Ok(vec![event("conference_postponed", c, &ConferencePostponed { conference: Some(c.clone()) })])
+        })
+        .await
+    }
+
+    async fn get_conference(&self, caller: Caller, request: ConferenceRef) -> ServiceResult<Conference> {
+        caller.require_role(&READERS)?;
+        let mut conn = self.pool.acquire().await?;
+        let conference = stored::find_conference(&mut conn, parse::id("id", &request.id)?).await?;
+        if !rules::r4_2_asked_to_coordinate(&conference, caller.unit.as_str()) {
+            caller.require_within(&conference.unit_path)?;
+        }
+        Ok(conference)
+    }
+
+    async fn list_conferences(
+        &self,
+        caller: Caller,
+        request: ListConferencesRequest,
+    ) -> ServiceResult<ListConferencesResponse> {
+        caller.require_role(&READERS)?;
+        let mut conn = self.pool.acquire().await?;
+        unit_in_scope(&mut conn, &caller, "unit_code", &request.unit_code).await?;
+        let starting_in = year_bounds(request.year)?;
+        let state = parse::filter::<ConferenceState>("state", request.state)?.map(|s| s.as_str_name());
+        let page = Page::from_request(request.page.as_ref())?;
+        let after = page.after_key(cursor)?;
+        let filter = ConferenceFilter { unit_code: &request.unit_code, starting_in, state, after, limit: page.limit() };
+        let rows = stored::list_conferences(&mut conn, &filter).await?;
+        let (rows, info) = page.finish(rows, |(id, at, _)| format!("{}_{id}", at.timestamp_micros()));
+        let conferences =
+            rows.iter().map(|(_, _, document)| stored::decode(document)).collect::<ServiceResult<Vec<_>>>()?;
+        Ok(ListConferencesResponse { conferences, page: Some(info) })
     }
 
     /// Checks a draft against the rules that need the directory and returns
@@ -67,37 +315,44 @@ impl ConferencesApi {
         let path = unit_in_scope(conn, caller, "draft.unit_code", &draft.unit_code).await?;
         let venue_code = if draft.venue_unit_code.is_empty() { &draft.unit_code } else { &draft.venue_unit_code };
         let venue_path =
-            unit_tree::unit_path(conn, &unit_tree::parse_code("draft.venue_unit_code", venue_code)?).await?;
+            directory::unit_path(conn, &directory::parse_code("draft.venue_unit_code", venue_code)?).await?;
         let mut coordinating = rules::r4_2_coordinating_units(&draft.unit_code, &venue_path)?;
         for code in &draft.coordinating_unit_codes {
             let lower =
-                unit_tree::unit_path(conn, &unit_tree::parse_code("draft.coordinating_unit_codes", code)?).await?;
-            let below = rules::r4_2_coordinating_units(&draft.unit_code, &lower)?;
-            if below.is_empty() {
-                return Err(Refusal::rule("R4.2", "only lower units coordinate", "chỉ đơn vị cấp dưới phối hợp").into());
-            }
+                directory::unit_path(conn, &directory::parse_code("draft.coordinating_unit_codes", code)?).await?;
+            rules::r4_2_only_lower_units_coordinate(&draft.unit_code, &lower)?;
             if !coordinating.contains(code) {
                 coordinating.push(code.clone());
             }
         }
-        let host = store::find_position(conn, parse::id("draft.host_position_id", &draft.host_position_id)?).await?;
-        let body = doithoai_proto::scheduling::v1::Body::try_from(draft.body).unwrap_or_default();
-        let date =
-            draft.starts_at.as_ref().and_then(instant).map(doithoai_runtime::time::local_date).unwrap_or_default();
+        let host = posts::find_position(conn, parse::id("draft.host_position_id", &draft.host_position_id)?).await?;
+        let body = Body::try_from(draft.body).unwrap_or_default();
+        let date = draft.starts_at.as_ref().and_then(instant).map(local_date).unwrap_or_default();
         r2_1_host_is_the_head(&host.post(), &draft.unit_code, body, date)?;
         let invited: Vec<Uuid> =
             draft.invited_organization_ids.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect();
-        let known: i64 = sqlx::query_scalar("SELECT count(*) FROM organizations WHERE id = ANY($1) AND active")
-            .bind(&invited)
-            .fetch_one(&mut *conn)
-            .await?;
-        if known != invited.len() as i64 {
+        if posts::count_active_organizations(conn, &invited).await? != invited.len() as i64 {
             return Err(ServiceError::not_found(
                 "an invited organization does not exist or is inactive",
                 "cơ quan được mời không tồn tại hoặc đã ngừng hoạt động",
             ));
         }
         Ok((path, coordinating))
+    }
+
+    /// R2.2, checked against the posts of the conference's host and the deputy.
+    async fn check_delegation(
+        &self,
+        conn: &mut PgConnection,
+        conference: &Conference,
+        deputy_id: &str,
+        reason: &str,
+    ) -> ServiceResult<()> {
+        let head = posts::find_position(conn, parse::id("host_position_id", &conference.host_position_id)?).await?;
+        let deputy = posts::find_position(conn, parse::id("deputy_position_id", deputy_id)?).await?;
+        let date = rules::date_of(conference).unwrap_or_default();
+        r2_2_deputy_hosts_by_delegation(&head.post(), &deputy.post(), reason, date)?;
+        Ok(())
     }
 
     /// Locks a conference and checks that the caller may act on it as one of `actors`.
@@ -108,7 +363,7 @@ impl ConferencesApi {
         id: &str,
         actors: &[Actor],
     ) -> ServiceResult<Conference> {
-        let conference = store::lock_conference(conn, parse::id("id", id)?).await?;
+        let conference = stored::lock_conference(conn, parse::id("id", id)?).await?;
         caller.require_within(&conference.unit_path)?;
         for actor in actors {
             let allowed = match actor {
@@ -138,28 +393,16 @@ impl ConferencesApi {
         access::hosts(conn, caller, host, deputy).await
     }
 
-    /// Stores the change with its audit entry and events, in the caller's transaction.
+    /// Stores the changed conference with the change, in the caller's transaction.
     async fn record(
         &self,
         conn: &mut PgConnection,
         caller: &Caller,
-        rpc: &'static str,
-        before: Option<&Conference>,
         after: &Conference,
-        events: Vec<Event>,
+        change: Change,
     ) -> ServiceResult<()> {
-        match before {
-            None => store::insert_conference(conn, after).await?,
-            Some(_) => store::update_conference(conn, after).await?,
-        }
-        let entry = AuditEntry {
-            rpc,
-            record_type: "conference",
-            record_id: after.id.clone(),
-            before: before.map(summary),
-            after: Some(summary(after)),
-        };
-        self.outbox.record(conn, caller, &[entry], &events).await?;
+        stored::update_conference(conn, after).await?;
+        self.outbox.write(conn, caller, change).await?;
         Ok(())
     }
 
@@ -170,16 +413,16 @@ impl ConferencesApi {
         id: &str,
         actors: &[Actor],
         rpc: &'static str,
-        change: F,
+        step: F,
     ) -> ServiceResult<Conference>
     where
-        F: FnOnce(&mut Conference, &Self) -> ServiceResult<Vec<Event>>,
+        F: FnOnce(&mut Conference, &Self) -> Checked<Vec<Event>>,
     {
         let mut tx = self.pool.begin().await?;
         let before = self.load(&mut tx, caller, id, actors).await?;
         let mut after = next_version(&before);
-        let events = change(&mut after, self)?;
-        self.record(&mut tx, caller, rpc, Some(&before), &after, events).await?;
+        let events = step(&mut after, self)?;
+        self.record(&mut tx, caller, &after, change(rpc, Some(&before), &after).events(events)).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -188,6 +431,15 @@ impl ConferencesApi {
 /// The aggregate about to change: one version on.
 fn next_version(before: &Conference) -> Conference {
     Conference { version: before.version + 1, ..before.clone() }
+}
+
+/// The change of a conference through `rpc`, audited by its summaries before and after.
+fn change(rpc: &'static str, before: Option<&Conference>, after: &Conference) -> Change {
+    let change = Change::of(rpc, "conference", &after.id).after(summary(after));
+    match before {
+        Some(before) => change.before(summary(before)),
+        None => change,
+    }
 }
 
 fn summary(conference: &Conference) -> serde_json::Value {
@@ -207,279 +459,14 @@ fn event<M: prost::Message + prost::Name>(kind: &'static str, conference: &Confe
     Event::new(kind, conference.id.clone(), conference.unit_path.clone(), message)
 }
 
-fn missing(field: &'static str) -> Status {
-    ServiceError::invalid_argument(Reason::InvalidArgument, format!("{field} is required"), format!("thiếu {field}"))
-        .with_violation(field, "required")
-        .into()
-}
-
-#[tonic::async_trait]
-impl Conferences for ConferencesApi {
-    async fn create_conference(
-        &self,
-        request: Request<CreateConferenceRequest>,
-    ) -> Result<Response<Conference>, Status> {
-        let caller = Caller::of(&request)?;
-        caller.require_role(&MANAGERS)?;
-        let request = request.into_inner();
-        let once = Once::new(&caller, "CreateConference", &request.request_id, &request)?;
-        let draft = request.draft.ok_or_else(|| missing("draft"))?;
-        let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
-        if let Some(done) = once.replay(&mut tx).await? {
-            return Ok(Response::new(done));
-        }
-        let (path, coordinating) = self.check_draft(&mut tx, &caller, &draft).await?;
-        let mut conference = Conference {
-            id: Uuid::now_v7().to_string(),
-            state: ConferenceState::Draft as i32,
-            version: 1,
-            ..Default::default()
-        };
-        rules::apply_draft(&mut conference, draft, path, coordinating);
-        self.record(&mut tx, &caller, "CreateConference", None, &conference, Vec::new()).await?;
-        once.remember(&mut tx, &conference).await?;
-        tx.commit().await.map_err(ServiceError::from)?;
-        Ok(Response::new(conference))
-    }
-
-    async fn update_conference(
-        &self,
-        request: Request<UpdateConferenceRequest>,
-    ) -> Result<Response<Conference>, Status> {
-        let caller = Caller::of(&request)?;
-        let request = request.into_inner();
-        let draft = request.draft.ok_or_else(|| missing("draft"))?;
-        let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
-        let before = self.load(&mut tx, &caller, &request.id, &[Actor::Manager]).await?;
-        rules::may_edit(&before)?;
-        let (path, coordinating) = self.check_draft(&mut tx, &caller, &draft).await?;
-        let mut after = next_version(&before);
-        rules::apply_draft(&mut after, draft, path, coordinating);
-        // A delegation made for the old date or host must still hold.
-        if after.host_position_id != before.host_position_id {
-            after.delegation = None;
-        } else if let Some(delegation) = after.delegation.clone() {
-            self.check_delegation(&mut tx, &after, &delegation.deputy_position_id, &delegation.reason).await?;
-        }
-        self.record(&mut tx, &caller, "UpdateConference", Some(&before), &after, Vec::new()).await?;
-        tx.commit().await.map_err(ServiceError::from)?;
-        Ok(Response::new(after))
-    }
-
-    async fn assign_secretary(&self, request: Request<AssignSecretaryRequest>) -> Result<Response<Conference>, Status> {
-        let caller = Caller::of(&request)?;
-        let request = request.into_inner();
-        let conference = self
-            .step(&caller, &request.id, &[Actor::Manager], "AssignSecretary", |c, _| {
-                rules::assign_secretary(c, &request.secretary_subject, &request.secretary_name)?;
-                Ok(Vec::new())
-            })
-            .await?;
-        Ok(Response::new(conference))
-    }
-
-    async fn delegate_host(&self, request: Request<DelegateHostRequest>) -> Result<Response<Conference>, Status> {
-        let caller = Caller::of(&request)?;
-        let request = request.into_inner();
-        let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
-        let before = self.load(&mut tx, &caller, &request.id, &[Actor::Manager, Actor::Host]).await?;
-        self.check_delegation(&mut tx, &before, &request.deputy_position_id, &request.reason).await?;
-        let mut after = next_version(&before);
-        let delegation = Delegation {
-            deputy_position_id: request.deputy_position_id,
-            reason: request.reason.trim().to_owned(),
-            recorded_at: Some(timestamp(self.clock.now())),
-            recorded_by: caller.subject.clone(),
-        };
-        rules::delegate(&mut after, delegation)?;
-        let events = vec![event("host_delegated", &after, &HostDelegated { conference: Some(after.clone()) })];
-        self.record(&mut tx, &caller, "DelegateHost", Some(&before), &after, events).await?;
-        tx.commit().await.map_err(ServiceError::from)?;
-        Ok(Response::new(after))
-    }
-
-    async fn announce_conference(
-        &self,
-        request: Request<AnnounceConferenceRequest>,
-    ) -> Result<Response<Conference>, Status> {
-        let caller = Caller::of(&request)?;
-        let request = request.into_inner();
-        let publication = parse::date("publication_date", &request.publication_date)?;
-        let mut tx = self.pool.begin().await.map_err(ServiceError::from)?;
-        let before = self.load(&mut tx, &caller, &request.id, &[Actor::Manager]).await?;
-        let mut after = next_version(&before);
-        let notice = PublicNotice {
-            media_channel: request.media_channel.trim().to_owned(),
-            publication_date: publication.to_string(),
-            recorded_at: Some(timestamp(self.clock.now())),
-        };
-        rules::announce(&mut after, notice, publication, self.clock.today())?;
-        let mut events =
-            vec![event("conference_announced", &after, &ConferenceAnnounced { conference: Some(after.clone()) })];
-        // R4.2: each lower unit's heads are told on that unit's own subject.
-        for code in &after.coordinating_unit_codes {
-            let path = unit_tree::unit_path(&mut tx, &unit_tree::parse_code("coordinating_unit_codes", code)?).await?;
-            let message = CoordinationRequested {
-                conference: Some(after.clone()),
-                unit_code: code.clone(),
-                unit_path: path.clone(),
-            };
-            events.push(Event::new("coordination_requested", after.id.clone(), path, &message));
-        }
-        self.record(&mut tx, &caller, "AnnounceConference", Some(&before), &after, events).await?;
-        tx.commit().await.map_err(ServiceError::from)?;
-        Ok(Response::new(after))
-    }
-
-    async fn start_conference(&self, request: Request<ConferenceRef>) -> Result<Response<Conference>, Status> {
-        let caller = Caller::of(&request)?;
-        let actors = [Actor::Manager, Actor::Host, Actor::Secretary];
-        let conference = self
-            .step(&caller, &request.get_ref().id, &actors, "StartConference", |c, api| {
-                rules::start(c, api.clock.now())?;
-                Ok(vec![event("conference_started", c, &ConferenceStarted { conference: Some(c.clone()) })])
-            })
-            .await?;
-        Ok(Response::new(conference))
-    }
-
-    async fn extend_conference(
-        &self,
-        request: Request<ExtendConferenceRequest>,
-    ) -> Result<Response<Conference>, Status> {
-        let caller = Caller::of(&request)?;
-        let request = request.into_inner();
-        // R8.1: the host decides.
-        let conference = self
-            .step(&caller, &request.id, &[Actor::Host], "ExtendConference", |c, _| {
-                rules::r8_1_extend(c, request.minutes)?;
-                Ok(vec![event("conference_extended", c, &ConferenceExtended { conference: Some(c.clone()) })])
-            })
-            .await?;
-        Ok(Response::new(conference))
-    }
-
-    async fn end_conference(&self, request: Request<ConferenceRef>) -> Result<Response<Conference>, Status> {
-        let caller = Caller::of(&request)?;
-        let actors = [Actor::Manager, Actor::Host, Actor::Secretary];
-        let conference = self
-            .step(&caller, &request.get_ref().id, &actors, "EndConference", |c, api| {
-                rules::end(c, api.clock.now())?;
-                Ok(vec![event("conference_ended", c, &ConferenceEnded { conference: Some(c.clone()) })])
-            })
-            .await?;
-        Ok(Response::new(conference))
-    }
-
-    async fn cancel_conference(&self, request: Request<ReasonRequest>) -> Result<Response<Conference>, Status> {
-        let caller = Caller::of(&request)?;
-        let request = request.into_inner();
-        let conference = self
-            .step(&caller, &request.id, &[Actor::Manager], "CancelConference", |c, _| {
-                rules::cancel(c, &request.reason)?;
-                Ok(vec![event("conference_cancelled", c, &ConferenceCancelled { conference: Some(c.clone()) })])
-            })
-            .await?;
-        Ok(Response::new(conference))
-    }
-
-    async fn postpone_conference(
-        &self,
-        request: Request<PostponeConferenceRequest>,
-    ) -> Result<Response<Conference>, Status> {
-        let caller = Caller::of(&request)?;
-        let request = request.into_inner();
-        let conference = self
-            .step(&caller, &request.id, &[Actor::Manager], "PostponeConference", |c, api| {
-                rules::postpone(c, &request.reason, request.new_starts_at, api.clock.now())?;
-                Ok(vec![event("conference_postponed", c, &ConferencePostponed { conference: Some(c.clone()) })])
-            })
-            .await?;
-        Ok(Response::new(conference))
-    }
-
-    async fn get_conference(&self, request: Request<ConferenceRef>) -> Result<Response<Conference>, Status> {
-        let caller = Caller::of(&request)?;
-        caller.require_role(&READERS)?;
-        let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
-        let conference = store::find_conference(&mut conn, parse::id("id", &request.get_ref().id)?).await?;
-        if !rules::r4_2_asked_to_coordinate(&conference, caller.unit.as_str()) {
-            caller.require_within(&conference.unit_path)?;
-        }
-        Ok(Response::new(conference))
-    }
-
-    async fn list_conferences(
-        &self,
-        request: Request<ListConferencesRequest>,
-    ) -> Result<Response<ListConferencesResponse>, Status> {
-        let caller = Caller::of(&request)?;
-        caller.require_role(&READERS)?;
-        let request = request.into_inner();
-        let mut conn = self.pool.acquire().await.map_err(ServiceError::from)?;
-        unit_in_scope(&mut conn, &caller, "unit_code", &request.unit_code).await?;
-        let span = year_bounds(request.year)?;
-        let state = parse::filter::<ConferenceState>("state", request.state)?.map(|s| s.as_str_name());
-        let page = Page::from_request(request.page.as_ref())?;
-        let after = page.after_key(cursor)?;
-        let rows: Vec<(Uuid, DateTime<Utc>, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, starts_at, document FROM conferences
-             WHERE (unit_path @> ARRAY[$1]::text[] OR coordinating_units @> ARRAY[$1]::text[])
-               AND ($2::timestamptz IS NULL OR starts_at >= $2)
-               AND ($3::timestamptz IS NULL OR starts_at < $3) AND ($4::text IS NULL OR state = $4)
-               AND ($5::timestamptz IS NULL OR (starts_at, id) > ($5, $6))
-             ORDER BY starts_at, id LIMIT $7",
-        )
-        .bind(&request.unit_code)
-        .bind(span.map(|(from, _)| from))
-        .bind(span.map(|(_, to)| to))
-        .bind(state)
-        .bind(after.map(|(at, _)| at))
-        .bind(after.map(|(_, id)| id))
-        .bind(page.limit())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(ServiceError::from)?;
-        let (rows, info) = page.finish(rows, |(id, at, _)| format!("{}_{id}", at.timestamp_micros()));
-        let conferences =
-            rows.iter().map(|(_, _, document)| store::decode(document)).collect::<ServiceResult<Vec<_>>>()?;
-        Ok(Response::new(ListConferencesResponse { conferences, page: Some(info) }))
-    }
-}
-
-impl ConferencesApi {
-    async fn check_delegation(
-        &self,
-        conn: &mut PgConnection,
-        conference: &Conference,
-        deputy_id: &str,
-        reason: &str,
-    ) -> ServiceResult<()> {
-        let head = store::find_position(conn, parse::id("host_position_id", &conference.host_position_id)?).await?;
-        let deputy = store::find_position(conn, parse::id("deputy_position_id", deputy_id)?).await?;
-        let date = rules::date_of(conference).unwrap_or_default();
-        r2_2_deputy_hosts_by_delegation(&head.post(), &deputy.post(), reason, date)?;
-        Ok(())
-    }
-}
-
 /// The instants that bound a year in Vietnam; no bounds for year 0.
-type Span = (DateTime<Utc>, DateTime<Utc>);
-
 fn year_bounds(year: i32) -> ServiceResult<Option<Span>> {
     if year == 0 {
         return Ok(None);
     }
-    let start = |y: i32| ZONE.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single().map(|t| t.with_timezone(&Utc));
-    match (start(year), start(year + 1)) {
-        (Some(from), Some(to)) if (2000..=2100).contains(&year) => Ok(Some((from, to))),
-        _ => Err(ServiceError::invalid_argument(
-            Reason::InvalidArgument,
-            format!("year {year} is out of range"),
-            format!("năm {year} không hợp lệ"),
-        )
-        .with_violation("year", "2000 to 2100")),
-    }
+    domain::check_year(year)?;
+    let span = domain::year_span(year).ok_or_else(|| anyhow::anyhow!("year {year} has no bounds"))?;
+    Ok(Some(span))
 }
 
 /// The key of a conference in a list: its start and id.

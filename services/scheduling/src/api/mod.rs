@@ -1,12 +1,17 @@
-//! The gRPC APIs of the scheduling service.
+//! The gRPC APIs of the scheduling service. Each trait method hands the
+//! request to a body of the same name (`rpc::handle`); bodies parse, load
+//! (`store`), decide (`domain`) and write the change with its audit entries
+//! and events.
 
 pub mod conferences;
 pub mod plans;
 pub mod posts;
 pub mod units;
 
-use doithoai_runtime::{Caller, Role, ServiceResult, unit_tree};
+use doithoai_directory as directory;
+use doithoai_runtime::{Caller, Reason, Refusal, Role, ServiceResult};
 use sqlx::PgConnection;
+use tonic::Code;
 
 /// Offices (and administrators) manage their unit's subtree.
 pub const MANAGERS: [Role; 2] = [Role::Admin, Role::Office];
@@ -21,8 +26,19 @@ pub async fn unit_in_scope(
     field: &str,
     code: &str,
 ) -> ServiceResult<Vec<String>> {
-    let code = unit_tree::parse_code(field, code)?;
-    let path = unit_tree::unit_path(conn, &code).await?;
+    let code = directory::parse_code(field, code)?;
+    let path = directory::unit_path(conn, &code).await?;
     caller.require_within(&path)?;
     Ok(path)
+}
+
+/// A request without the message it is about.
+pub fn missing(field: &str) -> Refusal {
+    Refusal::new(
+        Code::InvalidArgument,
+        Reason::InvalidArgument,
+        format!("{field} is required"),
+        format!("thiếu {field}"),
+    )
+    .with_violation(field, "required")
 }

@@ -2,6 +2,7 @@
 //! scope-checked reads. Every changed unit is audited and published as
 //! UnitUpserted for the other services' replicas.
 
+use doithoai_directory::units::{UnitReader, tier_from_wire, tier_to_wire};
 use doithoai_proto::{
     common::v1::Unit as WireUnit,
     directory::v1::{
@@ -10,17 +11,15 @@ use doithoai_proto::{
     },
 };
 use doithoai_runtime::{
-    Caller, Reason, Role, ServiceError, ServiceResult,
-    audit::AuditEntry,
-    events::Event,
-    outbox::Outbox,
-    pagination::Page,
-    unit_tree::{UnitReader, UnitRow, tier_from_wire, tier_to_wire},
+    Caller, Change, Reason, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox,
+    pagination::Page, rpc::handle,
 };
-use doithoai_units::{ImportPlan, LineError, RawUnit, Tier, Unit, UnitCode, UnitRecord, plan_import};
+use doithoai_units::{ImportPlan, LineError, RawUnit, Unit, UnitCode, UnitRecord, plan_import};
 use serde_json::json;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use tonic::{Request, Response, Status, Streaming};
+
+use crate::store::units as stored;
 
 /// More rows than the whole country has (about 11,500), so one import can
 /// never exhaust memory.
@@ -32,18 +31,62 @@ pub struct Directory {
     reader: UnitReader,
 }
 
+#[tonic::async_trait]
+impl UnitDirectory for Directory {
+    async fn import_units(
+        &self,
+        request: Request<Streaming<ImportUnitsRequest>>,
+    ) -> Result<Response<ImportUnitsResponse>, Status> {
+        handle(request, |caller, chunks| self.import_units(caller, chunks)).await
+    }
+
+    async fn get_unit(&self, request: Request<GetUnitRequest>) -> Result<Response<WireUnit>, Status> {
+        handle(request, |caller, request| async move { self.reader.get_unit(&caller, &request.code).await }).await
+    }
+
+    async fn list_children(
+        &self,
+        request: Request<ListChildrenRequest>,
+    ) -> Result<Response<ListUnitsResponse>, Status> {
+        handle(request, |caller, request| self.list_children(caller, request)).await
+    }
+
+    async fn get_subtree(&self, request: Request<GetSubtreeRequest>) -> Result<Response<ListUnitsResponse>, Status> {
+        handle(request, |caller, request| self.get_subtree(caller, request)).await
+    }
+}
+
 impl Directory {
     pub fn new(pool: PgPool, outbox: Outbox) -> Self {
         Self { reader: UnitReader::new(pool.clone()), pool, outbox }
+    }
+
+    async fn import_units(
+        &self,
+        caller: Caller,
+        mut chunks: Streaming<ImportUnitsRequest>,
+    ) -> ServiceResult<ImportUnitsResponse> {
+        caller.require_role(&[Role::Admin])?;
+        let mut rows = Vec::new();
+        while let Some(chunk) = chunks.message().await.map_err(unreadable)? {
+            rows.extend(chunk.rows);
+            if rows.len() > MAX_IMPORT_ROWS {
+                return Err(ServiceError::invalid_argument(
+                    Reason::ImportTooLarge,
+                    format!("an import may hold at most {MAX_IMPORT_ROWS} rows; nothing was imported"),
+                    format!("mỗi lần nhập tối đa {MAX_IMPORT_ROWS} dòng; chưa nhập đơn vị nào"),
+                ));
+            }
+        }
+        self.import(&caller, rows).await
     }
 
     #[tracing::instrument(skip_all, fields(rows = rows.len()))]
     async fn import(&self, caller: &Caller, rows: Vec<WireRow>) -> ServiceResult<ImportUnitsResponse> {
         let records = parse_rows(rows)?;
         let mut tx = self.pool.begin().await?;
-        // Imports are rare and whole; one at a time keeps paths consistent.
-        sqlx::query("LOCK TABLE units IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
-        let existing = load_units(&mut tx).await?;
+        stored::lock_units(&mut tx).await?;
+        let existing = stored::load_units(&mut tx).await?;
         let plan = plan_import(&existing, records).map_err(import_refused)?;
         for (before, after) in &plan.updated {
             caller.require_within(&codes(&before.path))?;
@@ -52,15 +95,8 @@ impl Directory {
         for unit in &plan.created {
             caller.require_within(&codes(&unit.path))?;
         }
-        store(&mut tx, &plan).await?;
-        let events: Vec<Event> = plan
-            .changed()
-            .map(|unit| {
-                let wire = to_wire(unit);
-                Event::new("unit_upserted", unit.code.as_str(), wire.path.clone(), &UnitUpserted { unit: Some(wire) })
-            })
-            .collect();
-        self.outbox.record(&mut tx, caller, &audit_entries(&plan), &events).await?;
+        stored::save_units(&mut tx, &plan).await?;
+        self.outbox.write(&mut tx, caller, change(&plan)).await?;
         tx.commit().await?;
         tracing::info!(
             created = plan.created.len(),
@@ -75,6 +111,22 @@ impl Directory {
             unchanged: plan.unchanged as u32,
         })
     }
+
+    async fn list_children(&self, caller: Caller, request: ListChildrenRequest) -> ServiceResult<ListUnitsResponse> {
+        let page = Page::from_request(request.page.as_ref())?;
+        self.reader.list_children(&caller, &request.code, page).await
+    }
+
+    async fn get_subtree(&self, caller: Caller, request: GetSubtreeRequest) -> ServiceResult<ListUnitsResponse> {
+        let page = Page::from_request(request.page.as_ref())?;
+        self.reader.get_subtree(&caller, &request.code, page).await
+    }
+}
+
+/// A request stream that breaks keeps its status code: one chunk over the
+/// size limit is OUT_OF_RANGE, which the server answers as MESSAGE_TOO_LARGE.
+fn unreadable(status: Status) -> ServiceError {
+    ServiceError::new(status.code(), Reason::InvalidArgument, status.message(), status.message())
 }
 
 fn parse_rows(rows: Vec<WireRow>) -> ServiceResult<Vec<UnitRecord>> {
@@ -115,27 +167,6 @@ fn codes(path: &[UnitCode]) -> Vec<&str> {
     path.iter().map(UnitCode::as_str).collect()
 }
 
-async fn load_units(conn: &mut PgConnection) -> ServiceResult<Vec<Unit>> {
-    let rows: Vec<UnitRow> =
-        sqlx::query_as("SELECT code, name, tier, parent_code, kind, path, legacy_codes FROM units")
-            .fetch_all(conn)
-            .await?;
-    rows.into_iter().map(|row| from_row(row).map_err(ServiceError::Internal)).collect()
-}
-
-fn from_row(row: UnitRow) -> anyhow::Result<Unit> {
-    let code = |text: &str| UnitCode::parse(text).map_err(anyhow::Error::new);
-    Ok(Unit {
-        code: code(&row.code)?,
-        name: row.name,
-        tier: row.tier.parse::<Tier>().map_err(anyhow::Error::msg)?,
-        parent: row.parent_code.as_deref().map(code).transpose()?,
-        kind: row.kind,
-        path: row.path.iter().map(|c| code(c)).collect::<anyhow::Result<_>>()?,
-        legacy_codes: row.legacy_codes.iter().map(|c| code(c)).collect::<anyhow::Result<_>>()?,
-    })
-}
-
 fn to_wire(unit: &Unit) -> WireUnit {
     WireUnit {
         code: unit.code.to_string(),
@@ -148,32 +179,23 @@ fn to_wire(unit: &Unit) -> WireUnit {
     }
 }
 
-/// Upserts every changed unit in one statement. Arrays of arrays do not
-/// survive UNNEST, so paths travel joined and are split again.
-async fn store(conn: &mut PgConnection, plan: &ImportPlan) -> sqlx::Result<()> {
-    let units: Vec<&Unit> = plan.changed().collect();
-    let column = |f: fn(&Unit) -> String| units.iter().map(|u| f(u)).collect::<Vec<String>>();
-    let join = |codes: &[UnitCode], sep: &str| codes.iter().map(UnitCode::as_str).collect::<Vec<_>>().join(sep);
-    sqlx::query(
-        "INSERT INTO units (code, name, tier, parent_code, kind, path, legacy_codes)
-         SELECT code, name, tier, NULLIF(parent, ''), kind, string_to_array(path, '.'), string_to_array(legacy, ';')
-         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-              AS u(code, name, tier, parent, kind, path, legacy)
-         ON CONFLICT (code) DO UPDATE SET
-             name = EXCLUDED.name, tier = EXCLUDED.tier, parent_code = EXCLUDED.parent_code,
-             kind = EXCLUDED.kind, path = EXCLUDED.path, legacy_codes = EXCLUDED.legacy_codes,
-             updated_at = now()",
-    )
-    .bind(column(|u| u.code.to_string()))
-    .bind(column(|u| u.name.clone()))
-    .bind(column(|u| u.tier.to_string()))
-    .bind(column(|u| u.parent.as_ref().map(ToString::to_string).unwrap_or_default()))
-    .bind(column(|u| u.kind.clone()))
-    .bind(units.iter().map(|u| join(&u.path, ".")).collect::<Vec<_>>())
-    .bind(units.iter().map(|u| join(&u.legacy_codes, ";")).collect::<Vec<_>>())
-    .execute(conn)
-    .await?;
-    Ok(())
+/// The import as one change: an audit entry per unit created or updated and
+/// a UnitUpserted per changed unit. An import that changes nothing writes nothing.
+fn change(plan: &ImportPlan) -> Change {
+    let entry = |before: Option<&Unit>, after: &Unit| AuditEntry {
+        rpc: "ImportUnits",
+        record_type: "unit",
+        record_id: after.code.to_string(),
+        before: before.map(summary),
+        after: Some(summary(after)),
+    };
+    let created = plan.created.iter().map(|unit| entry(None, unit));
+    let updated = plan.updated.iter().map(|(before, after)| entry(Some(before), after));
+    let events = plan.changed().map(|unit| {
+        let wire = to_wire(unit);
+        Event::new("unit_upserted", unit.code.as_str(), wire.path.clone(), &UnitUpserted { unit: Some(wire) })
+    });
+    created.chain(updated).fold(Change::default(), Change::and).events(events)
 }
 
 fn summary(unit: &Unit) -> serde_json::Value {
@@ -184,64 +206,4 @@ fn summary(unit: &Unit) -> serde_json::Value {
         "kind": unit.kind,
         "path": codes(&unit.path),
     })
-}
-
-fn audit_entries(plan: &ImportPlan) -> Vec<AuditEntry<'static>> {
-    let entry = |before: Option<&Unit>, after: &Unit| AuditEntry {
-        rpc: "ImportUnits",
-        record_type: "unit",
-        record_id: after.code.to_string(),
-        before: before.map(summary),
-        after: Some(summary(after)),
-    };
-    let created = plan.created.iter().map(|unit| entry(None, unit));
-    let updated = plan.updated.iter().map(|(before, after)| entry(Some(before), after));
-    created.chain(updated).collect()
-}
-
-#[tonic::async_trait]
-impl UnitDirectory for Directory {
-    async fn import_units(
-        &self,
-        request: Request<Streaming<ImportUnitsRequest>>,
-    ) -> Result<Response<ImportUnitsResponse>, Status> {
-        let caller = Caller::of(&request)?;
-        caller.require_role(&[Role::Admin])?;
-        let mut chunks = request.into_inner();
-        let mut rows = Vec::new();
-        while let Some(chunk) = chunks.message().await? {
-            rows.extend(chunk.rows);
-            if rows.len() > MAX_IMPORT_ROWS {
-                return Err(ServiceError::invalid_argument(
-                    Reason::ImportTooLarge,
-                    format!("an import may hold at most {MAX_IMPORT_ROWS} rows; nothing was imported"),
-                    format!("mỗi lần nhập tối đa {MAX_IMPORT_ROWS} dòng; chưa nhập đơn vị nào"),
-                )
-                .into());
-            }
-        }
-        Ok(Response::new(self.import(&caller, rows).await?))
-    }
-
-    async fn get_unit(&self, request: Request<GetUnitRequest>) -> Result<Response<WireUnit>, Status> {
-        let caller = Caller::of(&request)?;
-        Ok(Response::new(self.reader.get_unit(&caller, &request.get_ref().code).await?))
-    }
-
-    async fn list_children(
-        &self,
-        request: Request<ListChildrenRequest>,
-    ) -> Result<Response<ListUnitsResponse>, Status> {
-        let caller = Caller::of(&request)?;
-        let request = request.get_ref();
-        let page = Page::from_request(request.page.as_ref())?;
-        Ok(Response::new(self.reader.list_children(&caller, &request.code, page).await?))
-    }
-
-    async fn get_subtree(&self, request: Request<GetSubtreeRequest>) -> Result<Response<ListUnitsResponse>, Status> {
-        let caller = Caller::of(&request)?;
-        let request = request.get_ref();
-        let page = Page::from_request(request.page.as_ref())?;
-        Ok(Response::new(self.reader.get_subtree(&caller, &request.code, page).await?))
-    }
 }

@@ -8,10 +8,11 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use doithoai_proto::scheduling::v1::{
     AgendaItem, Conference, ConferenceDraft, ConferenceState as State, Delegation, Form, PublicNotice,
 };
-use doithoai_runtime::time::{instant, local_date, timestamp};
+use doithoai_runtime::{
+    Checked, Refusal,
+    time::{instant, local_date, timestamp},
+};
 use uuid::Uuid;
-
-use super::{Checked, Refusal};
 
 pub const MAX_PLANNED_MINUTES: u32 = 240;
 pub const MAX_EXTENSION_MINUTES: u32 = 60;
@@ -171,6 +172,15 @@ pub fn r4_2_coordinating_units(unit_code: &str, venue_path: &[String]) -> Checke
     }
 }
 
+/// R4.2: a unit named to coordinate lies below the host's unit (in its
+/// subtree, and not the unit itself).
+pub fn r4_2_only_lower_units_coordinate(unit_code: &str, unit_path: &[String]) -> Checked {
+    if r4_2_coordinating_units(unit_code, unit_path)?.is_empty() {
+        return Err(Refusal::rule("R4.2", "only lower units coordinate", "chỉ đơn vị cấp dưới phối hợp"));
+    }
+    Ok(())
+}
+
 /// R4.2: a unit asked to coordinate reads the conference, though it is
 /// another unit's.
 pub fn r4_2_asked_to_coordinate(conference: &Conference, unit_code: &str) -> bool {
@@ -197,8 +207,7 @@ pub fn r7_3_notice_period(publication: NaiveDate, conference_date: NaiveDate) ->
 
 fn lifecycle(action_en: &str, action_vi: &str, state: State) -> Refusal {
     let name = state.as_str_name().trim_start_matches("CONFERENCE_STATE_");
-    Refusal::rule(
-        "LIFECYCLE",
+    Refusal::lifecycle(
         format!("a conference that is {name} cannot be {action_en}"),
         format!("hội nghị đang ở trạng thái {name} không thể {action_vi}"),
     )
@@ -318,8 +327,7 @@ pub fn start(conference: &mut Conference, now: DateTime<Utc>) -> Checked {
     }
     let date = date_of(conference).unwrap_or(NaiveDate::MAX);
     if local_date(now) < date {
-        return Err(Refusal::rule(
-            "LIFECYCLE",
+        return Err(Refusal::lifecycle(
             format!("the conference is on {date}; it cannot start before"),
             format!("hội nghị diễn ra ngày {date}; không thể bắt đầu trước ngày đó"),
         ));
@@ -509,6 +517,17 @@ mod tests {
         assert_eq!(r4_2_coordinating_units("323", &path(&["33", "323"])).unwrap(), Vec::<String>::new());
         assert_eq!(r4_2_coordinating_units("33", &path(&["33", "323", "11950"])).unwrap(), ["323", "11950"]);
         assert_eq!(r4_2_coordinating_units("325", &path(&["33", "323", "11950"])).unwrap_err().id(), "R4.2");
+    }
+
+    #[test]
+    fn r4_2_only_lower_units_coordinate() {
+        let path = |codes: &[&str]| codes.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert!(super::r4_2_only_lower_units_coordinate("323", &path(&["33", "323", "11950"])).is_ok());
+        let itself = super::r4_2_only_lower_units_coordinate("323", &path(&["33", "323"])).unwrap_err();
+        assert_eq!(itself.id(), "R4.2");
+        assert_eq!(itself.en, "R4.2: only lower units coordinate");
+        assert_eq!(super::r4_2_only_lower_units_coordinate("323", &path(&["33"])).unwrap_err().id(), "R4.2");
+        assert_eq!(super::r4_2_only_lower_units_coordinate("323", &path(&["33", "325"])).unwrap_err().id(), "R4.2");
     }
 
     #[test]

@@ -1,57 +1,50 @@
 //! The scheduling rules as pure functions: who may host (R2), where and
 //! what (R4.2, R5.1), the notice (R7.3), the duration and the secretary
-//! (R8.1), the lifecycle, and the yearly periodic dialogue (R6.2, R6.3).
-//! Each refusal names its rule.
+//! (R8.1), the lifecycle, the annual plan (R11.1) and the yearly periodic
+//! dialogue (R6.2, R6.3). Each refusal names its rule.
 
 pub mod conference;
+pub mod plans;
 pub mod posts;
 pub mod report;
 
-use doithoai_runtime::{Reason, ServiceError};
+use chrono::{DateTime, TimeZone, Utc};
+use doithoai_runtime::{Checked, Reason, Refusal, time::ZONE};
+use tonic::Code;
 
-/// Why a request is refused: a rule of the regulation (FAILED_PRECONDITION),
-/// or input that cannot be right (INVALID_ARGUMENT on a field).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    Rule { rule: &'static str, en: String, vi: String },
-    Invalid { field: &'static str, en: String, vi: String },
+/// The years plans, reports and lists are about.
+pub fn check_year(year: i32) -> Checked {
+    if !(2000..=2100).contains(&year) {
+        return Err(Refusal::new(
+            Code::InvalidArgument,
+            Reason::InvalidArgument,
+            format!("year {year} is out of range"),
+            format!("năm {year} không hợp lệ"),
+        )
+        .with_violation("year", "2000 to 2100"));
+    }
+    Ok(())
 }
 
-impl Refusal {
-    pub fn rule(rule: &'static str, en: impl Into<String>, vi: impl Into<String>) -> Self {
-        Refusal::Rule { rule, en: en.into(), vi: vi.into() }
-    }
-
-    pub fn invalid(field: &'static str, en: impl Into<String>, vi: impl Into<String>) -> Self {
-        Refusal::Invalid { field, en: en.into(), vi: vi.into() }
-    }
-
-    /// The rule id or `INVALID:<field>`, for tests.
-    pub fn id(&self) -> String {
-        match self {
-            Refusal::Rule { rule, .. } => (*rule).to_owned(),
-            Refusal::Invalid { field, .. } => format!("INVALID:{field}"),
-        }
-    }
+/// The instants a year spans in Vietnam, from its first midnight to the next year's.
+pub fn year_span(year: i32) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let start = |y: i32| ZONE.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single().map(|t| t.with_timezone(&Utc));
+    Some((start(year)?, start(year + 1)?))
 }
 
-impl From<Refusal> for ServiceError {
-    fn from(refusal: Refusal) -> Self {
-        match refusal {
-            Refusal::Rule { rule, en, vi } => {
-                ServiceError::rule(rule, format!("{rule}: {en}"), format!("{rule}: {vi}"))
-            }
-            Refusal::Invalid { field, en, vi } => {
-                ServiceError::invalid_argument(Reason::InvalidArgument, en.clone(), vi).with_violation(field, en)
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_year_is_one_of_2000_to_2100_and_spans_it_in_vietnam() {
+        assert!(check_year(2026).is_ok());
+        assert_eq!(check_year(1999).unwrap_err().id(), "INVALID:year");
+        assert_eq!(check_year(2101).unwrap_err().id(), "INVALID:year");
+        let (from, to) = year_span(2026).unwrap();
+        assert_eq!(
+            (from.to_rfc3339(), to.to_rfc3339()),
+            ("2025-12-31T17:00:00+00:00".into(), "2026-12-31T17:00:00+00:00".into())
+        );
     }
 }
-
-impl From<Refusal> for tonic::Status {
-    fn from(refusal: Refusal) -> Self {
-        ServiceError::from(refusal).into()
-    }
-}
-
-pub type Checked<T = ()> = Result<T, Refusal>;

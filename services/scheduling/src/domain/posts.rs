@@ -2,9 +2,8 @@
 
 use chrono::NaiveDate;
 use doithoai_proto::scheduling::v1::{Body, Rank};
+use doithoai_runtime::{Checked, Refusal};
 use uuid::Uuid;
-
-use super::{Checked, Refusal};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Post {

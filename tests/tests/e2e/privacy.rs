@@ -4,8 +4,6 @@
 //! audit entry is searched for them.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{Arc, Mutex};
-
 use async_nats::jetstream;
 use doithoai_proto::participants::v1::{
     ConferenceRequest, Person, RefusalReason, RefuseParticipantRequest, RegisterParticipantRequest,
@@ -18,20 +16,6 @@ const NAME: &str = "Hoàng Thị Riêng Tư";
 const PHONE: &str = "0987654321";
 const NATIONAL_ID: &str = "034199912345";
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn contains_personal_data(haystack: &[u8]) -> Option<&'static str> {
     let text = String::from_utf8_lossy(haystack);
     [NAME, PHONE, NATIONAL_ID, "Riêng Tư"].into_iter().find(|needle| text.contains(needle))
@@ -40,9 +24,7 @@ fn contains_personal_data(haystack: &[u8]) -> Option<&'static str> {
 #[tokio::test]
 async fn personal_data_never_reaches_logs_events_or_audit() {
     // Every log line of every service in this process, at debug level.
-    let logs = Captured::default();
-    let writer = logs.clone();
-    tracing_subscriber::fmt().json().with_max_level(tracing::Level::DEBUG).with_writer(move || writer.clone()).init();
+    let logs = LogCapture::start();
 
     let stack = Stack::start().await;
     let district = District::set_up(&stack).await;
@@ -128,7 +110,7 @@ async fn personal_data_never_reaches_logs_events_or_audit() {
     assert_eq!(stored_id, 0, "the identity number itself is never stored");
     stack.finish().await;
 
-    let logs = logs.0.lock().unwrap().clone();
+    let logs = logs.finish();
     assert!(logs.len() > 1000, "the search saw the logs");
     assert_eq!(contains_personal_data(&logs), None);
 }

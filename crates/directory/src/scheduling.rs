@@ -15,7 +15,7 @@ use prost::{Message, Name};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::events::decode_payload;
+use doithoai_runtime::events::decode_payload;
 
 /// The conference carried by any conference lifecycle event.
 pub fn conference_of(event: &EventEnvelope) -> anyhow::Result<Option<Conference>> {

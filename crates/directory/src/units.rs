@@ -10,12 +10,8 @@ use doithoai_proto::{
 use doithoai_units::{Tier, UnitCode, UnitRecord};
 use sqlx::{PgConnection, PgPool};
 
-use crate::{
-    auth::Caller,
-    consumer::EventHandler,
-    error::{Reason, ServiceError, ServiceResult},
-    events::decode_payload,
-    pagination::Page,
+use doithoai_runtime::{
+    Caller, Reason, ServiceError, ServiceResult, consumer::EventHandler, events::decode_payload, pagination::Page,
 };
 
 /// A row of a `units` table.
@@ -86,6 +82,17 @@ pub fn parse_code(field: &str, text: &str) -> ServiceResult<UnitCode> {
         )
         .with_violation(field, e.to_string())
     })
+}
+
+/// A unit's name, if the directory has the unit.
+pub async fn unit_name(conn: &mut PgConnection, code: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT name FROM units WHERE code = $1").bind(code).fetch_optional(conn).await
+}
+
+/// The place a province's documents are dated at: its name without "Tỉnh" or "Thành phố".
+pub async fn place(conn: &mut PgConnection, unit_path: &[String]) -> sqlx::Result<String> {
+    let province = unit_name(conn, unit_path.first().map_or("", String::as_str)).await?.unwrap_or_default();
+    Ok(province.trim_start_matches("Tỉnh ").trim_start_matches("Thành phố ").to_owned())
 }
 
 /// The path of a unit from the root, for scope checks.

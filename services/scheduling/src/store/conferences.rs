@@ -1,89 +1,14 @@
-//! Rows of the scheduling database and their wire and domain forms.
+//! The conference aggregate, stored whole (protobuf) beside the columns
+//! queries filter on.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use doithoai_proto::scheduling::v1::{Body, Conference, Organization, OrganizationKind, Position, Rank};
+use chrono::{DateTime, Utc};
+use doithoai_proto::scheduling::v1::{Conference, Regime};
 use doithoai_runtime::{ServiceError, ServiceResult, time::instant};
 use prost::Message;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::{conference, posts::Post};
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PositionRow {
-    pub id: Uuid,
-    pub unit_code: String,
-    pub body: String,
-    pub rank: String,
-    pub title: String,
-    pub person_name: String,
-    pub subject: Option<String>,
-    pub term_start: NaiveDate,
-    pub term_end: Option<NaiveDate>,
-}
-
-pub const POSITION_COLUMNS: &str = "id, unit_code, body, rank, title, person_name, subject, term_start, term_end";
-
-impl PositionRow {
-    pub fn post(&self) -> Post {
-        Post {
-            id: self.id,
-            unit_code: self.unit_code.clone(),
-            body: Body::from_str_name(&self.body).unwrap_or(Body::Unspecified),
-            rank: Rank::from_str_name(&self.rank).unwrap_or(Rank::Unspecified),
-            subject: self.subject.clone(),
-            term_start: self.term_start,
-            term_end: self.term_end,
-        }
-    }
-
-    pub fn wire(&self) -> Position {
-        Position {
-            id: self.id.to_string(),
-            unit_code: self.unit_code.clone(),
-            body: Body::from_str_name(&self.body).unwrap_or(Body::Unspecified) as i32,
-            rank: Rank::from_str_name(&self.rank).unwrap_or(Rank::Unspecified) as i32,
-            title: self.title.clone(),
-            person_name: self.person_name.clone(),
-            subject: self.subject.clone().unwrap_or_default(),
-            term_start: self.term_start.to_string(),
-            term_end: self.term_end.map(|d| d.to_string()).unwrap_or_default(),
-        }
-    }
-}
-
-pub async fn find_position(conn: &mut PgConnection, id: Uuid) -> ServiceResult<PositionRow> {
-    sqlx::query_as(&format!("SELECT {POSITION_COLUMNS} FROM positions WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or_else(|| {
-            ServiceError::not_found(format!("position {id} does not exist"), format!("chức vụ {id} không tồn tại"))
-        })
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct OrganizationRow {
-    pub id: Uuid,
-    pub unit_code: String,
-    pub kind: String,
-    pub name: String,
-    pub active: bool,
-}
-
-pub const ORGANIZATION_COLUMNS: &str = "id, unit_code, kind, name, active";
-
-impl OrganizationRow {
-    pub fn wire(&self) -> Organization {
-        Organization {
-            id: self.id.to_string(),
-            unit_code: self.unit_code.clone(),
-            kind: OrganizationKind::from_str_name(&self.kind).unwrap_or(OrganizationKind::Unspecified) as i32,
-            name: self.name.clone(),
-            active: self.active,
-        }
-    }
-}
+use crate::domain::conference;
 
 /// Loads a conference and locks it for the rest of the transaction.
 pub async fn lock_conference(conn: &mut PgConnection, id: Uuid) -> ServiceResult<Conference> {
@@ -108,25 +33,105 @@ fn not_found(id: Uuid) -> ServiceError {
     ServiceError::not_found(format!("conference {id} does not exist"), format!("hội nghị {id} không tồn tại"))
 }
 
+pub fn decode(document: &[u8]) -> ServiceResult<Conference> {
+    Conference::decode(document)
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored conference undecodable: {e}")))
+}
+
+/// The instants a list or report bounds its conferences by: from, until.
+pub type Span = (DateTime<Utc>, DateTime<Utc>);
+
+/// Which conferences a list asks for: those of the unit's subtree and those
+/// it is asked to coordinate (R4.2), one page after `after` (start, id).
+pub struct ConferenceFilter<'a> {
+    pub unit_code: &'a str,
+    pub starting_in: Option<Span>,
+    pub state: Option<&'static str>,
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: i64,
+}
+
+/// A listed conference: its id and start (the page key) and its stored document.
+pub type ListedConference = (Uuid, DateTime<Utc>, Vec<u8>);
+
+pub async fn list_conferences(
+    conn: &mut PgConnection,
+    filter: &ConferenceFilter<'_>,
+) -> sqlx::Result<Vec<ListedConference>> {
+    sqlx::query_as(
+        "SELECT id, starts_at, document FROM conferences
+         WHERE (unit_path @> ARRAY[$1]::text[] OR coordinating_units @> ARRAY[$1]::text[])
+           AND ($2::timestamptz IS NULL OR starts_at >= $2)
+           AND ($3::timestamptz IS NULL OR starts_at < $3) AND ($4::text IS NULL OR state = $4)
+           AND ($5::timestamptz IS NULL OR (starts_at, id) > ($5, $6))
+         ORDER BY starts_at, id LIMIT $7",
+    )
+    .bind(filter.unit_code)
+    .bind(filter.starting_in.map(|(from, _)| from))
+    .bind(filter.starting_in.map(|(_, to)| to))
+    .bind(filter.state)
+    .bind(filter.after.map(|(at, _)| at))
+    .bind(filter.after.map(|(_, id)| id))
+    .bind(filter.limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// The public feed of a subtree (R7.3): announced, running and ended
+/// conferences starting from `since`, at most a thousand.
+pub async fn announced_since(
+    conn: &mut PgConnection,
+    unit_code: &str,
+    since: DateTime<Utc>,
+) -> ServiceResult<Vec<Conference>> {
+    let documents: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT document FROM conferences WHERE unit_path @> ARRAY[$1]::text[]
+           AND state IN ('CONFERENCE_STATE_ANNOUNCED', 'CONFERENCE_STATE_IN_PROGRESS', 'CONFERENCE_STATE_ENDED')
+           AND starts_at >= $2 ORDER BY starts_at, id LIMIT 1000",
+    )
+    .bind(unit_code)
+    .bind(since)
+    .fetch_all(conn)
+    .await?;
+    // An undecodable conference is an error, never a shorter feed.
+    documents.iter().map(|d| decode(d)).collect()
+}
+
+/// The periodic conferences of a subtree that ended within `span`: each
+/// one's id and the position accountable for it (R2.2, R6.3).
+pub async fn periodic_conferences_ended(
+    conn: &mut PgConnection,
+    unit_code: &str,
+    (from, until): Span,
+) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
+    sqlx::query_as(
+        "SELECT id, accountable_position_id FROM conferences
+         WHERE unit_path @> ARRAY[$1]::text[] AND state = 'CONFERENCE_STATE_ENDED' AND regime = 'REGIME_PERIODIC'
+           AND ended_at >= $2 AND ended_at < $3",
+    )
+    .bind(unit_code)
+    .bind(from)
+    .bind(until)
+    .fetch_all(conn)
+    .await
+}
+
 /// Fills the column of the units asked to coordinate (R4.2) for conferences
 /// stored before it existed.
-pub async fn fill_coordinating_units(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+pub async fn fill_coordinating_units(conn: &mut PgConnection) -> anyhow::Result<()> {
     let rows: Vec<(Uuid, Vec<u8>)> =
-        sqlx::query_as("SELECT id, document FROM conferences WHERE coordinating_units IS NULL").fetch_all(pool).await?;
+        sqlx::query_as("SELECT id, document FROM conferences WHERE coordinating_units IS NULL")
+            .fetch_all(&mut *conn)
+            .await?;
     for (id, document) in rows {
         let conference = Conference::decode(document.as_slice())?;
         sqlx::query("UPDATE conferences SET coordinating_units = $2 WHERE id = $1")
             .bind(id)
             .bind(&conference.coordinating_unit_codes)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?;
     }
     Ok(())
-}
-
-pub fn decode(document: &[u8]) -> ServiceResult<Conference> {
-    Conference::decode(document)
-        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored conference undecodable: {e}")))
 }
 
 /// The columns queries filter on, taken from the aggregate.
@@ -152,8 +157,7 @@ fn state_name(conference: &Conference) -> &'static str {
 }
 
 fn regime_name(conference: &Conference) -> &'static str {
-    doithoai_proto::scheduling::v1::Regime::try_from(conference.regime)
-        .map_or("REGIME_UNSPECIFIED", |r| r.as_str_name())
+    Regime::try_from(conference.regime).map_or("REGIME_UNSPECIFIED", |r| r.as_str_name())
 }
 
 pub async fn insert_conference(conn: &mut PgConnection, conference: &Conference) -> ServiceResult<()> {

@@ -36,7 +36,7 @@ async fn an_administrator_moves_an_adjustable_clock_and_nobody_else_does() {
 async fn a_restarted_service_comes_back_on_the_rehearsal_time() {
     let nats = testsuite::TestNats::start().await.unwrap();
     let database = testsuite::unique_database("deadlines");
-    let settings = testsuite::settings("deadlines", &database, &nats.url());
+    let settings = testsuite::settings(&database, &nats.url());
     let admin = token("33", &[Role::Admin]);
     let connect = |addr: std::net::SocketAddr| async move {
         let channel =
@@ -63,7 +63,7 @@ async fn a_restarted_service_comes_back_on_the_rehearsal_time() {
 async fn a_service_on_the_system_clock_does_not_serve_it() {
     let nats = testsuite::TestNats::start().await.unwrap();
     let database = testsuite::unique_database("deadlines");
-    let settings = testsuite::settings("deadlines", &database, &nats.url());
+    let settings = testsuite::settings(&database, &nats.url());
     let running = doithoai_deadlines::start(settings, Clock::system()).await.unwrap();
     let channel = tonic::transport::Channel::from_shared(format!("http://{}", running.grpc_addr))
         .unwrap()

@@ -518,7 +518,7 @@ async fn r6_2_r13_1_a_new_head_owes_the_years_dialogue_and_reports_at_once() {
     let mut stack = Stack::start().await;
     // No sweep after the one at start: the head's obligations come from the post's own event.
     stack.stop_service("deadlines").await;
-    stack.restart_service_with("deadlines", |settings| settings.deadlines.sweep_interval_ms = 3_600_000).await;
+    stack.restart_service_with("deadlines", |settings| settings.with("deadlines.sweep_interval_ms", 3_600_000)).await;
     let district = District::set_up(&stack).await;
     let request = ListObligationsRequest {
         unit_code: "323".into(),

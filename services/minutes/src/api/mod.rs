@@ -1,0 +1,170 @@
+//! The minutes API: the record of the conference (R8.2, R8.4, R9.1, R1.2),
+//! sign-off and corrections (`record`), the petitions, their answers, the
+//! agencies' responses (R10.3) and escalation (R10.4) (`petitions`), and the
+//! conclusion notice (R10.2) (`notice`). Each RPC reads: parse → load
+//! (store) → decide (domain) → write the change with its audit entry and
+//! events, in one transaction.
+
+mod notice;
+mod petitions;
+mod record;
+
+use doithoai_proto::minutes::v1::{
+    AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, ConclusionNotice, ConferenceRequest,
+    EscalatePetitionRequest, IssueConclusionNoticeRequest, Minutes, Petition, PetitionRequest, RecordConclusionRequest,
+    RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, RenderedDocument,
+    minutes_service_server::MinutesService,
+};
+use doithoai_runtime::{
+    Caller, Clock, Reason, Refusal, Role, ServiceResult, access, events::Event, outbox::Outbox, rpc::handle,
+};
+use prost::Message;
+use sqlx::{PgConnection, PgPool};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::store::{self, ConferenceRow};
+
+pub struct MinutesApi {
+    pool: PgPool,
+    outbox: Outbox,
+    clock: Clock,
+}
+
+#[tonic::async_trait]
+impl MinutesService for MinutesApi {
+    async fn get_minutes(&self, request: Request<ConferenceRequest>) -> Result<Response<Minutes>, Status> {
+        handle(request, |caller, request| self.get_minutes(caller, request)).await
+    }
+
+    async fn render_minutes(&self, request: Request<ConferenceRequest>) -> Result<Response<RenderedDocument>, Status> {
+        handle(request, |caller, request| self.render_minutes(caller, request)).await
+    }
+
+    async fn render_conclusion_notice(
+        &self,
+        request: Request<ConferenceRequest>,
+    ) -> Result<Response<RenderedDocument>, Status> {
+        handle(request, |caller, request| self.render_conclusion_notice(caller, request)).await
+    }
+
+    async fn record_opening(&self, request: Request<RecordOpeningRequest>) -> Result<Response<Minutes>, Status> {
+        handle(request, |caller, request| self.record_opening(caller, request)).await
+    }
+
+    async fn record_petition(&self, request: Request<RecordPetitionRequest>) -> Result<Response<Petition>, Status> {
+        handle(request, |caller, request| self.record_petition(caller, request)).await
+    }
+
+    async fn refer_petition(&self, request: Request<ReferPetitionRequest>) -> Result<Response<Petition>, Status> {
+        handle(request, |caller, request| self.refer_petition(caller, request)).await
+    }
+
+    async fn answer_petition(&self, request: Request<AnswerPetitionRequest>) -> Result<Response<Petition>, Status> {
+        handle(request, |caller, request| self.answer_petition(caller, request)).await
+    }
+
+    async fn record_conclusion(&self, request: Request<RecordConclusionRequest>) -> Result<Response<Minutes>, Status> {
+        handle(request, |caller, request| self.record_conclusion(caller, request)).await
+    }
+
+    async fn sign_minutes(&self, request: Request<ConferenceRequest>) -> Result<Response<Minutes>, Status> {
+        handle(request, |caller, request| self.sign_minutes(caller, request)).await
+    }
+
+    async fn add_entry(&self, request: Request<AddEntryRequest>) -> Result<Response<Minutes>, Status> {
+        handle(request, |caller, request| self.add_entry(caller, request)).await
+    }
+
+    async fn issue_conclusion_notice(
+        &self,
+        request: Request<IssueConclusionNoticeRequest>,
+    ) -> Result<Response<ConclusionNotice>, Status> {
+        handle(request, |caller, request| self.issue_conclusion_notice(caller, request)).await
+    }
+
+    async fn acknowledge_notice(
+        &self,
+        request: Request<AcknowledgeNoticeRequest>,
+    ) -> Result<Response<ConclusionNotice>, Status> {
+        handle(request, |caller, request| self.acknowledge_notice(caller, request)).await
+    }
+
+    async fn record_response(&self, request: Request<RecordResponseRequest>) -> Result<Response<Petition>, Status> {
+        handle(request, |caller, request| self.record_response(caller, request)).await
+    }
+
+    async fn escalate_petition(&self, request: Request<EscalatePetitionRequest>) -> Result<Response<Petition>, Status> {
+        handle(request, |caller, request| self.escalate_petition(caller, request)).await
+    }
+
+    async fn get_petition(&self, request: Request<PetitionRequest>) -> Result<Response<Petition>, Status> {
+        handle(request, |caller, request| self.get_petition(caller, request)).await
+    }
+}
+
+/// Who acts on a conference's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Actor {
+    /// The office (OFFICE, ADMIN) of the conference's unit or above.
+    Office,
+    /// The conference's own secretary.
+    Secretary,
+    /// The head who hosts, or the delegated deputy (R2.2).
+    Host,
+}
+
+impl MinutesApi {
+    pub fn new(pool: PgPool, outbox: Outbox, clock: Clock) -> Self {
+        Self { pool, outbox, clock }
+    }
+
+    /// The conference, if it lies in the caller's scope.
+    async fn conference(&self, conn: &mut PgConnection, caller: &Caller, id: Uuid) -> ServiceResult<ConferenceRow> {
+        let conference = store::conference(conn, id).await?;
+        caller.require_within(&conference.unit_path)?;
+        Ok(conference)
+    }
+
+    /// The first of `actors` the caller acts as, or PERMISSION_DENIED naming `who`.
+    async fn acting(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        conference: &ConferenceRow,
+        actors: &[Actor],
+        who: &str,
+    ) -> ServiceResult<Actor> {
+        for actor in actors {
+            let acts = match actor {
+                Actor::Office => caller.has_role(Role::Office) || caller.has_role(Role::Admin),
+                Actor::Secretary => caller.has_role(Role::Secretary) && caller.subject == conference.secretary_subject,
+                Actor::Host => {
+                    access::hosts(conn, caller, conference.host_position_id, conference.delegate_position_id).await?
+                }
+            };
+            if acts {
+                return Ok(*actor);
+            }
+        }
+        Err(Refusal::denied(
+            Reason::NotYourConference,
+            format!("only {who} may do this"),
+            format!("chỉ {who} được thực hiện thao tác này"),
+        )
+        .into())
+    }
+}
+
+/// An agency acting for a notice or petition of another agency's.
+fn not_your_organization(what: &str) -> Refusal {
+    Refusal::denied(
+        Reason::NotYourOrganization,
+        format!("only the agency {what} may do this"),
+        format!("chỉ cơ quan {what} được thực hiện thao tác này"),
+    )
+}
+
+fn event<M: Message + prost::Name>(kind: &'static str, id: &str, path: &[String], message: &M) -> Event {
+    Event::new(kind, id, path.to_vec(), message)
+}

@@ -1,0 +1,203 @@
+//! The minutes service's rows: its replica of the conferences, the minutes
+//! document of each, the petitions and the conclusion notices. Documents are
+//! stored as their protobuf messages beside the columns queries filter on; an
+//! undecodable document is an error, never a shorter record.
+
+use chrono::{DateTime, Utc};
+use doithoai_proto::minutes::v1::{ConclusionNotice, Minutes, MinutesState, Petition, PetitionStatus};
+use doithoai_runtime::{Refusal, ServiceError, ServiceResult, parse};
+use prost::Message;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// What the minutes service keeps of a conference.
+#[derive(sqlx::FromRow)]
+pub struct ConferenceRow {
+    pub id: Uuid,
+    pub unit_path: Vec<String>,
+    pub host_position_id: Uuid,
+    pub delegate_position_id: Option<Uuid>,
+    pub accountable_position_id: Uuid,
+    pub secretary_subject: String,
+    pub invited_organization_ids: Vec<Uuid>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+fn decode<M: Message + Default>(what: &str, document: &[u8]) -> ServiceResult<M> {
+    M::decode(document).map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored {what} undecodable: {e}")))
+}
+
+fn for_update(lock: bool) -> &'static str {
+    if lock { " FOR UPDATE" } else { "" }
+}
+
+pub async fn conference(conn: &mut PgConnection, id: Uuid) -> ServiceResult<ConferenceRow> {
+    sqlx::query_as(
+        "SELECT id, unit_path, host_position_id, delegate_position_id, accountable_position_id, secretary_subject,
+                invited_organization_ids, ended_at FROM conferences WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| {
+        Refusal::not_found(
+            format!("conference {id} is unknown here (not announced?)"),
+            format!("hội nghị {id} chưa có tại đây"),
+        )
+        .into()
+    })
+}
+
+/// The minutes document alone (`lock` for a change).
+pub async fn minutes(conn: &mut PgConnection, conference: Uuid, lock: bool) -> ServiceResult<Minutes> {
+    let document: Vec<u8> =
+        sqlx::query_scalar(&format!("SELECT document FROM minutes WHERE conference_id = $1{}", for_update(lock)))
+            .bind(conference)
+            .fetch_optional(conn)
+            .await?
+            .ok_or_else(|| {
+                Refusal::rule(
+                    "R8.1",
+                    "the minutes open when the conference starts",
+                    "biên bản được mở khi hội nghị bắt đầu",
+                )
+            })?;
+    decode("minutes", &document)
+}
+
+pub async fn save_minutes(conn: &mut PgConnection, minutes: &Minutes) -> ServiceResult<()> {
+    let state = MinutesState::try_from(minutes.state).unwrap_or_default();
+    sqlx::query("UPDATE minutes SET state = $2, document = $3, updated_at = now() WHERE conference_id = $1")
+        .bind(parse::id("conference_id", &minutes.conference_id)?)
+        .bind(state.as_str_name())
+        .bind(minutes.encode_to_vec())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The minutes with their petitions (those escalated here from below are
+/// the receiving level's, not part of this record).
+pub async fn full_minutes(conn: &mut PgConnection, conference: Uuid) -> ServiceResult<Minutes> {
+    let mut minutes = minutes(conn, conference, false).await?;
+    minutes.petitions = petitions(conn, conference, false).await?;
+    Ok(minutes)
+}
+
+/// The conference's own petitions, in the order they were recorded.
+pub async fn petitions(conn: &mut PgConnection, conference: Uuid, lock: bool) -> ServiceResult<Vec<Petition>> {
+    let documents: Vec<Vec<u8>> = sqlx::query_scalar(&format!(
+        "SELECT document FROM petitions WHERE conference_id = $1 AND escalated_from IS NULL ORDER BY id{}",
+        for_update(lock)
+    ))
+    .bind(conference)
+    .fetch_all(conn)
+    .await?;
+    documents.iter().map(|d| decode("petition", d)).collect()
+}
+
+/// A petition with the unit path it is scoped by (`lock` for a change).
+pub async fn petition(conn: &mut PgConnection, id: Uuid, lock: bool) -> ServiceResult<(Petition, Vec<String>)> {
+    let (document, path): (Vec<u8>, Vec<String>) =
+        sqlx::query_as(&format!("SELECT document, unit_path FROM petitions WHERE id = $1{}", for_update(lock)))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?
+            .ok_or_else(|| {
+                Refusal::not_found(format!("petition {id} does not exist"), format!("ý kiến {id} không tồn tại"))
+            })?;
+    Ok((decode("petition", &document)?, path))
+}
+
+pub async fn insert_petition(conn: &mut PgConnection, petition: &Petition, path: &[String]) -> ServiceResult<()> {
+    write_petition(
+        conn,
+        petition,
+        path,
+        "INSERT INTO petitions (id, conference_id, unit_code, unit_path, status, assigned_organization_id, escalated_from, document)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .await
+}
+
+pub async fn update_petition(conn: &mut PgConnection, petition: &Petition, path: &[String]) -> ServiceResult<()> {
+    write_petition(
+        conn,
+        petition,
+        path,
+        "UPDATE petitions SET conference_id = $2, unit_code = $3, unit_path = $4, status = $5, assigned_organization_id = $6,
+             escalated_from = $7, document = $8 WHERE id = $1",
+    )
+    .await
+}
+
+async fn write_petition(conn: &mut PgConnection, petition: &Petition, path: &[String], sql: &str) -> ServiceResult<()> {
+    let optional = |text: &str| Uuid::parse_str(text).ok();
+    sqlx::query(sql)
+        .bind(parse::id("petition.id", &petition.id)?)
+        .bind(parse::id("conference_id", &petition.conference_id)?)
+        .bind(&petition.unit_code)
+        .bind(path)
+        .bind(PetitionStatus::try_from(petition.status).unwrap_or_default().as_str_name())
+        .bind(optional(&petition.assigned_organization_id))
+        .bind(optional(&petition.escalated_from_petition_id))
+        .bind(petition.encode_to_vec())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The conference's conclusion notice, if it was issued (`lock` for a change).
+pub async fn notice(conn: &mut PgConnection, conference: Uuid, lock: bool) -> ServiceResult<Option<ConclusionNotice>> {
+    let document: Option<Vec<u8>> =
+        sqlx::query_scalar(&format!("SELECT document FROM notices WHERE conference_id = $1{}", for_update(lock)))
+            .bind(conference)
+            .fetch_optional(conn)
+            .await?;
+    document.map(|d| decode("notice", &d)).transpose()
+}
+
+/// The conference a notice concludes, locking the notice.
+pub async fn lock_notice_conference(conn: &mut PgConnection, notice: Uuid) -> ServiceResult<Uuid> {
+    sqlx::query_scalar("SELECT conference_id FROM notices WHERE id = $1 FOR UPDATE")
+        .bind(notice)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| {
+            Refusal::not_found("the conclusion notice does not exist", "thông báo kết luận không tồn tại").into()
+        })
+}
+
+pub async fn insert_notice(conn: &mut PgConnection, notice: &ConclusionNotice) -> ServiceResult<()> {
+    sqlx::query("INSERT INTO notices (id, conference_id, document) VALUES ($1, $2, $3)")
+        .bind(parse::id("id", &notice.id)?)
+        .bind(parse::id("conference_id", &notice.conference_id)?)
+        .bind(notice.encode_to_vec())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn update_notice(conn: &mut PgConnection, notice: &ConclusionNotice) -> ServiceResult<()> {
+    sqlx::query("UPDATE notices SET document = $2 WHERE id = $1")
+        .bind(parse::id("id", &notice.id)?)
+        .bind(notice.encode_to_vec())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The unit of an agency, if it is active.
+pub async fn active_organization_unit(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT unit_code FROM organizations WHERE id = $1 AND active")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The names of the agencies, by id.
+pub async fn organization_names(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<(String, String)>> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, name FROM organizations WHERE id = ANY($1)").bind(ids).fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|(id, name)| (id.to_string(), name)).collect())
+}

@@ -1,0 +1,179 @@
+//! The participants API: registrations, refusals and check-in
+//! (`registration`), the speaker queue (`queue`) and invitations
+//! (`invitations`). The office and the conference's secretary manage them;
+//! the host refuses (R9.2); everyone in scope reads counts and the queue,
+//! but names and phones only the office, the secretary and the host. Each
+//! RPC reads: parse → load (store) → decide (domain) → write the change with
+//! its audit entry and events, in one transaction.
+
+mod invitations;
+mod queue;
+mod registration;
+
+use doithoai_proto::participants::v1::{
+    Attendance, CheckInRequest, ConferenceRequest, Invitation, InviteRequest, ListInvitationsResponse,
+    ListSpeakersResponse, MergeSpeakerRequest, MoveSpeakerRequest, Participant, RefuseParticipantRequest,
+    RegisterParticipantRequest, RegisterSpeakerRequest, SpeakerNoteRequest, SpeakerRegistration, SpeakerRequest,
+    UpdateInvitationRequest, participants_server::Participants,
+};
+use doithoai_runtime::{Caller, Reason, Refusal, Role, ServiceResult, access, outbox::Outbox, rpc::handle};
+use sqlx::{PgConnection, PgPool};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::{
+    privacy::IdentityKey,
+    store::{self, ConferenceRow},
+};
+
+pub struct ParticipantsApi {
+    pool: PgPool,
+    outbox: Outbox,
+    identity: IdentityKey,
+}
+
+#[tonic::async_trait]
+impl Participants for ParticipantsApi {
+    async fn register_participant(
+        &self,
+        request: Request<RegisterParticipantRequest>,
+    ) -> Result<Response<Participant>, Status> {
+        handle(request, |caller, request| self.register_participant(caller, request)).await
+    }
+
+    async fn register_speaker(
+        &self,
+        request: Request<RegisterSpeakerRequest>,
+    ) -> Result<Response<SpeakerRegistration>, Status> {
+        handle(request, |caller, request| self.register_speaker(caller, request)).await
+    }
+
+    async fn list_speakers(
+        &self,
+        request: Request<ConferenceRequest>,
+    ) -> Result<Response<ListSpeakersResponse>, Status> {
+        handle(request, |caller, request| self.list_speakers(caller, request)).await
+    }
+
+    async fn confirm_speaker(&self, request: Request<SpeakerRequest>) -> Result<Response<SpeakerRegistration>, Status> {
+        handle(request, |caller, request| self.confirm_speaker(caller, request)).await
+    }
+
+    async fn merge_speaker(
+        &self,
+        request: Request<MergeSpeakerRequest>,
+    ) -> Result<Response<SpeakerRegistration>, Status> {
+        handle(request, |caller, request| self.merge_speaker(caller, request)).await
+    }
+
+    async fn mark_out_of_scope(
+        &self,
+        request: Request<SpeakerNoteRequest>,
+    ) -> Result<Response<SpeakerRegistration>, Status> {
+        handle(request, |caller, request| self.mark_out_of_scope(caller, request)).await
+    }
+
+    async fn move_speaker(
+        &self,
+        request: Request<MoveSpeakerRequest>,
+    ) -> Result<Response<SpeakerRegistration>, Status> {
+        handle(request, |caller, request| self.move_speaker(caller, request)).await
+    }
+
+    async fn call_next_speaker(
+        &self,
+        request: Request<ConferenceRequest>,
+    ) -> Result<Response<SpeakerRegistration>, Status> {
+        handle(request, |caller, request| self.call_next_speaker(caller, request)).await
+    }
+
+    async fn mark_spoke(&self, request: Request<SpeakerRequest>) -> Result<Response<SpeakerRegistration>, Status> {
+        handle(request, |caller, request| self.mark_spoke(caller, request)).await
+    }
+
+    async fn mark_absent(&self, request: Request<SpeakerRequest>) -> Result<Response<SpeakerRegistration>, Status> {
+        handle(request, |caller, request| self.mark_absent(caller, request)).await
+    }
+
+    async fn refuse_participant(
+        &self,
+        request: Request<RefuseParticipantRequest>,
+    ) -> Result<Response<Participant>, Status> {
+        handle(request, |caller, request| self.refuse_participant(caller, request)).await
+    }
+
+    async fn check_in(&self, request: Request<CheckInRequest>) -> Result<Response<Attendance>, Status> {
+        handle(request, |caller, request| self.check_in(caller, request)).await
+    }
+
+    async fn invite(&self, request: Request<InviteRequest>) -> Result<Response<Invitation>, Status> {
+        handle(request, |caller, request| self.invite(caller, request)).await
+    }
+
+    async fn update_invitation(
+        &self,
+        request: Request<UpdateInvitationRequest>,
+    ) -> Result<Response<Invitation>, Status> {
+        handle(request, |caller, request| self.update_invitation(caller, request)).await
+    }
+
+    async fn list_invitations(
+        &self,
+        request: Request<ConferenceRequest>,
+    ) -> Result<Response<ListInvitationsResponse>, Status> {
+        handle(request, |caller, request| self.list_invitations(caller, request)).await
+    }
+
+    async fn get_attendance(&self, request: Request<ConferenceRequest>) -> Result<Response<Attendance>, Status> {
+        handle(request, |caller, request| self.get_attendance(caller, request)).await
+    }
+}
+
+impl ParticipantsApi {
+    pub fn new(pool: PgPool, outbox: Outbox, identity: IdentityKey) -> Self {
+        Self { pool, outbox, identity }
+    }
+
+    /// The conference, if it lies in the caller's scope (`lock` to order
+    /// registrations and calls by commit).
+    async fn conference(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        id: Uuid,
+        lock: bool,
+    ) -> ServiceResult<ConferenceRow> {
+        let conference = store::conference(conn, id, lock).await?;
+        caller.require_within(&conference.unit_path)?;
+        Ok(conference)
+    }
+
+    /// Whether the caller hosts the conference (the head, or the delegated deputy).
+    async fn hosts(&self, conn: &mut PgConnection, caller: &Caller, conference: &ConferenceRow) -> ServiceResult<bool> {
+        access::hosts(conn, caller, conference.host_position_id, conference.delegate_position_id).await
+    }
+
+    /// Names and phones: the office, the secretary and the host.
+    async fn sees_contacts(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        conference: &ConferenceRow,
+    ) -> ServiceResult<bool> {
+        Ok(manages(caller, conference, false).is_ok() || self.hosts(conn, caller, conference).await?)
+    }
+}
+
+/// The office, the conference's own secretary, or (for registrations) a portal.
+fn manages(caller: &Caller, conference: &ConferenceRow, portal: bool) -> Result<(), Refusal> {
+    let office = caller.has_role(Role::Office) || caller.has_role(Role::Admin);
+    let secretary = caller.has_role(Role::Secretary) && caller.subject == conference.secretary_subject;
+    if office || secretary || (portal && caller.has_role(Role::Service)) {
+        return Ok(());
+    }
+    Err(Refusal::denied(
+        Reason::NotYourConference,
+        "only the organising office, the conference's secretary (or its host, for refusals) may do this",
+        "chỉ văn phòng tổ chức, thư ký hội nghị (hoặc người chủ trì, khi từ chối) được thực hiện thao tác này",
+    ))
+}

@@ -1,0 +1,16 @@
+//! The end-to-end tests: every service started in-process against real
+//! PostgreSQL and NATS, driven through gRPC alone. One binary, so that the
+//! whole stack is linked once; the tests of each file are a module.
+
+mod access;
+mod auth;
+mod clock;
+mod conferences;
+mod deadlines;
+mod fuzz;
+mod minutes;
+mod participants;
+mod privacy;
+mod resilience;
+mod scenario;
+mod units;
