@@ -147,7 +147,7 @@ impl MinutesApi {
         store::save_minutes(&mut tx, &minutes).await?;
         let change =
             Change::of(step.rpc, "minutes", conference.id).before(before).after(summary(&minutes)).events(events);
-        self.outbox.commit(tx, caller, change, &once, minutes).await
+        self.outbox.commit(tx, caller, change, once, minutes).await
     }
 }
 

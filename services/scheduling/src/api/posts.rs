@@ -188,7 +188,7 @@ impl DirectoryApi {
         if let Some(existing) = &existing {
             change = change.before(position_summary(existing));
         }
-        self.outbox.commit(tx, caller, change, &once, wire).await
+        self.outbox.commit(tx, caller, change, once, wire).await
     }
 
     async fn save_organization(
@@ -216,7 +216,7 @@ impl DirectoryApi {
         if let Some(existing) = &existing {
             change = change.before(organization_summary(existing));
         }
-        self.outbox.commit(tx, caller, change, &once, wire).await
+        self.outbox.commit(tx, caller, change, once, wire).await
     }
 }
 
