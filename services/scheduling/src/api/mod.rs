@@ -9,9 +9,8 @@ pub mod posts;
 pub mod units;
 
 use doithoai_directory as directory;
-use doithoai_runtime::{Caller, Reason, Refusal, Role, ServiceResult};
+use doithoai_runtime::{Caller, Refusal, Role, ServiceResult};
 use sqlx::PgConnection;
-use tonic::Code;
 
 /// Offices (and administrators) manage their unit's subtree.
 pub const MANAGERS: [Role; 2] = [Role::Admin, Role::Office];
@@ -34,11 +33,5 @@ pub async fn unit_in_scope(
 
 /// A request without the message it is about.
 pub fn missing(field: &str) -> Refusal {
-    Refusal::new(
-        Code::InvalidArgument,
-        Reason::InvalidArgument,
-        format!("{field} is required"),
-        format!("thiếu {field}"),
-    )
-    .with_violation(field, "required")
+    Refusal::invalid(field, format!("{field} is required"), format!("thiếu {field}"))
 }

@@ -7,12 +7,12 @@ use doithoai_proto::scheduling::v1::{
     PositionUpserted, Rank, UpdateOrganizationRequest, UpdatePositionRequest, directory_server::Directory,
 };
 use doithoai_runtime::{
-    Caller, Change, Checked, Reason, Refusal, ServiceResult, events::Event, idempotency::Once, outbox::Outbox,
-    pagination::Page, parse, rpc::handle,
+    Caller, Change, Checked, ServiceResult, events::Event, idempotency::Once, outbox::Outbox, pagination::Page, parse,
+    rpc::handle,
 };
 use serde_json::json;
 use sqlx::PgPool;
-use tonic::{Code, Request, Response, Status};
+use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::{MANAGERS, READERS, missing, unit_in_scope};
@@ -220,29 +220,10 @@ impl DirectoryApi {
     }
 }
 
-/// An enum a post or an organization must set.
-fn enum_name<E: Copy>(
-    field: &str,
-    value: i32,
-    parse: impl Fn(i32) -> Option<E>,
-    name: impl Fn(E) -> &'static str,
-) -> Checked<&'static str> {
-    match parse(value) {
-        Some(e) if value != 0 => Ok(name(e)),
-        _ => Err(Refusal::new(
-            Code::InvalidArgument,
-            Reason::InvalidArgument,
-            format!("{field} must be specified"),
-            format!("chưa chọn {field}"),
-        )
-        .with_violation(field, "unspecified")),
-    }
-}
-
 /// The row a request describes, checked.
 fn position_row(position: &Position, id: Uuid) -> Checked<PositionRow> {
-    let body = enum_name("body", position.body, |v| Body::try_from(v).ok(), |b| b.as_str_name())?;
-    let rank = enum_name("rank", position.rank, |v| Rank::try_from(v).ok(), |r| r.as_str_name())?;
+    let body = parse::required::<Body>("body", position.body)?.as_str_name();
+    let rank = parse::required::<Rank>("rank", position.rank)?.as_str_name();
     let title = parse::text("title", &position.title, MAX_NAME)?;
     let person_name = parse::text("person_name", &position.person_name, MAX_NAME)?;
     let term_start = parse::date("term_start", &position.term_start)?;
@@ -262,7 +243,7 @@ fn position_row(position: &Position, id: Uuid) -> Checked<PositionRow> {
 }
 
 fn organization_row(organization: &Organization, id: Uuid) -> Checked<OrganizationRow> {
-    let kind = enum_name("kind", organization.kind, |v| OrganizationKind::try_from(v).ok(), |k| k.as_str_name())?;
+    let kind = parse::required::<OrganizationKind>("kind", organization.kind)?.as_str_name();
     Ok(OrganizationRow {
         id,
         unit_code: organization.unit_code.clone(),

@@ -9,19 +9,16 @@ pub mod posts;
 pub mod report;
 
 use chrono::{DateTime, TimeZone, Utc};
-use doithoai_runtime::{Checked, Reason, Refusal, time::ZONE};
-use tonic::Code;
+use doithoai_runtime::{Checked, Refusal, time::ZONE};
 
 /// The years plans, reports and lists are about.
 pub fn check_year(year: i32) -> Checked {
     if !(2000..=2100).contains(&year) {
-        return Err(Refusal::new(
-            Code::InvalidArgument,
-            Reason::InvalidArgument,
-            format!("year {year} is out of range"),
-            format!("năm {year} không hợp lệ"),
-        )
-        .with_violation("year", "2000 to 2100"));
+        return Err(Refusal::invalid(
+            "year",
+            format!("year {year} is out of range (2000 to 2100)"),
+            format!("năm {year} không hợp lệ (2000 đến 2100)"),
+        ));
     }
     Ok(())
 }

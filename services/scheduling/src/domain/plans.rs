@@ -2,21 +2,18 @@
 //! each hosted by one of the unit's own heads serving in that year (R6.3).
 
 use doithoai_proto::scheduling::v1::{PlannedConference, Rank, Regime};
-use doithoai_runtime::{Checked, Reason, Refusal};
-use tonic::Code;
+use doithoai_runtime::{Checked, Refusal};
 
 use super::posts::Post;
 
 /// A planned conference has a regime and a month of the year.
 pub fn check_item(item: &PlannedConference) -> Checked {
     if Regime::try_from(item.regime).unwrap_or_default() == Regime::Unspecified || !(1..=12).contains(&item.month) {
-        return Err(Refusal::new(
-            Code::InvalidArgument,
-            Reason::InvalidArgument,
+        return Err(Refusal::invalid(
+            "items",
             "each item needs a regime and a month 1–12",
             "mỗi mục cần chế độ và tháng 1–12",
-        )
-        .with_violation("items", "regime and month"));
+        ));
     }
     Ok(())
 }
