@@ -20,15 +20,16 @@ use uuid::Uuid;
 
 use crate::{
     calendars::{self, Calendars},
-    domain,
+    domain::{self, Horizon},
     obligations::{self, Filter, Row},
 };
 
 pub struct DeadlinesApi {
-    pool: PgPool,
-    outbox: Outbox,
-    calendars: Calendars,
-    clock: Clock,
+    pub pool: PgPool,
+    pub outbox: Outbox,
+    pub calendars: Calendars,
+    pub clock: Clock,
+    pub due_soon_working_days: u32,
 }
 
 #[tonic::async_trait]
@@ -76,10 +77,6 @@ impl Deadlines for DeadlinesApi {
 }
 
 impl DeadlinesApi {
-    pub fn new(pool: PgPool, outbox: Outbox, calendars: Calendars, clock: Clock) -> Self {
-        Self { pool, outbox, calendars, clock }
-    }
-
     async fn list_obligations(
         &self,
         caller: Caller,
@@ -155,7 +152,9 @@ impl DeadlinesApi {
         let revision = calendar.revision().id.clone();
         let mut tx = self.pool.begin().await?;
         let id = calendars::store(&mut tx, &text, &revision, &caller.subject).await?;
-        let rescheduled = obligations::reschedule_open(&mut tx, &calendar, &self.outbox, &caller.subject).await?;
+        let horizon = Horizon { today: self.clock.today(), due_soon_working_days: self.due_soon_working_days };
+        let rescheduled =
+            obligations::reschedule_open(&mut tx, &calendar, horizon, &self.outbox, &caller.subject).await?;
         let change = Change::of("LoadAnnouncement", "calendar", &revision)
             .after(serde_json::json!({ "rescheduled": rescheduled }));
         self.outbox.write(&mut tx, &caller, change).await?;

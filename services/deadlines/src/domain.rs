@@ -46,6 +46,37 @@ pub fn state_on(calendar: &Calendar, due: NaiveDate, today: NaiveDate, soon: u32
     Ok(State::Open)
 }
 
+/// What the state of an open obligation is measured against: a day, and how
+/// many working days before its due date it is due soon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Horizon {
+    pub today: NaiveDate,
+    pub due_soon_working_days: u32,
+}
+
+/// How far along an open obligation is.
+fn stage(state: State) -> u8 {
+    match state {
+        State::DueSoon => 1,
+        State::Overdue => 2,
+        _ => 0,
+    }
+}
+
+/// The state of an open obligation whose due date moved (a later receipt,
+/// a calendar revision): back to what the new date gives when that is less
+/// far along, never forward — moving forward is the sweeper's transition.
+pub fn after_a_move(calendar: &Calendar, was: State, due: NaiveDate, horizon: Horizon) -> Result<State, CalendarError> {
+    let now = state_on(calendar, due, horizon.today, horizon.due_soon_working_days)?;
+    Ok(if stage(now) < stage(was) { now } else { was })
+}
+
+/// Whether reaching `state` is announced: only the first time an obligation
+/// gets that far (events.proto: once per obligation).
+pub fn first_reached(state: State, announced: State) -> bool {
+    stage(state) > stage(announced)
+}
+
 /// The frozen outcome of a met obligation.
 pub fn outcome(due: NaiveDate, met_on: NaiveDate) -> State {
     if met_on <= due { State::MetOnTime } else { State::MetLate }
@@ -103,6 +134,21 @@ pub fn r13_1_filed_once(state: State) -> Checked {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn r10_3_a_moved_due_date_never_announces_a_state_twice() {
+        let calendar = Calendar::builtin();
+        let horizon = Horizon { today: date("2026-05-11"), due_soon_working_days: 3 };
+        // A late receipt moves an overdue response's due date to one past as well.
+        assert_eq!(after_a_move(calendar, State::Overdue, date("2026-05-07"), horizon), Ok(State::Overdue));
+        // …or to one still ahead: it is open again, and overdue is not announced a second time.
+        assert_eq!(after_a_move(calendar, State::Overdue, date("2026-06-30"), horizon), Ok(State::Open));
+        assert!(!first_reached(State::Overdue, State::Overdue));
+        // A move never jumps forward: the sweeper makes that transition and announces it.
+        assert_eq!(after_a_move(calendar, State::Open, date("2026-05-01"), horizon), Ok(State::Open));
+        assert!(first_reached(State::DueSoon, State::Open));
+        assert!(first_reached(State::Overdue, State::DueSoon));
+    }
 
     #[test]
     fn r13_1_a_report_is_filed_once() {

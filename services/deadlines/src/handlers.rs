@@ -10,13 +10,13 @@ use doithoai_proto::{
     minutes::v1::{ConclusionNoticeIssued, NoticeReceived, PetitionEscalated, ResponseRecorded},
     scheduling::v1::{ConferenceState, Regime},
 };
-use doithoai_runtime::{consumer::EventHandler, events::decode_payload, outbox::Outbox, time::local_date};
+use doithoai_runtime::{Clock, consumer::EventHandler, events::decode_payload, outbox::Outbox, time::local_date};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
     calendars::Calendars,
-    domain::{NOTICE_WORKING_DAYS, RESPONSE_WORKING_DAYS},
+    domain::{Horizon, NOTICE_WORKING_DAYS, RESPONSE_WORKING_DAYS},
     obligations::{self, Opening},
     periodic,
 };
@@ -90,6 +90,8 @@ impl EventHandler for ConferenceClocks {
 pub struct PetitionClocks {
     pub outbox: Outbox,
     pub calendars: Calendars,
+    pub clock: Clock,
+    pub due_soon_working_days: u32,
 }
 
 impl EventHandler for PetitionClocks {
@@ -135,7 +137,8 @@ impl EventHandler for PetitionClocks {
             }
         } else if let Some(received) = decode_payload::<NoticeReceived>(event)? {
             let key = response_key(&received.petition_id, &received.organization_id);
-            obligations::reanchor(conn, calendar, &key, date(&received.received_on)?, "RECEIVED").await?;
+            let horizon = Horizon { today: self.clock.today(), due_soon_working_days: self.due_soon_working_days };
+            obligations::reanchor(conn, calendar, horizon, &key, date(&received.received_on)?, "RECEIVED").await?;
         } else if let Some(recorded) = decode_payload::<ResponseRecorded>(event)? {
             let response = recorded.response.context("ResponseRecorded without a response")?;
             let key = response_key(&recorded.petition_id, &response.organization_id);

@@ -73,7 +73,12 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     let clocks = handlers::ConferenceClocks { calendars: calendars.clone(), outbox: platform.outbox.clone() };
     let heads = periodic::HeadsReplica { calendars: calendars.clone(), periods: periods.clone() };
     let units = doithoai_directory::keep_replica(&mut platform, (clocks, heads));
-    let petitions = handlers::PetitionClocks { outbox: platform.outbox.clone(), calendars: calendars.clone() };
+    let petitions = handlers::PetitionClocks {
+        outbox: platform.outbox.clone(),
+        calendars: calendars.clone(),
+        clock: platform.clock.clone(),
+        due_soon_working_days: own.due_soon_working_days,
+    };
     platform.consume("minutes", (facts::PetitionFacts, petitions));
     let sweeper = sweeper::Sweeper {
         periods,
@@ -88,7 +93,13 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     let deadlines = doithoai_runtime::guarded!(
         platform,
         DeadlinesServer,
-        api::DeadlinesApi::new(platform.pool.clone(), platform.outbox.clone(), calendars, platform.clock.clone())
+        api::DeadlinesApi {
+            pool: platform.pool.clone(),
+            outbox: platform.outbox.clone(),
+            calendars,
+            clock: platform.clock.clone(),
+            due_soon_working_days: own.due_soon_working_days,
+        }
     );
     platform.serve(Api::new().with(units).with(deadlines)).await
 }

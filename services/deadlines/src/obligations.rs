@@ -11,7 +11,7 @@ use doithoai_runtime::{events::Event, outbox::Outbox};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain;
+use crate::domain::{self, Horizon};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {
@@ -32,14 +32,21 @@ pub struct Row {
     pub met_on: Option<NaiveDate>,
     pub cancel_reason: Option<String>,
     pub head_position_id: Option<Uuid>,
+    /// The furthest state a transition was published for.
+    pub announced_state: String,
 }
 
 pub const COLUMNS: &str = "id, kind, rule, unit_path, conference_id, petition_id, organization_id, anchor_date, anchor, \
-     working_days, due_date, calendar_revision, explanation, state, met_on, cancel_reason, head_position_id";
+     working_days, due_date, calendar_revision, explanation, state, met_on, cancel_reason, head_position_id, \
+     announced_state";
 
 impl Row {
     pub fn state(&self) -> State {
         State::from_str_name(&self.state).unwrap_or_default()
+    }
+
+    pub fn announced(&self) -> State {
+        State::from_str_name(&self.announced_state).unwrap_or_default()
     }
 
     pub fn wire(&self) -> Obligation {
@@ -184,6 +191,7 @@ pub async fn lock(conn: &mut PgConnection, key: &str) -> sqlx::Result<Option<Row
 pub async fn reanchor(
     conn: &mut PgConnection,
     calendar: &Calendar,
+    horizon: Horizon,
     key: &str,
     anchor_date: NaiveDate,
     anchor: &str,
@@ -193,9 +201,10 @@ pub async fn reanchor(
         return Ok(());
     }
     let due = domain::due(calendar, anchor_date, row.working_days as u32)?;
+    let state = domain::after_a_move(calendar, row.state(), due.date, horizon)?;
     sqlx::query(
         "UPDATE obligations SET anchor_date = $2, anchor = $3, due_date = $4, calendar_revision = $5, explanation = $6,
-             state = 'OBLIGATION_STATE_OPEN', updated_at = now()
+             state = $7, updated_at = now()
          WHERE id = $1",
     )
     .bind(row.id)
@@ -204,6 +213,7 @@ pub async fn reanchor(
     .bind(due.date)
     .bind(&due.revision)
     .bind(&due.explanation)
+    .bind(state.as_str_name())
     .execute(conn)
     .await?;
     Ok(())
@@ -251,6 +261,7 @@ pub async fn close(
 pub async fn reschedule_open(
     conn: &mut PgConnection,
     calendar: &Calendar,
+    horizon: Horizon,
     outbox: &Outbox,
     actor: &str,
 ) -> anyhow::Result<u32> {
@@ -274,8 +285,7 @@ pub async fn reschedule_open(
         row.due_date = due.date;
         row.calendar_revision = due.revision;
         row.explanation = due.explanation;
-        // The sweeper derives the state again from the new date.
-        row.state = State::Open.as_str_name().to_owned();
+        row.state = domain::after_a_move(calendar, row.state(), row.due_date, horizon)?.as_str_name().to_owned();
         sqlx::query(
             "UPDATE obligations SET due_date = $2, calendar_revision = $3, explanation = $4, state = $5, updated_at = now() WHERE id = $1",
         )

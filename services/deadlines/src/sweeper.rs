@@ -131,27 +131,21 @@ impl Sweeper {
                 continue;
             }
             row.state = state.as_str_name().to_owned();
-            sqlx::query("UPDATE obligations SET state = $2, updated_at = now() WHERE id = $1")
+            // A due date that moved may bring an obligation back to a state it
+            // was announced in: it changes, and is not announced again.
+            let announce = domain::first_reached(state, row.announced());
+            if announce {
+                row.announced_state = row.state.clone();
+            }
+            sqlx::query("UPDATE obligations SET state = $2, announced_state = $3, updated_at = now() WHERE id = $1")
                 .bind(row.id)
                 .bind(&row.state)
+                .bind(&row.announced_state)
                 .execute(&mut *tx)
                 .await?;
-            let obligation = Some(row.wire());
-            let event = match state {
-                State::Overdue => Event::new(
-                    "deadline_overdue",
-                    row.id.to_string(),
-                    row.unit_path.clone(),
-                    &DeadlineOverdue { obligation },
-                ),
-                _ => Event::new(
-                    "deadline_due_soon",
-                    row.id.to_string(),
-                    row.unit_path.clone(),
-                    &DeadlineDueSoon { obligation },
-                ),
-            };
-            self.outbox.append(&mut tx, "deadlines-sweeper", &event).await?;
+            if announce {
+                self.outbox.append(&mut tx, "deadlines-sweeper", &transition(&row, state)).await?;
+            }
             changed += 1;
         }
         tx.commit().await?;
@@ -164,5 +158,15 @@ impl Sweeper {
         metrics::gauge!("doithoai_sweep_last_run_timestamp_seconds").set(chrono::Utc::now().timestamp() as f64);
         self.record_gauges().await?;
         Ok(rows.len())
+    }
+}
+
+/// The event of an obligation reaching DUE_SOON or OVERDUE.
+fn transition(row: &Row, state: State) -> Event {
+    let obligation = Some(row.wire());
+    let (id, path) = (row.id.to_string(), row.unit_path.clone());
+    match state {
+        State::Overdue => Event::new("deadline_overdue", id, path, &DeadlineOverdue { obligation }),
+        _ => Event::new("deadline_due_soon", id, path, &DeadlineDueSoon { obligation }),
     }
 }
