@@ -145,12 +145,7 @@ impl EventHandler for PetitionClocks {
             obligations::close(conn, calendar, &self.outbox, &event.actor, &key, date(&response.responded_on)?).await?;
         } else if let Some(escalated) = decode_payload::<PetitionEscalated>(event)? {
             let escalation = escalated.escalation.context("PetitionEscalated without its escalation")?;
-            let keys: Vec<String> = sqlx::query_scalar(
-                "SELECT key FROM obligations WHERE petition_id = $1 AND kind = 'OBLIGATION_KIND_AGENCY_RESPONSE'",
-            )
-            .bind(Uuid::parse_str(&escalated.petition_id)?)
-            .fetch_all(&mut *conn)
-            .await?;
+            let keys = obligations::response_keys(conn, Uuid::parse_str(&escalated.petition_id)?).await?;
             let reason = format!("R10.4: escalated to unit {}", escalation.to_unit_code);
             for key in keys {
                 obligations::cancel(conn, &key, &reason).await?;

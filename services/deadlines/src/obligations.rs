@@ -325,3 +325,80 @@ pub async fn cancel(conn: &mut PgConnection, key: &str, reason: &str) -> anyhow:
     .await?;
     Ok(())
 }
+
+/// The R10.3 clocks of a petition, by key.
+pub async fn response_keys(conn: &mut PgConnection, petition: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT key FROM obligations WHERE petition_id = $1 AND kind = 'OBLIGATION_KIND_AGENCY_RESPONSE'",
+    )
+    .bind(petition)
+    .fetch_all(conn)
+    .await
+}
+
+/// Open obligations whose state `today` changes: past due and not yet
+/// overdue, or open and due within the window. Locked, skipping those another
+/// replica's sweep holds.
+pub async fn lock_changing_state(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+    window: NaiveDate,
+    limit: i64,
+) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM obligations
+         WHERE (state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON') AND due_date < $1)
+            OR (state = 'OBLIGATION_STATE_OPEN' AND due_date <= $2)
+         ORDER BY due_date LIMIT $3 FOR UPDATE SKIP LOCKED"
+    ))
+    .bind(today)
+    .bind(window)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn set_state(conn: &mut PgConnection, row: &Row) -> sqlx::Result<()> {
+    sqlx::query("UPDATE obligations SET state = $2, announced_state = $3, updated_at = now() WHERE id = $1")
+        .bind(row.id)
+        .bind(&row.state)
+        .bind(&row.announced_state)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Due-soon and overdue obligations not yet reminded of `today`, locked.
+pub async fn lock_unreminded(conn: &mut PgConnection, today: NaiveDate, limit: i64) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM obligations
+         WHERE state IN ('OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
+           AND (last_reminded_on IS NULL OR last_reminded_on < $1)
+         ORDER BY due_date LIMIT $2 FOR UPDATE SKIP LOCKED"
+    ))
+    .bind(today)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn reminded(conn: &mut PgConnection, id: Uuid, today: NaiveDate) -> sqlx::Result<()> {
+    sqlx::query("UPDATE obligations SET last_reminded_on = $2 WHERE id = $1")
+        .bind(id)
+        .bind(today)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Open and overdue obligations by level of the unit tree (1 = province) and
+/// kind: (level, kind, open, overdue). Reads only open rows (a partial index).
+pub async fn open_by_level(conn: &mut PgConnection) -> sqlx::Result<Vec<(i32, String, i64, i64)>> {
+    sqlx::query_as(
+        "SELECT cardinality(unit_path), kind, count(*), count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE')
+         FROM obligations WHERE state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
+         GROUP BY 1, 2",
+    )
+    .fetch_all(conn)
+    .await
+}

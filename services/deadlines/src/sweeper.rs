@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     calendars::Calendars,
     domain,
-    obligations::{COLUMNS, Row},
+    obligations::{self, Row},
 };
 
 const BATCH: i64 = 500;
@@ -54,23 +54,10 @@ impl Sweeper {
     /// One reminder a working day for each due-soon or overdue obligation.
     async fn remind(&self, calendar: &doithoai_calendar::Calendar, today: chrono::NaiveDate) -> anyhow::Result<()> {
         let mut tx = self.pool.begin().await?;
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM obligations
-             WHERE state IN ('OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
-               AND (last_reminded_on IS NULL OR last_reminded_on < $1)
-             ORDER BY due_date LIMIT $2 FOR UPDATE SKIP LOCKED"
-        ))
-        .bind(today)
-        .bind(BATCH)
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = obligations::lock_unreminded(&mut tx, today, BATCH).await?;
         for row in &rows {
             let left = calendar.working_days_between(today, row.due_date).unwrap_or(0);
-            sqlx::query("UPDATE obligations SET last_reminded_on = $2 WHERE id = $1")
-                .bind(row.id)
-                .bind(today)
-                .execute(&mut *tx)
-                .await?;
+            obligations::reminded(&mut tx, row.id, today).await?;
             let reminder = DeadlineReminder { obligation: Some(row.wire()), working_days_left: left as i32 };
             let event = Event::new("deadline_reminder", row.id.to_string(), row.unit_path.clone(), &reminder);
             self.outbox.append(&mut tx, "deadlines-sweeper", &event).await?;
@@ -82,14 +69,7 @@ impl Sweeper {
     /// Open and overdue obligations by level of the unit tree (1 = province)
     /// and kind, for dashboards. Reads only open rows (a partial index).
     async fn record_gauges(&self) -> anyhow::Result<()> {
-        let counts: Vec<(i32, String, i64, i64)> = sqlx::query_as(
-            "SELECT cardinality(unit_path), kind, count(*), count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE')
-             FROM obligations WHERE state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
-             GROUP BY 1, 2",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        for (level, kind, open, overdue) in counts {
+        for (level, kind, open, overdue) in obligations::open_by_level(&mut *self.pool.acquire().await?).await? {
             let (level, kind) = (level.to_string(), kind.trim_start_matches("OBLIGATION_KIND_").to_lowercase());
             metrics::gauge!("doithoai_obligations_open", "level" => level.clone(), "kind" => kind.clone())
                 .set(open as f64);
@@ -113,17 +93,7 @@ impl Sweeper {
         // overdue, or open and within the due-soon window.
         let window = calendar.add_working_days(today, self.due_soon_working_days).unwrap_or(today);
         let mut tx = self.pool.begin().await?;
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM obligations
-             WHERE (state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON') AND due_date < $1)
-                OR (state = 'OBLIGATION_STATE_OPEN' AND due_date <= $2)
-             ORDER BY due_date LIMIT $3 FOR UPDATE SKIP LOCKED"
-        ))
-        .bind(today)
-        .bind(window)
-        .bind(BATCH)
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = obligations::lock_changing_state(&mut tx, today, window, BATCH).await?;
         let mut changed = 0;
         for mut row in rows.iter().cloned() {
             let state = domain::state_on(calendar, row.due_date, today, self.due_soon_working_days)?;
@@ -137,12 +107,7 @@ impl Sweeper {
             if announce {
                 row.announced_state = row.state.clone();
             }
-            sqlx::query("UPDATE obligations SET state = $2, announced_state = $3, updated_at = now() WHERE id = $1")
-                .bind(row.id)
-                .bind(&row.state)
-                .bind(&row.announced_state)
-                .execute(&mut *tx)
-                .await?;
+            obligations::set_state(&mut tx, &row).await?;
             if announce {
                 self.outbox.append(&mut tx, "deadlines-sweeper", &transition(&row, state)).await?;
             }
