@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use doithoai_proto::minutes::v1::{ConclusionNotice, Minutes, MinutesState, Petition, PetitionStatus};
-use doithoai_runtime::{Refusal, ServiceError, ServiceResult, parse};
+use doithoai_runtime::{Refusal, ServiceError, ServiceResult, access, parse};
 use prost::Message;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -21,6 +21,17 @@ pub struct ConferenceRow {
     pub secretary_subject: String,
     pub invited_organization_ids: Vec<Uuid>,
     pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl ConferenceRow {
+    /// Who acts on the conference.
+    pub fn actors(&self) -> access::Conference<'_> {
+        access::Conference {
+            host_position: self.host_position_id,
+            deputy_position: self.delegate_position_id,
+            secretary_subject: &self.secretary_subject,
+        }
+    }
 }
 
 fn decode<M: Message + Default>(what: &str, document: &[u8]) -> ServiceResult<M> {

@@ -7,7 +7,7 @@ use doithoai_proto::{
     participants::v1::{Attendance, Invitation, InvitationStatus, SpeakerRegistration, SpeakerStatus, SpeakerUpdated},
     scheduling::v1::ConferenceState,
 };
-use doithoai_runtime::{Refusal, ServiceResult};
+use doithoai_runtime::{Refusal, ServiceResult, access};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -26,6 +26,15 @@ pub struct ConferenceRow {
 impl ConferenceRow {
     pub fn state(&self) -> ConferenceState {
         ConferenceState::from_str_name(&self.state).unwrap_or_default()
+    }
+
+    /// Who acts on the conference.
+    pub fn actors(&self) -> access::Conference<'_> {
+        access::Conference {
+            host_position: self.host_position_id,
+            deputy_position: self.delegate_position_id,
+            secretary_subject: &self.secretary_subject,
+        }
     }
 }
 

@@ -15,9 +15,7 @@ use doithoai_proto::minutes::v1::{
     RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, RenderedDocument,
     minutes_service_server::MinutesService,
 };
-use doithoai_runtime::{
-    Caller, Clock, Reason, Refusal, Role, ServiceResult, access, events::Event, outbox::Outbox, rpc::handle,
-};
+use doithoai_runtime::{Caller, Clock, Reason, Refusal, ServiceResult, events::Event, outbox::Outbox, rpc::handle};
 use prost::Message;
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
@@ -103,17 +101,6 @@ impl MinutesService for MinutesApi {
     }
 }
 
-/// Who acts on a conference's record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Actor {
-    /// The office (OFFICE, ADMIN) of the conference's unit or above.
-    Office,
-    /// The conference's own secretary.
-    Secretary,
-    /// The head who hosts, or the delegated deputy (R2.2).
-    Host,
-}
-
 impl MinutesApi {
     pub fn new(pool: PgPool, outbox: Outbox, clock: Clock) -> Self {
         Self { pool, outbox, clock }
@@ -124,35 +111,6 @@ impl MinutesApi {
         let conference = store::conference(conn, id).await?;
         caller.require_within(&conference.unit_path)?;
         Ok(conference)
-    }
-
-    /// The first of `actors` the caller acts as, or PERMISSION_DENIED naming `who`.
-    async fn acting(
-        &self,
-        conn: &mut PgConnection,
-        caller: &Caller,
-        conference: &ConferenceRow,
-        actors: &[Actor],
-        who: &str,
-    ) -> ServiceResult<Actor> {
-        for actor in actors {
-            let acts = match actor {
-                Actor::Office => caller.has_role(Role::Office) || caller.has_role(Role::Admin),
-                Actor::Secretary => caller.has_role(Role::Secretary) && caller.subject == conference.secretary_subject,
-                Actor::Host => {
-                    access::hosts(conn, caller, conference.host_position_id, conference.delegate_position_id).await?
-                }
-            };
-            if acts {
-                return Ok(*actor);
-            }
-        }
-        Err(Refusal::denied(
-            Reason::NotYourConference,
-            format!("only {who} may do this"),
-            format!("chỉ {who} được thực hiện thao tác này"),
-        )
-        .into())
     }
 }
 

@@ -8,11 +8,13 @@ use doithoai_proto::minutes::v1::{
     AcknowledgeNoticeRequest, ConclusionNotice, ConclusionNoticeIssued, ConferenceRequest,
     IssueConclusionNoticeRequest, MinutesState, NoticeAssignment, NoticeReceived, PetitionStatus, RenderedDocument,
 };
-use doithoai_runtime::{Caller, Change, Refusal, Role, ServiceResult, idempotency::Once, parse, time::timestamp};
+use doithoai_runtime::{
+    Caller, Change, Refusal, Role, ServiceResult, access::Actor, idempotency::Once, parse, time::timestamp,
+};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Actor, MinutesApi, event, not_your_organization};
+use super::{MinutesApi, event, not_your_organization};
 use crate::{documents, domain, store};
 
 impl MinutesApi {
@@ -36,7 +38,7 @@ impl MinutesApi {
             return Ok(done);
         }
         let conference = self.conference(&mut tx, &caller, conference_id).await?;
-        self.acting(&mut tx, &caller, &conference, &[Actor::Office], "the office").await?;
+        conference.actors().acting(&mut tx, &caller, &[Actor::Office]).await?;
         let minutes = store::minutes(&mut tx, conference.id, true).await?;
         parse::not_before("sent_on", sent_on, domain::opened_on(&minutes), ("the conference", "ngày hội nghị"))?;
         let issued = store::notice(&mut tx, conference.id, true).await?.is_some();

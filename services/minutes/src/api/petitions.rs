@@ -12,11 +12,13 @@ use doithoai_proto::{
         RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, Referral, ResponseRecorded,
     },
 };
-use doithoai_runtime::{Caller, Change, Refusal, Role, ServiceResult, idempotency::Once, parse, time::timestamp};
+use doithoai_runtime::{
+    Caller, Change, Refusal, Role, ServiceResult, access::Actor, idempotency::Once, parse, time::timestamp,
+};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Actor, MinutesApi, event, not_your_organization, record::SECRETARY_OR_OFFICE};
+use super::{MinutesApi, event, not_your_organization};
 use crate::{domain, store};
 
 fn status(petition: &Petition) -> &'static str {
@@ -58,7 +60,7 @@ impl MinutesApi {
             return Ok(done);
         }
         let conference = self.conference(&mut tx, &caller, conference_id).await?;
-        self.acting(&mut tx, &caller, &conference, &[Actor::Secretary, Actor::Office], SECRETARY_OR_OFFICE).await?;
+        conference.actors().acting(&mut tx, &caller, &[Actor::Secretary, Actor::Office]).await?;
         let minutes = store::minutes(&mut tx, conference.id, true).await?;
         domain::r8_4_minutes_open(MinutesState::try_from(minutes.state).unwrap_or_default())?;
         let petition = Petition {
@@ -97,7 +99,7 @@ impl MinutesApi {
         let (mut petition, path) = store::petition(&mut tx, id, true).await?;
         let conference =
             self.conference(&mut tx, &caller, parse::id("conference_id", &petition.conference_id)?).await?;
-        self.acting(&mut tx, &caller, &conference, &[Actor::Secretary, Actor::Office], SECRETARY_OR_OFFICE).await?;
+        conference.actors().acting(&mut tx, &caller, &[Actor::Secretary, Actor::Office]).await?;
         let opened_on = domain::opened_on(&store::minutes(&mut tx, conference.id, false).await?);
         parse::not_before("referred_on", referred_on, opened_on, ("the conference", "ngày hội nghị"))?;
         domain::r1_2_may_refer(&petition)?;
@@ -133,7 +135,7 @@ impl MinutesApi {
         let conference =
             self.conference(&mut tx, &caller, parse::id("conference_id", &petition.conference_id)?).await?;
         let actors = [Actor::Secretary, Actor::Office, Actor::Host];
-        self.acting(&mut tx, &caller, &conference, &actors, "the secretary, the office or the host").await?;
+        conference.actors().acting(&mut tx, &caller, &actors).await?;
         let minutes = store::minutes(&mut tx, conference.id, true).await?;
         domain::r8_4_minutes_open(MinutesState::try_from(minutes.state).unwrap_or_default())?;
         domain::r8_4_may_answer(&petition)?;
@@ -231,7 +233,7 @@ impl MinutesApi {
         let (mut petition, path) = store::petition(&mut tx, id, true).await?;
         let conference =
             self.conference(&mut tx, &caller, parse::id("conference_id", &petition.conference_id)?).await?;
-        self.acting(&mut tx, &caller, &conference, &[Actor::Office], "the office").await?;
+        conference.actors().acting(&mut tx, &caller, &[Actor::Office]).await?;
         let opened_on = domain::opened_on(&store::minutes(&mut tx, conference.id, false).await?);
         parse::not_before("petitioner_notified_on", notified_on, opened_on, ("the conference", "ngày hội nghị"))?;
         domain::r10_4_may_escalate(&petition)?;

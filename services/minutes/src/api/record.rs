@@ -7,11 +7,13 @@ use doithoai_proto::minutes::v1::{
     AddEntryRequest, ConclusionSigned, ConferenceRequest, Entry, EntryAdded, Minutes, MinutesState,
     RecordConclusionRequest, RecordOpeningRequest, RenderedDocument, Signature,
 };
-use doithoai_runtime::{Caller, Change, ServiceResult, events::Event, idempotency::Once, parse, time::timestamp};
+use doithoai_runtime::{
+    Caller, Change, ServiceResult, access::Actor, events::Event, idempotency::Once, parse, time::timestamp,
+};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Actor, MinutesApi, event};
+use super::{MinutesApi, event};
 use crate::{
     documents,
     domain::{self, Signer},
@@ -57,7 +59,7 @@ impl MinutesApi {
             domain::text("requirements", &request.requirements)?,
             domain::text("content", &request.content)?,
         );
-        let step = Step { rpc: "RecordOpening", actors: &[Actor::Secretary, Actor::Office], who: SECRETARY_OR_OFFICE };
+        let step = Step { rpc: "RecordOpening", actors: &[Actor::Secretary, Actor::Office] };
         self.change_minutes(&caller, &request.conference_id, step, &Once::none(), |minutes, _, _| {
             domain::r8_4_minutes_open(state(minutes))?;
             // R8.2: the host opens with purpose, requirements and main content.
@@ -75,7 +77,7 @@ impl MinutesApi {
         request: RecordConclusionRequest,
     ) -> ServiceResult<Minutes> {
         let conclusion = domain::text("conclusion", &request.conclusion)?;
-        let step = Step { rpc: "RecordConclusion", actors: &[Actor::Host], who: "the host" };
+        let step = Step { rpc: "RecordConclusion", actors: &[Actor::Host] };
         self.change_minutes(&caller, &request.conference_id, step, &Once::none(), |minutes, _, _| {
             domain::r8_4_minutes_open(state(minutes))?;
             minutes.conclusion = conclusion;
@@ -88,8 +90,7 @@ impl MinutesApi {
     pub(super) async fn sign_minutes(&self, caller: Caller, request: ConferenceRequest) -> ServiceResult<Minutes> {
         let now = timestamp(self.clock.now());
         let signature = Signature { subject: caller.subject.clone(), signed_at: Some(now) };
-        let step =
-            Step { rpc: "SignMinutes", actors: &[Actor::Secretary, Actor::Host], who: "the secretary or the host" };
+        let step = Step { rpc: "SignMinutes", actors: &[Actor::Secretary, Actor::Host] };
         self.change_minutes(&caller, &request.conference_id, step, &Once::none(), |minutes, actor, conference| {
             let signer = if actor == Actor::Host { Signer::Host } else { Signer::Secretary };
             if !domain::r8_4_sign(minutes, signer, signature)? {
@@ -105,7 +106,7 @@ impl MinutesApi {
         let text = domain::text("text", &request.text)?;
         let once = Once::new(&caller, "AddEntry", &request.request_id, &request)?;
         let (author, recorded_at) = (caller.subject.clone(), timestamp(self.clock.now()));
-        let step = Step { rpc: "AddEntry", actors: &[Actor::Secretary, Actor::Office], who: SECRETARY_OR_OFFICE };
+        let step = Step { rpc: "AddEntry", actors: &[Actor::Secretary, Actor::Office] };
         self.change_minutes(&caller, &request.conference_id, step, &once, |minutes, _, conference| {
             let kind = domain::r8_4_entry(&request.kind, state(minutes))?;
             let added = EntryAdded { conference_id: minutes.conference_id.clone(), kind: kind.clone() };
@@ -140,7 +141,7 @@ impl MinutesApi {
             return Ok(done);
         }
         let conference = self.conference(&mut tx, caller, id).await?;
-        let actor = self.acting(&mut tx, caller, &conference, step.actors, step.who).await?;
+        let actor = conference.actors().acting(&mut tx, caller, step.actors).await?;
         let mut minutes = store::minutes(&mut tx, conference.id, true).await?;
         let before = summary(&minutes);
         let events = decide(&mut minutes, actor, &conference)?;
@@ -151,11 +152,8 @@ impl MinutesApi {
     }
 }
 
-pub(super) const SECRETARY_OR_OFFICE: &str = "the secretary or the office";
-
 /// A step on the minutes: its RPC, and who may take it.
 struct Step<'a> {
     rpc: &'static str,
     actors: &'a [Actor],
-    who: &'a str,
 }

@@ -10,7 +10,7 @@ use doithoai_runtime::{Caller, Change, Refusal, ServiceResult, events::Event, id
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{ParticipantsApi, manages};
+use super::{MANAGERS, ParticipantsApi};
 use crate::{
     domain,
     store::{self, InvitationRow},
@@ -33,7 +33,7 @@ impl ParticipantsApi {
             return Ok(done);
         }
         let conference = self.conference(&mut tx, &caller, conference_id, false).await?;
-        manages(&caller, &conference, false)?;
+        conference.actors().acting(&mut tx, &caller, &MANAGERS).await?;
         domain::may_invite(conference.state())?;
         if let Some(agency) = organization
             && !store::organization_active(&mut tx, agency).await?
@@ -78,7 +78,7 @@ impl ParticipantsApi {
         let mut tx = self.pool.begin().await?;
         let mut row = store::lock_invitation(&mut tx, id).await?;
         let conference = self.conference(&mut tx, &caller, row.conference_id, false).await?;
-        manages(&caller, &conference, false)?;
+        conference.actors().acting(&mut tx, &caller, &MANAGERS).await?;
         domain::invitation_step(row.status(), to)?;
         let before = std::mem::replace(&mut row.status, to.as_str_name().to_owned());
         store::set_invitation_status(&mut tx, &row).await?;

@@ -16,7 +16,7 @@ use doithoai_proto::participants::v1::{
     RegisterParticipantRequest, RegisterSpeakerRequest, SpeakerNoteRequest, SpeakerRegistration, SpeakerRequest,
     UpdateInvitationRequest, participants_server::Participants,
 };
-use doithoai_runtime::{Caller, Reason, Refusal, Role, ServiceResult, access, outbox::Outbox, rpc::handle};
+use doithoai_runtime::{Caller, ServiceResult, access::Actor, outbox::Outbox, rpc::handle};
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -148,11 +148,6 @@ impl ParticipantsApi {
         Ok(conference)
     }
 
-    /// Whether the caller hosts the conference (the head, or the delegated deputy).
-    async fn hosts(&self, conn: &mut PgConnection, caller: &Caller, conference: &ConferenceRow) -> ServiceResult<bool> {
-        access::hosts(conn, caller, conference.host_position_id, conference.delegate_position_id).await
-    }
-
     /// Names and phones: the office, the secretary and the host.
     async fn sees_contacts(
         &self,
@@ -160,20 +155,16 @@ impl ParticipantsApi {
         caller: &Caller,
         conference: &ConferenceRow,
     ) -> ServiceResult<bool> {
-        Ok(manages(caller, conference, false).is_ok() || self.hosts(conn, caller, conference).await?)
+        for actor in [Actor::Office, Actor::Secretary, Actor::Host] {
+            if conference.actors().acts_as(conn, caller, actor).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 
-/// The office, the conference's own secretary, or (for registrations) a portal.
-fn manages(caller: &Caller, conference: &ConferenceRow, portal: bool) -> Result<(), Refusal> {
-    let office = caller.has_role(Role::Office) || caller.has_role(Role::Admin);
-    let secretary = caller.has_role(Role::Secretary) && caller.subject == conference.secretary_subject;
-    if office || secretary || (portal && caller.has_role(Role::Service)) {
-        return Ok(());
-    }
-    Err(Refusal::denied(
-        Reason::NotYourConference,
-        "only the organising office, the conference's secretary (or its host, for refusals) may do this",
-        "chỉ văn phòng tổ chức, thư ký hội nghị (hoặc người chủ trì, khi từ chối) được thực hiện thao tác này",
-    ))
-}
+/// Who manages registrations, the queue and invitations.
+const MANAGERS: [Actor; 2] = [Actor::Office, Actor::Secretary];
+/// …and who may register citizens too: a portal.
+const REGISTRARS: [Actor; 3] = [Actor::Office, Actor::Secretary, Actor::Portal];

@@ -11,7 +11,7 @@ use doithoai_runtime::{Caller, Change, Checked, Refusal, ServiceResult, events::
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{ParticipantsApi, manages};
+use super::{MANAGERS, ParticipantsApi, REGISTRARS};
 use crate::{
     domain::{self, Turn},
     store::{self, ConferenceRow, SpeakerRow},
@@ -32,7 +32,7 @@ impl ParticipantsApi {
             return Ok(done);
         }
         let conference = self.conference(&mut tx, &caller, conference_id, false).await?;
-        manages(&caller, &conference, true)?;
+        conference.actors().acting(&mut tx, &caller, &REGISTRARS).await?;
         domain::registration_open(conference.state())?;
         let status = store::participant_status(&mut tx, participant_id, conference.id).await?.ok_or_else(|| {
             Refusal::not_found(
@@ -120,7 +120,7 @@ impl ParticipantsApi {
         let id = parse::id("conference_id", &request.conference_id)?;
         let mut tx = self.pool.begin().await?;
         let conference = self.conference(&mut tx, &caller, id, true).await?;
-        manages(&caller, &conference, false)?;
+        conference.actors().acting(&mut tx, &caller, &MANAGERS).await?;
         domain::r8_3_calling(conference.state())?;
         let queue = store::queue(&mut tx, conference.id).await?;
         let next = domain::r8_3_next_speaker(&queue)?.to_owned();
@@ -163,7 +163,7 @@ impl ParticipantsApi {
         let mut tx = self.pool.begin().await?;
         let mut speaker = store::lock_speaker(&mut tx, id).await?;
         let conference = self.conference(&mut tx, &caller, speaker.conference_id, false).await?;
-        manages(&caller, &conference, false)?;
+        conference.actors().acting(&mut tx, &caller, &MANAGERS).await?;
         let positions = store::lock_positions(&mut tx, conference.id).await?;
         domain::r8_3_may_move(&request.reason, request.new_position, positions.last().copied().unwrap_or(0))?;
         let from = speaker.position as u32;
@@ -219,7 +219,7 @@ impl ParticipantsApi {
         let mut tx = self.pool.begin().await?;
         let mut speaker = store::lock_speaker(&mut tx, id).await?;
         let conference = self.conference(&mut tx, caller, speaker.conference_id, false).await?;
-        manages(caller, &conference, false)?;
+        conference.actors().acting(&mut tx, caller, &MANAGERS).await?;
         let before = json!({ "status": speaker.status, "position": speaker.position });
         decide(&mut speaker, &conference)?;
         store::save_speaker(&mut tx, &speaker).await?;

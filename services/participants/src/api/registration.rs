@@ -8,11 +8,13 @@ use doithoai_proto::participants::v1::{
     ParticipantRegistered, ParticipantStatus, Person, RefuseParticipantRequest, RegisterParticipantRequest,
     check_in_request, participant, register_participant_request::Who,
 };
-use doithoai_runtime::{Caller, Change, Reason, Refusal, ServiceResult, events::Event, idempotency::Once, parse};
+use doithoai_runtime::{
+    Caller, Change, Reason, Refusal, ServiceResult, access::Actor, events::Event, idempotency::Once, parse,
+};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{ParticipantsApi, manages};
+use super::{MANAGERS, ParticipantsApi, REGISTRARS};
 use crate::{
     domain::{self, Attendee},
     store::{self, AttendeeTable, NewParticipant},
@@ -44,7 +46,7 @@ impl ParticipantsApi {
             return Ok(done);
         }
         let conference = self.conference(&mut tx, &caller, conference_id, true).await?;
-        manages(&caller, &conference, true)?;
+        conference.actors().acting(&mut tx, &caller, &REGISTRARS).await?;
         domain::registration_open(conference.state())?;
         let participant_path = directory::unit_path(&mut tx, &code).await?;
         domain::r2_3_in_the_province(&conference.unit_path, &participant_path)?;
@@ -152,7 +154,7 @@ impl ParticipantsApi {
         let (conference_id, status, unit_code) = store::lock_participant(&mut tx, participant_id).await?;
         let conference = self.conference(&mut tx, &caller, conference_id, false).await?;
         // R9.2: the host (or the delegated deputy) of this conference refuses.
-        if !self.hosts(&mut tx, &caller, &conference).await? {
+        if !conference.actors().acts_as(&mut tx, &caller, Actor::Host).await? {
             return Err(Refusal::denied(
                 Reason::Rule("R9.2"),
                 "R9.2: only the host of this conference refuses dialogue",
@@ -216,7 +218,7 @@ impl ParticipantsApi {
         let mut tx = self.pool.begin().await?;
         let (conference_id, status) = store::lock_attendee(&mut tx, table, id).await?;
         let conference = self.conference(&mut tx, &caller, conference_id, false).await?;
-        manages(&caller, &conference, false)?;
+        conference.actors().acting(&mut tx, &caller, &MANAGERS).await?;
         let attendee = match table {
             AttendeeTable::Participants => {
                 Attendee::Participant(ParticipantStatus::from_str_name(&status).unwrap_or_default())

@@ -11,7 +11,8 @@ use doithoai_proto::scheduling::v1::{
     PublicNotice, ReasonRequest, UpdateConferenceRequest, conferences_server::Conferences,
 };
 use doithoai_runtime::{
-    Caller, Change, Checked, Clock, Reason, Role, ServiceError, ServiceResult, access,
+    Caller, Change, Checked, Clock, ServiceError, ServiceResult,
+    access::{self, Actor},
     events::Event,
     idempotency::Once,
     outbox::Outbox,
@@ -41,16 +42,6 @@ pub struct ConferencesApi {
     pool: PgPool,
     outbox: Outbox,
     clock: Clock,
-}
-
-/// Who acts on a conference.
-enum Actor {
-    /// OFFICE or ADMIN of a unit above or at the conference's.
-    Manager,
-    /// The head (or the delegated deputy) who hosts it.
-    Host,
-    /// Its secretary.
-    Secretary,
 }
 
 #[tonic::async_trait]
@@ -151,7 +142,7 @@ impl ConferencesApi {
     async fn update_conference(&self, caller: Caller, request: UpdateConferenceRequest) -> ServiceResult<Conference> {
         let draft = request.draft.ok_or_else(|| missing("draft"))?;
         let mut tx = self.pool.begin().await?;
-        let before = self.load(&mut tx, &caller, &request.id, &[Actor::Manager]).await?;
+        let before = self.load(&mut tx, &caller, &request.id, &[Actor::Office]).await?;
         rules::may_edit(&before)?;
         let (path, coordinating) = self.check_draft(&mut tx, &caller, &draft).await?;
         let mut after = next_version(&before);
@@ -168,7 +159,7 @@ impl ConferencesApi {
     }
 
     async fn assign_secretary(&self, caller: Caller, request: AssignSecretaryRequest) -> ServiceResult<Conference> {
-        self.step(&caller, &request.id, &[Actor::Manager], "AssignSecretary", |c, _| {
+        self.step(&caller, &request.id, &[Actor::Office], "AssignSecretary", |c, _| {
             rules::assign_secretary(c, &request.secretary_subject, &request.secretary_name)?;
             Ok(Vec::new())
         })
@@ -177,7 +168,7 @@ impl ConferencesApi {
 
     async fn delegate_host(&self, caller: Caller, request: DelegateHostRequest) -> ServiceResult<Conference> {
         let mut tx = self.pool.begin().await?;
-        let before = self.load(&mut tx, &caller, &request.id, &[Actor::Manager, Actor::Host]).await?;
+        let before = self.load(&mut tx, &caller, &request.id, &[Actor::Office, Actor::Host]).await?;
         self.check_delegation(&mut tx, &before, &request.deputy_position_id, &request.reason).await?;
         let mut after = next_version(&before);
         let delegation = Delegation {
@@ -200,7 +191,7 @@ impl ConferencesApi {
     ) -> ServiceResult<Conference> {
         let publication = parse::date("publication_date", &request.publication_date)?;
         let mut tx = self.pool.begin().await?;
-        let before = self.load(&mut tx, &caller, &request.id, &[Actor::Manager]).await?;
+        let before = self.load(&mut tx, &caller, &request.id, &[Actor::Office]).await?;
         let mut after = next_version(&before);
         let notice = PublicNotice {
             media_channel: request.media_channel.trim().to_owned(),
@@ -227,7 +218,7 @@ impl ConferencesApi {
     }
 
     async fn start_conference(&self, caller: Caller, request: ConferenceRef) -> ServiceResult<Conference> {
-        let actors = [Actor::Manager, Actor::Host, Actor::Secretary];
+        let actors = [Actor::Office, Actor::Host, Actor::Secretary];
         self.step(&caller, &request.id, &actors, "StartConference", |c, api| {
             rules::start(c, api.clock.now())?;
             Ok(vec![event("conference_started", c, &ConferenceStarted { conference: Some(c.clone()) })])
@@ -245,7 +236,7 @@ impl ConferencesApi {
     }
 
     async fn end_conference(&self, caller: Caller, request: ConferenceRef) -> ServiceResult<Conference> {
-        let actors = [Actor::Manager, Actor::Host, Actor::Secretary];
+        let actors = [Actor::Office, Actor::Host, Actor::Secretary];
         self.step(&caller, &request.id, &actors, "EndConference", |c, api| {
             rules::end(c, api.clock.now())?;
             Ok(vec![event("conference_ended", c, &ConferenceEnded { conference: Some(c.clone()) })])
@@ -254,7 +245,7 @@ impl ConferencesApi {
     }
 
     async fn cancel_conference(&self, caller: Caller, request: ReasonRequest) -> ServiceResult<Conference> {
-        self.step(&caller, &request.id, &[Actor::Manager], "CancelConference", |c, _| {
+        self.step(&caller, &request.id, &[Actor::Office], "CancelConference", |c, _| {
             rules::cancel(c, &request.reason)?;
             Ok(vec![event("conference_cancelled", c, &ConferenceCancelled { conference: Some(c.clone()) })])
         })
@@ -266,7 +257,7 @@ impl ConferencesApi {
         caller: Caller,
         request: PostponeConferenceRequest,
     ) -> ServiceResult<Conference> {
-        self.step(&caller, &request.id, &[Actor::Manager], "PostponeConference", |c, api| {
+        self.step(&caller, &request.id, &[Actor::Office], "PostponeConference", |c, api| {
             rules::postpone(c, &request.reason, request.new_starts_at, api.clock.now())?;
             Ok(vec![event("conference_postponed", c, &ConferencePostponed { conference: Some(c.clone()) })])
         })
@@ -365,32 +356,8 @@ impl ConferencesApi {
     ) -> ServiceResult<Conference> {
         let conference = stored::lock_conference(conn, parse::id("id", id)?).await?;
         caller.require_within(&conference.unit_path)?;
-        for actor in actors {
-            let allowed = match actor {
-                Actor::Manager => MANAGERS.iter().any(|r| caller.has_role(*r)),
-                Actor::Secretary => caller.has_role(Role::Secretary) && conference.secretary_subject == caller.subject,
-                Actor::Host => self.hosts(conn, &conference, caller).await?,
-            };
-            if allowed {
-                return Ok(conference);
-            }
-        }
-        Err(ServiceError::permission_denied(
-            Reason::NotYourConference,
-            "you may not do this to this conference (office, its host or its secretary only, as the step requires)",
-            "bạn không có quyền thực hiện thao tác này với hội nghị (chỉ văn phòng, người chủ trì hoặc thư ký tùy thao tác)",
-        ))
-    }
-
-    /// Whether the caller hosts the conference (the head, or the delegated deputy).
-    async fn hosts(&self, conn: &mut PgConnection, conference: &Conference, caller: &Caller) -> ServiceResult<bool> {
-        let host = parse::id("host_position_id", &conference.host_position_id)?;
-        let deputy = conference
-            .delegation
-            .as_ref()
-            .map(|d| parse::id("deputy_position_id", &d.deputy_position_id))
-            .transpose()?;
-        access::hosts(conn, caller, host, deputy).await
+        actors_of(&conference)?.acting(conn, caller, actors).await?;
+        Ok(conference)
     }
 
     /// Stores the changed conference with the change, in the caller's transaction.
@@ -473,4 +440,17 @@ fn year_bounds(year: i32) -> ServiceResult<Option<Span>> {
 fn cursor(key: &str) -> Option<(DateTime<Utc>, Uuid)> {
     let (micros, id) = key.split_once('_')?;
     Some((DateTime::from_timestamp_micros(micros.parse().ok()?)?, Uuid::parse_str(id).ok()?))
+}
+
+/// Who acts on a conference: its office, its host (or the delegated deputy), its secretary.
+fn actors_of(conference: &Conference) -> Checked<access::Conference<'_>> {
+    Ok(access::Conference {
+        host_position: parse::id("host_position_id", &conference.host_position_id)?,
+        deputy_position: conference
+            .delegation
+            .as_ref()
+            .map(|d| parse::id("deputy_position_id", &d.deputy_position_id))
+            .transpose()?,
+        secretary_subject: &conference.secretary_subject,
+    })
 }
