@@ -28,7 +28,8 @@ impl Calendars {
             sqlx::query_as("SELECT id, toml FROM calendar_announcements ORDER BY id").fetch_all(pool).await?;
         let seen = self.current.read().unwrap_or_else(|poisoned| poisoned.into_inner()).0;
         let Some(&(last, _)) = stored.last() else { return Ok(()) };
-        if last == seen {
+        // What was read may be older than a load this replica made meanwhile.
+        if last <= seen {
             return Ok(());
         }
         let mut calendar = Calendar::builtin().clone();
@@ -39,8 +40,14 @@ impl Calendars {
         Ok(())
     }
 
+    /// Takes the calendar of the announcements up to `announcement_id`,
+    /// unless a newer one is already current (a refresh that read the stored
+    /// announcements before a load committed must not undo it).
     pub fn replace(&self, announcement_id: i64, calendar: Calendar) {
-        *self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = (announcement_id, Arc::new(calendar));
+        let mut current = self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if announcement_id >= current.0 {
+            *current = (announcement_id, Arc::new(calendar));
+        }
     }
 }
 
@@ -61,5 +68,22 @@ pub async fn store(conn: &mut PgConnection, toml: &str, revision: &str, loaded_b
 impl Default for Calendars {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refresh_that_read_before_a_load_does_not_undo_it() {
+        let calendars = Calendars::new();
+        let loaded = Calendar::builtin().clone();
+        let revision = |c: &Calendars| c.current().revision().id.clone();
+        calendars.replace(2, loaded);
+        let after_load = revision(&calendars);
+        calendars.replace(1, Calendar::builtin().clone());
+        assert_eq!(revision(&calendars), after_load);
+        assert_eq!(calendars.current.read().unwrap().0, 2);
     }
 }
