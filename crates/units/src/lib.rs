@@ -8,11 +8,13 @@
 mod code;
 mod csv_file;
 mod import;
+mod reorganisation;
 mod tier;
 mod unit;
 
 pub use code::{InvalidUnitCode, UnitCode};
 pub use csv_file::{LineError, RawUnit, read_units_csv};
 pub use import::{ImportPlan, UnitRecord, plan_import};
+pub use reorganisation::{Decision, Life, LivingUnit, ReorganisationPlan, plan_reorganisation};
 pub use tier::Tier;
 pub use unit::{Unit, is_within};
