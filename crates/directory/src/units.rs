@@ -24,9 +24,13 @@ pub struct UnitRow {
     pub kind: String,
     pub path: Vec<String>,
     pub legacy_codes: Vec<String>,
+    pub valid_from: Option<chrono::NaiveDate>,
+    pub valid_to: Option<chrono::NaiveDate>,
+    pub successor_codes: Vec<String>,
 }
 
-const COLUMNS: &str = "code, name, tier, parent_code, kind, path, legacy_codes";
+pub const COLUMNS: &str =
+    "code, name, tier, parent_code, kind, path, legacy_codes, valid_from, valid_to, successor_codes";
 
 impl From<UnitRow> for WireUnit {
     fn from(row: UnitRow) -> Self {
@@ -39,6 +43,9 @@ impl From<UnitRow> for WireUnit {
             kind: row.kind,
             path: row.path,
             legacy_codes: row.legacy_codes,
+            valid_from: row.valid_from.map(|d| d.to_string()).unwrap_or_default(),
+            valid_to: row.valid_to.map(|d| d.to_string()).unwrap_or_default(),
+            successor_codes: row.successor_codes,
         }
     }
 }
@@ -190,12 +197,14 @@ impl EventHandler for UnitReplicaHandler {
         // An older event arriving after a newer one (a redelivery after a
         // failure) must not roll the unit back: UUIDv7 ids order by time.
         sqlx::query(
-            "INSERT INTO units (code, name, tier, parent_code, kind, path, legacy_codes, source_event_id)
-             VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8)
+            "INSERT INTO units (code, name, tier, parent_code, kind, path, legacy_codes, source_event_id,
+                 valid_from, valid_to, successor_codes)
+             VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (code) DO UPDATE SET
                  name = EXCLUDED.name, tier = EXCLUDED.tier, parent_code = EXCLUDED.parent_code,
                  kind = EXCLUDED.kind, path = EXCLUDED.path, legacy_codes = EXCLUDED.legacy_codes,
-                 source_event_id = EXCLUDED.source_event_id, updated_at = now()
+                 source_event_id = EXCLUDED.source_event_id, valid_from = EXCLUDED.valid_from,
+                 valid_to = EXCLUDED.valid_to, successor_codes = EXCLUDED.successor_codes, updated_at = now()
              WHERE units.source_event_id < EXCLUDED.source_event_id",
         )
         .bind(&unit.code)
@@ -206,10 +215,18 @@ impl EventHandler for UnitReplicaHandler {
         .bind(&unit.path)
         .bind(&unit.legacy_codes)
         .bind(event_id)
+        .bind(date(&unit.valid_from)?)
+        .bind(date(&unit.valid_to)?)
+        .bind(&unit.successor_codes)
         .execute(conn)
         .await?;
         Ok(())
     }
+}
+
+/// A date of a unit's life on the wire; empty is none.
+fn date(text: &str) -> anyhow::Result<Option<chrono::NaiveDate>> {
+    Some(text).filter(|t| !t.is_empty()).map(|t| t.parse().with_context(|| format!("not a date: {t:?}"))).transpose()
 }
 
 /// The UnitReplica gRPC service of a replica-keeping service.

@@ -185,8 +185,7 @@ impl Fixture {
         for (code, name, tier, parent, kind) in units {
             let path: Vec<String> = [parent, code].into_iter().filter(|c| !c.is_empty()).map(String::from).collect();
             let (name, parent_code, kind, tier) = (name.into(), parent.into(), kind.into(), tier as i32);
-            let unit =
-                Unit { code: code.into(), name, tier, parent_code, kind, path: path.clone(), legacy_codes: vec![] };
+            let unit = Unit { code: code.into(), name, tier, parent_code, kind, path: path.clone(), ..Unit::default() };
             let event = Event::new("unit_upserted", code, path, &UnitUpserted { unit: Some(unit) });
             f.scheduling.publish(&event).await.unwrap();
         }

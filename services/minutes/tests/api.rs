@@ -82,15 +82,7 @@ fn unit(path: &[&str], name: &str, tier: Tier, kind: &str) -> Unit {
     let (code, parent) = (path[path.len() - 1], if path.len() > 1 { path[path.len() - 2] } else { "" });
     let path = path.iter().map(|c| c.to_string()).collect();
     let (name, kind) = (name.into(), kind.into());
-    Unit {
-        code: code.into(),
-        name,
-        tier: tier as i32,
-        parent_code: parent.into(),
-        kind,
-        path,
-        legacy_codes: Vec::new(),
-    }
+    Unit { code: code.into(), name, tier: tier as i32, parent_code: parent.into(), kind, path, ..Unit::default() }
 }
 
 fn organization(unit_code: &str, name: &str) -> Organization {

@@ -67,7 +67,7 @@ fn unit_upserted(codes: &[&str], tier: Tier, kind: &str, name: &str) -> Event {
         parent_code: parent.into(),
         kind: kind.into(),
         path: path(codes),
-        legacy_codes: Vec::new(),
+        ..Unit::default()
     };
     Event::new("unit_upserted", *code, path(codes), &UnitUpserted { unit: Some(unit) })
 }

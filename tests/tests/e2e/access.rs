@@ -48,7 +48,7 @@ use doithoai_proto::{
         deadlines_client::DeadlinesClient,
     },
     directory::v1::{
-        GetSubtreeRequest, GetUnitRequest, ImportUnitsRequest, ListChildrenRequest, UnitRow,
+        GetSubtreeRequest, GetUnitRequest, ImportUnitsRequest, ListChildrenRequest, ReorganiseUnitsRequest, UnitRow,
         unit_directory_client::UnitDirectoryClient, unit_replica_client::UnitReplicaClient,
     },
     minutes::v1::{
@@ -172,9 +172,15 @@ fn unit_directory(t: &mut Table, c: &Clients, who: &Callers) {
     let moved = UnitRow { parent_code: "323".into(), ..row_11998 };
     t.rpc(svc, "ImportUnits", "11998 of 325 moved under 323", import(c, vec![moved]))
         .deny(&who.admin_323, OUT_OF_SCOPE);
-    t.rpc(svc, "ImportUnits", "11950 as it is (nothing created or changed)", import(c, vec![row_11950]))
+    t.rpc(svc, "ImportUnits", "11950 as it is (nothing created or changed)", import(c, vec![row_11950.clone()]))
         .allow(&who.admin_323)
         .allow(&who.admin_325);
+    // A list whose source the directory does not have: it must not apply.
+    let unknown_source = UnitRow { legacy_codes: vec!["99999".into()], ..row_11950.clone() };
+    t.rpc(svc, "ReorganiseUnits", "a list naming an unknown source (it must not apply)", reorganise(c, unknown_source))
+        .deny(&who.admin_323, ROOT_ADMIN_REQUIRED)
+        .deny(&who.office_33, ROOT_ADMIN_REQUIRED)
+        .allow_with(&who.admin_33, Code::InvalidArgument);
     let get = GetUnitRequest { code: "11950".into() };
     t.rpc(svc, "GetUnit", "11950", call!(c.units, get_unit, get))
         .deny(&who.office_325, OUT_OF_SCOPE)
@@ -198,6 +204,31 @@ fn import(c: &Clients, rows: Vec<UnitRow>) -> Call {
         let chunks = vec![ImportUnitsRequest { rows: rows.clone() }];
         async move { answer(client.import_units(with_token(tokio_stream::iter(chunks), token.as_deref())).await, |_| None) }
             .boxed()
+    })
+}
+
+fn reorganise(c: &Clients, row: UnitRow) -> Call {
+    let client = c.units.clone();
+    Box::new(move |token: Option<String>| {
+        let mut client = client.clone();
+        let province = UnitRow {
+            line: 2,
+            code: "33".into(),
+            name: "Tỉnh Hưng Yên".into(),
+            tier: 1,
+            kind: "Tỉnh".into(),
+            ..Default::default()
+        };
+        let chunks = vec![ReorganiseUnitsRequest {
+            decision_number: "access-test".into(),
+            effective_date: "2025-07-01".into(),
+            dry_run: false,
+            rows: vec![province, UnitRow { line: 3, ..row.clone() }],
+        }];
+        async move {
+            answer(client.reorganise_units(with_token(tokio_stream::iter(chunks), token.as_deref())).await, |_| None)
+        }
+        .boxed()
     })
 }
 

@@ -11,6 +11,7 @@ mod fuzz;
 mod minutes;
 mod participants;
 mod privacy;
+mod reorganisation;
 mod resilience;
 mod scenario;
 mod units;

@@ -6,6 +6,7 @@
 pub mod conferences;
 pub mod plans;
 pub mod posts;
+mod reorganisation;
 pub mod units;
 
 use doithoai_directory as directory;

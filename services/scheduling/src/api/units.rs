@@ -7,7 +7,8 @@ use doithoai_proto::{
     common::v1::Unit as WireUnit,
     directory::v1::{
         GetSubtreeRequest, GetUnitRequest, ImportUnitsRequest, ImportUnitsResponse, ListChildrenRequest,
-        ListUnitsResponse, UnitRow as WireRow, UnitUpserted, unit_directory_server::UnitDirectory,
+        ListUnitsResponse, ReorganiseUnitsRequest, ReorganiseUnitsResponse, UnitRow as WireRow, UnitUpserted,
+        unit_directory_server::UnitDirectory,
     },
 };
 use doithoai_runtime::{
@@ -23,11 +24,11 @@ use crate::store::units as stored;
 
 /// More rows than the whole country has (about 11,500), so one import can
 /// never exhaust memory.
-const MAX_IMPORT_ROWS: usize = 50_000;
+pub(super) const MAX_IMPORT_ROWS: usize = 50_000;
 
 pub struct Directory {
-    pool: PgPool,
-    outbox: Outbox,
+    pub(super) pool: PgPool,
+    pub(super) outbox: Outbox,
     reader: UnitReader,
 }
 
@@ -54,6 +55,13 @@ impl UnitDirectory for Directory {
     async fn get_subtree(&self, request: Request<GetSubtreeRequest>) -> Result<Response<ListUnitsResponse>, Status> {
         handle(request, |caller, request| self.get_subtree(caller, request)).await
     }
+
+    async fn reorganise_units(
+        &self,
+        request: Request<Streaming<ReorganiseUnitsRequest>>,
+    ) -> Result<Response<ReorganiseUnitsResponse>, Status> {
+        handle(request, |caller, chunks| self.reorganise_units(caller, chunks)).await
+    }
 }
 
 impl Directory {
@@ -71,11 +79,7 @@ impl Directory {
         while let Some(chunk) = chunks.message().await.map_err(unreadable)? {
             rows.extend(chunk.rows);
             if rows.len() > MAX_IMPORT_ROWS {
-                return Err(ServiceError::invalid_argument(
-                    Reason::ImportTooLarge,
-                    format!("an import may hold at most {MAX_IMPORT_ROWS} rows; nothing was imported"),
-                    format!("mỗi lần nhập tối đa {MAX_IMPORT_ROWS} dòng; chưa nhập đơn vị nào"),
-                ));
+                return Err(too_many_rows());
             }
         }
         self.import(&caller, rows).await
@@ -87,7 +91,7 @@ impl Directory {
         let mut tx = self.pool.begin().await?;
         stored::lock_units(&mut tx).await?;
         let existing = stored::load_units(&mut tx).await?;
-        let plan = plan_import(&existing, records).map_err(import_refused)?;
+        let plan = plan_import(&existing, records).map_err(lines_refused)?;
         for (before, after) in &plan.updated {
             caller.require_within(&codes(&before.path))?;
             caller.require_within(&codes(&after.path))?;
@@ -123,13 +127,21 @@ impl Directory {
     }
 }
 
+pub(super) fn too_many_rows() -> ServiceError {
+    ServiceError::invalid_argument(
+        Reason::ImportTooLarge,
+        format!("an import may hold at most {MAX_IMPORT_ROWS} rows; nothing was imported"),
+        format!("mỗi lần nhập tối đa {MAX_IMPORT_ROWS} dòng; chưa nhập đơn vị nào"),
+    )
+}
+
 /// A request stream that breaks keeps its status code: one chunk over the
 /// size limit is OUT_OF_RANGE, which the server answers as MESSAGE_TOO_LARGE.
-fn unreadable(status: Status) -> ServiceError {
+pub(super) fn unreadable(status: Status) -> ServiceError {
     ServiceError::new(status.code(), Reason::InvalidArgument, status.message(), status.message())
 }
 
-fn parse_rows(rows: Vec<WireRow>) -> ServiceResult<Vec<UnitRecord>> {
+pub(super) fn parse_rows(rows: Vec<WireRow>) -> ServiceResult<Vec<UnitRecord>> {
     let mut records = Vec::with_capacity(rows.len());
     let mut errors = Vec::new();
     for (index, row) in rows.iter().enumerate() {
@@ -147,10 +159,10 @@ fn parse_rows(rows: Vec<WireRow>) -> ServiceResult<Vec<UnitRecord>> {
             Err(mut problems) => errors.append(&mut problems),
         }
     }
-    if errors.is_empty() { Ok(records) } else { Err(import_refused(errors)) }
+    if errors.is_empty() { Ok(records) } else { Err(lines_refused(errors)) }
 }
 
-fn import_refused(errors: Vec<LineError>) -> ServiceError {
+pub(super) fn lines_refused(errors: Vec<LineError>) -> ServiceError {
     let first = errors.first().map(ToString::to_string).unwrap_or_default();
     let mut error = ServiceError::invalid_argument(
         Reason::InvalidUnitImport,
@@ -167,7 +179,7 @@ fn codes(path: &[UnitCode]) -> Vec<&str> {
     path.iter().map(UnitCode::as_str).collect()
 }
 
-fn to_wire(unit: &Unit) -> WireUnit {
+pub(super) fn to_wire(unit: &Unit) -> WireUnit {
     WireUnit {
         code: unit.code.to_string(),
         name: unit.name.clone(),
@@ -176,6 +188,7 @@ fn to_wire(unit: &Unit) -> WireUnit {
         kind: unit.kind.clone(),
         path: unit.path.iter().map(ToString::to_string).collect(),
         legacy_codes: unit.legacy_codes.iter().map(ToString::to_string).collect(),
+        ..WireUnit::default()
     }
 }
 

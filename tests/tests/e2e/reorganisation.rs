@@ -1,0 +1,137 @@
+//! The July 2025 reorganisation through the gRPC API: Hưng Yên and Thái Bình
+//! of January 2025 become one province of two tiers on 1 July. The plan is
+//! shown first, applied all or nothing by the root administrator, published,
+//! followed by every replica, and applying it again changes nothing.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+
+use doithoai_proto::directory::v1::{GetUnitRequest, ReorganiseUnitsRequest, ReorganiseUnitsResponse, UnitRow};
+use doithoai_tests::*;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+const DECISION: &str = "202/2025/QH15";
+
+/// Thái Bình's units in the country's January 2025 list.
+fn thai_binh() -> Vec<UnitRow> {
+    let country = read_rows("vietnam-2025-01.csv");
+    let parents: HashMap<String, String> = country.iter().map(|r| (r.code.clone(), r.parent_code.clone())).collect();
+    let root = |code: &str| {
+        let mut code = code.to_owned();
+        while let Some(parent) = parents.get(&code).filter(|p| !p.is_empty()) {
+            code = parent.clone();
+        }
+        code
+    };
+    country.iter().filter(|row| root(&row.code) == "34").cloned().collect()
+}
+
+async fn reorganise(
+    stack: &Stack,
+    rows: Vec<UnitRow>,
+    dry_run: bool,
+    token: &str,
+) -> Result<ReorganiseUnitsResponse, Status> {
+    // The decision in the first message, the rows in chunks after it.
+    let mut messages = vec![ReorganiseUnitsRequest {
+        decision_number: DECISION.into(),
+        effective_date: "2025-07-01".into(),
+        dry_run,
+        rows: Vec::new(),
+    }];
+    messages.extend(rows.chunks(40).map(|rows| ReorganiseUnitsRequest { rows: rows.to_vec(), ..Default::default() }));
+    let request = authorized(tokio_stream::iter(messages), token);
+    stack.directory().await.reorganise_units(request).await.map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn the_july_2025_merger_is_planned_applied_once_and_followed_by_every_replica() {
+    let stack = Stack::start().await;
+    stack.import_file("hung-yen-2025-01.csv").await.unwrap();
+    let thai_binh = thai_binh();
+    assert_eq!(thai_binh.len(), 251);
+    stack.import_rows(thai_binh, &token("34", &[Role::Admin])).await.unwrap();
+    stack.replicas_hold(150 + 251).await;
+    let july = read_rows("hung-yen-2025-07.csv");
+    let root = token("33", &[Role::Admin]);
+
+    // Only the deployment's root administrator reorganises it.
+    let refused = reorganise(&stack, july.clone(), false, &token("323", &[Role::Admin])).await.unwrap_err();
+    assert_eq!((refused.code(), rule(&refused)), (Code::PermissionDenied, "ROOT_ADMIN_REQUIRED".into()));
+
+    // The plan first: 381 communes become 104, all under codes they reuse;
+    // the 18 districts and Thái Bình end on 30 June, succeeded by Hưng Yên.
+    let planned = reorganise(&stack, july.clone(), true, &root).await.unwrap();
+    assert!(!planned.applied);
+    assert_eq!((planned.received, planned.created_codes.len(), planned.unchanged), (105, 0, 0));
+    assert_eq!(planned.continued_codes.len(), 105, "the province gains its sources, every commune moves");
+    assert_eq!(planned.retired.len(), 277 + 18 + 1);
+    let successors: HashMap<&str, &[String]> =
+        planned.retired.iter().map(|s| (s.code.as_str(), s.successor_codes.as_slice())).collect();
+    assert_eq!(successors["34"], ["33"]);
+    assert_eq!(successors["323"], ["33"]);
+    assert_eq!(successors["11974"], ["11953"]);
+    let get = |code: &str| {
+        let stack = &stack;
+        let request = authorized(GetUnitRequest { code: code.into() }, &root);
+        async move { stack.directory().await.get_unit(request).await.unwrap().into_inner() }
+    };
+    assert_eq!(get("323").await.valid_to, "", "a dry run changes nothing");
+
+    let applied = reorganise(&stack, july.clone(), false, &root).await.unwrap();
+    assert!(applied.applied);
+    assert_eq!(applied.retired, planned.retired);
+    let district = get("323").await;
+    assert_eq!((district.valid_to.as_str(), district.successor_codes.clone()), ("2025-06-30", vec!["33".to_owned()]));
+    let pho_hien = get("11953").await;
+    assert_eq!((pho_hien.path.clone(), pho_hien.valid_to.as_str()), (vec!["33".to_owned(), "11953".into()], ""));
+    assert_eq!(pho_hien.legacy_codes, ["11956", "11959", "11962", "11971", "11974"]);
+    assert_eq!(get("11974").await.path, ["33", "323", "11974"], "history keeps its place");
+
+    // Every replica follows.
+    for name in REPLICAS {
+        let mut replica = stack.replica(name).await;
+        eventually(WAIT, "the replica follows the reorganisation", || {
+            let request = authorized(GetUnitRequest { code: "11974".into() }, &root);
+            let mut replica = replica.clone();
+            async move {
+                let unit = replica.get_unit(request).await.ok()?.into_inner();
+                (unit.valid_to == "2025-06-30" && unit.successor_codes == ["11953"]).then_some(())
+            }
+        })
+        .await;
+        let moved = replica.get_unit(authorized(GetUnitRequest { code: "11953".into() }, &root)).await.unwrap();
+        assert_eq!(moved.into_inner().path, ["33", "11953"], "{name}");
+    }
+    let published = |kind: &'static str| {
+        let stack = &stack;
+        async move {
+            let messages = stack.stream_messages("DOITHOAI_SCHEDULING").await;
+            messages.iter().filter(|m| m.subject.starts_with(&format!("doithoai.scheduling.{kind}."))).count()
+        }
+    };
+    assert_eq!(published("units_reorganised").await, 1);
+
+    // Applying it again changes nothing and publishes nothing.
+    let again = reorganise(&stack, july, false, &root).await.unwrap();
+    assert_eq!((again.applied, again.retired.len(), again.continued_codes.len(), again.unchanged), (false, 0, 0, 105));
+    assert_eq!(published("units_reorganised").await, 1);
+    stack.finish().await;
+}
+
+#[tokio::test]
+async fn a_mapping_that_names_an_unknown_source_is_refused_whole_with_its_line() {
+    let stack = Stack::start().await;
+    stack.import_file("hung-yen-2025-01.csv").await.unwrap();
+    let root = token("33", &[Role::Admin]);
+    // Without Thái Bình in the directory, the July list names sources it does not have.
+    let refused = reorganise(&stack, read_rows("hung-yen-2025-07.csv"), false, &root).await.unwrap_err();
+    assert_eq!((refused.code(), rule(&refused)), (Code::InvalidArgument, "INVALID_UNIT_IMPORT".into()));
+    let violations = refused.get_details_bad_request().unwrap().field_violations;
+    assert!(violations.iter().all(|v| v.field.starts_with("rows[line ") && v.field.ends_with("].legacy_sources")));
+    assert!(violations.iter().any(|v| v.description.contains("is not in the directory")), "{violations:?}");
+    let unit = stack.directory().await.get_unit(authorized(GetUnitRequest { code: "323".into() }, &root)).await;
+    assert_eq!(unit.unwrap().into_inner().valid_to, "", "nothing was applied");
+    stack.finish().await;
+}
