@@ -261,6 +261,21 @@ pub fn read_rows(file: &str) -> Vec<UnitRow> {
     records.into_iter().map(wire_row).collect()
 }
 
+/// The rows of one province in a unit list (Thái Bình's in the country's).
+pub fn province_rows(file: &str, province: &str) -> Vec<UnitRow> {
+    let rows = read_rows(file);
+    let parents: std::collections::HashMap<String, String> =
+        rows.iter().map(|r| (r.code.clone(), r.parent_code.clone())).collect();
+    let root = |code: &str| {
+        let mut code = code.to_owned();
+        while let Some(parent) = parents.get(&code).filter(|p| !p.is_empty()) {
+            code = parent.clone();
+        }
+        code
+    };
+    rows.iter().filter(|row| root(&row.code) == province).cloned().collect()
+}
+
 /// A plain HTTP/1.1 GET: the status line, headers and body.
 pub async fn http_get_status(addr: std::net::SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

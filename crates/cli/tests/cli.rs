@@ -4,7 +4,7 @@
 use std::process::{Command, Output};
 
 use doithoai_runtime::auth::Authenticator;
-use doithoai_tests::{Role, Stack, repo_root, token};
+use doithoai_tests::{Role, Stack, province_rows, repo_root, token};
 
 fn doithoai(args: &[&str], addr: Option<&str>, token: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_doithoai"));
@@ -60,6 +60,48 @@ async fn units_import_and_tree_through_the_cli() {
 
     let output = doithoai(&["units", "tree", "323"], Some(&addr), None);
     assert!(text(&output.stderr).contains("no token"), "{}", text(&output.stderr));
+    stack.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_july_2025_reorganisation_through_the_cli() {
+    let stack = Stack::start().await;
+    let addr = format!("http://{}", stack.running("scheduling").grpc_addr);
+    stack.import_file("hung-yen-2025-01.csv").await.unwrap();
+    stack.import_rows(province_rows("vietnam-2025-01.csv", "34"), &token("34", &[Role::Admin])).await.unwrap();
+    let root = token("33", &[Role::Admin]);
+    let file = repo_root().join("deploy/data/units/hung-yen-2025-07.csv");
+    let reorganise = |extra: &[&str]| {
+        let mut args = vec!["units", "reorganise", file.to_str().unwrap()];
+        args.extend(["--decision", "202/2025/QH15", "--effective", "2025-07-01"]);
+        args.extend(extra);
+        doithoai(&args, Some(&addr), Some(&root))
+    };
+
+    let planned = reorganise(&["--dry-run"]);
+    assert!(planned.status.success(), "{}", text(&planned.stderr));
+    let out = text(&planned.stdout);
+    assert!(out.contains("ends 323: succeeded by 33\n") && out.contains("ends 11974: succeeded by 11953\n"), "{out}");
+    assert!(out.contains("105 received, 0 begin, 105 go on, 296 end, 0 unchanged; planned only (--dry-run)"), "{out}");
+
+    let applied = reorganise(&[]);
+    assert!(text(&applied.stdout).contains("; applied"), "{}", text(&applied.stdout));
+    let tree = text(&doithoai(&["units", "tree", "323"], Some(&addr), Some(&root)).stdout);
+    assert_eq!(
+        tree.lines().next(),
+        Some("323 Thành phố Hưng Yên (Thành phố, district) — ended 2025-06-30, succeeded by 33")
+    );
+    let again = reorganise(&[]);
+    assert!(!text(&again.stdout).contains("296 end"), "{}", text(&again.stdout));
+    assert!(text(&again.stdout).contains("already applied: nothing changes"), "{}", text(&again.stdout));
+
+    let refused = doithoai(
+        &["units", "reorganise", file.to_str().unwrap(), "--decision", "x", "--effective", "2025-07-01"],
+        Some(&addr),
+        Some(&token("323", &[Role::Admin])),
+    );
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("ROOT_ADMIN_REQUIRED"), "{}", text(&refused.stderr));
     stack.finish().await;
 }
 
