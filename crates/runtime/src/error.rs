@@ -43,6 +43,9 @@ pub enum Reason {
     NotYourConference,
     NotYourOrganization,
     RootAdminRequired,
+    /// A unit that does not exist on the day a step is about (it ended in a
+    /// reorganisation, or begins later).
+    UnitNotInExistence,
     Unauthenticated,
     NotFound,
     AlreadyExists,
@@ -73,6 +76,7 @@ impl Reason {
             Reason::NotYourConference => "NOT_YOUR_CONFERENCE",
             Reason::NotYourOrganization => "NOT_YOUR_ORGANIZATION",
             Reason::RootAdminRequired => "ROOT_ADMIN_REQUIRED",
+            Reason::UnitNotInExistence => "UNIT_NOT_IN_EXISTENCE",
             Reason::Unauthenticated => "UNAUTHENTICATED",
             Reason::NotFound => "NOT_FOUND",
             Reason::AlreadyExists => "ALREADY_EXISTS",

@@ -7,25 +7,15 @@
 use std::collections::HashMap;
 
 use doithoai_proto::directory::v1::{GetUnitRequest, ReorganiseUnitsRequest, ReorganiseUnitsResponse, UnitRow};
+use doithoai_proto::scheduling::v1::{
+    AgendaItem, Body, ConferenceDraft, ConferenceKind, CreateConferenceRequest, CreatePositionRequest, Form, Position,
+    Rank, Regime, conferences_client::ConferencesClient, directory_client::DirectoryClient,
+};
 use doithoai_tests::*;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 const DECISION: &str = "202/2025/QH15";
-
-/// Thái Bình's units in the country's January 2025 list.
-fn thai_binh() -> Vec<UnitRow> {
-    let country = read_rows("vietnam-2025-01.csv");
-    let parents: HashMap<String, String> = country.iter().map(|r| (r.code.clone(), r.parent_code.clone())).collect();
-    let root = |code: &str| {
-        let mut code = code.to_owned();
-        while let Some(parent) = parents.get(&code).filter(|p| !p.is_empty()) {
-            code = parent.clone();
-        }
-        code
-    };
-    country.iter().filter(|row| root(&row.code) == "34").cloned().collect()
-}
 
 async fn reorganise(
     stack: &Stack,
@@ -49,7 +39,7 @@ async fn reorganise(
 async fn the_july_2025_merger_is_planned_applied_once_and_followed_by_every_replica() {
     let stack = Stack::start().await;
     stack.import_file("hung-yen-2025-01.csv").await.unwrap();
-    let thai_binh = thai_binh();
+    let thai_binh = province_rows("vietnam-2025-01.csv", "34");
     assert_eq!(thai_binh.len(), 251);
     stack.import_rows(thai_binh, &token("34", &[Role::Admin])).await.unwrap();
     stack.replicas_hold(150 + 251).await;
@@ -117,6 +107,55 @@ async fn the_july_2025_merger_is_planned_applied_once_and_followed_by_every_repl
     let again = reorganise(&stack, july, false, &root).await.unwrap();
     assert_eq!((again.applied, again.retired.len(), again.continued_codes.len(), again.unchanged), (false, 0, 0, 105));
     assert_eq!(published("units_reorganised").await, 1);
+    stack.finish().await;
+}
+
+#[tokio::test]
+async fn after_the_merger_no_conference_is_held_in_an_abolished_district() {
+    let stack = Stack::start().await;
+    stack.clock.set(scheduling::at(scheduling::MONDAY));
+    stack.import_file("hung-yen-2025-01.csv").await.unwrap();
+    stack.import_rows(province_rows("vietnam-2025-01.csv", "34"), &token("34", &[Role::Admin])).await.unwrap();
+    let office = token("323", &[Role::Office]);
+    let head = Position {
+        unit_code: "323".into(),
+        body: Body::PartyCommittee as i32,
+        rank: Rank::Head as i32,
+        title: "Bí thư Thành ủy".into(),
+        person_name: "Nguyễn Văn Chủ Trì".into(),
+        term_start: "2020-10-01".into(),
+        ..Default::default()
+    };
+    let mut directory = DirectoryClient::new(stack.channel("scheduling").await);
+    let request = CreatePositionRequest { position: Some(head), ..Default::default() };
+    let head = directory.create_position(authorized(request, &office)).await.unwrap().into_inner();
+    reorganise(&stack, read_rows("hung-yen-2025-07.csv"), false, &token("33", &[Role::Admin])).await.unwrap();
+
+    let draft = ConferenceDraft {
+        unit_code: "323".into(),
+        body: Body::PartyCommittee as i32,
+        host_position_id: head.id,
+        regime: Regime::Periodic as i32,
+        kind: ConferenceKind::CitizensDirect as i32,
+        form: Form::InPerson as i32,
+        venue_unit_code: "11950".into(),
+        venue_address: "Hội trường phường Lam Sơn".into(),
+        theme: "Giải phóng mặt bằng".into(),
+        agenda: vec![AgendaItem { title: "Bồi thường".into(), field: 1, ..Default::default() }],
+        starts_at: Some(scheduling::timestamp(scheduling::at(scheduling::CONFERENCE_DAY))),
+        planned_minutes: 180,
+        ..Default::default()
+    };
+    let mut conferences = ConferencesClient::new(stack.channel("scheduling").await);
+    let request = CreateConferenceRequest { draft: Some(draft), ..Default::default() };
+    let refused = conferences.create_conference(authorized(request, &office)).await.unwrap_err();
+    assert_eq!(
+        (refused.code(), rule(&refused)),
+        (Code::FailedPrecondition, "UNIT_NOT_IN_EXISTENCE".into()),
+        "{}",
+        refused.message()
+    );
+    assert!(refused.message().contains("ended on 2025-06-30, succeeded by 33"), "{}", refused.message());
     stack.finish().await;
 }
 

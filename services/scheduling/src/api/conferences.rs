@@ -34,7 +34,7 @@ use crate::{
     },
     store::{
         conferences::{self as stored, ConferenceFilter, Span},
-        posts,
+        posts, units,
     },
 };
 
@@ -316,9 +316,13 @@ impl ConferencesApi {
                 coordinating.push(code.clone());
             }
         }
+        let date = draft.starts_at.as_ref().and_then(instant).map(local_date).unwrap_or_default();
+        // Held in units that exist on its date: not in a district abolished before it.
+        for code in std::iter::once(&draft.unit_code).chain(std::iter::once(venue_code)).chain(&coordinating) {
+            domain::units::exists_on(code, &units::life(conn, code).await?, date)?;
+        }
         let host = posts::find_position(conn, parse::id("draft.host_position_id", &draft.host_position_id)?).await?;
         let body = Body::try_from(draft.body).unwrap_or_default();
-        let date = draft.starts_at.as_ref().and_then(instant).map(local_date).unwrap_or_default();
         r2_1_host_is_the_head(&host.post(), &draft.unit_code, body, date)?;
         let invited: Vec<Uuid> =
             draft.invited_organization_ids.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect();

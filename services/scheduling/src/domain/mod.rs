@@ -7,6 +7,7 @@ pub mod conference;
 pub mod plans;
 pub mod posts;
 pub mod report;
+pub mod units;
 
 use chrono::{DateTime, TimeZone, Utc};
 use doithoai_runtime::{Checked, Refusal, time::ZONE};

@@ -124,3 +124,15 @@ pub async fn save_reorganisation(
     .await?;
     Ok(())
 }
+
+/// A unit's life; a unit the directory lacks has none (its path is checked first).
+pub async fn life(conn: &mut PgConnection, code: &str) -> ServiceResult<Life> {
+    let row: Option<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>, Vec<String>)> =
+        sqlx::query_as("SELECT valid_from, valid_to, successor_codes FROM units WHERE code = $1")
+            .bind(code)
+            .fetch_optional(conn)
+            .await?;
+    let Some((from, to, successors)) = row else { return Ok(Life::default()) };
+    let successors = successors.iter().map(|c| UnitCode::parse(c)).collect::<Result<_, _>>();
+    Ok(Life { from, to, successors: successors.map_err(|e| ServiceError::Internal(e.into()))? })
+}
