@@ -1,6 +1,8 @@
 //! The public feed of announced conferences of a unit subtree, for local
 //! media and portals (R7.3): iCalendar (RFC 5545) and JSON over HTTP, without
 //! authentication. Drafts, cancelled and postponed conferences are not in it.
+//! The feed of a unit that ended in a reorganisation redirects (308) to its
+//! successor's.
 
 use axum::{
     Router,
@@ -36,6 +38,18 @@ async fn feed(State(feed): State<Feed>, Path(file): Path<String>) -> Response {
     if directory::parse_code("code", code).is_err() || !matches!(format, "ics" | "json") {
         return (StatusCode::NOT_FOUND, "use /public/units/<code>.ics or .json").into_response();
     }
+    // A unit that ended in a reorganisation: its subscribers follow its successor.
+    match successor(&feed, code).await {
+        Ok(Some(successor)) => {
+            let location = format!("/public/units/{successor}.{format}");
+            return (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, location)]).into_response();
+        }
+        Ok(None) => {}
+        Err(error) => {
+            tracing::error!(error = %error, "public feed failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
     let conferences = match announced(&feed, code).await {
         Ok(conferences) => conferences,
         Err(error) => {
@@ -47,6 +61,13 @@ async fn feed(State(feed): State<Feed>, Path(file): Path<String>) -> Response {
         "ics" => ([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], ical(code, &conferences)).into_response(),
         _ => axum::Json(conferences.iter().map(json).collect::<Vec<_>>()).into_response(),
     }
+}
+
+/// The first successor of a unit that has ended by today, if it has.
+async fn successor(feed: &Feed, code: &str) -> anyhow::Result<Option<String>> {
+    let life = store::units::life(&mut *feed.pool.acquire().await?, code).await?;
+    let ended = life.to.is_some_and(|to| to < feed.clock.today());
+    Ok(life.successors.first().filter(|_| ended).map(ToString::to_string))
 }
 
 /// Announced, running and recent conferences (the last 90 days and on).

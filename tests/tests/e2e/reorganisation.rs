@@ -102,6 +102,12 @@ async fn the_july_2025_merger_is_planned_applied_once_and_followed_by_every_repl
         }
     };
     assert_eq!(published("units_reorganised").await, 1);
+    // The abolished district's public feed sends its subscribers to the province's.
+    let public = stack.running("scheduling").public_addr.unwrap();
+    let moved = http_get_status(public, "/public/units/323.ics").await;
+    assert!(moved.starts_with("HTTP/1.1 308"), "{moved}");
+    assert!(moved.to_lowercase().contains("location: /public/units/33.ics"), "{moved}");
+    assert!(http_get_status(public, "/public/units/11953.json").await.starts_with("HTTP/1.1 200"));
 
     // Applying it again changes nothing and publishes nothing.
     let again = reorganise(&stack, july, false, &root).await.unwrap();
