@@ -402,3 +402,42 @@ pub async fn open_by_level(conn: &mut PgConnection) -> sqlx::Result<Vec<(i32, St
     .fetch_all(conn)
     .await
 }
+
+/// Moves the open obligations a unit owes (its own, not its heads') to
+/// another unit's path, keeping their due dates, with the reason last in
+/// their explanation. Returns how many.
+pub async fn move_open(conn: &mut PgConnection, unit: &str, to_path: &[String], why: &str) -> sqlx::Result<u64> {
+    let moved = sqlx::query(
+        "UPDATE obligations SET unit_path = $2, explanation = array_append(explanation, $3), updated_at = now()
+         WHERE unit_path[cardinality(unit_path)] = $1 AND head_position_id IS NULL
+           AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')",
+    )
+    .bind(unit)
+    .bind(to_path)
+    .bind(why)
+    .execute(conn)
+    .await?;
+    Ok(moved.rows_affected())
+}
+
+/// Cancels the open periodic dialogues of a unit's heads for the year that
+/// contains `last_day`, the unit's last.
+pub async fn cancel_dialogues_of(
+    conn: &mut PgConnection,
+    unit: &str,
+    last_day: NaiveDate,
+    reason: &str,
+) -> sqlx::Result<u64> {
+    let cancelled = sqlx::query(
+        "UPDATE obligations SET state = 'OBLIGATION_STATE_CANCELLED', cancel_reason = $3, updated_at = now()
+         WHERE kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE' AND unit_path[cardinality(unit_path)] = $1
+           AND extract(year FROM anchor_date) = extract(year FROM $2::date)
+           AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')",
+    )
+    .bind(unit)
+    .bind(last_day)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(cancelled.rows_affected())
+}

@@ -15,7 +15,7 @@ use doithoai_proto::{
         Obligation, ObligationKind as Kind, ObligationState as State, RenderReportRequest, ReportFormat, ReportRequest,
         StateCount, SummaryRequest, deadlines_client::DeadlinesClient,
     },
-    directory::v1::UnitUpserted,
+    directory::v1::{Succession, UnitUpserted, UnitsReorganised},
     minutes::v1::{
         Classification, ConclusionNotice, ConclusionNoticeIssued, Escalation, NoticeAssignment, NoticeReceived,
         PetitionAnswered, PetitionEscalated, PetitionRecorded, PetitionReferred, Referral, Response, ResponseRecorded,
@@ -759,5 +759,60 @@ async fn reports_and_scope_of_a_districts_obligations() {
     assert_eq!(listed, [overdue]);
     let unknown = client.list_obligations(authorized(list("99999", Kind::Unspecified), &monitor)).await;
     refused(unknown, Code::NotFound, "NOT_FOUND");
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn after_a_reorganisation_the_successor_owes_the_ended_units_work() {
+    // 20 June 2025: district 323 still exists; its head owes the year's dialogue.
+    let f = Fixture::start("2025-06-20T03:00:00Z").await;
+    let head = id();
+    let post = Position {
+        id: head.clone(),
+        unit_code: "323".into(),
+        body: Body::PartyCommittee as i32,
+        rank: Rank::Head as i32,
+        title: "Bí thư Thành ủy".into(),
+        term_start: "2020-10-01".into(),
+        ..Default::default()
+    };
+    let upserted = PositionUpserted { position: Some(post), unit_path: district() };
+    let event = Event::new("position_upserted", head.clone(), district(), &upserted);
+    f.scheduling.publish_at(&event, at("2025-06-20T03:00:00Z")).await.unwrap();
+    let dialogue = ListObligationsRequest { head_position_id: head.clone(), ..list("323", Kind::PeriodicDialogue) };
+    f.until("the head's dialogue of 2025", &dialogue, |o| o.len() == 1).await;
+    // A conference of 323 ended on 18 June: its notice is owed within 10 working days.
+    f.end(&conference(Regime::Regular, &head, "2025-06-18T05:00:00Z")).await;
+    let notices = list("33", Kind::ConclusionNotice);
+    let owed = f.until("the R10.2 notice", &notices, |o| o.len() == 1).await.remove(0);
+    assert_eq!(owed.unit_path, district());
+
+    // The July 2025 merger: 323 ends on 30 June, succeeded by the province.
+    let reorganised = UnitsReorganised {
+        decision_number: "202/2025/QH15".into(),
+        effective_date: "2025-07-01".into(),
+        retired: vec![Succession { code: "323".into(), successor_codes: vec!["33".into()] }],
+        created_codes: Vec::new(),
+    };
+    let event = Event::new("units_reorganised", "202/2025/QH15", vec!["33".to_owned()], &reorganised);
+    f.scheduling.publish(&event).await.unwrap();
+    f.scheduling.publish(&event).await.unwrap();
+    f.settled("scheduling").await;
+
+    // The notice is the province's now, due as before, and says why.
+    let moved = f.obligations(&notices).await.remove(0);
+    assert_eq!((moved.unit_path.clone(), moved.due_date.clone()), (vec!["33".to_owned()], owed.due_date.clone()));
+    let why = "moved to 33: unit 323 ended on 2025-06-30 (202/2025/QH15)";
+    assert_eq!(moved.explanation.iter().filter(|line| *line == why).count(), 1, "{:?}", moved.explanation);
+    let in_323 = authorized(list("323", Kind::ConclusionNotice), &token("323", &[Role::Office]));
+    assert!(f.client().list_obligations(in_323).await.unwrap().into_inner().obligations.is_empty());
+    // The head's dialogue of the year the district ended is not owed.
+    let cancelled = f.obligations(&dialogue).await.remove(0);
+    assert_eq!(state(&cancelled), State::Cancelled);
+    assert!(
+        cancelled.cancel_reason.contains("unit 323 ended on 2025-06-30 (202/2025/QH15)"),
+        "{}",
+        cancelled.cancel_reason
+    );
     f.finish().await;
 }
