@@ -8,8 +8,9 @@ use std::collections::HashMap;
 
 use doithoai_proto::directory::v1::{GetUnitRequest, ReorganiseUnitsRequest, ReorganiseUnitsResponse, UnitRow};
 use doithoai_proto::scheduling::v1::{
-    AgendaItem, Body, ConferenceDraft, ConferenceKind, CreateConferenceRequest, CreatePositionRequest, Form, Position,
-    Rank, Regime, conferences_client::ConferencesClient, directory_client::DirectoryClient,
+    AgendaItem, Body, ConferenceDraft, ConferenceKind, CreateConferenceRequest, CreatePositionRequest, Form,
+    ListPositionsRequest, Position, Rank, Regime, conferences_client::ConferencesClient,
+    directory_client::DirectoryClient,
 };
 use doithoai_tests::*;
 use tonic::{Code, Status};
@@ -162,6 +163,10 @@ async fn after_the_merger_no_conference_is_held_in_an_abolished_district() {
         refused.message()
     );
     assert!(refused.message().contains("ended on 2025-06-30, succeeded by 33"), "{}", refused.message());
+    // The district's head's post ended with the district.
+    let posts = ListPositionsRequest { unit_code: "323".into(), ..Default::default() };
+    let posts = directory.list_positions(authorized(posts, &office)).await.unwrap().into_inner().positions;
+    assert_eq!(posts.iter().map(|p| p.term_end.as_str()).collect::<Vec<_>>(), ["2025-06-30"]);
     stack.finish().await;
 }
 

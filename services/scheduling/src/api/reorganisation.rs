@@ -8,6 +8,7 @@
 use doithoai_proto::{
     common::v1::Unit as WireUnit,
     directory::v1::{ReorganiseUnitsRequest, ReorganiseUnitsResponse, Succession, UnitUpserted, UnitsReorganised},
+    scheduling::v1::PositionUpserted,
 };
 use doithoai_runtime::{Caller, Change, ServiceResult, audit::AuditEntry, events::Event, parse};
 use doithoai_units::{Decision, LivingUnit, ReorganisationPlan, Tier, UnitCode, plan_reorganisation};
@@ -15,7 +16,10 @@ use serde_json::json;
 use tonic::Streaming;
 
 use super::units::{Directory, MAX_IMPORT_ROWS, lines_refused, parse_rows, to_wire, too_many_rows, unreadable};
-use crate::store::units as stored;
+use crate::store::{
+    posts::{self, PositionRow},
+    units as stored,
+};
 
 impl Directory {
     pub(super) async fn reorganise_units(
@@ -45,7 +49,11 @@ impl Directory {
         let applied = !first.dry_run && !plan.is_empty();
         if applied {
             stored::save_reorganisation(&mut tx, &plan, &decision, &caller.subject).await?;
-            self.outbox.write(&mut tx, &caller, change(&plan, &decision)).await?;
+            // The posts of the units that end end with them.
+            let ending: Vec<String> = plan.retired.iter().map(|(_, u)| u.unit.code.to_string()).collect();
+            let last_day = decision.effective.pred_opt().unwrap_or(decision.effective);
+            let ended = posts::end_posts_in(&mut tx, &ending, last_day).await?;
+            self.outbox.write(&mut tx, &caller, change(&plan, &decision, &ended)).await?;
             tx.commit().await?;
             tracing::info!(
                 decision = decision.number,
@@ -56,6 +64,28 @@ impl Directory {
             );
         }
         Ok(response(&plan, &decision, applied))
+    }
+}
+
+/// PositionUpserted of a post that ended with its unit, on the unit's subject.
+fn post_ended(post: &PositionRow, plan: &ReorganisationPlan) -> Event {
+    let path: Vec<String> = plan
+        .retired
+        .iter()
+        .find(|(_, u)| u.unit.code.as_str() == post.unit_code)
+        .map(|(_, u)| u.unit.path.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    let upserted = PositionUpserted { position: Some(post.wire()), unit_path: path.clone() };
+    Event::new("position_upserted", post.id.to_string(), path, &upserted)
+}
+
+fn post_entry(post: &PositionRow, decision: &Decision) -> AuditEntry {
+    AuditEntry {
+        rpc: "ReorganiseUnits",
+        record_type: "position",
+        record_id: post.id.to_string(),
+        before: None,
+        after: Some(json!({ "term_end": post.term_end, "decision": decision.number })),
     }
 }
 
@@ -92,8 +122,9 @@ pub fn living_to_wire(living: &LivingUnit) -> WireUnit {
 }
 
 /// An audit entry and a UnitUpserted for every unit the reorganisation
-/// changes, then one UnitsReorganised on each of its provinces' subjects.
-fn change(plan: &ReorganisationPlan, decision: &Decision) -> Change {
+/// changes, a PositionUpserted for every post that ends with its unit, then
+/// one UnitsReorganised on each of its provinces' subjects.
+fn change(plan: &ReorganisationPlan, decision: &Decision, ended: &[PositionRow]) -> Change {
     let summary = |u: &LivingUnit| {
         json!({
             "name": u.unit.name,
@@ -136,5 +167,11 @@ fn change(plan: &ReorganisationPlan, decision: &Decision) -> Change {
             Event::new("units_reorganised", &decision.number, path, &reorganised)
         })
         .collect::<Vec<_>>();
-    entries.fold(Change::default(), Change::and).events(upserted).events(provinces)
+    let posts = ended.iter().map(|post| post_ended(post, plan));
+    entries
+        .chain(ended.iter().map(|post| post_entry(post, decision)))
+        .fold(Change::default(), Change::and)
+        .events(upserted)
+        .events(posts)
+        .events(provinces)
 }

@@ -124,6 +124,24 @@ pub async fn list_positions(conn: &mut PgConnection, filter: &PositionFilter<'_>
 }
 
 /// The heads of a subtree whose term touches `year`, by unit, body and term.
+/// Ends on `last_day` the posts of units that end then (a reorganisation),
+/// returning them as they now are.
+pub async fn end_posts_in(
+    conn: &mut PgConnection,
+    units: &[String],
+    last_day: NaiveDate,
+) -> sqlx::Result<Vec<PositionRow>> {
+    sqlx::query_as(&format!(
+        "UPDATE positions SET term_end = $2, updated_at = now()
+         WHERE unit_code = ANY($1) AND term_start <= $2 AND (term_end IS NULL OR term_end > $2)
+         RETURNING {POSITION_COLUMNS}"
+    ))
+    .bind(units)
+    .bind(last_day)
+    .fetch_all(conn)
+    .await
+}
+
 pub async fn heads_serving_in(conn: &mut PgConnection, unit_code: &str, year: i32) -> sqlx::Result<Vec<PositionRow>> {
     sqlx::query_as(&format!(
         "SELECT {P_COLUMNS} FROM positions p JOIN units u ON u.code = p.unit_code
