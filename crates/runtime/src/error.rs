@@ -46,6 +46,8 @@ pub enum Reason {
     /// A unit that does not exist on the day a step is about (it ended in a
     /// reorganisation, or begins later).
     UnitNotInExistence,
+    /// A caller of a unit that ended: it reads its history, changes nothing.
+    CallerUnitEnded,
     Unauthenticated,
     NotFound,
     AlreadyExists,
@@ -77,6 +79,7 @@ impl Reason {
             Reason::NotYourOrganization => "NOT_YOUR_ORGANIZATION",
             Reason::RootAdminRequired => "ROOT_ADMIN_REQUIRED",
             Reason::UnitNotInExistence => "UNIT_NOT_IN_EXISTENCE",
+            Reason::CallerUnitEnded => "CALLER_UNIT_ENDED",
             Reason::Unauthenticated => "UNAUTHENTICATED",
             Reason::NotFound => "NOT_FOUND",
             Reason::AlreadyExists => "ALREADY_EXISTS",

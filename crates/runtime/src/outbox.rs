@@ -14,8 +14,15 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::{
-    audit, auth::Caller, change::Change, error::ServiceResult, events, idempotency::Once, settings::Settings,
-    telemetry, time::Clock,
+    audit,
+    auth::Caller,
+    change::Change,
+    error::{Reason, Refusal, ServiceResult},
+    events,
+    idempotency::Once,
+    settings::Settings,
+    telemetry,
+    time::Clock,
 };
 
 const CHANNEL: &str = "doithoai_outbox";
@@ -30,11 +37,20 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 pub struct Outbox {
     service: &'static str,
     clock: Clock,
+    caller_units: Option<&'static str>,
 }
 
 impl Outbox {
     pub fn new(service: &'static str, clock: Clock) -> Self {
-        Self { service, clock }
+        Self { service, clock, caller_units: None }
+    }
+
+    /// Checks every change's caller against the service's directory: a caller
+    /// whose unit ended (a reorganisation) reads its history but changes
+    /// nothing. `query` gives, for a unit code, the day it ended (or NULL)
+    /// and its successors.
+    pub fn checking_caller_units(self, query: &'static str) -> Self {
+        Self { caller_units: Some(query), ..self }
     }
 
     /// Appends one event; call inside the business transaction.
@@ -44,13 +60,32 @@ impl Outbox {
     }
 
     /// Writes a change the caller made: its audit entries and the events
-    /// that describe it, both in the business transaction.
-    pub async fn write(&self, conn: &mut PgConnection, caller: &Caller, change: Change) -> sqlx::Result<()> {
+    /// that describe it, both in the business transaction. Refused (and so
+    /// rolled back whole) when the caller's unit has ended.
+    pub async fn write(&self, conn: &mut PgConnection, caller: &Caller, change: Change) -> ServiceResult<()> {
+        self.require_living_unit(conn, caller).await?;
         audit::record(conn, caller, &change.audit).await?;
         if !change.events.is_empty() {
             self.append_all(conn, &caller.subject, &change.events).await?;
         }
         Ok(())
+    }
+
+    async fn require_living_unit(&self, conn: &mut PgConnection, caller: &Caller) -> ServiceResult<()> {
+        let Some(query) = self.caller_units else { return Ok(()) };
+        let found: Option<(Option<chrono::NaiveDate>, Vec<String>)> =
+            sqlx::query_as(query).bind(caller.unit.as_str()).fetch_optional(conn).await?;
+        let Some((Some(ended), successors)) = found else { return Ok(()) };
+        if ended >= self.clock.today() {
+            return Ok(());
+        }
+        let (unit, successors) = (caller.unit.as_str(), successors.join(", "));
+        Err(Refusal::denied(
+            Reason::CallerUnitEnded,
+            format!("unit {unit} ended on {ended}, succeeded by {successors}: its accounts read its history but change nothing"),
+            format!("đơn vị {unit} đã kết thúc ngày {ended}, được kế thừa bởi {successors}: tài khoản của đơn vị chỉ xem lịch sử, không thay đổi dữ liệu"),
+        )
+        .into())
     }
 
     /// Ends a change: writes it, keeps its result for a retry of the same

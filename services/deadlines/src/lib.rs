@@ -62,6 +62,7 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     let own: DeadlineSettings = settings.section("deadlines")?;
     let migrations = migrations();
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
+    doithoai_directory::check_caller_units(&mut platform);
     let calendars = calendars::Calendars::new();
     calendars.refresh(&platform.pool).await?;
     let periods = reports_due::ReportPeriods {

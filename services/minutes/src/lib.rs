@@ -23,6 +23,7 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
         sqlx::migrate!(),
     ];
     let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
+    doithoai_directory::check_caller_units(&mut platform);
     let scheduling = replica::SchedulingReplica { outbox: platform.outbox.clone() };
     let units = doithoai_directory::keep_replica(&mut platform, scheduling);
     let minutes = api::MinutesApi::new(platform.pool.clone(), platform.outbox.clone(), platform.clock.clone());

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use doithoai_proto::directory::v1::{GetUnitRequest, ReorganiseUnitsRequest, ReorganiseUnitsResponse, UnitRow};
 use doithoai_proto::scheduling::v1::{
-    AgendaItem, Body, ConferenceDraft, ConferenceKind, CreateConferenceRequest, CreatePositionRequest, Form,
-    ListPositionsRequest, Position, Rank, Regime, conferences_client::ConferencesClient,
-    directory_client::DirectoryClient,
+    AgendaItem, Body, ConferenceDraft, ConferenceKind, CreateConferenceRequest, CreateOrganizationRequest,
+    CreatePositionRequest, Form, ListPositionsRequest, Organization, OrganizationKind, Position, Rank, Regime,
+    conferences_client::ConferencesClient, directory_client::DirectoryClient,
 };
 use doithoai_tests::*;
 use tonic::{Code, Status};
@@ -118,7 +118,7 @@ async fn the_july_2025_merger_is_planned_applied_once_and_followed_by_every_repl
 }
 
 #[tokio::test]
-async fn after_the_merger_no_conference_is_held_in_an_abolished_district() {
+async fn after_the_merger_an_abolished_district_hosts_nothing_and_its_office_changes_nothing() {
     let stack = Stack::start().await;
     stack.clock.set(scheduling::at(scheduling::MONDAY));
     stack.import_file("hung-yen-2025-01.csv").await.unwrap();
@@ -167,6 +167,17 @@ async fn after_the_merger_no_conference_is_held_in_an_abolished_district() {
     let posts = ListPositionsRequest { unit_code: "323".into(), ..Default::default() };
     let posts = directory.list_positions(authorized(posts, &office)).await.unwrap().into_inner().positions;
     assert_eq!(posts.iter().map(|p| p.term_end.as_str()).collect::<Vec<_>>(), ["2025-06-30"]);
+    // Its office reads the district's history (above), and changes nothing any more.
+    let agency = Organization {
+        unit_code: "323".into(),
+        kind: OrganizationKind::Department as i32,
+        name: "Phòng Nội vụ".into(),
+        ..Default::default()
+    };
+    let request = CreateOrganizationRequest { organization: Some(agency), ..Default::default() };
+    let refused = directory.create_organization(authorized(request, &office)).await.unwrap_err();
+    assert_eq!((refused.code(), rule(&refused)), (Code::PermissionDenied, "CALLER_UNIT_ENDED".into()));
+    assert!(refused.message().contains("unit 323 ended on 2025-06-30, succeeded by 33"), "{}", refused.message());
     stack.finish().await;
 }
 
