@@ -146,8 +146,11 @@ async fn tree(code: &str, connection: &Connection) -> anyhow::Result<()> {
     let mut root_depth = None;
     let mut out = std::io::stdout().lock();
     loop {
-        let request =
-            GetSubtreeRequest { code: code.to_owned(), page: Some(PageRequest { page_size: 1000, page_token }) };
+        let request = GetSubtreeRequest {
+            code: code.to_owned(),
+            page: Some(PageRequest { page_size: 1000, page_token }),
+            ..Default::default()
+        };
         let response = client.get_subtree(request).await.map_err(explain)?.into_inner();
         for unit in &response.units {
             let depth = unit.path.len();

@@ -88,7 +88,7 @@ pub async fn units(endpoints: &Endpoints, signer: &TokenSigner, root: &str) -> a
     let mut page_token = String::new();
     loop {
         let page = Some(PageRequest { page_size: 1000, page_token: page_token.clone() });
-        let request = GetSubtreeRequest { code: root.to_owned(), page };
+        let request = GetSubtreeRequest { code: root.to_owned(), page, ..Default::default() };
         let response =
             client.get_subtree(bearer(request, &token)).await.map_err(refused(format!("the units of {root}")))?;
         let response = response.into_inner();

@@ -118,6 +118,10 @@ fn unknown_unit(code: &UnitCode) -> ServiceError {
     )
 }
 
+/// A unit that exists on the day `$4`, or any unit when `$4` is NULL.
+const EXISTS_ON: &str =
+    "($4::date IS NULL OR ((valid_from IS NULL OR valid_from <= $4) AND (valid_to IS NULL OR valid_to >= $4)))";
+
 /// Scope-checked reads of a `units` table, shared by the directory and its replicas.
 #[derive(Clone)]
 pub struct UnitReader {
@@ -140,34 +144,50 @@ impl UnitReader {
         Ok(row.into())
     }
 
-    pub async fn list_children(&self, caller: &Caller, code: &str, page: Page) -> ServiceResult<ListUnitsResponse> {
+    /// The units right below `code` (those that exist `on` a day, if given).
+    pub async fn list_children(
+        &self,
+        caller: &Caller,
+        code: &str,
+        on: Option<chrono::NaiveDate>,
+        page: Page,
+    ) -> ServiceResult<ListUnitsResponse> {
         let code = parse_code("code", code)?;
         caller.require_within(&unit_path(&mut *self.pool.acquire().await?, &code).await?)?;
         let after = page.after_key(|key| UnitCode::parse(key).ok())?;
         let rows: Vec<UnitRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM units WHERE parent_code = $1 AND ($2::text IS NULL OR code > $2)
+            "SELECT {COLUMNS} FROM units WHERE parent_code = $1 AND ($2::text IS NULL OR code > $2) AND {EXISTS_ON}
              ORDER BY code LIMIT $3"
         ))
         .bind(code.as_str())
         .bind(after.as_ref().map(UnitCode::as_str))
         .bind(page.limit())
+        .bind(on)
         .fetch_all(&self.pool)
         .await?;
         Ok(response(&page, rows, |u| u.code.clone()))
     }
 
-    pub async fn get_subtree(&self, caller: &Caller, code: &str, page: Page) -> ServiceResult<ListUnitsResponse> {
+    /// The unit and every unit below it, root first (those that exist `on` a day, if given).
+    pub async fn get_subtree(
+        &self,
+        caller: &Caller,
+        code: &str,
+        on: Option<chrono::NaiveDate>,
+        page: Page,
+    ) -> ServiceResult<ListUnitsResponse> {
         let code = parse_code("code", code)?;
         caller.require_within(&unit_path(&mut *self.pool.acquire().await?, &code).await?)?;
         let after: Option<Vec<String>> = page
             .after_key(|key| key.split('.').map(|code| UnitCode::parse(code).ok().map(|c| c.to_string())).collect())?;
         let rows: Vec<UnitRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM units WHERE path @> ARRAY[$1]::text[] AND ($2::text[] IS NULL OR path > $2)
+            "SELECT {COLUMNS} FROM units WHERE path @> ARRAY[$1]::text[] AND ($2::text[] IS NULL OR path > $2) AND {EXISTS_ON}
              ORDER BY path LIMIT $3"
         ))
         .bind(code.as_str())
         .bind(&after)
         .bind(page.limit())
+        .bind(on)
         .fetch_all(&self.pool)
         .await?;
         Ok(response(&page, rows, |u| u.path.join(".")))
@@ -257,6 +277,7 @@ impl doithoai_proto::directory::v1::unit_replica_server::UnitReplica for UnitRep
         let caller = Caller::of(&request)?;
         let request = request.get_ref();
         let page = Page::from_request(request.page.as_ref())?;
-        Ok(tonic::Response::new(self.reader.list_children(&caller, &request.code, page).await?))
+        let on = doithoai_runtime::parse::optional_date("on_date", &request.on_date)?;
+        Ok(tonic::Response::new(self.reader.list_children(&caller, &request.code, on, page).await?))
     }
 }

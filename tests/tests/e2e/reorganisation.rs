@@ -6,11 +6,14 @@
 
 use std::collections::HashMap;
 
-use doithoai_proto::directory::v1::{GetUnitRequest, ReorganiseUnitsRequest, ReorganiseUnitsResponse, UnitRow};
 use doithoai_proto::scheduling::v1::{
     AgendaItem, Body, ConferenceDraft, ConferenceKind, CreateConferenceRequest, CreateOrganizationRequest,
     CreatePositionRequest, Form, ListPositionsRequest, Organization, OrganizationKind, Position, Rank, Regime,
     conferences_client::ConferencesClient, directory_client::DirectoryClient,
+};
+use doithoai_proto::{
+    common::v1::PageRequest,
+    directory::v1::{GetSubtreeRequest, GetUnitRequest, ReorganiseUnitsRequest, ReorganiseUnitsResponse, UnitRow},
 };
 use doithoai_tests::*;
 use tonic::{Code, Status};
@@ -79,6 +82,19 @@ async fn the_july_2025_merger_is_planned_applied_once_and_followed_by_every_repl
     assert_eq!((pho_hien.path.clone(), pho_hien.valid_to.as_str()), (vec!["33".to_owned(), "11953".into()], ""));
     assert_eq!(pho_hien.legacy_codes, ["11956", "11959", "11962", "11971", "11974"]);
     assert_eq!(get("11974").await.path, ["33", "323", "11974"], "history keeps its place");
+    // The province as of 1 July: itself and its 104 communes; without a date, its history too.
+    let subtree = |on: &str| {
+        let page = Some(PageRequest { page_size: 1000, page_token: String::new() });
+        authorized(GetSubtreeRequest { code: "33".into(), on_date: on.into(), page }, &root)
+    };
+    let mut directory = stack.directory().await;
+    let today = directory.get_subtree(subtree("2025-07-01")).await.unwrap().into_inner().units;
+    assert_eq!(today.len(), 105);
+    assert!(today.iter().all(|u| u.valid_to.is_empty() && u.path.len() <= 2));
+    let all = directory.get_subtree(subtree("")).await.unwrap().into_inner().units;
+    assert!(all.iter().any(|u| u.code == "323" && u.valid_to == "2025-06-30"));
+    let refused = directory.get_subtree(subtree("1 July")).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
 
     // Every replica follows.
     for name in REPLICAS {

@@ -28,7 +28,7 @@ async fn the_unit_import_reaches_all_three_replicas() {
             (unit.name.as_str(), unit.path.clone()),
             ("Phường Lam Sơn", vec!["33".to_owned(), "323".into(), "11950".into()])
         );
-        let request = ListChildrenRequest { code: "33".into(), page: None };
+        let request = ListChildrenRequest { code: "33".into(), ..Default::default() };
         let districts = replica.list_children(authorized(request, &admin)).await.unwrap().into_inner();
         assert_eq!(districts.units.len(), 10, "{name}");
     }
@@ -103,7 +103,11 @@ async fn a_subtree_reads_root_first_across_pages() {
     let mut directory = stack.directory().await;
     let (mut codes, mut page_token) = (Vec::new(), String::new());
     loop {
-        let request = GetSubtreeRequest { code: "323".into(), page: Some(PageRequest { page_size: 4, page_token }) };
+        let request = GetSubtreeRequest {
+            code: "323".into(),
+            page: Some(PageRequest { page_size: 4, page_token }),
+            ..Default::default()
+        };
         let page = directory.get_subtree(authorized(request, &token)).await.unwrap().into_inner();
         codes.extend(page.units.into_iter().map(|u| u.code));
         page_token = page.page.unwrap().next_page_token;

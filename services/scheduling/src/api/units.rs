@@ -13,7 +13,7 @@ use doithoai_proto::{
 };
 use doithoai_runtime::{
     Caller, Change, Reason, Role, ServiceError, ServiceResult, audit::AuditEntry, events::Event, outbox::Outbox,
-    pagination::Page, rpc::handle,
+    pagination::Page, parse, rpc::handle,
 };
 use doithoai_units::{ImportPlan, LineError, RawUnit, Unit, UnitCode, UnitRecord, plan_import};
 use serde_json::json;
@@ -118,12 +118,14 @@ impl Directory {
 
     async fn list_children(&self, caller: Caller, request: ListChildrenRequest) -> ServiceResult<ListUnitsResponse> {
         let page = Page::from_request(request.page.as_ref())?;
-        self.reader.list_children(&caller, &request.code, page).await
+        let on = parse::optional_date("on_date", &request.on_date)?;
+        self.reader.list_children(&caller, &request.code, on, page).await
     }
 
     async fn get_subtree(&self, caller: Caller, request: GetSubtreeRequest) -> ServiceResult<ListUnitsResponse> {
         let page = Page::from_request(request.page.as_ref())?;
-        self.reader.get_subtree(&caller, &request.code, page).await
+        let on = parse::optional_date("on_date", &request.on_date)?;
+        self.reader.get_subtree(&caller, &request.code, on, page).await
     }
 }
 
