@@ -16,10 +16,14 @@ use doithoai_runtime::{
     Caller, Change, Refusal, Role, ServiceResult, access::Actor, idempotency::Once, parse, time::timestamp,
 };
 use serde_json::json;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{MinutesApi, event, not_your_organization};
-use crate::{domain, store};
+use crate::{
+    domain,
+    store::{self, ConferenceRow},
+};
 
 fn status(petition: &Petition) -> &'static str {
     PetitionStatus::try_from(petition.status).unwrap_or_default().as_str_name()
@@ -43,6 +47,21 @@ fn optional_id(field: &str, text: &str) -> doithoai_runtime::Checked<String> {
 }
 
 impl MinutesApi {
+    /// A petition locked for a step, with the unit path it is scoped by and
+    /// its conference, once the caller is known to act as one of `actors`.
+    async fn petition_step(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        id: Uuid,
+        actors: &[Actor],
+    ) -> ServiceResult<(Petition, Vec<String>, ConferenceRow)> {
+        let (petition, path) = store::petition(conn, id, true).await?;
+        let conference = self.conference(conn, caller, parse::id("conference_id", &petition.conference_id)?).await?;
+        conference.actors().acting(conn, caller, actors).await?;
+        Ok((petition, path, conference))
+    }
+
     pub(super) async fn record_petition(
         &self,
         caller: Caller,
@@ -96,10 +115,8 @@ impl MinutesApi {
         if let Some(done) = once.replay(&mut tx).await? {
             return Ok(done);
         }
-        let (mut petition, path) = store::petition(&mut tx, id, true).await?;
-        let conference =
-            self.conference(&mut tx, &caller, parse::id("conference_id", &petition.conference_id)?).await?;
-        conference.actors().acting(&mut tx, &caller, &[Actor::Secretary, Actor::Office]).await?;
+        let (mut petition, path, conference) =
+            self.petition_step(&mut tx, &caller, id, &[Actor::Secretary, Actor::Office]).await?;
         let opened_on = domain::opened_on(&store::minutes(&mut tx, conference.id, false).await?);
         parse::not_before("referred_on", referred_on, opened_on, ("the conference", "ngày hội nghị"))?;
         domain::r1_2_may_refer(&petition)?;
@@ -131,11 +148,8 @@ impl MinutesApi {
         if let Some(done) = once.replay(&mut tx).await? {
             return Ok(done);
         }
-        let (mut petition, path) = store::petition(&mut tx, id, true).await?;
-        let conference =
-            self.conference(&mut tx, &caller, parse::id("conference_id", &petition.conference_id)?).await?;
-        let actors = [Actor::Secretary, Actor::Office, Actor::Host];
-        conference.actors().acting(&mut tx, &caller, &actors).await?;
+        let (mut petition, path, conference) =
+            self.petition_step(&mut tx, &caller, id, &[Actor::Secretary, Actor::Office, Actor::Host]).await?;
         let minutes = store::minutes(&mut tx, conference.id, true).await?;
         domain::r8_4_minutes_open(MinutesState::try_from(minutes.state).unwrap_or_default())?;
         domain::r8_4_may_answer(&petition)?;
@@ -230,10 +244,7 @@ impl MinutesApi {
         if let Some(done) = once.replay(&mut tx).await? {
             return Ok(done);
         }
-        let (mut petition, path) = store::petition(&mut tx, id, true).await?;
-        let conference =
-            self.conference(&mut tx, &caller, parse::id("conference_id", &petition.conference_id)?).await?;
-        conference.actors().acting(&mut tx, &caller, &[Actor::Office]).await?;
+        let (mut petition, path, conference) = self.petition_step(&mut tx, &caller, id, &[Actor::Office]).await?;
         let opened_on = domain::opened_on(&store::minutes(&mut tx, conference.id, false).await?);
         parse::not_before("petitioner_notified_on", notified_on, opened_on, ("the conference", "ngày hội nghị"))?;
         domain::r10_4_may_escalate(&petition)?;
