@@ -12,7 +12,7 @@ use doithoai_runtime::{Platform, auth::Authenticator, consumer::EventHandler, gu
 use sqlx::migrate::Migrator;
 use tonic::service::interceptor::InterceptedService;
 
-pub use units::{UnitReader, parse_code, unit_path};
+pub use units::{UnitReader, parse_code, unit_in_scope, unit_path};
 
 /// The source stream of every replica: the scheduling service's events.
 pub const SOURCE: &str = "scheduling";

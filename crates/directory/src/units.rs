@@ -91,6 +91,19 @@ pub fn parse_code(field: &str, text: &str) -> ServiceResult<UnitCode> {
     })
 }
 
+/// The path of the unit a request names (`field`), after checking it lies
+/// in the caller's subtree; the unit's code is its last element.
+pub async fn unit_in_scope(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    field: &str,
+    code: &str,
+) -> ServiceResult<Vec<String>> {
+    let path = unit_path(conn, &parse_code(field, code)?).await?;
+    caller.require_within(&path)?;
+    Ok(path)
+}
+
 /// A unit's name, if the directory has the unit.
 pub async fn unit_name(conn: &mut PgConnection, code: &str) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT name FROM units WHERE code = $1").bind(code).fetch_optional(conn).await
@@ -152,14 +165,13 @@ impl UnitReader {
         on: Option<chrono::NaiveDate>,
         page: Page,
     ) -> ServiceResult<ListUnitsResponse> {
-        let code = parse_code("code", code)?;
-        caller.require_within(&unit_path(&mut *self.pool.acquire().await?, &code).await?)?;
+        let path = unit_in_scope(&mut *self.pool.acquire().await?, caller, "code", code).await?;
         let after = page.after_key(|key| UnitCode::parse(key).ok())?;
         let rows: Vec<UnitRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM units WHERE parent_code = $1 AND ($2::text IS NULL OR code > $2) AND {EXISTS_ON}
              ORDER BY code LIMIT $3"
         ))
-        .bind(code.as_str())
+        .bind(path.last())
         .bind(after.as_ref().map(UnitCode::as_str))
         .bind(page.limit())
         .bind(on)
@@ -176,15 +188,14 @@ impl UnitReader {
         on: Option<chrono::NaiveDate>,
         page: Page,
     ) -> ServiceResult<ListUnitsResponse> {
-        let code = parse_code("code", code)?;
-        caller.require_within(&unit_path(&mut *self.pool.acquire().await?, &code).await?)?;
+        let path = unit_in_scope(&mut *self.pool.acquire().await?, caller, "code", code).await?;
         let after: Option<Vec<String>> = page
             .after_key(|key| key.split('.').map(|code| UnitCode::parse(code).ok().map(|c| c.to_string())).collect())?;
         let rows: Vec<UnitRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM units WHERE path @> ARRAY[$1]::text[] AND ($2::text[] IS NULL OR path > $2) AND {EXISTS_ON}
              ORDER BY path LIMIT $3"
         ))
-        .bind(code.as_str())
+        .bind(path.last())
         .bind(&after)
         .bind(page.limit())
         .bind(on)

@@ -167,7 +167,8 @@ impl DeadlinesApi {
     /// the place its document is dated at.
     async fn report(&self, caller: &Caller, request: &ReportRequest) -> ServiceResult<(Report, String)> {
         let mut conn = self.pool.acquire().await?;
-        let code = subtree(&mut conn, caller, &request.unit_code).await?;
+        let path = directory::unit_in_scope(&mut conn, caller, "unit_code", &request.unit_code).await?;
+        let code = path.last().cloned().unwrap_or_default();
         let (from, to) = match (parse::optional_date("from", &request.from)?, parse::optional_date("to", &request.to)?)
         {
             (Some(from), Some(to)) if from <= to => (from, to),
@@ -181,7 +182,6 @@ impl DeadlinesApi {
             }
         };
         let unit_name = directory::units::unit_name(&mut conn, &code).await?.unwrap_or_else(|| code.clone());
-        let path = directory::unit_path(&mut conn, &directory::parse_code("unit_code", &code)?).await?;
         let place = directory::units::place(&mut conn, &path).await?;
         Ok((crate::report::compute(&mut conn, &code, &unit_name, from, to).await?, place))
     }
@@ -252,9 +252,8 @@ impl DeadlinesApi {
     }
 }
 
-/// The unit a request names, if it lies in the caller's scope.
+/// The code of the unit a request names, if it lies in the caller's scope.
 async fn subtree(conn: &mut PgConnection, caller: &Caller, code: &str) -> ServiceResult<String> {
-    let code = directory::parse_code("unit_code", code)?;
-    caller.require_within(&directory::unit_path(conn, &code).await?)?;
-    Ok(code.to_string())
+    let path = directory::unit_in_scope(conn, caller, "unit_code", code).await?;
+    Ok(path.last().cloned().unwrap_or_default())
 }

@@ -9,28 +9,14 @@ pub mod posts;
 mod reorganisation;
 pub mod units;
 
-use doithoai_directory as directory;
-use doithoai_runtime::{Caller, Refusal, Role, ServiceResult};
-use sqlx::PgConnection;
+pub use doithoai_directory::unit_in_scope;
+use doithoai_runtime::{Refusal, Role};
 
 /// Offices (and administrators) manage their unit's subtree.
 pub const MANAGERS: [Role; 2] = [Role::Admin, Role::Office];
 
 /// Everyone with a role reads inside their subtree.
 pub const READERS: [Role; 8] = Role::ALL;
-
-/// The unit's path, after checking the caller may act on it.
-pub async fn unit_in_scope(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    field: &str,
-    code: &str,
-) -> ServiceResult<Vec<String>> {
-    let code = directory::parse_code(field, code)?;
-    let path = directory::unit_path(conn, &code).await?;
-    caller.require_within(&path)?;
-    Ok(path)
-}
 
 /// A request without the message it is about.
 pub fn missing(field: &str) -> Refusal {
