@@ -197,18 +197,3 @@ pub async fn update_notice(conn: &mut PgConnection, notice: &ConclusionNotice) -
         .await?;
     Ok(())
 }
-
-/// The unit of an agency, if it is active.
-pub async fn active_organization_unit(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT unit_code FROM organizations WHERE id = $1 AND active")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
-}
-
-/// The names of the agencies, by id.
-pub async fn organization_names(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<(String, String)>> {
-    let rows: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, name FROM organizations WHERE id = ANY($1)").bind(ids).fetch_all(conn).await?;
-    Ok(rows.into_iter().map(|(id, name)| (id.to_string(), name)).collect())
-}

@@ -468,10 +468,3 @@ pub async fn invitations(conn: &mut PgConnection, conference: Uuid) -> sqlx::Res
         .fetch_all(conn)
         .await
 }
-
-/// Whether an agency is in the directory and active.
-pub async fn organization_active(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
-    let active: Option<bool> =
-        sqlx::query_scalar("SELECT active FROM organizations WHERE id = $1").bind(id).fetch_optional(conn).await?;
-    Ok(active == Some(true))
-}

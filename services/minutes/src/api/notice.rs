@@ -3,6 +3,7 @@
 //! conference to one agency; each agency acknowledges its receipt, which
 //! starts its R10.3 clock.
 
+use doithoai_directory::organizations;
 use doithoai_directory::units::{place, unit_name};
 use doithoai_proto::minutes::v1::{
     AcknowledgeNoticeRequest, ConclusionNotice, ConclusionNoticeIssued, ConferenceRequest,
@@ -46,7 +47,7 @@ impl MinutesApi {
         let mut petitions = store::petitions(&mut tx, conference.id, true).await?;
         domain::r10_2_notice_covers(&petitions, &request.assignments)?;
         for (agency, assignment) in agencies.iter().zip(&request.assignments) {
-            if store::active_organization_unit(&mut tx, *agency).await?.is_none() {
+            if organizations::active_unit(&mut tx, *agency).await?.is_none() {
                 return Err(Refusal::not_found(
                     format!("agency {} does not exist or is inactive", assignment.organization_id),
                     format!("cơ quan {} không tồn tại hoặc đã ngừng hoạt động", assignment.organization_id),
@@ -144,7 +145,7 @@ impl MinutesApi {
         let place = place(&mut conn, &conference.unit_path).await?;
         let ids: Vec<Uuid> =
             notice.assignments.iter().filter_map(|a| Uuid::parse_str(&a.organization_id).ok()).collect();
-        let agencies = store::organization_names(&mut conn, &ids).await?.into_iter().collect();
+        let agencies = organizations::names(&mut conn, &ids).await?.into_iter().collect();
         let pdf = doithoai_documents::render(
             "Thông báo kết luận",
             &documents::notice_lines(&notice, &minutes, &unit, &place, &agencies),

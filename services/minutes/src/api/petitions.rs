@@ -4,6 +4,7 @@
 //! (R10.3), escalated to a higher level (R10.4).
 
 use doithoai_directory as directory;
+use doithoai_directory::organizations;
 use doithoai_proto::{
     common::v1::Field,
     minutes::v1::{
@@ -251,7 +252,7 @@ impl MinutesApi {
         let to_path = directory::unit_path(&mut tx, &to_unit).await?;
         domain::r10_4_higher_level(&path, &to_path)?;
         if let Some(agency) = to_organization
-            && store::active_organization_unit(&mut tx, agency).await?.as_deref() != Some(to_unit.as_str())
+            && organizations::active_unit(&mut tx, agency).await?.as_deref() != Some(to_unit.as_str())
         {
             return Err(Refusal::not_found(
                 "the receiving agency is not an active agency of that unit",

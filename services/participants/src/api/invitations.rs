@@ -2,6 +2,7 @@
 //! announced, naming the agenda items they answer, then accepted, declined
 //! and attended.
 
+use doithoai_directory::organizations;
 use doithoai_proto::participants::v1::{
     ConferenceRequest, Invitation, InvitationStatus, InvitationUpdated, InviteRequest, ListInvitationsResponse,
     UpdateInvitationRequest,
@@ -36,7 +37,7 @@ impl ParticipantsApi {
         conference.actors().acting(&mut tx, &caller, &MANAGERS).await?;
         domain::may_invite(conference.state())?;
         if let Some(agency) = organization
-            && !store::organization_active(&mut tx, agency).await?
+            && organizations::active_unit(&mut tx, agency).await?.is_none()
         {
             return Err(Refusal::not_found(
                 "the agency is not in the directory or is inactive",
