@@ -15,7 +15,8 @@ use doithoai_proto::{
         CreatePositionRequest, DelegateHostRequest, ExtendConferenceRequest, Form, GetAnnualPlanRequest,
         GetPeriodicDialogueReportRequest, ListConferencesRequest, ListPositionsRequest, Organization, OrganizationKind,
         PlannedConference, Position, PostponeConferenceRequest, Rank, ReasonRequest, Regime,
-        conferences_client::ConferencesClient, directory_client::DirectoryClient, plans_client::PlansClient,
+        SucceedOrganizationRequest, conferences_client::ConferencesClient, directory_client::DirectoryClient,
+        plans_client::PlansClient,
     },
 };
 use doithoai_runtime::time::{ZONE, instant};
@@ -36,6 +37,21 @@ pub enum DirectoryCommand {
     /// Creates offices and agencies from a CSV: unit_code,kind,name.
     ImportOrganizations {
         file: PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Ends an agency and passes its work (R10.3 responses, receipts of
+    /// notices) to another, from a date, by a decision.
+    SucceedOrganization {
+        /// The agency that ends (its directory id).
+        organization: String,
+        #[arg(long)]
+        successor: String,
+        /// The successor's first day (YYYY-MM-DD).
+        #[arg(long)]
+        effective: String,
+        #[arg(long)]
+        decision: String,
         #[command(flatten)]
         connection: Connection,
     },
@@ -132,6 +148,25 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                 })?;
                 out!("{} {}", created.get_ref().id, created.get_ref().name)?;
             }
+        }
+        DirectoryCommand::SucceedOrganization { organization, successor, effective, decision, connection } => {
+            let client = DirectoryClient::new(connection.channel(Service::Scheduling).await?);
+            let request = SucceedOrganizationRequest {
+                organization_id: organization,
+                successor_id: successor,
+                effective_date: effective,
+                decision_number: decision,
+                request_id: request_id(),
+            };
+            let ended = sent!(client, succeed_organization, request).map_err(explain)?.into_inner();
+            out!(
+                "{} {} ended on {}, succeeded by {} ({})",
+                ended.id,
+                ended.name,
+                ended.ended_on,
+                ended.successor_id,
+                ended.decision_number
+            )?;
         }
         DirectoryCommand::Posts { unit, on, connection } => {
             let mut client = DirectoryClient::new(connection.channel(Service::Scheduling).await?);

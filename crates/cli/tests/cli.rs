@@ -70,6 +70,20 @@ async fn the_july_2025_reorganisation_through_the_cli() {
     stack.import_file("hung-yen-2025-01.csv").await.unwrap();
     stack.import_rows(province_rows("vietnam-2025-01.csv", "34"), &token("34", &[Role::Admin])).await.unwrap();
     let root = token("33", &[Role::Admin]);
+    // An agency of the district and one of the province, before the change.
+    let dir = tempfile::tempdir().unwrap();
+    let agencies = dir.path().join("agencies.csv");
+    std::fs::write(
+        &agencies,
+        "unit_code,kind,name\n323,DEPARTMENT,Phòng Tài nguyên và Môi trường\n\
+         33,DEPARTMENT,Sở Nông nghiệp và Môi trường\n",
+    )
+    .unwrap();
+    let created =
+        doithoai(&["directory", "import-organizations", agencies.to_str().unwrap()], Some(&addr), Some(&root));
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let ids: Vec<String> =
+        text(&created.stdout).lines().map(|line| line.split(' ').next().unwrap().to_owned()).collect();
     let file = repo_root().join("deploy/data/units/hung-yen-2025-07.csv");
     let reorganise = |extra: &[&str]| {
         let mut args = vec!["units", "reorganise", file.to_str().unwrap()];
@@ -94,6 +108,16 @@ async fn the_july_2025_reorganisation_through_the_cli() {
     let again = reorganise(&[]);
     assert!(!text(&again.stdout).contains("296 end"), "{}", text(&again.stdout));
     assert!(text(&again.stdout).contains("already applied: nothing changes"), "{}", text(&again.stdout));
+
+    // The province's office names the agency that takes over the district agency's work.
+    let args = ["directory", "succeed-organization", &ids[0], "--successor", &ids[1], "--effective", "2025-07-01"];
+    let succeeded = doithoai(&[&args[..], &["--decision", "45/QĐ-UBND"]].concat(), Some(&addr), Some(&root));
+    assert!(succeeded.status.success(), "{}", text(&succeeded.stderr));
+    let expected = format!(
+        "{} Phòng Tài nguyên và Môi trường ended on 2025-06-30, succeeded by {} (45/QĐ-UBND)\n",
+        ids[0], ids[1]
+    );
+    assert_eq!(text(&succeeded.stdout), expected);
 
     let refused = doithoai(
         &["units", "reorganise", file.to_str().unwrap(), "--decision", "x", "--effective", "2025-07-01"],

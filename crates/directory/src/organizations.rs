@@ -18,3 +18,20 @@ pub async fn names(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<(S
         sqlx::query_as("SELECT id, name FROM organizations WHERE id = ANY($1)").bind(ids).fetch_all(conn).await?;
     Ok(rows.into_iter().map(|(id, name)| (id.to_string(), name)).collect())
 }
+
+/// The agencies `id` acts for: itself and every agency whose work passed to
+/// it, directly or through others (SucceedOrganization), as ids.
+pub async fn represented_by(conn: &mut PgConnection, id: &str) -> sqlx::Result<Vec<String>> {
+    let Ok(id) = Uuid::parse_str(id) else { return Ok(Vec::new()) };
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "WITH RECURSIVE represented (id) AS (
+             SELECT $1::uuid
+             UNION SELECT o.id FROM organizations o JOIN represented r ON o.successor_id = r.id
+         )
+         SELECT id FROM represented",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(ids.iter().map(Uuid::to_string).collect())
+}

@@ -59,15 +59,17 @@ pub async fn upsert_directory(conn: &mut PgConnection, event: &EventEnvelope) ->
     if let Some(upserted) = decode_payload::<OrganizationUpserted>(event)? {
         let organization = upserted.organization.context("OrganizationUpserted without an organization")?;
         sqlx::query(
-            "INSERT INTO organizations (id, unit_code, name, active, source_event_id) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO organizations (id, unit_code, name, active, successor_id, source_event_id)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (id) DO UPDATE SET unit_code = EXCLUDED.unit_code, name = EXCLUDED.name,
-                 active = EXCLUDED.active, source_event_id = EXCLUDED.source_event_id
+                 active = EXCLUDED.active, successor_id = EXCLUDED.successor_id, source_event_id = EXCLUDED.source_event_id
              WHERE organizations.source_event_id < EXCLUDED.source_event_id",
         )
         .bind(Uuid::parse_str(&organization.id)?)
         .bind(&organization.unit_code)
         .bind(&organization.name)
         .bind(organization.active)
+        .bind(Some(organization.successor_id.as_str()).filter(|s| !s.is_empty()).map(Uuid::parse_str).transpose()?)
         .bind(event_id)
         .execute(conn)
         .await?;

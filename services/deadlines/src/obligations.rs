@@ -428,16 +428,61 @@ pub async fn cancel_dialogues_of(
     last_day: NaiveDate,
     reason: &str,
 ) -> sqlx::Result<u64> {
-    let cancelled = sqlx::query(
+    let of_that_year =
+        "kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE' AND extract(year FROM anchor_date) = extract(year FROM $2::date)";
+    cancel_of_unit(conn, of_that_year, unit, last_day, reason).await
+}
+
+/// Cancels the open R13.1 reports of a unit's heads for periods ending after
+/// `last_day`, the unit's last: a period it did not live through.
+pub async fn cancel_reports_after(
+    conn: &mut PgConnection,
+    unit: &str,
+    last_day: NaiveDate,
+    reason: &str,
+) -> sqlx::Result<u64> {
+    let later = "kind IN ('OBLIGATION_KIND_REPORT_HALF_YEAR', 'OBLIGATION_KIND_REPORT_YEAR') AND anchor_date > $2";
+    cancel_of_unit(conn, later, unit, last_day, reason).await
+}
+
+/// Cancels the open obligations of `unit` ($1) that `which` selects, given
+/// the unit's last day ($2).
+async fn cancel_of_unit(
+    conn: &mut PgConnection,
+    which: &str,
+    unit: &str,
+    last_day: NaiveDate,
+    reason: &str,
+) -> sqlx::Result<u64> {
+    let cancelled = sqlx::query(&format!(
         "UPDATE obligations SET state = 'OBLIGATION_STATE_CANCELLED', cancel_reason = $3, updated_at = now()
-         WHERE kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE' AND unit_path[cardinality(unit_path)] = $1
-           AND extract(year FROM anchor_date) = extract(year FROM $2::date)
-           AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')",
-    )
+         WHERE {which} AND unit_path[cardinality(unit_path)] = $1
+           AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')"
+    ))
     .bind(unit)
     .bind(last_day)
     .bind(reason)
     .execute(conn)
     .await?;
     Ok(cancelled.rows_affected())
+}
+
+/// Passes the open R10.3 responses an agency owes to its successor, keeping
+/// their due dates, with the reason last in their explanation; the key
+/// becomes the successor's, so its receipt and response close them. Returns
+/// how many.
+pub async fn move_to_agency(conn: &mut PgConnection, from: Uuid, to: Uuid, why: &str) -> sqlx::Result<u64> {
+    let moved = sqlx::query(
+        "UPDATE obligations o SET organization_id = $2, key = 'AGENCY_RESPONSE:' || o.petition_id || ':' || $2,
+             explanation = array_append(o.explanation, $3), updated_at = now()
+         WHERE o.organization_id = $1 AND o.kind = 'OBLIGATION_KIND_AGENCY_RESPONSE'
+           AND o.state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
+           AND NOT EXISTS (SELECT 1 FROM obligations x WHERE x.key = 'AGENCY_RESPONSE:' || o.petition_id || ':' || $2)",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(why)
+    .execute(conn)
+    .await?;
+    Ok(moved.rows_affected())
 }

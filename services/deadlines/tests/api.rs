@@ -21,7 +21,8 @@ use doithoai_proto::{
         PetitionAnswered, PetitionEscalated, PetitionRecorded, PetitionReferred, Referral, Response, ResponseRecorded,
     },
     scheduling::v1::{
-        Body, Conference, ConferenceEnded, ConferenceKind, ConferenceState, Position, PositionUpserted, Rank, Regime,
+        Body, Conference, ConferenceEnded, ConferenceKind, ConferenceState, Organization, OrganizationSucceeded,
+        Position, PositionUpserted, Rank, Regime,
     },
 };
 use doithoai_runtime::{
@@ -781,6 +782,8 @@ async fn after_a_reorganisation_the_successor_owes_the_ended_units_work() {
     f.scheduling.publish_at(&event, at("2025-06-20T03:00:00Z")).await.unwrap();
     let dialogue = ListObligationsRequest { head_position_id: head.clone(), ..list("323", Kind::PeriodicDialogue) };
     f.until("the head's dialogue of 2025", &dialogue, |o| o.len() == 1).await;
+    let reports = ListObligationsRequest { head_position_id: head.clone(), ..list("323", Kind::Unspecified) };
+    f.until("the head's reports of 2025", &reports, |o| o.len() == 3).await;
     // A conference of 323 ended on 18 June: its notice is owed within 10 working days.
     f.end(&conference(Regime::Regular, &head, "2025-06-18T05:00:00Z")).await;
     let notices = list("33", Kind::ConclusionNotice);
@@ -814,5 +817,73 @@ async fn after_a_reorganisation_the_successor_owes_the_ended_units_work() {
         "{}",
         cancelled.cancel_reason
     );
+    // R13.1: the half-year the district lived through is reported; the year it did not, is not owed.
+    let half_year =
+        f.obligations(&ListObligationsRequest { kind: Kind::ReportHalfYear as i32, ..reports.clone() }).await;
+    assert_eq!(state(&half_year[0]), State::Open);
+    let year = f.obligations(&ListObligationsRequest { kind: Kind::ReportYear as i32, ..reports }).await.remove(0);
+    assert_eq!(state(&year), State::Cancelled);
+    assert!(year.cancel_reason.starts_with("R13.1: unit 323 ended on 2025-06-30"), "{}", year.cancel_reason);
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn r10_3_an_agencys_responses_pass_to_the_agency_that_succeeds_it() {
+    let f = Fixture::start("2026-03-20T03:00:00Z").await;
+    let (agency, other, successor, first, second, theirs) = (id(), id(), id(), id(), id(), id());
+    let conference = f.ended_and_noticed(&[(&first, &agency), (&second, &agency), (&theirs, &other)]).await;
+    let responses = ListObligationsRequest { conference_id: conference.id.clone(), ..list("33", Kind::AgencyResponse) };
+    // The first is answered before the agency ends; the second is still owed.
+    f.minutes("response_recorded", &first, &response(&conference, &first, &agency, "2026-03-25"), "2026-03-25").await;
+    f.until("the first answered", &responses, |o| state(&of(o, &first)) == State::MetOnTime).await;
+    let owed = of(&f.obligations(&responses).await, &second);
+
+    // From 1 April the province's department does the district's agency's work.
+    let organization = |id: &str, name: &str, unit: &str| Organization {
+        id: id.into(),
+        unit_code: unit.into(),
+        name: name.into(),
+        active: true,
+        ..Default::default()
+    };
+    let ended = Organization {
+        active: false,
+        successor_id: successor.clone(),
+        ended_on: "2026-03-31".into(),
+        decision_number: "45/QĐ-UBND".into(),
+        ..organization(&agency, "Phòng Tài nguyên và Môi trường", "323")
+    };
+    let succeeded = OrganizationSucceeded {
+        organization: Some(ended),
+        successor: Some(organization(&successor, "Sở Nông nghiệp và Môi trường", "33")),
+        effective_date: "2026-04-01".into(),
+        unit_path: district(),
+    };
+    let event = Event::new("organization_succeeded", agency.clone(), district(), &succeeded);
+    for _ in 0..2 {
+        f.scheduling.publish(&event).await.unwrap();
+    }
+    f.settled("scheduling").await;
+    let moved = f.obligations(&responses).await;
+    let passed = of(&moved, &second);
+    assert_eq!(
+        (passed.organization_id.as_str(), passed.due_date.as_str()),
+        (successor.as_str(), owed.due_date.as_str())
+    );
+    let why = format!(
+        "moved to Sở Nông nghiệp và Môi trường ({successor}): Phòng Tài nguyên và Môi trường ended on 2026-03-31 (45/QĐ-UBND)"
+    );
+    assert_eq!(passed.explanation.iter().filter(|line| **line == why).count(), 1, "{:?}", passed.explanation);
+    assert_eq!(of(&moved, &first).organization_id, agency, "what was answered stays the agency's");
+    assert_eq!(of(&moved, &theirs).organization_id, other, "another agency's work stays its own");
+
+    // The successor's receipt and response close the clock it took over.
+    f.minutes("notice_received", &second, &received(&conference, &second, &successor, "2026-04-02"), "2026-04-02")
+        .await;
+    f.until("re-anchored", &responses, |o| of(o, &second).anchor == "RECEIVED").await;
+    f.minutes("response_recorded", &second, &response(&conference, &second, &successor, "2026-04-10"), "2026-04-10")
+        .await;
+    let closed = f.until("answered by the successor", &responses, |o| state(&of(o, &second)) == State::MetOnTime).await;
+    assert_eq!(of(&closed, &second).met_on, "2026-04-10");
     f.finish().await;
 }

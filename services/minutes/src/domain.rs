@@ -183,11 +183,11 @@ pub fn r10_2_notice_covers(petitions: &[Petition], assignments: &[NoticeAssignme
 /// R10.3: the agency the notice assigned answers, once, after the notice.
 pub fn r10_3_may_respond(
     petition: &Petition,
-    organization: &str,
+    represented: &[String],
     responded_on: NaiveDate,
     follows: NaiveDate,
 ) -> Checked {
-    if petition.assigned_organization_id != organization {
+    if !represented.contains(&petition.assigned_organization_id) {
         return Err(Refusal::denied(
             Reason::NotYourOrganization,
             "R10.3: only the agency the conclusion notice assigned responds",
@@ -315,7 +315,7 @@ pub fn r10_2_may_issue(state: MinutesState, already_issued: bool) -> Checked {
 /// assignments received and returns their indices.
 pub fn r10_3_acknowledge(
     notice: &mut ConclusionNotice,
-    organization: &str,
+    represented: &[String],
     received_on: NaiveDate,
 ) -> Checked<Vec<usize>> {
     let sent_on = parse::date("sent_on", &notice.sent_on)?;
@@ -324,7 +324,7 @@ pub fn r10_3_acknowledge(
         .assignments
         .iter()
         .enumerate()
-        .filter(|(_, a)| a.organization_id == organization)
+        .filter(|(_, a)| represented.contains(&a.organization_id))
         .map(|(i, _)| i)
         .collect();
     if mine.is_empty() {
@@ -436,12 +436,15 @@ mod tests {
         let mut assigned = petition("p", Classification::Petition, PetitionStatus::Assigned);
         assigned.assigned_organization_id = "agency".into();
         let (sent, later) = (parse::date("d", "2026-03-20").unwrap(), parse::date("d", "2026-04-10").unwrap());
-        assert!(r10_3_may_respond(&assigned, "agency", later, sent).is_ok());
-        let other = r10_3_may_respond(&assigned, "other", later, sent).unwrap_err();
-        assert_eq!(other.code, tonic::Code::PermissionDenied, "a question of who, not of when");
-        assert!(r10_3_may_respond(&assigned, "agency", parse::date("d", "2026-03-19").unwrap(), sent).is_err());
+        let (agency, other) = (["agency".to_owned()], ["other".to_owned()]);
+        assert!(r10_3_may_respond(&assigned, &agency, later, sent).is_ok());
+        let refused = r10_3_may_respond(&assigned, &other, later, sent).unwrap_err();
+        assert_eq!(refused.code, tonic::Code::PermissionDenied, "a question of who, not of when");
+        // The agency that took over the assigned one's work answers for it.
+        assert!(r10_3_may_respond(&assigned, &["successor".to_owned(), "agency".to_owned()], later, sent).is_ok());
+        assert!(r10_3_may_respond(&assigned, &agency, parse::date("d", "2026-03-19").unwrap(), sent).is_err());
         assigned.status = PetitionStatus::Responded as i32;
-        assert!(r10_3_may_respond(&assigned, "agency", later, sent).is_err());
+        assert!(r10_3_may_respond(&assigned, &agency, later, sent).is_err());
     }
 
     #[test]
@@ -503,14 +506,17 @@ mod tests {
             ..Default::default()
         };
         let (before, on) = (parse::date("d", "2026-03-19").unwrap(), parse::date("d", "2026-03-23").unwrap());
-        assert_eq!(r10_3_acknowledge(&mut notice, "a", before).unwrap_err().id(), "DATE_OUT_OF_ORDER");
-        assert_eq!(r10_3_acknowledge(&mut notice, "c", on).unwrap_err().code, tonic::Code::PermissionDenied);
-        assert_eq!(r10_3_acknowledge(&mut notice, "a", on), Ok(vec![0, 2]));
+        let (a, c) = (["a".to_owned()], ["c".to_owned()]);
+        assert_eq!(r10_3_acknowledge(&mut notice, &a, before).unwrap_err().id(), "DATE_OUT_OF_ORDER");
+        assert_eq!(r10_3_acknowledge(&mut notice, &c, on).unwrap_err().code, tonic::Code::PermissionDenied);
+        assert_eq!(r10_3_acknowledge(&mut notice, &a, on), Ok(vec![0, 2]));
         assert_eq!(notice.assignments[1].received_on, "", "another agency's receipt is its own");
-        assert_eq!(r10_3_acknowledge(&mut notice, "a", on).unwrap_err().code, tonic::Code::AlreadyExists);
+        assert_eq!(r10_3_acknowledge(&mut notice, &a, on).unwrap_err().code, tonic::Code::AlreadyExists);
         assert_eq!(r10_3_answer_follows(Some(&notice), "p1"), Ok(on));
         assert_eq!(r10_3_answer_follows(Some(&notice), "p2"), parse::date("d", "2026-03-20"));
         assert_eq!(r10_3_answer_follows(None, "p9"), Ok(parse::FIRST_DAY));
+        // The agency that took over b's work acknowledges what was b's.
+        assert_eq!(r10_3_acknowledge(&mut notice, &["d".to_owned(), "b".to_owned()], on), Ok(vec![1]));
     }
 
     #[test]

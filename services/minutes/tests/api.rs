@@ -14,9 +14,9 @@ use doithoai_proto::{
     minutes::v1::{
         AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, Classification, ConclusionNoticeIssued,
         ConclusionSigned, ConferenceRequest, EscalatePetitionRequest, IssueConclusionNoticeRequest, MinutesOpened,
-        MinutesState, NoticeAssignment, Outcome, Petition, PetitionRequest, PetitionStatus, RecordConclusionRequest,
-        RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest,
-        Response as WrittenResponse, minutes_service_client::MinutesServiceClient,
+        MinutesState, NoticeAssignment, NoticeReceived, Outcome, Petition, PetitionRequest, PetitionStatus,
+        RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest,
+        ReferPetitionRequest, Response as WrittenResponse, minutes_service_client::MinutesServiceClient,
     },
     scheduling::v1::{
         Body, Conference, ConferenceAnnounced, ConferenceEnded, ConferenceStarted, ConferenceState, Organization,
@@ -92,6 +92,7 @@ fn organization(unit_code: &str, name: &str) -> Organization {
         kind: OrganizationKind::Department as i32,
         name: name.into(),
         active: true,
+        ..Default::default()
     }
 }
 
@@ -208,6 +209,19 @@ impl Fixture {
             }
             other => panic!("no event for {other:?} here"),
         }
+    }
+
+    /// The conference ends at 12:00 on its day, as scheduling tells; the end.
+    async fn end(&self) -> prost_types::Timestamp {
+        let ended_at = timestamp(at("2026-03-10T05:00:00Z"));
+        let ended = Conference {
+            state: ConferenceState::Ended as i32,
+            ended_at: Some(ended_at),
+            version: 3,
+            ..self.conference.clone()
+        };
+        self.publish_conference(&ended).await;
+        ended_at
     }
 
     async fn publish_unit(&self, unit: Unit) {
@@ -478,14 +492,7 @@ async fn the_notice_the_agencies_responses_and_escalation() {
     let (host, office) = (&f.host, &f.office);
     // The conference ends; the province's agency and a sibling district
     // arrive. Events apply in order: once 325 is in, so is the rest.
-    let ended_at = timestamp(at("2026-03-10T05:00:00Z"));
-    let ended = Conference {
-        state: ConferenceState::Ended as i32,
-        ended_at: Some(ended_at),
-        version: 3,
-        ..f.conference.clone()
-    };
-    f.publish_conference(&ended).await;
+    let ended_at = f.end().await;
     let province_agency = organization("33", "Sở Giao thông vận tải");
     f.publish_organization(&province_agency, &["33"]).await;
     f.publish_unit(unit(&["33", "325"], "Huyện Văn Lâm", Tier::District, "Huyện")).await;
@@ -631,5 +638,88 @@ async fn the_notice_the_agencies_responses_and_escalation() {
     let issued: ConclusionNoticeIssued = payload(envelope);
     assert_eq!(issued.notice.as_ref(), Some(&notice));
     assert_eq!(issued.conference_ended_at, Some(ended_at), "the end the scheduling events told");
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn r10_3_the_agency_that_succeeds_the_assigned_one_acknowledges_and_answers() {
+    let f = Fixture::started().await;
+    let mut client = f.client();
+    f.end().await;
+    let petition = f.petition(Classification::Petition, "Cấp giấy chứng nhận quyền sử dụng đất").await;
+    f.sign().await;
+    f.clock.set(at("2026-03-20T02:00:00Z"));
+    let assignment = NoticeAssignment {
+        petition_id: petition.id.clone(),
+        organization_id: f.agency.id.clone(),
+        received_on: String::new(),
+    };
+    let issue = IssueConclusionNoticeRequest {
+        conference_id: f.conference.id.clone(),
+        number: "15/TB-TU".into(),
+        sent_on: "2026-03-20".into(),
+        signer: "Chánh Văn phòng Thành ủy".into(),
+        assignments: vec![assignment],
+        request_id: String::new(),
+    };
+    let notice = ok(client.issue_conclusion_notice(authorized(issue, &f.office)).await);
+
+    // From 1 April the province's department does the district agency's work.
+    let successor = organization("33", "Sở Nông nghiệp và Môi trường");
+    f.publish_organization(&successor, &["33"]).await;
+    let ended_agency = Organization {
+        active: false,
+        successor_id: successor.id.clone(),
+        ended_on: "2026-03-31".into(),
+        decision_number: "45/QĐ-UBND".into(),
+        ..f.agency.clone()
+    };
+    f.publish_organization(&ended_agency, &["33", "323"]).await;
+    f.clock.set(at("2026-04-02T02:00:00Z"));
+    let stranger_id = Uuid::now_v7().to_string();
+    let (official, stranger) = (agency_token(&successor.id, "33"), agency_token(&stranger_id, "33"));
+    let acknowledge = |organization: &str| AcknowledgeNoticeRequest {
+        notice_id: notice.id.clone(),
+        organization_id: organization.into(),
+        received_on: "2026-04-02".into(),
+        ..Default::default()
+    };
+    refused(
+        client.acknowledge_notice(authorized(acknowledge(&stranger_id), &stranger)).await,
+        denied("NOT_YOUR_ORGANIZATION"),
+    );
+    let acknowledged = eventually(WAIT, "the succession replicated", || async {
+        f.client().acknowledge_notice(authorized(acknowledge(&successor.id), &official)).await.ok()
+    })
+    .await
+    .into_inner();
+    assert_eq!(acknowledged.assignments[0].received_on, "2026-04-02");
+    assert_eq!(acknowledged.assignments[0].organization_id, f.agency.id, "the notice keeps whom it assigned");
+
+    let respond = RecordResponseRequest {
+        petition_id: petition.id.clone(),
+        response: Some(WrittenResponse {
+            responded_on: "2026-04-02".into(),
+            document_number: "12/SNNMT".into(),
+            outcome: Outcome::Resolved as i32,
+            summary: "Đã cấp".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    refused(client.record_response(authorized(respond.clone(), &stranger)).await, denied("NOT_YOUR_ORGANIZATION"));
+    let responded = ok(client.record_response(authorized(respond, &official)).await);
+    assert_eq!(responded.response.unwrap().organization_id, successor.id, "the successor answered");
+    let read = PetitionRequest { petition_id: petition.id.clone() };
+    ok(client.get_petition(authorized(read, &agency_token(&successor.id, "325"))).await);
+
+    // The deadlines service reads the successor as the one that received and answered.
+    let events = eventually(WAIT, "the response", || async {
+        let events = f.minutes_events().await;
+        events.iter().any(|(subject, _)| subject.contains("response_recorded")).then_some(events)
+    })
+    .await;
+    let (_, envelope) = events.iter().find(|(s, _)| s.contains("notice_received")).unwrap();
+    assert_eq!(payload::<NoticeReceived>(envelope).organization_id, successor.id);
     f.finish().await;
 }

@@ -19,10 +19,10 @@ use doithoai_proto::{
         ConferenceAnnounced, ConferenceCancelled, ConferenceDraft, ConferenceEnded, ConferenceExtended, ConferenceKind,
         ConferencePostponed, ConferenceRef, ConferenceStarted, ConferenceState, CoordinationRequested,
         CreateConferenceRequest, CreateOrganizationRequest, CreatePositionRequest, ExtendConferenceRequest, Form,
-        GetAnnualPlanRequest, ListPositionsRequest, Organization, OrganizationKind, OrganizationUpserted,
-        PlannedConference, Position, PositionUpserted, PostponeConferenceRequest, Rank, ReasonRequest, Regime,
-        UpdateOrganizationRequest, conferences_client::ConferencesClient, directory_client::DirectoryClient,
-        plans_client::PlansClient,
+        GetAnnualPlanRequest, ListPositionsRequest, Organization, OrganizationKind, OrganizationSucceeded,
+        OrganizationUpserted, PlannedConference, Position, PositionUpserted, PostponeConferenceRequest, Rank,
+        ReasonRequest, Regime, SucceedOrganizationRequest, UpdateOrganizationRequest,
+        conferences_client::ConferencesClient, directory_client::DirectoryClient, plans_client::PlansClient,
     },
 };
 use doithoai_runtime::{
@@ -612,5 +612,82 @@ async fn cancelling_or_postponing_needs_a_reason_and_takes_the_conference_off_th
     let events = f.published("conference_postponed", 1).await;
     assert_eq!(events[0].0, "doithoai.scheduling.conference_postponed.33.323");
     assert_eq!(payload::<ConferencePostponed>(&events[0].1).conference.unwrap(), moved);
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn r10_3_an_office_names_the_agency_that_takes_over_an_ended_agencys_work() {
+    let f = Fixture::with_units().await;
+    let create = |unit: &str, name: &str| {
+        let organization = Organization {
+            unit_code: unit.into(),
+            kind: OrganizationKind::Department as i32,
+            name: name.into(),
+            ..Default::default()
+        };
+        let request = CreateOrganizationRequest { organization: Some(organization), ..Default::default() };
+        let mut directory = f.directory();
+        let request = authorized(request, &f.office_33);
+        async move { directory.create_organization(request).await.unwrap().into_inner() }
+    };
+    let district = create("323", "Phòng Tài nguyên và Môi trường").await;
+    let province = create("33", "Sở Nông nghiệp và Môi trường").await;
+    let succeed = |agency: &Organization, successor: &Organization, request_id: &str| SucceedOrganizationRequest {
+        organization_id: agency.id.clone(),
+        successor_id: successor.id.clone(),
+        effective_date: "2025-07-01".into(),
+        decision_number: "45/QĐ-UBND".into(),
+        request_id: request_id.into(),
+    };
+    let call = |request: SucceedOrganizationRequest, token: &str| {
+        let (mut directory, request) = (f.directory(), authorized(request, token));
+        async move { directory.succeed_organization(request).await.map(tonic::Response::into_inner) }
+    };
+
+    // The district's office cannot name the province's agency; nobody names an agency itself.
+    let refused = call(succeed(&district, &province, ""), &f.office_323).await.unwrap_err();
+    assert_eq!(refusal(&refused), denied("OUT_OF_SCOPE"));
+    let refused = call(succeed(&district, &district, ""), &f.office_33).await.unwrap_err();
+    assert_eq!((refused.code(), field(&refused)), (Code::InvalidArgument, "successor_id".into()));
+    let front = token("33", &[Role::Front]);
+    assert_eq!(refusal(&call(succeed(&district, &province, ""), &front).await.unwrap_err()), denied("ROLE_REQUIRED"));
+
+    let ended = call(succeed(&district, &province, "succession-1"), &f.office_33).await.unwrap();
+    let expected = Organization {
+        active: false,
+        successor_id: province.id.clone(),
+        ended_on: "2025-06-30".into(),
+        decision_number: "45/QĐ-UBND".into(),
+        ..district.clone()
+    };
+    assert_eq!(ended, expected);
+    // Asked again (a retry, or the same succession by another request), nothing changes.
+    assert_eq!(call(succeed(&district, &province, "succession-1"), &f.office_33).await.unwrap(), ended);
+    assert_eq!(call(succeed(&district, &province, ""), &f.office_33).await.unwrap(), ended);
+    // It ended once: not to another successor, not back to active.
+    let other = create("33", "Sở Tài chính").await;
+    assert_eq!(refusal(&call(succeed(&district, &other, ""), &f.office_33).await.unwrap_err()), rule("LIFECYCLE"));
+    let reactivated = Organization { active: true, ..ended.clone() };
+    let update = UpdateOrganizationRequest { organization: Some(reactivated) };
+    let refused = f.directory().update_organization(authorized(update, &f.office_33)).await.unwrap_err();
+    assert_eq!(refusal(&refused), rule("LIFECYCLE"));
+    // Nor may an ended agency take over another's work.
+    assert_eq!(refusal(&call(succeed(&other, &district, ""), &f.office_33).await.unwrap_err()), rule("LIFECYCLE"));
+
+    // Published once: the agency's new state for the replicas, and the succession for the deadlines.
+    let succeeded = f.published("organization_succeeded", 1).await;
+    assert_eq!(succeeded.len(), 1);
+    assert_eq!(succeeded[0].0, "doithoai.scheduling.organization_succeeded.33.323");
+    let event = payload::<OrganizationSucceeded>(&succeeded[0].1);
+    assert_eq!((event.organization, event.successor), (Some(ended.clone()), Some(province)));
+    assert_eq!(event.effective_date, "2025-07-01");
+    let upserted = f.published("organization_upserted", 4).await;
+    assert_eq!(upserted.len(), 4, "three agencies created, one ended");
+    let ended_upserts: Vec<_> = upserted
+        .iter()
+        .map(|(_, e)| payload::<OrganizationUpserted>(e).organization.unwrap())
+        .filter(|o| o.id == ended.id && !o.active)
+        .collect();
+    assert_eq!(ended_upserts, [ended]);
     f.finish().await;
 }

@@ -110,7 +110,8 @@ impl MinutesApi {
         let mut notice = store::notice(&mut tx, conference_id, true).await?.ok_or_else(|| {
             Refusal::not_found("the conclusion notice does not exist", "thông báo kết luận không tồn tại")
         })?;
-        let mine = domain::r10_3_acknowledge(&mut notice, &organization, received_on)?;
+        let represented = organizations::represented_by(&mut tx, &organization).await?;
+        let mine = domain::r10_3_acknowledge(&mut notice, &represented, received_on)?;
         let events = mine.iter().map(|i| {
             let assignment = &notice.assignments[*i];
             let received = NoticeReceived {

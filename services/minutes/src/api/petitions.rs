@@ -202,13 +202,15 @@ impl MinutesApi {
             return Ok(done);
         }
         let (mut petition, path) = store::petition(&mut tx, id, true).await?;
-        // The assigned agency answers even from outside the petition's subtree.
-        if caller.require_within(&path).is_err() && petition.assigned_organization_id != organization {
+        // The assigned agency (or the one that took over its work) answers
+        // even from outside the petition's subtree.
+        let represented = organizations::represented_by(&mut tx, &organization).await?;
+        if caller.require_within(&path).is_err() && !represented.contains(&petition.assigned_organization_id) {
             return Err(not_your_organization("assigned").into());
         }
         let notice = store::notice(&mut tx, parse::id("conference_id", &petition.conference_id)?, false).await?;
         let follows = domain::r10_3_answer_follows(notice.as_ref(), &petition.id)?;
-        domain::r10_3_may_respond(&petition, &organization, responded_on, follows)?;
+        domain::r10_3_may_respond(&petition, &represented, responded_on, follows)?;
         petition.status = PetitionStatus::Responded as i32;
         petition.response = Some(doithoai_proto::minutes::v1::Response {
             organization_id: organization.clone(),
@@ -299,9 +301,16 @@ impl MinutesApi {
 
     pub(super) async fn get_petition(&self, caller: Caller, request: PetitionRequest) -> ServiceResult<Petition> {
         let id = parse::id("petition_id", &request.petition_id)?;
-        let (petition, path) = store::petition(&mut *self.pool.acquire().await?, id, false).await?;
-        let assigned_agency = caller.has_role(Role::Agency)
-            && caller.organization.as_deref() == Some(petition.assigned_organization_id.as_str());
+        let mut conn = self.pool.acquire().await?;
+        let (petition, path) = store::petition(&mut conn, id, false).await?;
+        let assigned_agency = match caller.organization.as_deref() {
+            Some(organization) if caller.has_role(Role::Agency) => {
+                organizations::represented_by(&mut conn, organization)
+                    .await?
+                    .contains(&petition.assigned_organization_id)
+            }
+            _ => false,
+        };
         if !assigned_agency {
             caller.require_within(&path)?;
         }

@@ -3,8 +3,9 @@
 
 use doithoai_proto::scheduling::v1::{
     Body, CreateOrganizationRequest, CreatePositionRequest, ListOrganizationsRequest, ListOrganizationsResponse,
-    ListPositionsRequest, ListPositionsResponse, Organization, OrganizationKind, OrganizationUpserted, Position,
-    PositionUpserted, Rank, UpdateOrganizationRequest, UpdatePositionRequest, directory_server::Directory,
+    ListPositionsRequest, ListPositionsResponse, Organization, OrganizationKind, OrganizationSucceeded,
+    OrganizationUpserted, Position, PositionUpserted, Rank, SucceedOrganizationRequest, UpdateOrganizationRequest,
+    UpdatePositionRequest, directory_server::Directory,
 };
 use doithoai_runtime::{
     Caller, Change, Checked, ServiceResult, events::Event, idempotency::Once, outbox::Outbox, pagination::Page, parse,
@@ -17,8 +18,14 @@ use uuid::Uuid;
 
 use super::{MANAGERS, READERS, missing, unit_in_scope};
 use crate::{
-    domain::posts::{check_term, r2_1_one_head_at_a_time},
-    store::posts::{self as stored, OrganizationFilter, OrganizationRow, PositionFilter, PositionRow},
+    domain::{
+        posts::{Succession, check_term, may_change, r2_1_one_head_at_a_time, r10_3_succession},
+        units::exists_on,
+    },
+    store::{
+        posts::{self as stored, OrganizationFilter, OrganizationRow, PositionFilter, PositionRow},
+        units,
+    },
 };
 
 /// The longest title, name of a person or name of an organization.
@@ -65,6 +72,13 @@ impl Directory for DirectoryApi {
         request: Request<ListOrganizationsRequest>,
     ) -> Result<Response<ListOrganizationsResponse>, Status> {
         handle(request, |caller, request| self.list_organizations(caller, request)).await
+    }
+
+    async fn succeed_organization(
+        &self,
+        request: Request<SucceedOrganizationRequest>,
+    ) -> Result<Response<Organization>, Status> {
+        handle(request, |caller, request| self.succeed_organization(caller, request)).await
     }
 }
 
@@ -135,9 +149,67 @@ impl DirectoryApi {
         caller.require_role(&MANAGERS)?;
         let organization = request.organization.ok_or_else(|| missing("organization"))?;
         let id = parse::id("organization.id", &organization.id)?;
-        let existing = stored::find_organization(&mut *self.pool.acquire().await?, id).await?;
+        let existing = stored::find_organization(&mut *self.pool.acquire().await?, id, false).await?;
+        may_change(&existing.agency(), organization.active)?;
         let row = organization_row(&Organization { unit_code: existing.unit_code.clone(), ..organization }, id)?;
+        let row = OrganizationRow {
+            successor_id: existing.successor_id,
+            ended_on: existing.ended_on,
+            decision_number: existing.decision_number.clone(),
+            ..row
+        };
         self.save_organization(&caller, "UpdateOrganization", row, Some(existing), &Once::none()).await
+    }
+
+    /// The agency ends the day before `effective_date`; its successor takes
+    /// over its work (the deadlines and minutes services follow the event).
+    /// The caller's scope holds both agencies' units.
+    async fn succeed_organization(
+        &self,
+        caller: Caller,
+        request: SucceedOrganizationRequest,
+    ) -> ServiceResult<Organization> {
+        caller.require_role(&MANAGERS)?;
+        let once = Once::new(&caller, "SucceedOrganization", &request.request_id, &request)?;
+        let id = parse::id("organization_id", &request.organization_id)?;
+        let successor_id = parse::id("successor_id", &request.successor_id)?;
+        let effective = parse::date("effective_date", &request.effective_date)?;
+        let decision = parse::text("decision_number", &request.decision_number, MAX_NAME)?;
+        let mut tx = self.pool.begin().await?;
+        if let Some(done) = once.replay(&mut tx).await? {
+            return Ok(done);
+        }
+        let agency = stored::find_organization(&mut tx, id, true).await?;
+        let successor = stored::find_organization(&mut tx, successor_id, false).await?;
+        let path = unit_in_scope(&mut tx, &caller, "organization_id", &agency.unit_code).await?;
+        unit_in_scope(&mut tx, &caller, "successor_id", &successor.unit_code).await?;
+        exists_on(&successor.unit_code, &units::life(&mut tx, &successor.unit_code).await?, effective)?;
+        let last_day = match r10_3_succession(&agency.agency(), &successor.agency(), effective)? {
+            Succession::Done => return Ok(agency.wire()),
+            Succession::Apply { last_day } => last_day,
+        };
+        let ended = OrganizationRow {
+            active: false,
+            successor_id: Some(successor.id),
+            ended_on: Some(last_day),
+            decision_number: Some(decision),
+            ..agency.clone()
+        };
+        stored::save_organization(&mut tx, &ended).await?;
+        let wire = ended.wire();
+        let upserted = OrganizationUpserted { organization: Some(wire.clone()), unit_path: path.clone() };
+        let succeeded = OrganizationSucceeded {
+            organization: Some(wire.clone()),
+            successor: Some(successor.wire()),
+            effective_date: effective.to_string(),
+            unit_path: path.clone(),
+        };
+        let change = Change::of("SucceedOrganization", "organization", id)
+            .before(organization_summary(&agency))
+            .after(organization_summary(&ended))
+            .event(Event::new("organization_upserted", id.to_string(), path.clone(), &upserted))
+            .event(Event::new("organization_succeeded", id.to_string(), path, &succeeded));
+        self.outbox.commit(tx, &caller, change, &once, wire).await
     }
 
     async fn list_organizations(
@@ -250,6 +322,9 @@ fn organization_row(organization: &Organization, id: Uuid) -> Checked<Organizati
         kind: kind.to_owned(),
         name: parse::text("name", &organization.name, MAX_NAME)?,
         active: organization.active,
+        successor_id: None,
+        ended_on: None,
+        decision_number: None,
     })
 }
 
@@ -259,5 +334,6 @@ fn position_summary(row: &PositionRow) -> serde_json::Value {
 }
 
 fn organization_summary(row: &OrganizationRow) -> serde_json::Value {
-    json!({ "unit_code": row.unit_code, "kind": row.kind, "name": row.name, "active": row.active })
+    json!({ "unit_code": row.unit_code, "kind": row.kind, "name": row.name, "active": row.active,
+            "successor_id": row.successor_id, "ended_on": row.ended_on, "decision_number": row.decision_number })
 }

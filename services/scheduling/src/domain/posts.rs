@@ -132,6 +132,66 @@ pub fn r2_2_deputy_hosts_by_delegation(head: &Post, deputy: &Post, reason: &str,
     Ok(())
 }
 
+/// An office or agency, as far as its succession goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agency {
+    pub id: Uuid,
+    pub active: bool,
+    pub successor: Option<Uuid>,
+    pub ended_on: Option<NaiveDate>,
+}
+
+/// What a succession asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Succession {
+    /// The agency ends on `last_day` and its successor takes over.
+    Apply { last_day: NaiveDate },
+    /// It already did, with the same successor and day: nothing changes.
+    Done,
+}
+
+/// R10.3 follows the successor: an agency ends once, passing its work to
+/// another agency that is active and has not ended itself (so the chain of
+/// successors never turns back).
+pub fn r10_3_succession(agency: &Agency, successor: &Agency, effective: NaiveDate) -> Checked<Succession> {
+    if agency.id == successor.id {
+        return Err(Refusal::invalid(
+            "successor_id",
+            "an agency cannot succeed itself",
+            "cơ quan không thể tự kế thừa chính mình",
+        ));
+    }
+    let last_day = effective.pred_opt().unwrap_or(effective);
+    if let Some(ended) = agency.ended_on {
+        if agency.successor == Some(successor.id) && ended == last_day {
+            return Ok(Succession::Done);
+        }
+        let after = agency.successor.map(|s| s.to_string()).unwrap_or_default();
+        return Err(Refusal::lifecycle(
+            format!("agency {} already ended on {ended}, succeeded by {after}", agency.id),
+            format!("cơ quan {} đã kết thúc ngày {ended}, được kế thừa bởi {after}", agency.id),
+        ));
+    }
+    if !successor.active || successor.ended_on.is_some() {
+        return Err(Refusal::lifecycle(
+            format!("the successor {} is not an active agency", successor.id),
+            format!("cơ quan kế thừa {} không còn hoạt động", successor.id),
+        ));
+    }
+    Ok(Succession::Apply { last_day })
+}
+
+/// An agency that ended stays inactive: its work is its successor's.
+pub fn may_change(agency: &Agency, active: bool) -> Checked {
+    match agency.ended_on {
+        Some(ended) if active => Err(Refusal::lifecycle(
+            format!("agency {} ended on {ended}; its successor acts for it", agency.id),
+            format!("cơ quan {} đã kết thúc ngày {ended}; cơ quan kế thừa thực hiện thay", agency.id),
+        )),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +274,40 @@ mod tests {
     fn a_term_cannot_end_before_it_starts() {
         assert!(check_term(date("2026-01-01"), Some(date("2025-12-31"))).is_err());
         assert!(check_term(date("2026-01-01"), Some(date("2026-01-01"))).is_ok());
+    }
+
+    fn agency() -> Agency {
+        Agency { id: Uuid::now_v7(), active: true, successor: None, ended_on: None }
+    }
+
+    #[test]
+    fn r10_3_succession_passes_the_work_once_to_an_active_agency() {
+        let (district, province) = (agency(), agency());
+        let effective = date("2025-07-01");
+        assert_eq!(
+            r10_3_succession(&district, &province, effective).unwrap(),
+            Succession::Apply { last_day: date("2025-06-30") }
+        );
+        let ended =
+            Agency { active: false, successor: Some(province.id), ended_on: Some(date("2025-06-30")), ..district };
+        assert_eq!(r10_3_succession(&ended, &province, effective).unwrap(), Succession::Done, "asked again");
+        let elsewhere = r10_3_succession(&ended, &agency(), effective).unwrap_err();
+        assert_eq!((elsewhere.id(), elsewhere.en.contains("already ended on 2025-06-30")), ("LIFECYCLE".into(), true));
+        assert!(r10_3_succession(&ended, &province, date("2025-08-01")).is_err(), "another day");
+        // The successor acts: not itself, not an ended or inactive agency.
+        let itself = r10_3_succession(&province, &province, effective).unwrap_err();
+        assert_eq!(itself.violations[0].0, "successor_id");
+        assert_eq!(r10_3_succession(&province, &ended, effective).unwrap_err().id(), "LIFECYCLE");
+        let inactive = Agency { active: false, ..agency() };
+        assert!(r10_3_succession(&province, &inactive, effective).is_err());
+    }
+
+    #[test]
+    fn an_ended_agency_is_not_reactivated() {
+        let ended =
+            Agency { active: false, successor: Some(Uuid::now_v7()), ended_on: Some(date("2025-06-30")), ..agency() };
+        assert_eq!(may_change(&ended, true).unwrap_err().id(), "LIFECYCLE");
+        assert!(may_change(&ended, false).is_ok());
+        assert!(may_change(&agency(), false).is_ok());
     }
 }

@@ -7,7 +7,7 @@ use doithoai_runtime::{ServiceError, ServiceResult};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::posts::Post;
+use crate::domain::posts::{Agency, Post};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PositionRow {
@@ -162,7 +162,12 @@ pub struct OrganizationRow {
     pub kind: String,
     pub name: String,
     pub active: bool,
+    pub successor_id: Option<Uuid>,
+    pub ended_on: Option<NaiveDate>,
+    pub decision_number: Option<String>,
 }
+
+const ORGANIZATION: &str = "o.id, o.unit_code, o.kind, o.name, o.active, o.successor_id, o.ended_on, o.decision_number";
 
 impl OrganizationRow {
     pub fn wire(&self) -> Organization {
@@ -172,12 +177,21 @@ impl OrganizationRow {
             kind: OrganizationKind::from_str_name(&self.kind).unwrap_or(OrganizationKind::Unspecified) as i32,
             name: self.name.clone(),
             active: self.active,
+            successor_id: self.successor_id.map(|id| id.to_string()).unwrap_or_default(),
+            ended_on: self.ended_on.map(|day| day.to_string()).unwrap_or_default(),
+            decision_number: self.decision_number.clone().unwrap_or_default(),
         }
+    }
+
+    pub fn agency(&self) -> Agency {
+        Agency { id: self.id, active: self.active, successor: self.successor_id, ended_on: self.ended_on }
     }
 }
 
-pub async fn find_organization(conn: &mut PgConnection, id: Uuid) -> ServiceResult<OrganizationRow> {
-    sqlx::query_as("SELECT id, unit_code, kind, name, active FROM organizations WHERE id = $1")
+/// The organization, locked for the rest of the transaction with `lock`.
+pub async fn find_organization(conn: &mut PgConnection, id: Uuid, lock: bool) -> ServiceResult<OrganizationRow> {
+    let lock = if lock { "FOR UPDATE" } else { "" };
+    sqlx::query_as(&format!("SELECT {ORGANIZATION} FROM organizations o WHERE o.id = $1 {lock}"))
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -186,17 +200,24 @@ pub async fn find_organization(conn: &mut PgConnection, id: Uuid) -> ServiceResu
         })
 }
 
-/// Creates the organization, or changes its kind, name and whether it is active.
+/// Creates the organization, or changes its kind, name, whether it is active
+/// and its succession.
 pub async fn save_organization(conn: &mut PgConnection, row: &OrganizationRow) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO organizations (id, unit_code, kind, name, active) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name, active = EXCLUDED.active, updated_at = now()",
+        "INSERT INTO organizations (id, unit_code, kind, name, active, successor_id, ended_on, decision_number)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name, active = EXCLUDED.active,
+             successor_id = EXCLUDED.successor_id, ended_on = EXCLUDED.ended_on,
+             decision_number = EXCLUDED.decision_number, updated_at = now()",
     )
     .bind(row.id)
     .bind(&row.unit_code)
     .bind(&row.kind)
     .bind(&row.name)
     .bind(row.active)
+    .bind(row.successor_id)
+    .bind(row.ended_on)
+    .bind(&row.decision_number)
     .execute(conn)
     .await?;
     Ok(())
@@ -214,11 +235,11 @@ pub async fn list_organizations(
     conn: &mut PgConnection,
     filter: &OrganizationFilter<'_>,
 ) -> sqlx::Result<Vec<OrganizationRow>> {
-    sqlx::query_as(
-        "SELECT o.id, o.unit_code, o.kind, o.name, o.active FROM organizations o JOIN units u ON u.code = o.unit_code
+    sqlx::query_as(&format!(
+        "SELECT {ORGANIZATION} FROM organizations o JOIN units u ON u.code = o.unit_code
          WHERE u.path @> ARRAY[$1]::text[] AND ($2::text IS NULL OR o.kind = $2) AND ($3::uuid IS NULL OR o.id > $3)
-         ORDER BY o.id LIMIT $4",
-    )
+         ORDER BY o.id LIMIT $4"
+    ))
     .bind(filter.unit_code)
     .bind(filter.kind)
     .bind(filter.after)
