@@ -12,7 +12,7 @@ use doithoai_demo::plan::Turn;
 use doithoai_demo::{plan, seed};
 use doithoai_proto::{
     common::v1::PageRequest,
-    deadlines::v1::{ReportRequest, deadlines_client::DeadlinesClient},
+    deadlines::v1::{Report, ReportRequest, deadlines_client::DeadlinesClient},
     participants::v1::{ConferenceRequest, participants_client::ParticipantsClient},
     scheduling::v1::{ListConferencesRequest, conferences_client::ConferencesClient},
 };
@@ -63,6 +63,8 @@ async fn a_seeded_year_is_reported_as_planned() {
     let give_up = std::time::Instant::now() + WAIT;
     let agreed = loop {
         let report = deadlines.get_report(authorized(request.clone(), &monitor)).await.unwrap().into_inner();
+        // The plan works out the whole; the parts are the reorganisation tests' concern.
+        let report = Report { parts: Vec::new(), ..report };
         if report == expected || std::time::Instant::now() > give_up {
             break report;
         }
@@ -108,6 +110,6 @@ async fn a_seeded_year_is_reported_as_planned() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already has posts"));
     let report = deadlines.get_report(authorized(request, &monitor)).await.unwrap().into_inner();
-    assert_eq!(report, agreed);
+    assert_eq!(Report { parts: Vec::new(), ..report }, agreed);
     stack.finish().await;
 }

@@ -403,6 +403,26 @@ pub async fn open_by_level(conn: &mut PgConnection) -> sqlx::Result<Vec<(i32, St
     .await
 }
 
+/// Moves each open obligation to its unit's current path, where a
+/// reorganisation placed the unit elsewhere (a commune now directly under the
+/// province), with a line saying why. Returns how many.
+pub async fn follow_units(conn: &mut PgConnection, effective: NaiveDate, decision: &str) -> sqlx::Result<u64> {
+    let moved = sqlx::query(
+        "UPDATE obligations o SET unit_path = u.path, updated_at = now(),
+             explanation = array_append(o.explanation,
+                 'unit ' || u.code || ' is under ' || array_to_string(u.path[1:cardinality(u.path) - 1], '/')
+                 || ' from ' || $1::date || ' (' || $2 || ')')
+         FROM units u
+         WHERE u.code = o.unit_path[cardinality(o.unit_path)] AND o.unit_path <> u.path
+           AND o.state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')",
+    )
+    .bind(effective)
+    .bind(decision)
+    .execute(conn)
+    .await?;
+    Ok(moved.rows_affected())
+}
+
 /// Moves the open obligations a unit owes (its own, not its heads') to
 /// another unit's path, keeping their due dates, with the reason last in
 /// their explanation. Returns how many.

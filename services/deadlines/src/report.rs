@@ -4,42 +4,58 @@
 
 use chrono::{Datelike, NaiveDate};
 use doithoai_documents::{Line, MOTTO, MOTTO_2, center, columns, heading, left, place_and_date};
-use doithoai_proto::deadlines::v1::{Count, Report};
+use std::collections::BTreeMap;
+
+use doithoai_proto::deadlines::v1::{Count, Report, ReportPart};
 use sqlx::PgConnection;
 
+/// The part of the report's unit ($1) a record counts in: the unit directly
+/// below it on the record's own path (as the unit stood then), or the unit
+/// itself.
+const PART: &str = "coalesce(unit_path[array_position(unit_path, $1::text) + 1], $1::text)";
+
+/// Each part's figures, by the part's code.
+type Parts = BTreeMap<String, Report>;
+
+/// `(part, key, count)` rows of `SELECT {PART}, key, count(*) …`, into each
+/// part's counts chosen by `into`.
 async fn counts(
     conn: &mut PgConnection,
-    sql: &str,
-    code: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> sqlx::Result<Vec<Count>> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(sql).bind(code).bind(from).bind(to).fetch_all(conn).await?;
-    Ok(rows.into_iter().map(|(key, count)| Count { key, count: count as u32 }).collect())
+    parts: &mut Parts,
+    sql: String,
+    (code, from, to): (&str, NaiveDate, NaiveDate),
+    into: fn(&mut Report) -> &mut Vec<Count>,
+) -> sqlx::Result<()> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(&sql).bind(code).bind(from).bind(to).fetch_all(conn).await?;
+    for (part, key, count) in rows {
+        into(parts.entry(part).or_default()).push(Count { key, count: count as u32 });
+    }
+    Ok(())
 }
 
+/// On time, late and overdue obligations of `kind` due in the period, by part.
 async fn clocks(
     conn: &mut PgConnection,
     kind: &str,
-    code: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> sqlx::Result<(u32, u32, u32)> {
-    let (on_time, late, overdue): (i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE state = 'OBLIGATION_STATE_MET_ON_TIME'),
+    (code, from, to): (&str, NaiveDate, NaiveDate),
+) -> sqlx::Result<Vec<(String, i64, i64, i64)>> {
+    sqlx::query_as(&format!(
+        "SELECT {PART}, count(*) FILTER (WHERE state = 'OBLIGATION_STATE_MET_ON_TIME'),
                 count(*) FILTER (WHERE state = 'OBLIGATION_STATE_MET_LATE'),
                 count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE')
-         FROM obligations WHERE unit_path @> ARRAY[$1]::text[] AND kind = $4 AND due_date BETWEEN $2 AND $3",
-    )
+         FROM obligations WHERE unit_path @> ARRAY[$1]::text[] AND kind = $4 AND due_date BETWEEN $2 AND $3
+         GROUP BY 1"
+    ))
     .bind(code)
     .bind(from)
     .bind(to)
     .bind(kind)
-    .fetch_one(conn)
-    .await?;
-    Ok((on_time as u32, late as u32, overdue as u32))
+    .fetch_all(conn)
+    .await
 }
 
+/// The report of `code`'s subtree for the period, with its parts: the units
+/// directly below it that lived in the period, and itself.
 pub async fn compute(
     conn: &mut PgConnection,
     code: &str,
@@ -47,61 +63,166 @@ pub async fn compute(
     from: NaiveDate,
     to: NaiveDate,
 ) -> sqlx::Result<Report> {
+    let period = (code, from, to);
+    let mut parts = Parts::new();
     let held = "FROM conferences_held WHERE unit_path @> ARRAY[$1]::text[] AND ended_on BETWEEN $2 AND $3";
     let raised = "FROM petitions WHERE unit_path @> ARRAY[$1]::text[] AND recorded_on BETWEEN $2 AND $3 AND escalated_from IS NULL";
-    let conferences_by_kind =
-        counts(conn, &format!("SELECT kind, count(*) {held} GROUP BY 1 ORDER BY 1"), code, from, to).await?;
-    let conferences_by_regime =
-        counts(conn, &format!("SELECT regime, count(*) {held} GROUP BY 1 ORDER BY 1"), code, from, to).await?;
-    let petitions_by_field =
-        counts(conn, &format!("SELECT field, count(*) {raised} GROUP BY 1 ORDER BY 1"), code, from, to).await?;
-    let petitions_by_classification =
-        counts(conn, &format!("SELECT classification, count(*) {raised} GROUP BY 1 ORDER BY 1"), code, from, to)
-            .await?;
-    let outcomes =
-        counts(conn, &format!("SELECT outcome, count(*) {raised} GROUP BY 1 ORDER BY 1"), code, from, to).await?;
-    let outcome = |key: &str| outcomes.iter().find(|c| c.key == key).map_or(0, |c| c.count);
+    let by = |key: &str, from: &str| format!("SELECT {PART}, {key}, count(*) {from} GROUP BY 1, 2 ORDER BY 1, 2");
+    counts(conn, &mut parts, by("kind", held), period, |r| &mut r.conferences_by_kind).await?;
+    counts(conn, &mut parts, by("regime", held), period, |r| &mut r.conferences_by_regime).await?;
+    counts(conn, &mut parts, by("field", raised), period, |r| &mut r.petitions_by_field).await?;
+    counts(conn, &mut parts, by("classification", raised), period, |r| &mut r.petitions_by_classification).await?;
+    let outcomes: Vec<(String, String, i64)> =
+        sqlx::query_as(&by("outcome", raised)).bind(code).bind(from).bind(to).fetch_all(&mut *conn).await?;
+    for (part, outcome, count) in outcomes {
+        let report = parts.entry(part).or_default();
+        let count = count as u32;
+        match outcome.as_str() {
+            "ANSWERED" => report.petitions_answered_at_conference += count,
+            "REFERRED" => report.petitions_referred += count,
+            "ESCALATED" => report.petitions_escalated += count,
+            _ => {}
+        }
+    }
     // R6.2: the heads' periodic dialogues of the period's year(s), held by its end.
-    let (heads_held, heads_not_held): (i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE met_on IS NOT NULL AND met_on <= $3),
+    let heads: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT {PART}, count(*) FILTER (WHERE met_on IS NOT NULL AND met_on <= $3),
                 count(*) FILTER (WHERE met_on IS NULL OR met_on > $3)
          FROM obligations WHERE unit_path @> ARRAY[$1]::text[] AND kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE'
-           AND state <> 'OBLIGATION_STATE_CANCELLED' AND anchor_date <= $3 AND due_date >= $2",
+           AND state <> 'OBLIGATION_STATE_CANCELLED' AND anchor_date <= $3 AND due_date >= $2
+         GROUP BY 1"
+    ))
+    .bind(code)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (part, held, not_held) in heads {
+        let report = parts.entry(part).or_default();
+        (report.heads_held, report.heads_not_held) = (held as u32, not_held as u32);
+    }
+    for (part, on_time, late, overdue) in clocks(conn, "OBLIGATION_KIND_CONCLUSION_NOTICE", period).await? {
+        let report = parts.entry(part).or_default();
+        (report.notices_on_time, report.notices_late, report.notices_overdue) =
+            (on_time as u32, late as u32, overdue as u32);
+    }
+    for (part, on_time, late, overdue) in clocks(conn, "OBLIGATION_KIND_AGENCY_RESPONSE", period).await? {
+        let report = parts.entry(part).or_default();
+        (report.responses_on_time, report.responses_late, report.responses_overdue) =
+            (on_time as u32, late as u32, overdue as u32);
+    }
+    // The units below that lived in the period count, with nothing to report or not.
+    let lived: Vec<String> = sqlx::query_scalar(
+        "SELECT code FROM units WHERE parent_code = $1
+           AND (valid_from IS NULL OR valid_from <= $3) AND (valid_to IS NULL OR valid_to >= $2)",
     )
     .bind(code)
     .bind(from)
     .bind(to)
-    .fetch_one(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    let notices = clocks(conn, "OBLIGATION_KIND_CONCLUSION_NOTICE", code, from, to).await?;
-    let responses = clocks(conn, "OBLIGATION_KIND_AGENCY_RESPONSE", code, from, to).await?;
-    Ok(Report {
+    parts.entry(code.to_owned()).or_default();
+    for unit in lived {
+        parts.entry(unit).or_default();
+    }
+    let mut whole = Report {
         unit_code: code.to_owned(),
         unit_name: unit_name.to_owned(),
         from: from.to_string(),
         to: to.to_string(),
-        conferences_by_kind,
-        conferences_by_regime,
-        heads_held: heads_held as u32,
-        heads_not_held: heads_not_held as u32,
-        petitions_by_field,
-        petitions_by_classification,
-        petitions_answered_at_conference: outcome("ANSWERED"),
-        petitions_referred: outcome("REFERRED"),
-        petitions_escalated: outcome("ESCALATED"),
-        notices_on_time: notices.0,
-        notices_late: notices.1,
-        notices_overdue: notices.2,
-        responses_on_time: responses.0,
-        responses_late: responses.1,
-        responses_overdue: responses.2,
-    })
+        ..Report::default()
+    };
+    for figures in parts.values() {
+        add(&mut whole, figures);
+    }
+    whole.parts = described(conn, code, parts, (from, to)).await?;
+    Ok(whole)
 }
 
-/// `section,key,count` lines, one figure each.
+/// The parts with their units' names and lives, the unit itself first.
+async fn described(
+    conn: &mut PgConnection,
+    code: &str,
+    parts: Parts,
+    (from, to): (NaiveDate, NaiveDate),
+) -> sqlx::Result<Vec<ReportPart>> {
+    let codes: Vec<&String> = parts.keys().collect();
+    type Life = (String, String, Option<NaiveDate>, Option<NaiveDate>, Vec<String>, Vec<String>);
+    let units: Vec<Life> = sqlx::query_as(
+        "SELECT code, name, valid_from, valid_to, successor_codes, legacy_codes FROM units WHERE code = ANY($1)",
+    )
+    .bind(&codes)
+    .fetch_all(conn)
+    .await?;
+    let units: BTreeMap<String, Life> = units.into_iter().map(|unit| (unit.0.clone(), unit)).collect();
+    let within = |day: Option<NaiveDate>| day.filter(|d| (from..=to).contains(d)).map(|d| d.to_string());
+    let mut described: Vec<ReportPart> = parts
+        .into_iter()
+        .map(|(part, figures)| {
+            let (name, began, ended, successors, sources) = match units.get(&part) {
+                Some((_, name, began, ended, successors, sources)) => {
+                    (name.clone(), *began, *ended, successors.clone(), sources.clone())
+                }
+                None => (String::new(), None, None, Vec::new(), Vec::new()),
+            };
+            ReportPart {
+                began_on: within(began).unwrap_or_default(),
+                ended_on: within(ended).unwrap_or_default(),
+                successor_codes: if within(ended).is_some() { successors } else { Vec::new() },
+                formed_from: sources,
+                unit_name: name,
+                unit_code: part,
+                figures: Some(figures),
+            }
+        })
+        .collect();
+    described.sort_by_key(|part| (part.unit_code != code, part.unit_code.clone()));
+    Ok(described)
+}
+
+/// Adds a part's figures to the whole.
+fn add(whole: &mut Report, part: &Report) {
+    let merge = |into: &mut Vec<Count>, from: &[Count]| {
+        for count in from {
+            match into.iter_mut().find(|c| c.key == count.key) {
+                Some(existing) => existing.count += count.count,
+                None => into.push(count.clone()),
+            }
+        }
+        into.sort_by(|a, b| a.key.cmp(&b.key));
+    };
+    merge(&mut whole.conferences_by_kind, &part.conferences_by_kind);
+    merge(&mut whole.conferences_by_regime, &part.conferences_by_regime);
+    merge(&mut whole.petitions_by_field, &part.petitions_by_field);
+    merge(&mut whole.petitions_by_classification, &part.petitions_by_classification);
+    whole.heads_held += part.heads_held;
+    whole.heads_not_held += part.heads_not_held;
+    whole.petitions_answered_at_conference += part.petitions_answered_at_conference;
+    whole.petitions_referred += part.petitions_referred;
+    whole.petitions_escalated += part.petitions_escalated;
+    whole.notices_on_time += part.notices_on_time;
+    whole.notices_late += part.notices_late;
+    whole.notices_overdue += part.notices_overdue;
+    whole.responses_on_time += part.responses_on_time;
+    whole.responses_late += part.responses_late;
+    whole.responses_overdue += part.responses_overdue;
+}
+
+/// `section,key,count,unit` lines, one figure each: the whole's (unit
+/// empty), then each part's.
 pub fn csv(report: &Report) -> String {
-    let mut out = String::from("section,key,count\n");
-    let mut row = |section: &str, key: &str, count: u32| out.push_str(&format!("{section},{key},{count}\n"));
+    let mut out = String::from("section,key,count,unit\n");
+    figures_csv(&mut out, report, "");
+    for part in &report.parts {
+        if let Some(figures) = &part.figures {
+            figures_csv(&mut out, figures, &part.unit_code);
+        }
+    }
+    out
+}
+
+fn figures_csv(out: &mut String, report: &Report, unit: &str) {
+    let mut row = |section: &str, key: &str, count: u32| out.push_str(&format!("{section},{key},{count},{unit}\n"));
     for c in &report.conferences_by_kind {
         row("conferences_by_kind", &c.key, c.count);
     }
@@ -127,7 +248,6 @@ pub fn csv(report: &Report) -> String {
         row(section, "late", late);
         row(section, "overdue", overdue);
     }
-    out
 }
 
 /// The Vietnamese name of a counted key.
@@ -159,6 +279,39 @@ fn date_vi(date: &str) -> String {
     NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .map(|d| d.format("%d/%m/%Y").to_string())
         .unwrap_or_else(|_| date.to_owned())
+}
+
+/// One part's line: the unit, what became of it in the period, its figures.
+fn part_line(part: &ReportPart, whole: &str) -> String {
+    let figures = part.figures.clone().unwrap_or_default();
+    let held: u32 = figures.conferences_by_kind.iter().map(|c| c.count).sum();
+    let raised: u32 = figures.petitions_by_field.iter().map(|c| c.count).sum();
+    let name =
+        if part.unit_code == whole { format!("{} (cấp mình)", part.unit_name) } else { part.unit_name.clone() };
+    let mut life = String::new();
+    if !part.ended_on.is_empty() {
+        life.push_str(&format!(
+            " — đến ngày {}, kế thừa: {}",
+            date_vi(&part.ended_on),
+            part.successor_codes.join(", ")
+        ));
+    }
+    if !part.began_on.is_empty() {
+        life.push_str(&format!(" — từ ngày {}", date_vi(&part.began_on)));
+    }
+    if !part.formed_from.is_empty() {
+        life.push_str(&format!(" — hình thành từ {} đơn vị", part.formed_from.len()));
+    }
+    format!(
+        "- {name} ({}){life}: {held} hội nghị, {raised} ý kiến; thông báo {}/{}/{}, trả lời {}/{}/{} (đúng hạn/trễ/quá hạn).",
+        part.unit_code,
+        figures.notices_on_time,
+        figures.notices_late,
+        figures.notices_overdue,
+        figures.responses_on_time,
+        figures.responses_late,
+        figures.responses_overdue
+    )
 }
 
 pub fn lines(report: &Report, place: &str, today: NaiveDate) -> Vec<Line> {
@@ -213,6 +366,13 @@ pub fn lines(report: &Report, place: &str, today: NaiveDate) -> Vec<Line> {
             "- Trả lời bằng văn bản của cơ quan (30 ngày làm việc): đúng hạn {}, trễ hạn {}, quá hạn chưa trả lời {}.",
             report.responses_on_time, report.responses_late, report.responses_overdue
         )),
+        Line::Blank,
+        heading("V. THEO ĐƠN VỊ"),
+    ]);
+    for part in &report.parts {
+        lines.push(left(part_line(part, &report.unit_code)));
+    }
+    lines.extend([
         Line::Blank,
         columns("Nơi nhận:", "NGƯỜI LẬP BÁO CÁO", true),
         columns("- Ban Nội chính Tỉnh ủy;", "", false),

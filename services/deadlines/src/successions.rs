@@ -6,6 +6,7 @@
 //!   due date, with a line saying why. The periodic dialogue of the year a
 //!   head's unit ended is no longer owed, unless held, nor are the reports
 //!   of periods it did not live through.
+//!   Open work of a unit that goes on under a new parent follows it there.
 //! - An agency's succession (OrganizationSucceeded): the R10.3 responses it
 //!   owes pass to the agency that took over its work.
 
@@ -37,6 +38,8 @@ async fn units(conn: &mut PgConnection, reorganised: &UnitsReorganised) -> anyho
     let effective: chrono::NaiveDate = reorganised.effective_date.parse()?;
     let last_day = effective.pred_opt().unwrap_or(effective);
     let decision = &reorganised.decision_number;
+    // The units that go on under another parent take their open work along.
+    obligations::follow_units(conn, effective, decision).await?;
     for ended in &reorganised.retired {
         // A split names several successors; the work goes to the first, and says so.
         let Some(successor) = ended.successor_codes.first() else { continue };

@@ -724,10 +724,12 @@ async fn reports_and_scope_of_a_districts_obligations() {
         ("bao-cao-323-2026-01-01-2026-06-30.csv", "text/csv; charset=utf-8")
     );
     let text = String::from_utf8(csv.content).unwrap();
-    assert!(text.starts_with("section,key,count\n"), "{text}");
+    assert!(text.starts_with("section,key,count,unit\n"), "{text}");
     assert!(
-        text.contains("conferences_by_kind,CONFERENCE_KIND_CITIZENS_DIRECT,1\n")
-            && text.contains("responses,overdue,1\n")
+        text.contains("conferences_by_kind,CONFERENCE_KIND_CITIZENS_DIRECT,1,\n")
+            && text.contains("responses,overdue,1,\n")
+            && text.contains("responses,overdue,1,323\n"),
+        "{text}"
     );
     let pdf = render(ReportFormat::Pdf).await;
     assert!(pdf.content.starts_with(b"%PDF") && pdf.content_type == "application/pdf", "{}", pdf.file_name);
@@ -885,5 +887,127 @@ async fn r10_3_an_agencys_responses_pass_to_the_agency_that_succeeds_it() {
         .await;
     let closed = f.until("answered by the successor", &responses, |o| state(&of(o, &second)) == State::MetOnTime).await;
     assert_eq!(of(&closed, &second).met_on, "2026-04-10");
+    f.finish().await;
+}
+
+/// Scheduling's UnitUpserted for a unit at `path`, with its life.
+async fn publish_unit(f: &Fixture, path: &[&str], tier: Tier, life: (&str, &[&str], &[&str])) {
+    let (valid_to, successors, legacy) = life;
+    let path: Vec<String> = path.iter().map(|c| c.to_string()).collect();
+    let code = path.last().unwrap().clone();
+    let unit = Unit {
+        code: code.clone(),
+        name: format!("Đơn vị {code}"),
+        tier: tier as i32,
+        parent_code: if path.len() > 1 { path[path.len() - 2].clone() } else { String::new() },
+        kind: "Xã".into(),
+        path: path.clone(),
+        legacy_codes: legacy.iter().map(|c| c.to_string()).collect(),
+        valid_to: valid_to.into(),
+        successor_codes: successors.iter().map(|c| c.to_string()).collect(),
+        ..Unit::default()
+    };
+    let event = Event::new("unit_upserted", code, path, &UnitUpserted { unit: Some(unit) });
+    f.scheduling.publish(&event).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_report_across_the_july_2025_merger_counts_each_unit_while_it_lived() {
+    let f = Fixture::start("2025-12-31T03:00:00Z").await;
+    // Before: communes 11953 and 11956 under district 323; Thái Bình (34) with
+    // district 336 and its commune 12454.
+    let alive: (&str, &[&str], &[&str]) = ("", &[], &[]);
+    publish_unit(&f, &["33", "323", "11953"], Tier::Commune, alive).await;
+    publish_unit(&f, &["33", "323", "11956"], Tier::Commune, alive).await;
+    publish_unit(&f, &["34"], Tier::Province, alive).await;
+    publish_unit(&f, &["34", "336"], Tier::District, alive).await;
+    publish_unit(&f, &["34", "336", "12454"], Tier::Commune, alive).await;
+    f.settled("scheduling").await;
+    let held = |path: &[&str], ended: &str| Conference {
+        unit_code: path.last().unwrap().to_string(),
+        unit_path: path.iter().map(|c| c.to_string()).collect(),
+        ..conference(Regime::Regular, "", ended)
+    };
+    // The first half, on three tiers; Thái Bình's commune in its own province.
+    for (path, ended) in [
+        (&["33", "323"][..], "2025-03-10T05:00:00Z"),
+        (&["33"], "2025-04-15T05:00:00Z"),
+        (&["33", "323", "11953"], "2025-05-06T05:00:00Z"),
+        (&["34", "336", "12454"], "2025-05-20T05:00:00Z"),
+    ] {
+        f.end(&held(path, ended)).await;
+    }
+    f.settled("scheduling").await;
+
+    // 1 July: 323, 11956, 336 and 34 end; 11953 and 12454 go on under the province.
+    publish_unit(&f, &["33", "11953"], Tier::Commune, ("", &[], &["11956"])).await;
+    publish_unit(&f, &["33", "12454"], Tier::Commune, ("", &[], &["12451"])).await;
+    publish_unit(&f, &["33", "323"], Tier::District, ("2025-06-30", &["33"], &[])).await;
+    publish_unit(&f, &["33", "323", "11956"], Tier::Commune, ("2025-06-30", &["11953"], &[])).await;
+    publish_unit(&f, &["34", "336"], Tier::District, ("2025-06-30", &["33"], &[])).await;
+    publish_unit(&f, &["34"], Tier::Province, ("2025-06-30", &["33"], &[])).await;
+    let retired = [("323", "33"), ("11956", "11953"), ("336", "33"), ("34", "33")]
+        .map(|(code, to)| Succession { code: code.into(), successor_codes: vec![to.into()] });
+    let reorganised = UnitsReorganised {
+        decision_number: "202/2025/QH15".into(),
+        effective_date: "2025-07-01".into(),
+        retired: retired.to_vec(),
+        created_codes: Vec::new(),
+    };
+    f.scheduling
+        .publish(&Event::new("units_reorganised", "202/2025/QH15", vec!["33".into()], &reorganised))
+        .await
+        .unwrap();
+    // The second half, on two tiers.
+    for (path, ended) in [
+        (&["33", "11953"][..], "2025-09-09T05:00:00Z"),
+        (&["33", "12454"], "2025-10-14T05:00:00Z"),
+        (&["33"], "2025-11-11T05:00:00Z"),
+    ] {
+        f.end(&held(path, ended)).await;
+    }
+    f.settled("scheduling").await;
+
+    // Thái Bình's commune's notice, unissued on 1 July, followed it under the province.
+    let notices = list("12454", Kind::ConclusionNotice);
+    let owed = f.until("both of 12454's notices", &notices, |o| o.len() == 2).await;
+    assert!(owed.iter().all(|o| o.unit_path == ["33", "12454"]), "{owed:?}");
+    let moved = owed.iter().find(|o| o.anchor_date == "2025-05-20").unwrap();
+    assert_eq!(moved.explanation.last().unwrap(), "unit 12454 is under 33 from 2025-07-01 (202/2025/QH15)");
+
+    // Every notice is overdue on 31 December: each counts where its work stood, once.
+    let all = list("33", Kind::ConclusionNotice);
+    f.until("seven notices overdue", &all, |o| o.len() == 7 && o.iter().all(|o| state(o) == State::Overdue)).await;
+    let request = ReportRequest { unit_code: "33".into(), from: "2025-01-01".into(), to: "2025-12-31".into() };
+    let report = f.client().get_report(authorized(request, &token("33", &[Role::Monitor]))).await.unwrap().into_inner();
+    let held_in = |code: &str| {
+        let part = report.parts.iter().find(|p| p.unit_code == code).unwrap();
+        let figures = part.figures.clone().unwrap();
+        (figures.conferences_by_kind.iter().map(|c| c.count).sum::<u32>(), figures.notices_overdue)
+    };
+    // By hand: the province itself held 2 (April, November) and owes their 2
+    // notices; the district, until 30 June, 2 (its own, and 11953's in May),
+    // with 1 notice left at the district and 11953's gone along with it; 11953
+    // and 12454 from 1 July, 1 each, with 12454's May notice from Thái Bình.
+    let codes: Vec<&str> = report.parts.iter().map(|p| p.unit_code.as_str()).collect();
+    assert_eq!(codes, ["33", "11953", "12454", "323", "325"], "the province first, then each unit that lived");
+    assert_eq!(held_in("33"), (2, 2 + 1), "the district's own notice passed to the province on 1 July");
+    assert_eq!(held_in("323"), (2, 0));
+    assert_eq!(held_in("11953"), (1, 2), "its May notice went along with it");
+    assert_eq!(held_in("12454"), (1, 2));
+    assert_eq!(held_in("325"), (0, 0));
+    let whole = (report.conferences_by_kind.iter().map(|c| c.count).sum::<u32>(), report.notices_overdue);
+    assert_eq!(whole, (6, 7), "the parts add up; Thái Bình's May conference was not the province's");
+    let district = report.parts.iter().find(|p| p.unit_code == "323").unwrap();
+    assert_eq!((district.ended_on.as_str(), district.successor_codes.clone()), ("2025-06-30", vec!["33".to_owned()]));
+    let commune = report.parts.iter().find(|p| p.unit_code == "11953").unwrap();
+    assert_eq!((commune.ended_on.as_str(), commune.formed_from.clone()), ("", vec!["11956".to_owned()]));
+    // The first half: three conferences of its own units; the communes now
+    // under the province are listed, with the open notices that followed them.
+    let request = ReportRequest { unit_code: "33".into(), from: "2025-01-01".into(), to: "2025-06-30".into() };
+    let first = f.client().get_report(authorized(request, &token("33", &[Role::Monitor]))).await.unwrap().into_inner();
+    let codes: Vec<&str> = first.parts.iter().map(|p| p.unit_code.as_str()).collect();
+    assert_eq!(codes, ["33", "11953", "12454", "323", "325"]);
+    assert_eq!(first.conferences_by_kind.iter().map(|c| c.count).sum::<u32>(), 3);
     f.finish().await;
 }

@@ -662,6 +662,8 @@ async fn run(outage: bool) -> Outcome {
     let report = ReportRequest { unit_code: "33".into(), from: "2026-01-01".into(), to: "2026-06-30".into() };
     let report =
         s.deadlines().await.get_report(authorized(report, &token("33", &[Role::Monitor]))).await.unwrap().into_inner();
+    // The whole; its parts are the reorganisation tests' concern.
+    let report = Report { parts: Vec::new(), ..report };
 
     let mut obligations: Vec<[String; 7]> = s
         .obligations()
