@@ -212,3 +212,32 @@ async fn a_mapping_that_names_an_unknown_source_is_refused_whole_with_its_line()
     assert_eq!(unit.unwrap().into_inner().valid_to, "", "nothing was applied");
     stack.finish().await;
 }
+
+#[tokio::test]
+async fn replicas_converge_on_the_merger_applied_while_nats_was_down() {
+    let mut stack = Stack::start().await;
+    stack.import_file("hung-yen-2025-01.csv").await.unwrap();
+    stack.import_rows(province_rows("vietnam-2025-01.csv", "34"), &token("34", &[Role::Admin])).await.unwrap();
+    stack.replicas_hold(150 + 251).await;
+    stack.nats.stop().await;
+    let applied = reorganise(&stack, read_rows("hung-yen-2025-07.csv"), false, &token("33", &[Role::Admin])).await;
+    assert!(applied.expect("a reorganisation never fails because NATS is down").applied);
+    let alive = "SELECT count(*) FROM units WHERE valid_to IS NULL";
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    for name in REPLICAS {
+        assert_eq!(stack.count(name, alive).await, 401, "{name} has heard nothing yet");
+    }
+    stack.nats.restart().await.unwrap();
+    for name in REPLICAS {
+        eventually(WAIT, &format!("{name} to converge"), || async {
+            (stack.count(name, alive).await == 105).then_some(())
+        })
+        .await;
+        let moved = "SELECT count(*) FROM units WHERE code = '11953' AND path = ARRAY['33', '11953']";
+        assert_eq!(stack.count(name, moved).await, 1, "{name}");
+        let ended = "SELECT count(*) FROM units WHERE valid_to = '2025-06-30'";
+        assert_eq!(stack.count(name, ended).await, 296, "{name}");
+    }
+    assert_eq!(stack.count("scheduling", "SELECT count(*) FROM outbox WHERE published_at IS NULL").await, 0);
+    stack.finish().await;
+}

@@ -842,6 +842,7 @@ fn expected() -> Outcome {
             responses_on_time: 1,
             responses_late: 1,
             responses_overdue: 2,
+            parts: Vec::new(),
         },
     }
 }
