@@ -319,8 +319,8 @@ async fn the_notice_and_response_clocks_from_the_real_events() {
     let csv = deadlines.render_report(authorized(render(ReportFormat::Csv), &monitor)).await.unwrap().into_inner();
     let csv = String::from_utf8(csv.content).unwrap();
     assert!(
-        csv.contains("responses,overdue,1\n")
-            && csv.contains("conferences_by_kind,CONFERENCE_KIND_CITIZENS_DIRECT,1\n"),
+        csv.contains("responses,overdue,1,\n")
+            && csv.contains("conferences_by_kind,CONFERENCE_KIND_CITIZENS_DIRECT,1,\n"),
         "{csv}"
     );
     let pdf = deadlines.render_report(authorized(render(ReportFormat::Pdf), &monitor)).await.unwrap().into_inner();
