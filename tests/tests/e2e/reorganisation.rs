@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use doithoai_proto::scheduling::v1::{
     AgendaItem, Body, ConferenceDraft, ConferenceKind, CreateConferenceRequest, CreateOrganizationRequest,
-    CreatePositionRequest, Form, ListPositionsRequest, Organization, OrganizationKind, Position, Rank, Regime,
-    conferences_client::ConferencesClient, directory_client::DirectoryClient,
+    CreatePositionRequest, Form, ListConferencesRequest, ListPositionsRequest, Organization, OrganizationKind,
+    Position, Rank, Regime, conferences_client::ConferencesClient, directory_client::DirectoryClient,
 };
 use doithoai_proto::{
     common::v1::PageRequest,
@@ -37,6 +37,41 @@ async fn reorganise(
     messages.extend(rows.chunks(40).map(|rows| ReorganiseUnitsRequest { rows: rows.to_vec(), ..Default::default() }));
     let request = authorized(tokio_stream::iter(messages), token);
     stack.directory().await.reorganise_units(request).await.map(tonic::Response::into_inner)
+}
+
+/// The head of `body` in `unit` since 2020, created by `office`.
+async fn head_of(stack: &Stack, unit: &str, body: Body, office: &str) -> Position {
+    let head = Position {
+        unit_code: unit.into(),
+        body: body as i32,
+        rank: Rank::Head as i32,
+        title: "Người đứng đầu".into(),
+        person_name: "Nguyễn Văn Chủ Trì".into(),
+        term_start: "2020-10-01".into(),
+        ..Default::default()
+    };
+    let mut directory = DirectoryClient::new(stack.channel("scheduling").await);
+    let request = CreatePositionRequest { position: Some(head), ..Default::default() };
+    directory.create_position(authorized(request, office)).await.unwrap().into_inner()
+}
+
+/// A periodic dialogue of `head`'s unit in `venue`, starting at `starts_at`.
+fn draft(head: &Position, venue: &str, starts_at: &str) -> ConferenceDraft {
+    ConferenceDraft {
+        unit_code: head.unit_code.clone(),
+        body: head.body,
+        host_position_id: head.id.clone(),
+        regime: Regime::Periodic as i32,
+        kind: ConferenceKind::CitizensDirect as i32,
+        form: Form::InPerson as i32,
+        venue_unit_code: venue.into(),
+        venue_address: "Hội trường".into(),
+        theme: "Giải phóng mặt bằng".into(),
+        agenda: vec![AgendaItem { title: "Bồi thường".into(), field: 1, ..Default::default() }],
+        starts_at: Some(scheduling::timestamp(scheduling::at(starts_at))),
+        planned_minutes: 180,
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
@@ -140,35 +175,10 @@ async fn after_the_merger_an_abolished_district_hosts_nothing_and_its_office_cha
     stack.import_file("hung-yen-2025-01.csv").await.unwrap();
     stack.import_rows(province_rows("vietnam-2025-01.csv", "34"), &token("34", &[Role::Admin])).await.unwrap();
     let office = token("323", &[Role::Office]);
-    let head = Position {
-        unit_code: "323".into(),
-        body: Body::PartyCommittee as i32,
-        rank: Rank::Head as i32,
-        title: "Bí thư Thành ủy".into(),
-        person_name: "Nguyễn Văn Chủ Trì".into(),
-        term_start: "2020-10-01".into(),
-        ..Default::default()
-    };
-    let mut directory = DirectoryClient::new(stack.channel("scheduling").await);
-    let request = CreatePositionRequest { position: Some(head), ..Default::default() };
-    let head = directory.create_position(authorized(request, &office)).await.unwrap().into_inner();
+    let head = head_of(&stack, "323", Body::PartyCommittee, &office).await;
     reorganise(&stack, read_rows("hung-yen-2025-07.csv"), false, &token("33", &[Role::Admin])).await.unwrap();
 
-    let draft = ConferenceDraft {
-        unit_code: "323".into(),
-        body: Body::PartyCommittee as i32,
-        host_position_id: head.id,
-        regime: Regime::Periodic as i32,
-        kind: ConferenceKind::CitizensDirect as i32,
-        form: Form::InPerson as i32,
-        venue_unit_code: "11950".into(),
-        venue_address: "Hội trường phường Lam Sơn".into(),
-        theme: "Giải phóng mặt bằng".into(),
-        agenda: vec![AgendaItem { title: "Bồi thường".into(), field: 1, ..Default::default() }],
-        starts_at: Some(scheduling::timestamp(scheduling::at(scheduling::CONFERENCE_DAY))),
-        planned_minutes: 180,
-        ..Default::default()
-    };
+    let draft = draft(&head, "11950", scheduling::CONFERENCE_DAY);
     let mut conferences = ConferencesClient::new(stack.channel("scheduling").await);
     let request = CreateConferenceRequest { draft: Some(draft), ..Default::default() };
     let refused = conferences.create_conference(authorized(request, &office)).await.unwrap_err();
@@ -180,6 +190,7 @@ async fn after_the_merger_an_abolished_district_hosts_nothing_and_its_office_cha
     );
     assert!(refused.message().contains("ended on 2025-06-30, succeeded by 33"), "{}", refused.message());
     // The district's head's post ended with the district.
+    let mut directory = DirectoryClient::new(stack.channel("scheduling").await);
     let posts = ListPositionsRequest { unit_code: "323".into(), ..Default::default() };
     let posts = directory.list_positions(authorized(posts, &office)).await.unwrap().into_inner().positions;
     assert_eq!(posts.iter().map(|p| p.term_end.as_str()).collect::<Vec<_>>(), ["2025-06-30"]);
@@ -239,5 +250,38 @@ async fn replicas_converge_on_the_merger_applied_while_nats_was_down() {
         assert_eq!(stack.count(name, ended).await, 296, "{name}");
     }
     assert_eq!(stack.count("scheduling", "SELECT count(*) FROM outbox WHERE published_at IS NULL").await, 0);
+    stack.finish().await;
+}
+
+#[tokio::test]
+async fn a_new_commune_finds_the_conferences_of_the_communes_it_was_formed_from() {
+    let stack = Stack::start().await;
+    stack.clock.set(scheduling::at("2025-06-02T01:00:00Z"));
+    stack.import_file("hung-yen-2025-01.csv").await.unwrap();
+    stack.import_rows(province_rows("vietnam-2025-01.csv", "34"), &token("34", &[Role::Admin])).await.unwrap();
+    // June 2025: commune 11956's chair holds a dialogue in the commune.
+    let office = token("323", &[Role::Office]);
+    let chair = head_of(&stack, "11956", Body::PeoplesCommittee, &office).await;
+    let draft = draft(&chair, "11956", "2025-06-10T02:00:00Z");
+    let mut conferences = ConferencesClient::new(stack.channel("scheduling").await);
+    let request = CreateConferenceRequest { draft: Some(draft), ..Default::default() };
+    let held = conferences.create_conference(authorized(request, &office)).await.unwrap().into_inner();
+    reorganise(&stack, read_rows("hung-yen-2025-07.csv"), false, &token("33", &[Role::Admin])).await.unwrap();
+
+    // From 1 July 11956 is part of Phố Hiến (11953), which finds what it inherited.
+    let list = |inherited: bool| ListConferencesRequest { unit_code: "11953".into(), inherited, ..Default::default() };
+    let pho_hien = token("11953", &[Role::Office]);
+    let listed = |inherited: bool| {
+        let (mut conferences, request) = (conferences.clone(), authorized(list(inherited), &pho_hien));
+        async move { conferences.list_conferences(request).await.unwrap().into_inner().conferences }
+    };
+    let inherited = listed(true).await;
+    assert_eq!(inherited.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [held.id.as_str()]);
+    assert_eq!(inherited[0].unit_path, ["33", "323", "11956"], "it keeps its historical unit");
+    assert!(listed(false).await.is_empty(), "its own subtree holds none of it");
+    // Another commune inherits nothing of 11956.
+    let elsewhere = ListConferencesRequest { unit_code: "11983".into(), inherited: true, ..Default::default() };
+    let request = authorized(elsewhere, &token("11983", &[Role::Office]));
+    assert!(conferences.list_conferences(request).await.unwrap().into_inner().conferences.is_empty());
     stack.finish().await;
 }

@@ -286,7 +286,14 @@ impl ConferencesApi {
         let state = parse::filter::<ConferenceState>("state", request.state)?.map(|s| s.as_str_name());
         let page = Page::from_request(request.page.as_ref())?;
         let after = page.after_key(cursor)?;
-        let filter = ConferenceFilter { unit_code: &request.unit_code, starting_in, state, after, limit: page.limit() };
+        let filter = ConferenceFilter {
+            unit_code: &request.unit_code,
+            starting_in,
+            state,
+            after,
+            limit: page.limit(),
+            inherited: request.inherited,
+        };
         let rows = stored::list_conferences(&mut conn, &filter).await?;
         let (rows, info) = page.finish(rows, |(id, at, _)| format!("{}_{id}", at.timestamp_micros()));
         let conferences =

@@ -49,6 +49,8 @@ pub struct ConferenceFilter<'a> {
     pub state: Option<&'static str>,
     pub after: Option<(DateTime<Utc>, Uuid)>,
     pub limit: i64,
+    /// With the conferences of the units `unit_code` succeeded.
+    pub inherited: bool,
 }
 
 /// A listed conference: its id and start (the page key) and its stored document.
@@ -58,9 +60,15 @@ pub async fn list_conferences(
     conn: &mut PgConnection,
     filter: &ConferenceFilter<'_>,
 ) -> sqlx::Result<Vec<ListedConference>> {
+    // A unit's predecessors: the units whose successors include it, and theirs.
     sqlx::query_as(
-        "SELECT id, starts_at, document FROM conferences
-         WHERE (unit_path @> ARRAY[$1]::text[] OR coordinating_units @> ARRAY[$1]::text[])
+        "WITH RECURSIVE predecessors (code) AS (
+             SELECT $1::text WHERE $8
+             UNION SELECT u.code FROM units u JOIN predecessors p ON p.code = ANY (u.successor_codes)
+         )
+         SELECT id, starts_at, document FROM conferences
+         WHERE (unit_path @> ARRAY[$1]::text[] OR coordinating_units @> ARRAY[$1]::text[]
+                OR unit_path && ARRAY(SELECT code FROM predecessors))
            AND ($2::timestamptz IS NULL OR starts_at >= $2)
            AND ($3::timestamptz IS NULL OR starts_at < $3) AND ($4::text IS NULL OR state = $4)
            AND ($5::timestamptz IS NULL OR (starts_at, id) > ($5, $6))
@@ -73,6 +81,7 @@ pub async fn list_conferences(
     .bind(filter.after.map(|(at, _)| at))
     .bind(filter.after.map(|(_, id)| id))
     .bind(filter.limit)
+    .bind(filter.inherited)
     .fetch_all(conn)
     .await
 }
