@@ -170,45 +170,43 @@ fn regime_name(conference: &Conference) -> &'static str {
 }
 
 pub async fn insert_conference(conn: &mut PgConnection, conference: &Conference) -> ServiceResult<()> {
-    let Columns { id, starts_at, ended_at, accountable } = columns(conference)?;
-    sqlx::query(
+    write(
+        conn,
         "INSERT INTO conferences (id, unit_code, unit_path, state, regime, starts_at, ended_at, accountable_position_id, document,
              coordinating_units)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        conference,
     )
-    .bind(id)
-    .bind(&conference.unit_code)
-    .bind(&conference.unit_path)
-    .bind(state_name(conference))
-    .bind(regime_name(conference))
-    .bind(starts_at)
-    .bind(ended_at)
-    .bind(accountable)
-    .bind(conference.encode_to_vec())
-    .bind(&conference.coordinating_unit_codes)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .await
 }
 
 pub async fn update_conference(conn: &mut PgConnection, conference: &Conference) -> ServiceResult<()> {
-    let Columns { id, starts_at, ended_at, accountable } = columns(conference)?;
-    sqlx::query(
+    write(
+        conn,
         "UPDATE conferences SET unit_code = $2, unit_path = $3, state = $4, regime = $5, starts_at = $6, ended_at = $7,
              accountable_position_id = $8, document = $9, coordinating_units = $10, version = version + 1, updated_at = now()
          WHERE id = $1",
+        conference,
     )
-    .bind(id)
-    .bind(&conference.unit_code)
-    .bind(&conference.unit_path)
-    .bind(state_name(conference))
-    .bind(regime_name(conference))
-    .bind(starts_at)
-    .bind(ended_at)
-    .bind(accountable)
-    .bind(conference.encode_to_vec())
-    .bind(&conference.coordinating_unit_codes)
-    .execute(conn)
-    .await?;
+    .await
+}
+
+/// Runs `sql` with the conference's columns as $1 to $10, in the order both
+/// the insert and the update name them.
+async fn write(conn: &mut PgConnection, sql: &str, conference: &Conference) -> ServiceResult<()> {
+    let Columns { id, starts_at, ended_at, accountable } = columns(conference)?;
+    sqlx::query(sql)
+        .bind(id)
+        .bind(&conference.unit_code)
+        .bind(&conference.unit_path)
+        .bind(state_name(conference))
+        .bind(regime_name(conference))
+        .bind(starts_at)
+        .bind(ended_at)
+        .bind(accountable)
+        .bind(conference.encode_to_vec())
+        .bind(&conference.coordinating_unit_codes)
+        .execute(conn)
+        .await?;
     Ok(())
 }
