@@ -36,6 +36,9 @@ pub struct Row {
     pub announced_state: String,
 }
 
+/// The states of an obligation still owed, as an SQL list (`state IN {STILL_OPEN}`).
+pub const STILL_OPEN: &str = "('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')";
+
 pub const COLUMNS: &str = "id, kind, rule, unit_path, conference_id, petition_id, organization_id, anchor_date, anchor, \
      working_days, due_date, calendar_revision, explanation, state, met_on, cancel_reason, head_position_id, \
      announced_state";
@@ -156,14 +159,14 @@ pub async fn list(conn: &mut PgConnection, filter: &Filter<'_>) -> sqlx::Result<
 
 /// The agencies of a subtree with overdue obligations: (agency, overdue, open), most overdue first.
 pub async fn leaderboard(conn: &mut PgConnection, unit_code: &str, limit: i64) -> sqlx::Result<Vec<(Uuid, i64, i64)>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT organization_id,
                 count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE'),
-                count(*) FILTER (WHERE state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE'))
+                count(*) FILTER (WHERE state IN {STILL_OPEN})
          FROM obligations WHERE unit_path @> ARRAY[$1]::text[] AND organization_id IS NOT NULL
          GROUP BY organization_id HAVING count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE') > 0
-         ORDER BY 2 DESC, 1 LIMIT $2",
-    )
+         ORDER BY 2 DESC, 1 LIMIT $2"
+    ))
     .bind(unit_code)
     .bind(limit)
     .fetch_all(conn)
@@ -268,7 +271,7 @@ pub async fn reschedule_open(
     let kinds: Vec<&str> = domain::COUNTED_IN_WORKING_DAYS.iter().map(|kind| kind.as_str_name()).collect();
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM obligations
-         WHERE state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
+         WHERE state IN {STILL_OPEN}
            AND kind = ANY($1) FOR UPDATE"
     ))
     .bind(&kinds)
@@ -315,10 +318,10 @@ pub async fn reschedule_open(
 
 /// Cancels an open obligation (the petition went up a level, say).
 pub async fn cancel(conn: &mut PgConnection, key: &str, reason: &str) -> anyhow::Result<()> {
-    sqlx::query(
+    sqlx::query(&format!(
         "UPDATE obligations SET state = 'OBLIGATION_STATE_CANCELLED', cancel_reason = $2, updated_at = now()
-         WHERE key = $1 AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')",
-    )
+         WHERE key = $1 AND state IN {STILL_OPEN}"
+    ))
     .bind(key)
     .bind(reason)
     .execute(conn)
@@ -394,11 +397,11 @@ pub async fn reminded(conn: &mut PgConnection, id: Uuid, today: NaiveDate) -> sq
 /// Open and overdue obligations by level of the unit tree (1 = province) and
 /// kind: (level, kind, open, overdue). Reads only open rows (a partial index).
 pub async fn open_by_level(conn: &mut PgConnection) -> sqlx::Result<Vec<(i32, String, i64, i64)>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT cardinality(unit_path), kind, count(*), count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE')
-         FROM obligations WHERE state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
-         GROUP BY 1, 2",
-    )
+         FROM obligations WHERE state IN {STILL_OPEN}
+         GROUP BY 1, 2"
+    ))
     .fetch_all(conn)
     .await
 }
@@ -407,15 +410,15 @@ pub async fn open_by_level(conn: &mut PgConnection) -> sqlx::Result<Vec<(i32, St
 /// reorganisation placed the unit elsewhere (a commune now directly under the
 /// province), with a line saying why. Returns how many.
 pub async fn follow_units(conn: &mut PgConnection, effective: NaiveDate, decision: &str) -> sqlx::Result<u64> {
-    let moved = sqlx::query(
+    let moved = sqlx::query(&format!(
         "UPDATE obligations o SET unit_path = u.path, updated_at = now(),
              explanation = array_append(o.explanation,
                  'unit ' || u.code || ' is under ' || array_to_string(u.path[1:cardinality(u.path) - 1], '/')
                  || ' from ' || $1::date || ' (' || $2 || ')')
          FROM units u
          WHERE u.code = o.unit_path[cardinality(o.unit_path)] AND o.unit_path <> u.path
-           AND o.state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')",
-    )
+           AND o.state IN {STILL_OPEN}"
+    ))
     .bind(effective)
     .bind(decision)
     .execute(conn)
@@ -427,11 +430,11 @@ pub async fn follow_units(conn: &mut PgConnection, effective: NaiveDate, decisio
 /// another unit's path, keeping their due dates, with the reason last in
 /// their explanation. Returns how many.
 pub async fn move_open(conn: &mut PgConnection, unit: &str, to_path: &[String], why: &str) -> sqlx::Result<u64> {
-    let moved = sqlx::query(
+    let moved = sqlx::query(&format!(
         "UPDATE obligations SET unit_path = $2, explanation = array_append(explanation, $3), updated_at = now()
          WHERE unit_path[cardinality(unit_path)] = $1 AND head_position_id IS NULL
-           AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')",
-    )
+           AND state IN {STILL_OPEN}"
+    ))
     .bind(unit)
     .bind(to_path)
     .bind(why)
@@ -448,36 +451,10 @@ pub async fn cancel_dialogues_of(
     last_day: NaiveDate,
     reason: &str,
 ) -> sqlx::Result<u64> {
-    let of_that_year =
-        "kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE' AND extract(year FROM anchor_date) = extract(year FROM $2::date)";
-    cancel_of_unit(conn, of_that_year, unit, last_day, reason).await
-}
-
-/// Cancels the open R13.1 reports of a unit's heads for periods ending after
-/// `last_day`, the unit's last: a period it did not live through.
-pub async fn cancel_reports_after(
-    conn: &mut PgConnection,
-    unit: &str,
-    last_day: NaiveDate,
-    reason: &str,
-) -> sqlx::Result<u64> {
-    let later = "kind IN ('OBLIGATION_KIND_REPORT_HALF_YEAR', 'OBLIGATION_KIND_REPORT_YEAR') AND anchor_date > $2";
-    cancel_of_unit(conn, later, unit, last_day, reason).await
-}
-
-/// Cancels the open obligations of `unit` ($1) that `which` selects, given
-/// the unit's last day ($2).
-async fn cancel_of_unit(
-    conn: &mut PgConnection,
-    which: &str,
-    unit: &str,
-    last_day: NaiveDate,
-    reason: &str,
-) -> sqlx::Result<u64> {
     let cancelled = sqlx::query(&format!(
         "UPDATE obligations SET state = 'OBLIGATION_STATE_CANCELLED', cancel_reason = $3, updated_at = now()
-         WHERE {which} AND unit_path[cardinality(unit_path)] = $1
-           AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')"
+         WHERE kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE' AND unit_path[cardinality(unit_path)] = $1
+           AND extract(year FROM anchor_date) = extract(year FROM $2::date) AND state IN {STILL_OPEN}"
     ))
     .bind(unit)
     .bind(last_day)
@@ -492,13 +469,13 @@ async fn cancel_of_unit(
 /// becomes the successor's, so its receipt and response close them. Returns
 /// how many.
 pub async fn move_to_agency(conn: &mut PgConnection, from: Uuid, to: Uuid, why: &str) -> sqlx::Result<u64> {
-    let moved = sqlx::query(
+    let moved = sqlx::query(&format!(
         "UPDATE obligations o SET organization_id = $2, key = 'AGENCY_RESPONSE:' || o.petition_id || ':' || $2,
              explanation = array_append(o.explanation, $3), updated_at = now()
          WHERE o.organization_id = $1 AND o.kind = 'OBLIGATION_KIND_AGENCY_RESPONSE'
-           AND o.state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
-           AND NOT EXISTS (SELECT 1 FROM obligations x WHERE x.key = 'AGENCY_RESPONSE:' || o.petition_id || ':' || $2)",
-    )
+           AND o.state IN {STILL_OPEN}
+           AND NOT EXISTS (SELECT 1 FROM obligations x WHERE x.key = 'AGENCY_RESPONSE:' || o.petition_id || ':' || $2)"
+    ))
     .bind(from)
     .bind(to)
     .bind(why)

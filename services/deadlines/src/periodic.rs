@@ -14,7 +14,7 @@ use doithoai_runtime::{consumer::EventHandler, events::decode_payload, time::loc
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::{calendars::Calendars, reports_due::ReportPeriods};
+use crate::{calendars::Calendars, obligations::STILL_OPEN, reports_due::ReportPeriods};
 
 pub fn key(position: Uuid, year: i32) -> String {
     format!("PERIODIC_DIALOGUE:{position}:{year}")
@@ -89,22 +89,22 @@ impl EventHandler for HeadsReplica {
         if applied {
             // Periods the term no longer reaches are cancelled (dialogues and
             // reports alike); the year's dialogue ends with the term.
-            sqlx::query(
+            sqlx::query(&format!(
                 "UPDATE obligations SET state = 'OBLIGATION_STATE_CANCELLED', cancel_reason = 'outside the head''s term', updated_at = now()
-                 WHERE head_position_id = $1 AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')
-                   AND (due_date < $2 OR ($3::date IS NOT NULL AND anchor_date > $3))",
-            )
+                 WHERE head_position_id = $1 AND state IN {STILL_OPEN}
+                   AND (due_date < $2 OR ($3::date IS NOT NULL AND anchor_date > $3))"
+            ))
             .bind(id)
             .bind(term_start)
             .bind(term_end)
             .execute(&mut *conn)
             .await?;
-            sqlx::query(
+            sqlx::query(&format!(
                 "UPDATE obligations SET due_date = LEAST(make_date(extract(year FROM anchor_date)::int, 12, 31), coalesce($2, make_date(extract(year FROM anchor_date)::int, 12, 31))),
                      state = 'OBLIGATION_STATE_OPEN', updated_at = now()
                  WHERE head_position_id = $1 AND kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE'
-                   AND state IN ('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')",
-            )
+                   AND state IN {STILL_OPEN}"
+            ))
             .bind(id)
             .bind(term_end)
             .execute(&mut *conn)

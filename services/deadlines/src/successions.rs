@@ -4,8 +4,9 @@
 //!   that ended moves to the unit that succeeds it — R10.2 notices owed by an
 //!   abolished district's office go to the province's office — keeping its
 //!   due date, with a line saying why. The periodic dialogue of the year a
-//!   head's unit ended is no longer owed, unless held, nor are the reports
-//!   of periods it did not live through.
+//!   head's unit ended is no longer owed, unless held. (Its R13.1 reports of
+//!   later periods go with the post, which ends with the unit: the heads'
+//!   replica cancels what a term does not reach.)
 //!   Open work of a unit that goes on under a new parent follows it there.
 //! - An agency's succession (OrganizationSucceeded): the R10.3 responses it
 //!   owes pass to the agency that took over its work.
@@ -53,8 +54,6 @@ async fn units(conn: &mut PgConnection, reorganised: &UnitsReorganised) -> anyho
         let reason =
             format!("R6.2: unit {unit} ended on {last_day} ({decision}); its heads' dialogue of {year} is not owed");
         obligations::cancel_dialogues_of(conn, unit, last_day, &reason).await?;
-        let reason = format!("R13.1: unit {unit} ended on {last_day} ({decision}); it did not live through the period");
-        obligations::cancel_reports_after(conn, unit, last_day, &reason).await?;
     }
     Ok(())
 }
