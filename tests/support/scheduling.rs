@@ -22,6 +22,30 @@ pub const MONDAY: &str = "2026-03-02T01:00:00Z";
 /// The conference of [`District::announced`]: Tuesday 10 March 2026, 09:00 in Hà Nội.
 pub const CONFERENCE_DAY: &str = "2026-03-10T02:00:00Z";
 
+/// A post of `body` in `unit` held by `subject` since 1 October 2020, created
+/// by `office` through the scheduling service.
+pub async fn create_post(
+    stack: &Stack,
+    (unit, body, rank): (&str, Body, Rank),
+    title: &str,
+    subject: &str,
+    office: &str,
+) -> Position {
+    let position = Position {
+        unit_code: unit.into(),
+        body: body as i32,
+        rank: rank as i32,
+        title: title.into(),
+        person_name: format!("Người giữ chức {title}"),
+        subject: subject.into(),
+        term_start: "2020-10-01".into(),
+        ..Default::default()
+    };
+    let request = authorized(CreatePositionRequest { position: Some(position), ..Default::default() }, office);
+    let mut directory = DirectoryClient::new(stack.channel("scheduling").await);
+    directory.create_position(request).await.expect("a post").into_inner()
+}
+
 /// District 323 (Thành phố Hưng Yên) with its Bí thư (`bithu-323`), an
 /// agency, and the secretary `thuky-323`.
 pub struct District {

@@ -1280,20 +1280,8 @@ impl World {
         let agency_c = agency("325", "Phòng Tài nguyên và Môi trường huyện Văn Lâm", office_325).await.id;
         let agency_a = district.agency.id.clone();
 
-        let post = |unit: &str, body: Body, rank: Rank, title: &str, subject: &str, office: &str| {
-            let mut directory = directory.clone();
-            let position = Position {
-                unit_code: unit.into(),
-                body: body as i32,
-                rank: rank as i32,
-                title: title.into(),
-                person_name: format!("Người giữ chức {title}"),
-                subject: subject.into(),
-                term_start: "2020-10-01".into(),
-                ..Default::default()
-            };
-            let request = authorized(CreatePositionRequest { position: Some(position), ..Default::default() }, office);
-            async move { directory.create_position(request).await.unwrap().into_inner() }
+        let post = |unit: &'static str, body: Body, rank: Rank, title: &'static str, subject: &'static str, office| {
+            create_post(stack, (unit, body, rank), title, subject, office)
         };
         let deputy =
             post("323", Body::PartyCommittee, Rank::Deputy, "Phó Bí thư Thành ủy", "phobithu-323", &office_323).await;

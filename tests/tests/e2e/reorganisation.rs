@@ -7,9 +7,9 @@
 use std::collections::HashMap;
 
 use doithoai_proto::scheduling::v1::{
-    AgendaItem, Body, ConferenceDraft, ConferenceKind, CreateConferenceRequest, CreateOrganizationRequest,
-    CreatePositionRequest, Form, ListConferencesRequest, ListPositionsRequest, Organization, OrganizationKind,
-    Position, Rank, Regime, conferences_client::ConferencesClient, directory_client::DirectoryClient,
+    AgendaItem, Body, ConferenceDraft, ConferenceKind, CreateConferenceRequest, CreateOrganizationRequest, Form,
+    ListConferencesRequest, ListPositionsRequest, Organization, OrganizationKind, Position, Rank, Regime,
+    conferences_client::ConferencesClient, directory_client::DirectoryClient,
 };
 use doithoai_proto::{
     common::v1::PageRequest,
@@ -37,22 +37,6 @@ async fn reorganise(
     messages.extend(rows.chunks(40).map(|rows| ReorganiseUnitsRequest { rows: rows.to_vec(), ..Default::default() }));
     let request = authorized(tokio_stream::iter(messages), token);
     stack.directory().await.reorganise_units(request).await.map(tonic::Response::into_inner)
-}
-
-/// The head of `body` in `unit` since 2020, created by `office`.
-async fn head_of(stack: &Stack, unit: &str, body: Body, office: &str) -> Position {
-    let head = Position {
-        unit_code: unit.into(),
-        body: body as i32,
-        rank: Rank::Head as i32,
-        title: "Người đứng đầu".into(),
-        person_name: "Nguyễn Văn Chủ Trì".into(),
-        term_start: "2020-10-01".into(),
-        ..Default::default()
-    };
-    let mut directory = DirectoryClient::new(stack.channel("scheduling").await);
-    let request = CreatePositionRequest { position: Some(head), ..Default::default() };
-    directory.create_position(authorized(request, office)).await.unwrap().into_inner()
 }
 
 /// A periodic dialogue of `head`'s unit in `venue`, starting at `starts_at`.
@@ -175,7 +159,14 @@ async fn after_the_merger_an_abolished_district_hosts_nothing_and_its_office_cha
     stack.import_file("hung-yen-2025-01.csv").await.unwrap();
     stack.import_rows(province_rows("vietnam-2025-01.csv", "34"), &token("34", &[Role::Admin])).await.unwrap();
     let office = token("323", &[Role::Office]);
-    let head = head_of(&stack, "323", Body::PartyCommittee, &office).await;
+    let head = scheduling::create_post(
+        &stack,
+        ("323", Body::PartyCommittee, Rank::Head),
+        "Bí thư Thành ủy",
+        "bithu-323",
+        &office,
+    )
+    .await;
     reorganise(&stack, read_rows("hung-yen-2025-07.csv"), false, &token("33", &[Role::Admin])).await.unwrap();
 
     let draft = draft(&head, "11950", scheduling::CONFERENCE_DAY);
@@ -261,7 +252,14 @@ async fn a_new_commune_finds_the_conferences_of_the_communes_it_was_formed_from(
     stack.import_rows(province_rows("vietnam-2025-01.csv", "34"), &token("34", &[Role::Admin])).await.unwrap();
     // June 2025: commune 11956's chair holds a dialogue in the commune.
     let office = token("323", &[Role::Office]);
-    let chair = head_of(&stack, "11956", Body::PeoplesCommittee, &office).await;
+    let chair = scheduling::create_post(
+        &stack,
+        ("11956", Body::PeoplesCommittee, Rank::Head),
+        "Chủ tịch UBND phường",
+        "chutich-11956",
+        &office,
+    )
+    .await;
     let draft = draft(&chair, "11956", "2025-06-10T02:00:00Z");
     let mut conferences = ConferencesClient::new(stack.channel("scheduling").await);
     let request = CreateConferenceRequest { draft: Some(draft), ..Default::default() };

@@ -25,14 +25,14 @@ use doithoai_proto::{
     },
     scheduling::v1::{
         AgendaItem, AnnounceConferenceRequest, AnnualPlan, AssignSecretaryRequest, Body, Conference, ConferenceDraft,
-        ConferenceKind, ConferenceRef, CreateConferenceRequest, CreateOrganizationRequest, CreatePositionRequest,
-        DelegateHostRequest, ExtendConferenceRequest, Form, ListConferencesRequest, Organization, OrganizationKind,
-        PlannedConference, Position, Rank, Regime, conferences_client::ConferencesClient,
-        directory_client::DirectoryClient, plans_client::PlansClient,
+        ConferenceKind, ConferenceRef, CreateConferenceRequest, CreateOrganizationRequest, DelegateHostRequest,
+        ExtendConferenceRequest, Form, ListConferencesRequest, Organization, OrganizationKind, PlannedConference,
+        Position, Rank, Regime, conferences_client::ConferencesClient, directory_client::DirectoryClient,
+        plans_client::PlansClient,
     },
 };
 use doithoai_tests::{
-    scheduling::{at, timestamp},
+    scheduling::{at, create_post, timestamp},
     *,
 };
 use prost::Message;
@@ -149,19 +149,7 @@ impl Scenario {
             ("chutich-11950", "11950", Body::PeoplesCommittee, Rank::Head, "Chủ tịch UBND phường"),
         ];
         for (subject, unit, body, rank, title) in posts {
-            let position = Position {
-                unit_code: unit.into(),
-                body: body as i32,
-                rank: rank as i32,
-                title: title.into(),
-                person_name: format!("Người giữ chức {title}"),
-                subject: subject.into(),
-                term_start: "2020-10-01".into(),
-                ..Default::default()
-            };
-            let request =
-                authorized(CreatePositionRequest { position: Some(position), ..Default::default() }, &office(unit));
-            let created = self.directory().await.create_position(request).await.unwrap().into_inner();
+            let created = create_post(&self.stack, (unit, body, rank), title, subject, &office(unit)).await;
             self.posts.insert(subject, created);
         }
         let organizations = [
