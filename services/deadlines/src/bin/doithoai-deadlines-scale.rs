@@ -1,14 +1,17 @@
 //! The deadlines service at national scale: builds a database with the
-//! whole country's units (GSO, January 2025) and N obligations spread over
-//! ten years, then times the queries that must stay fast — subtree
-//! summaries, the sweep's selection — and prints a table.
+//! whole country's units (a GSO list: three tiers in January 2025, two from
+//! July 2025) and N obligations spread over ten years, then times the queries
+//! that must stay fast — subtree summaries, the sweep's selection — and
+//! prints a table.
 //!
-//!     cargo run --release -p doithoai-deadlines --bin doithoai-deadlines-scale -- --obligations 25000000
+//!     cargo run --release -p doithoai-deadlines --bin doithoai-deadlines-scale -- --obligations 25000000 \
+//!         --units deploy/data/units/vietnam-2025-07.csv
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use doithoai_runtime::db;
+use doithoai_units::{Tier, Unit};
 use sqlx::{Connection, Executor, PgConnection, PgPool, postgres::PgConnectOptions};
 
 const DATABASE: &str = "doithoai_deadlines_scale";
@@ -34,9 +37,11 @@ async fn main() -> anyhow::Result<()> {
         migrator.run(&pool).await?;
     }
 
+    let list = arg("--units", concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/data/units/vietnam-2025-01.csv"));
     let started = Instant::now();
-    let units = load_units(&pool).await?;
-    println!("units: {units} (vietnam-2025-01.csv) in {:.1} s", started.elapsed().as_secs_f64());
+    let units = load_units(&pool, &list).await?;
+    println!("units: {} ({list}) in {:.1} s", units.len(), started.elapsed().as_secs_f64());
+    let probes = probes(&units)?;
 
     let started = Instant::now();
     generate(&pool, obligations).await?;
@@ -51,42 +56,28 @@ async fn main() -> anyhow::Result<()> {
     println!();
     println!("| query | subtree | median | p95 |");
     println!("|---|---|---|---|");
-    for (label, code) in [
-        ("country-wide province (Hà Nội)", "01"),
-        ("province (Hưng Yên)", "33"),
-        ("district (TP Hưng Yên)", "323"),
-        ("commune", "11950"),
-    ] {
+    for probe in &probes {
         let timings = time(&pool, || async {
             let mut conn = pool.acquire().await?;
-            doithoai_deadlines::summary::subtree(&mut conn, code, None, None, None).await?;
+            doithoai_deadlines::summary::subtree(&mut conn, probe.code.as_str(), None, None, None).await?;
             Ok(())
         })
         .await?;
-        println!("| subtree summary | {label} | {} | {} |", ms(timings.0), ms(timings.1));
+        println!("| subtree summary | {} | {} | {} |", probe.label, ms(timings.0), ms(timings.1));
     }
-    let timings = time(&pool, || async {
-        let mut conn = pool.acquire().await?;
-        let (from, to) = (
-            chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("a date")?,
-            chrono::NaiveDate::from_ymd_opt(2025, 12, 31).context("a date")?,
-        );
-        doithoai_deadlines::report::compute(&mut conn, "33", "Tỉnh Hưng Yên", from, to).await?;
-        Ok(())
-    })
-    .await?;
-    println!("| annual report (2025) | province (Hưng Yên) | {} | {} |", ms(timings.0), ms(timings.1));
-    let timings = time(&pool, || async {
-        let mut conn = pool.acquire().await?;
-        let (from, to) = (
-            chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("a date")?,
-            chrono::NaiveDate::from_ymd_opt(2025, 12, 31).context("a date")?,
-        );
-        doithoai_deadlines::report::compute(&mut conn, "01", "Thành phố Hà Nội", from, to).await?;
-        Ok(())
-    })
-    .await?;
-    println!("| annual report (2025) | largest province (Hà Nội) | {} | {} |", ms(timings.0), ms(timings.1));
+    for probe in probes.iter().filter(|probe| probe.tier == Tier::Province) {
+        let timings = time(&pool, || async {
+            let mut conn = pool.acquire().await?;
+            let (from, to) = (
+                chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("a date")?,
+                chrono::NaiveDate::from_ymd_opt(2025, 12, 31).context("a date")?,
+            );
+            doithoai_deadlines::report::compute(&mut conn, probe.code.as_str(), &probe.name, from, to).await?;
+            Ok(())
+        })
+        .await?;
+        println!("| annual report (2025) | {} | {} | {} |", probe.label, ms(timings.0), ms(timings.1));
+    }
     let timings = time(&pool, || async {
         let mut tx = pool.begin().await?;
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).context("a date")?;
@@ -128,25 +119,68 @@ where
     Ok((timings[RUNS / 2], timings[RUNS * 95 / 100]))
 }
 
-async fn load_units(pool: &PgPool) -> anyhow::Result<usize> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/data/units/vietnam-2025-01.csv");
-    let records = doithoai_units::read_units_csv(std::fs::File::open(path)?).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+/// A unit whose subtree is timed.
+struct Probe {
+    label: String,
+    code: String,
+    name: String,
+    tier: Tier,
+}
+
+/// The largest province, Hưng Yên, one of its districts (when the list has
+/// three tiers) and one of its communes: the same questions of either shape.
+fn probes(units: &[Unit]) -> anyhow::Result<Vec<Probe>> {
+    let communes_of = |code: &str| {
+        units.iter().filter(|u| u.tier == Tier::Commune && u.path.iter().any(|c| c.as_str() == code)).count()
+    };
+    let largest = units
+        .iter()
+        .filter(|u| u.tier == Tier::Province)
+        .max_by_key(|u| communes_of(u.code.as_str()))
+        .context("the list has no province")?;
+    let under_33 =
+        |tier: Tier| units.iter().find(|u| u.tier == tier && u.path.first().is_some_and(|c| c.as_str() == "33"));
+    let mut probes = vec![Probe {
+        label: format!("largest province ({}, {} communes)", largest.name, communes_of(largest.code.as_str())),
+        code: largest.code.to_string(),
+        name: largest.name.clone(),
+        tier: Tier::Province,
+    }];
+    for unit in [under_33(Tier::Province), under_33(Tier::District), under_33(Tier::Commune)].into_iter().flatten() {
+        let communes = communes_of(unit.code.as_str());
+        probes.push(Probe {
+            label: match unit.tier {
+                Tier::Commune => format!("commune ({})", unit.name),
+                _ => format!("{} ({}, {communes} communes)", unit.tier.as_str(), unit.name),
+            },
+            code: unit.code.to_string(),
+            name: unit.name.clone(),
+            tier: unit.tier,
+        });
+    }
+    Ok(probes)
+}
+
+async fn load_units(pool: &PgPool, list: &str) -> anyhow::Result<Vec<Unit>> {
+    let file = std::fs::File::open(list).with_context(|| format!("cannot open {list}"))?;
+    let records = doithoai_units::read_units_csv(file).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let plan = doithoai_units::plan_import(&[], records).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let units: Vec<&doithoai_units::Unit> = plan.changed().collect();
+    let units: Vec<Unit> = plan.changed().cloned().collect();
     let codes: Vec<String> = units.iter().map(|u| u.code.to_string()).collect();
+    let tiers: Vec<&str> = units.iter().map(|u| u.tier.as_str()).collect();
     let paths: Vec<String> =
         units.iter().map(|u| u.path.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(".")).collect();
     sqlx::query(
         "INSERT INTO units (code, name, tier, parent_code, kind, path, source_event_id)
-         SELECT code, code, CASE cardinality(string_to_array(path, '.')) WHEN 1 THEN 'province' WHEN 2 THEN 'district' ELSE 'commune' END,
-                NULL, '-', string_to_array(path, '.'), gen_random_uuid()
-         FROM UNNEST($1::text[], $2::text[]) AS u(code, path)",
+         SELECT code, code, tier, NULL, '-', string_to_array(path, '.'), gen_random_uuid()
+         FROM UNNEST($1::text[], $2::text[], $3::text[]) AS u(code, tier, path)",
     )
     .bind(&codes)
+    .bind(&tiers)
     .bind(&paths)
     .execute(pool)
     .await?;
-    Ok(units.len())
+    Ok(units)
 }
 
 /// N obligations over the communes, ten years of due dates, a realistic mix
