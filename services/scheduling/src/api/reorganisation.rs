@@ -11,7 +11,7 @@ use doithoai_proto::{
     scheduling::v1::PositionUpserted,
 };
 use doithoai_runtime::{Caller, Change, ServiceResult, audit::AuditEntry, events::Event, parse};
-use doithoai_units::{Decision, LivingUnit, ReorganisationPlan, Tier, UnitCode, plan_reorganisation};
+use doithoai_units::{Decision, LivingUnit, ReorganisationPlan, UnitCode, plan_reorganisation};
 use serde_json::json;
 use tonic::Streaming;
 
@@ -158,14 +158,19 @@ fn change(plan: &ReorganisationPlan, decision: &Decision, ended: &[PositionRow])
         retired: successions(plan),
         created_codes: plan.created.iter().map(|u| u.unit.code.to_string()).collect(),
     };
-    let provinces = plan
-        .changed()
+    // The provinces the units that begin or go on lie in, whether or not the
+    // province's own row changed (a list may keep it as it was).
+    let mut provinces: Vec<&UnitCode> = plan
+        .created
+        .iter()
+        .chain(plan.continued.iter().map(|(_, after)| after))
+        .filter_map(|u| u.unit.path.first())
+        .collect();
+    provinces.sort();
+    provinces.dedup();
+    let provinces = provinces
         .into_iter()
-        .filter(|u| u.unit.tier == Tier::Province && u.life.to.is_none())
-        .map(|province| {
-            let path = vec![province.unit.code.to_string()];
-            Event::new("units_reorganised", &decision.number, path, &reorganised)
-        })
+        .map(|province| Event::new("units_reorganised", &decision.number, vec![province.to_string()], &reorganised))
         .collect::<Vec<_>>();
     let posts = ended.iter().map(|post| post_ended(post, plan));
     entries
