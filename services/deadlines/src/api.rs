@@ -4,6 +4,7 @@
 //! (domain) → write the change.
 
 use doithoai_directory as directory;
+use doithoai_directory::units::require_reach;
 use doithoai_proto::deadlines::v1::{
     AgencyOverdue, FileReportRequest, GetObligationRequest, Leaderboard, LeaderboardRequest, ListObligationsRequest,
     ListObligationsResponse, LoadAnnouncementRequest, LoadAnnouncementResponse, Obligation, ObligationKind,
@@ -247,7 +248,7 @@ impl DeadlinesApi {
         let row = obligations::by_id(&mut conn, id).await?.ok_or_else(|| {
             Refusal::not_found(format!("obligation {id} does not exist"), format!("nghĩa vụ {id} không tồn tại"))
         })?;
-        caller.require_within(&row.unit_path)?;
+        require_reach(&mut conn, &caller, &row.unit_path).await?;
         Ok(row.wire())
     }
 }

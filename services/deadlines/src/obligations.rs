@@ -27,7 +27,10 @@ pub struct Row {
     pub working_days: i32,
     pub due_date: NaiveDate,
     pub calendar_revision: String,
+    /// The calendar's explanation of the due date.
     pub explanation: Vec<String>,
+    /// Why it moved to another unit or agency, in order.
+    pub moves: Vec<String>,
     pub state: String,
     pub met_on: Option<NaiveDate>,
     pub cancel_reason: Option<String>,
@@ -40,7 +43,7 @@ pub struct Row {
 pub const STILL_OPEN: &str = "('OBLIGATION_STATE_OPEN', 'OBLIGATION_STATE_DUE_SOON', 'OBLIGATION_STATE_OVERDUE')";
 
 pub const COLUMNS: &str = "id, kind, rule, unit_path, conference_id, petition_id, organization_id, anchor_date, anchor, \
-     working_days, due_date, calendar_revision, explanation, state, met_on, cancel_reason, head_position_id, \
+     working_days, due_date, calendar_revision, explanation, moves, state, met_on, cancel_reason, head_position_id, \
      announced_state";
 
 impl Row {
@@ -67,7 +70,8 @@ impl Row {
             working_days: self.working_days as u32,
             due_date: self.due_date.to_string(),
             calendar_revision: self.calendar_revision.clone(),
-            explanation: self.explanation.clone(),
+            // The due date's reasons, then the moves.
+            explanation: self.explanation.iter().chain(&self.moves).cloned().collect(),
             state: self.state() as i32,
             met_on: self.met_on.map(|d| d.to_string()).unwrap_or_default(),
             cancel_reason: self.cancel_reason.clone().unwrap_or_default(),
@@ -412,7 +416,7 @@ pub async fn open_by_level(conn: &mut PgConnection) -> sqlx::Result<Vec<(i32, St
 pub async fn follow_units(conn: &mut PgConnection, effective: NaiveDate, decision: &str) -> sqlx::Result<u64> {
     let moved = sqlx::query(&format!(
         "UPDATE obligations o SET unit_path = u.path, updated_at = now(),
-             explanation = array_append(o.explanation,
+             moves = array_append(o.moves,
                  'unit ' || u.code || ' is under ' || array_to_string(u.path[1:cardinality(u.path) - 1], '/')
                  || ' from ' || $1::date || ' (' || $2 || ')')
          FROM units u
@@ -431,7 +435,7 @@ pub async fn follow_units(conn: &mut PgConnection, effective: NaiveDate, decisio
 /// their explanation. Returns how many.
 pub async fn move_open(conn: &mut PgConnection, unit: &str, to_path: &[String], why: &str) -> sqlx::Result<u64> {
     let moved = sqlx::query(&format!(
-        "UPDATE obligations SET unit_path = $2, explanation = array_append(explanation, $3), updated_at = now()
+        "UPDATE obligations SET unit_path = $2, moves = array_append(moves, $3), updated_at = now()
          WHERE unit_path[cardinality(unit_path)] = $1 AND head_position_id IS NULL
            AND state IN {STILL_OPEN}"
     ))
@@ -471,7 +475,7 @@ pub async fn cancel_dialogues_of(
 pub async fn move_to_agency(conn: &mut PgConnection, from: Uuid, to: Uuid, why: &str) -> sqlx::Result<u64> {
     let moved = sqlx::query(&format!(
         "UPDATE obligations o SET organization_id = $2, key = 'AGENCY_RESPONSE:' || o.petition_id || ':' || $2,
-             explanation = array_append(o.explanation, $3), updated_at = now()
+             moves = array_append(o.moves, $3), updated_at = now()
          WHERE o.organization_id = $1 AND o.kind = 'OBLIGATION_KIND_AGENCY_RESPONSE'
            AND o.state IN {STILL_OPEN}
            AND NOT EXISTS (SELECT 1 FROM obligations x WHERE x.key = 'AGENCY_RESPONSE:' || o.petition_id || ':' || $2)"
