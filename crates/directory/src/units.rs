@@ -104,6 +104,31 @@ pub async fn unit_in_scope(
     Ok(path)
 }
 
+/// Refuses a record whose unit (`path`, from the root) the caller neither
+/// holds in its subtree nor inherited: a caller reaches the records of the
+/// units whose work passed, through one succession or a chain of them, into
+/// its subtree (a new commune its sources' conferences and petitions, the
+/// province an abolished district's), as scope checks the tree as of today.
+pub async fn require_reach<C: AsRef<str>>(conn: &mut PgConnection, caller: &Caller, path: &[C]) -> ServiceResult<()> {
+    let refused = match caller.require_within(path) {
+        Ok(()) => return Ok(()),
+        Err(refused) => refused,
+    };
+    let path: Vec<&str> = path.iter().map(AsRef::as_ref).collect();
+    let inherited: bool = sqlx::query_scalar(
+        "WITH RECURSIVE heirs (code) AS (
+             SELECT unnest($2::text[])
+             UNION SELECT successor FROM units u JOIN heirs h ON u.code = h.code, unnest(u.successor_codes) successor
+         )
+         SELECT EXISTS (SELECT 1 FROM heirs h JOIN units u ON u.code = h.code WHERE u.path @> ARRAY[$1]::text[])",
+    )
+    .bind(caller.unit.as_str())
+    .bind(&path)
+    .fetch_one(conn)
+    .await?;
+    if inherited { Ok(()) } else { Err(refused) }
+}
+
 /// A unit's name, if the directory has the unit.
 pub async fn unit_name(conn: &mut PgConnection, code: &str) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT name FROM units WHERE code = $1").bind(code).fetch_optional(conn).await

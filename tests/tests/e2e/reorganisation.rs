@@ -7,9 +7,9 @@
 use std::collections::HashMap;
 
 use doithoai_proto::scheduling::v1::{
-    AgendaItem, Body, ConferenceDraft, ConferenceKind, CreateConferenceRequest, CreateOrganizationRequest, Form,
-    ListConferencesRequest, ListPositionsRequest, Organization, OrganizationKind, Position, Rank, Regime,
-    conferences_client::ConferencesClient, directory_client::DirectoryClient,
+    AgendaItem, Body, ConferenceDraft, ConferenceKind, ConferenceRef, CreateConferenceRequest,
+    CreateOrganizationRequest, Form, ListConferencesRequest, ListPositionsRequest, Organization, OrganizationKind,
+    Position, Rank, Regime, conferences_client::ConferencesClient, directory_client::DirectoryClient,
 };
 use doithoai_proto::{
     common::v1::PageRequest,
@@ -281,5 +281,13 @@ async fn a_new_commune_finds_the_conferences_of_the_communes_it_was_formed_from(
     let elsewhere = ListConferencesRequest { unit_code: "11983".into(), inherited: true, ..Default::default() };
     let request = authorized(elsewhere, &token("11983", &[Role::Office]));
     assert!(conferences.list_conferences(request).await.unwrap().into_inner().conferences.is_empty());
+
+    // Scope as of today: Phố Hiến reads what it inherited; the other commune does not.
+    let read = |token: &str| authorized(ConferenceRef { id: held.id.clone() }, token);
+    let found = conferences.get_conference(read(&pho_hien)).await.unwrap().into_inner();
+    assert_eq!(found.unit_path, ["33", "323", "11956"]);
+    let stranger = token("11983", &[Role::Office]);
+    let refused = conferences.get_conference(read(&stranger)).await.unwrap_err();
+    assert_eq!((refused.code(), rule(&refused)), (Code::PermissionDenied, "OUT_OF_SCOPE".to_owned()));
     stack.finish().await;
 }

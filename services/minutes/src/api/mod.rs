@@ -9,6 +9,7 @@ mod notice;
 mod petitions;
 mod record;
 
+use doithoai_directory::units::require_reach;
 use doithoai_proto::minutes::v1::{
     AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, ConclusionNotice, ConferenceRequest,
     EscalatePetitionRequest, IssueConclusionNoticeRequest, Minutes, Petition, PetitionRequest, RecordConclusionRequest,
@@ -109,7 +110,7 @@ impl MinutesApi {
     /// The conference, if it lies in the caller's scope.
     async fn conference(&self, conn: &mut PgConnection, caller: &Caller, id: Uuid) -> ServiceResult<ConferenceRow> {
         let conference = store::conference(conn, id).await?;
-        caller.require_within(&conference.unit_path)?;
+        require_reach(conn, caller, &conference.unit_path).await?;
         Ok(conference)
     }
 }

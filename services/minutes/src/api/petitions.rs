@@ -5,6 +5,7 @@
 
 use doithoai_directory as directory;
 use doithoai_directory::organizations;
+use doithoai_directory::units::require_reach;
 use doithoai_proto::{
     common::v1::Field,
     minutes::v1::{
@@ -205,7 +206,9 @@ impl MinutesApi {
         // The assigned agency (or the one that took over its work) answers
         // even from outside the petition's subtree.
         let represented = organizations::represented_by(&mut tx, &organization).await?;
-        if caller.require_within(&path).is_err() && !represented.contains(&petition.assigned_organization_id) {
+        if !represented.contains(&petition.assigned_organization_id)
+            && require_reach(&mut tx, &caller, &path).await.is_err()
+        {
             return Err(not_your_organization("assigned").into());
         }
         let notice = store::notice(&mut tx, parse::id("conference_id", &petition.conference_id)?, false).await?;
@@ -312,7 +315,7 @@ impl MinutesApi {
             _ => false,
         };
         if !assigned_agency {
-            caller.require_within(&path)?;
+            require_reach(&mut conn, &caller, &path).await?;
         }
         Ok(petition)
     }

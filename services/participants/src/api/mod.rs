@@ -10,6 +10,7 @@ mod invitations;
 mod queue;
 mod registration;
 
+use doithoai_directory::units::require_reach;
 use doithoai_proto::participants::v1::{
     Attendance, CheckInRequest, ConferenceRequest, Invitation, InviteRequest, ListInvitationsResponse,
     ListSpeakersResponse, MergeSpeakerRequest, MoveSpeakerRequest, Participant, RefuseParticipantRequest,
@@ -144,7 +145,7 @@ impl ParticipantsApi {
         lock: bool,
     ) -> ServiceResult<ConferenceRow> {
         let conference = store::conference(conn, id, lock).await?;
-        caller.require_within(&conference.unit_path)?;
+        require_reach(conn, caller, &conference.unit_path).await?;
         Ok(conference)
     }
 

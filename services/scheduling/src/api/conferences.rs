@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use doithoai_directory as directory;
+use doithoai_directory::units::require_reach;
 use doithoai_proto::scheduling::v1::{
     AnnounceConferenceRequest, AssignSecretaryRequest, Body, Conference, ConferenceAnnounced, ConferenceCancelled,
     ConferenceDraft, ConferenceEnded, ConferenceExtended, ConferencePostponed, ConferenceRef, ConferenceStarted,
@@ -269,7 +270,7 @@ impl ConferencesApi {
         let mut conn = self.pool.acquire().await?;
         let conference = stored::find_conference(&mut conn, parse::id("id", &request.id)?).await?;
         if !rules::r4_2_asked_to_coordinate(&conference, caller.unit.as_str()) {
-            caller.require_within(&conference.unit_path)?;
+            require_reach(&mut conn, &caller, &conference.unit_path).await?;
         }
         Ok(conference)
     }
