@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use clap::{Args, Subcommand};
-use doithoai_demo::{plan, seed};
+use doithoai_demo::{history, plan, seed};
 use doithoai_runtime::{auth::TokenSigner, time::local_date};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -15,7 +15,8 @@ use crate::client::Service;
 
 #[derive(Subcommand)]
 pub enum DemoCommand {
-    /// Seeds a year: posts, agencies, annual plans, every head's periodic
+    /// Seeds a year (or every year from --from, across a reorganisation):
+    /// posts, agencies, annual plans, every head's periodic
     /// dialogue, regular and ad hoc conferences, registrations and speakers
     /// (fictitious names), petitions, notices,
     /// acknowledgements, responses on time and late, escalations, reports.
@@ -28,8 +29,22 @@ pub struct SeedArgs {
     #[arg(long, default_value = "33")]
     root: String,
     /// The year to play (it must be over); default: last year.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from")]
     year: Option<i32>,
+    /// Plays every year from this one up to yesterday instead, one after the other.
+    #[arg(long)]
+    from: Option<i32>,
+    /// A newer list of whole provinces (with legacy_sources) applied as a
+    /// reorganisation on its day: the years after it are played on its units,
+    /// and the open work of the units it ends is finished by their successors.
+    #[arg(long, requires_all = ["from", "decision", "effective"])]
+    reorganise: Option<PathBuf>,
+    /// The reorganisation's decision, e.g. 1666/NQ-UBTVQH15.
+    #[arg(long)]
+    decision: Option<String>,
+    /// The reorganisation's day (YYYY-MM-DD): its units begin that day.
+    #[arg(long)]
+    effective: Option<NaiveDate>,
     /// The same seed gives the same year.
     #[arg(long, default_value_t = 1548)]
     seed: u64,
@@ -50,27 +65,56 @@ pub async fn run(command: DemoCommand) -> anyhow::Result<()> {
         deadlines: Service::Deadlines.address(),
     };
     let today = local_date(chrono::Utc::now());
-    let year = args.year.unwrap_or(today.year() - 1);
     let units = seed::units(&endpoints, &signer, &args.root).await?;
     // Up to yesterday: nothing is played later in the day than now.
     let until = today.pred_opt().unwrap_or(today);
-    let plan = plan::plan(&units, year, args.seed, until).map_err(|e| crate::UsageError(format!("{e:#}")))?;
+    let change = match (&args.reorganise, args.decision, args.effective) {
+        (Some(file), Some(decision), Some(effective)) => {
+            Some(history::Change { decision, effective, rows: crate::units::read_rows(file)? })
+        }
+        _ => None,
+    };
+    let usage = |e: anyhow::Error| crate::UsageError(format!("{e:#}"));
+    let plans = match args.from {
+        Some(from) => history::history(&units, change.as_ref(), from, args.seed, until).map_err(usage)?,
+        None => vec![plan::plan(&units, args.year.unwrap_or(today.year() - 1), args.seed, until).map_err(usage)?],
+    };
+    for plan in &plans {
+        play(plan, &endpoints, &signer).await?;
+    }
+    let (first, last) = (plans.first().map_or(0, |p| p.year), plans.last().map_or(0, |p| p.year));
     out!(
-        "{year} for {} {} (seed {}): {} units, {} posts, {} conferences, {} petitions",
-        units[0].code,
-        units[0].name,
-        args.seed,
-        units.len(),
+        "the years' report: doithoai deadlines report --unit {} --from {first}-01-01 --to {last}-12-31",
+        units[0].code
+    )?;
+    Ok(())
+}
+
+/// Plays one year's plan, with its progress.
+async fn play(plan: &plan::Plan, endpoints: &seed::Endpoints, signer: &TokenSigner) -> anyhow::Result<()> {
+    let root = &plan.units[0];
+    out!(
+        "{} for {} {} (seed {}): {} units, {} posts, {} conferences, {} petitions{}",
+        plan.year,
+        root.code,
+        root.name,
+        plan.seed,
+        plan.units.len(),
         plan.posts.len(),
         plan.conferences.len(),
-        plan.petitions()
+        plan.petitions(),
+        plan.reorganisation.as_ref().map_or(String::new(), |r| format!(
+            "; {} applied on {}, {} units end",
+            r.decision,
+            r.effective,
+            r.ended.len()
+        ))
     )?;
-
     let progress = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} steps ({eta})").expect("a valid template"),
     );
-    progress.set_message("playing the year");
-    let seeded = seed::seed(&plan, &endpoints, &signer, |done, total| {
+    progress.set_message(format!("playing {}", plan.year));
+    let seeded = seed::seed(plan, endpoints, signer, |done, total| {
         progress.set_length(total as u64);
         progress.set_position(done as u64);
     })
@@ -90,10 +134,6 @@ pub async fn run(command: DemoCommand) -> anyhow::Result<()> {
         seeded.responses,
         seeded.escalations,
         seeded.reports
-    )?;
-    out!(
-        "the year's report: doithoai deadlines report --unit {} --from {year}-01-01 --to {year}-12-31",
-        units[0].code
     )?;
     Ok(())
 }

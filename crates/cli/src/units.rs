@@ -64,7 +64,7 @@ pub async fn run(command: UnitsCommand) -> anyhow::Result<()> {
 }
 
 /// The rows of a unit list, or every bad line named.
-fn read_rows(file: &PathBuf) -> anyhow::Result<Vec<UnitRow>> {
+pub(crate) fn read_rows(file: &PathBuf) -> anyhow::Result<Vec<UnitRow>> {
     let reader = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let records = doithoai_units::read_units_csv(reader).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(|e| format!("  {}:{e}", file.display())).collect();

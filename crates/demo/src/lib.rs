@@ -10,6 +10,7 @@
 //! services' public gRPC APIs, moving their adjustable clocks from one step to
 //! the next, as the offices, heads, secretaries and agencies would.
 
+pub mod history;
 pub mod plan;
 pub mod seed;
 mod texts;

@@ -11,6 +11,7 @@ use doithoai_calendar::Calendar;
 use doithoai_proto::{
     common::v1::Field,
     deadlines::v1::{Count, ObligationKind, Report},
+    directory::v1::UnitRow,
     minutes::v1::Classification,
     scheduling::v1::{Body, ConferenceKind, OrganizationKind, Rank, Regime},
 };
@@ -44,6 +45,9 @@ pub struct PostPlan {
     pub title: String,
     pub person_name: String,
     pub subject: String,
+    /// The day a post of a unit formed by a reorganisation begins; `None`: it
+    /// is there from the start of the plan.
+    pub begins: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +57,8 @@ pub struct OrganizationPlan {
     pub name: String,
     /// The R5.1 fields an agency answers; empty for an office.
     pub fields: Vec<Field>,
+    /// As for [`PostPlan::begins`].
+    pub begins: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -168,6 +174,39 @@ pub struct Plan {
     pub organizations: Vec<OrganizationPlan>,
     pub conferences: Vec<ConferencePlan>,
     pub filings: Vec<FilingPlan>,
+    /// The reorganisation the year crosses, played on its day.
+    pub reorganisation: Option<Reorganisation>,
+}
+
+/// A reorganisation played on its effective day (issue 14): the list it
+/// applies, and who takes over the work of what ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reorganisation {
+    pub decision: String,
+    pub effective: NaiveDate,
+    pub rows: Vec<UnitRow>,
+    /// Units of the plan that end the day before, and the unit of the plan
+    /// that takes over their work.
+    pub ended: BTreeMap<String, String>,
+    /// Offices and agencies of ended units (indexes into [`Plan::organizations`])
+    /// and the one of the successor unit that does the same work.
+    pub successors: BTreeMap<usize, usize>,
+}
+
+impl Plan {
+    /// The organization that acts for `organization` on `day`: its successor
+    /// once its unit has ended.
+    pub fn acting(&self, organization: usize, day: NaiveDate) -> usize {
+        match &self.reorganisation {
+            Some(r) if day >= r.effective => r.successors.get(&organization).copied().unwrap_or(organization),
+            _ => organization,
+        }
+    }
+
+    /// Whether `unit` has ended by `day`.
+    pub fn ended(&self, unit: &str, day: NaiveDate) -> bool {
+        self.reorganisation.as_ref().is_some_and(|r| day >= r.effective && r.ended.contains_key(unit))
+    }
 }
 
 fn date(year: i32, month: u32, day: u32) -> NaiveDate {
@@ -238,8 +277,14 @@ fn answering(organizations: &[OrganizationPlan], unit: &str, field: Field) -> Ve
 /// Plans `year` for `units` (the first is the root; parents come before
 /// children), playing nothing after `until`.
 pub fn plan(units: &[DemoUnit], year: i32, seed: u64, until: NaiveDate) -> anyhow::Result<Plan> {
-    anyhow::ensure!(!units.is_empty(), "no units to plan for");
     anyhow::ensure!(until > date(year, 12, 31), "the demonstration year must be over by {until}: pick an earlier year");
+    plan_to(units, year, seed, until)
+}
+
+/// [`plan`] for a year that may still be going on: what falls after `until`
+/// is left out of it by [`Plan::within`].
+pub(crate) fn plan_to(units: &[DemoUnit], year: i32, seed: u64, until: NaiveDate) -> anyhow::Result<Plan> {
+    anyhow::ensure!(!units.is_empty(), "no units to plan for");
     let mut people = ChaCha8Rng::seed_from_u64(seed);
     people.set_stream(1);
     let mut p = Planner { rng: ChaCha8Rng::seed_from_u64(seed), people, calendar: Calendar::builtin(), year, until };
@@ -265,19 +310,21 @@ pub fn plan(units: &[DemoUnit], year: i32, seed: u64, until: NaiveDate) -> anyho
         ] {
             let person_name = texts::person_name(&mut p.rng);
             let subject = format!("{subject}-{}", unit.code);
-            posts.push(PostPlan { unit: unit.code.clone(), body, rank, title, person_name, subject });
+            posts.push(PostPlan { unit: unit.code.clone(), body, rank, title, person_name, subject, begins: None });
         }
         organizations.push(OrganizationPlan {
             unit: unit.code.clone(),
             kind: OrganizationKind::PartyCommitteeOffice,
             name: format!("Văn phòng cấp ủy {name}"),
             fields: Vec::new(),
+            begins: None,
         });
         organizations.push(OrganizationPlan {
             unit: unit.code.clone(),
             kind: OrganizationKind::CouncilAndCommitteeOffice,
             name: format!("Văn phòng HĐND và UBND {name}"),
             fields: Vec::new(),
+            begins: None,
         });
         for (name, fields) in texts::agencies(unit.tier, name) {
             organizations.push(OrganizationPlan {
@@ -285,6 +332,7 @@ pub fn plan(units: &[DemoUnit], year: i32, seed: u64, until: NaiveDate) -> anyho
                 kind: OrganizationKind::Department,
                 name,
                 fields,
+                begins: None,
             });
         }
     }
@@ -340,7 +388,17 @@ pub fn plan(units: &[DemoUnit], year: i32, seed: u64, until: NaiveDate) -> anyho
             }
         }
     }
-    Ok(Plan { year, seed, until, units: units.to_vec(), posts, organizations, conferences, filings })
+    Ok(Plan {
+        year,
+        seed,
+        until,
+        units: units.to_vec(),
+        posts,
+        organizations,
+        conferences,
+        filings,
+        reorganisation: None,
+    })
 }
 
 /// A conference to hold: host, regime, kind and day.

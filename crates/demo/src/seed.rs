@@ -3,7 +3,7 @@
 //! office, host, secretary or agency whose step it is. At the end the clocks
 //! return to the present.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -13,7 +13,9 @@ use doithoai_proto::{
     deadlines::v1::{
         FileReportRequest, ListObligationsRequest, ObligationKind, ObligationState, deadlines_client::DeadlinesClient,
     },
-    directory::v1::{GetSubtreeRequest, GetUnitRequest, unit_directory_client::UnitDirectoryClient},
+    directory::v1::{
+        GetSubtreeRequest, GetUnitRequest, ReorganiseUnitsRequest, unit_directory_client::UnitDirectoryClient,
+    },
     minutes::v1::{
         AcknowledgeNoticeRequest, AnswerPetitionRequest, ConferenceRequest, EscalatePetitionRequest,
         IssueConclusionNoticeRequest, NoticeAssignment, Outcome, RecordConclusionRequest, RecordOpeningRequest,
@@ -28,7 +30,8 @@ use doithoai_proto::{
     scheduling::v1::{
         AgendaItem, AnnounceConferenceRequest, AnnualPlan, AssignSecretaryRequest, ConferenceDraft, ConferenceRef,
         CreateConferenceRequest, CreateOrganizationRequest, CreatePositionRequest, DelegateHostRequest, Form,
-        ListPositionsRequest, Organization, PlannedConference, Position, Regime, conferences_client::ConferencesClient,
+        ListConferencesRequest, ListOrganizationsRequest, ListPositionsRequest, Organization, PlannedConference,
+        Position, Regime, SucceedOrganizationRequest, conferences_client::ConferencesClient,
         directory_client::DirectoryClient, plans_client::PlansClient,
     },
 };
@@ -37,7 +40,7 @@ use doithoai_runtime::{
     auth::{TokenSigner, bearer_value},
     error::describe,
     idempotency::{request_id, retrying},
-    time::{ZONE, timestamp},
+    time::{ZONE, local_date, timestamp},
 };
 use tonic::{Request, Status, transport::Channel};
 
@@ -150,10 +153,29 @@ where
     anyhow::bail!("waited a minute for {what}")
 }
 
+/// Sends a successor's step (`$send`, a `Result<_, Status>`), and again
+/// while the service has not yet heard of the succession and refuses the
+/// successor as not the organization assigned, for at most a minute.
+macro_rules! as_successor {
+    ($successor:expr, $send:expr) => {{
+        let mut attempts = if $successor { 600 } else { 1 };
+        loop {
+            match $send {
+                Err(status) if status.code() == tonic::Code::PermissionDenied && attempts > 1 => {
+                    attempts -= 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                sent => break sent,
+            }
+        }
+    }};
+}
+
 /// One thing someone does on a day of the plan.
 #[derive(Debug, Clone, Copy)]
 enum Step {
     Directory,
+    Reorganise,
     Announce(usize),
     Register(usize),
     Start(usize),
@@ -175,6 +197,9 @@ fn at(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
 /// Every step of the plan at its time, in order.
 fn timeline(plan: &Plan) -> Vec<(DateTime<Utc>, Step)> {
     let mut steps = vec![(at(NaiveDate::from_ymd_opt(plan.year, 1, 2).unwrap_or_default(), 7, 0), Step::Directory)];
+    if let Some(reorganisation) = &plan.reorganisation {
+        steps.push((at(reorganisation.effective, 6, 0), Step::Reorganise));
+    }
     for (c, conference) in plan.conferences.iter().enumerate() {
         steps.push((at(conference.announce_on, 8, 0), Step::Announce(c)));
         steps.push((at(conference.register_on, 9, 0), Step::Register(c)));
@@ -226,6 +251,8 @@ struct Seeder<'a> {
     signer: &'a TokenSigner,
     clocks: Vec<SimulatedClockClient<Channel>>,
     directory: DirectoryClient<Channel>,
+    /// The scheduling service, for the unit directory's reorganisation.
+    directory_channel: Channel,
     plans: PlansClient<Channel>,
     conferences: ConferencesClient<Channel>,
     participants: ParticipantsClient<Channel>,
@@ -234,7 +261,7 @@ struct Seeder<'a> {
     admin: String,
     /// The deployment's root administrator, who moves the clocks.
     clock_admin: String,
-    tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    tokens: std::sync::Mutex<HashMap<String, String>>,
     post_ids: Vec<String>,
     organization_ids: Vec<String>,
     conference_ids: Vec<String>,
@@ -248,6 +275,8 @@ struct Seeder<'a> {
     escalated_ids: Vec<Vec<String>>,
     unheard: Vec<Unheard>,
     seeded: Seeded,
+    /// The services' day, as the clocks were last moved.
+    today: NaiveDate,
 }
 
 const TOKEN_TTL: Duration = Duration::from_secs(4 * 3600);
@@ -269,7 +298,10 @@ impl Seeder<'_> {
         self.signed(subject, unit, role, None)
     }
 
+    /// The office of `unit` or, once the unit has ended, the root's, which
+    /// finishes what the ended office left open.
     fn office(&self, unit: &str) -> anyhow::Result<String> {
+        let unit = if self.plan.ended(unit, self.today) { &self.plan.units[0].code } else { unit };
         self.token(&format!("vanphong-{unit}"), unit, Role::Office)
     }
 
@@ -288,18 +320,30 @@ impl Seeder<'_> {
         self.token(&post.subject, &post.unit, Role::Host)
     }
 
+    /// The organization doing `organization`'s work today: itself, or its successor.
+    fn acting(&self, organization: usize) -> usize {
+        self.plan.acting(organization, self.today)
+    }
+
+    fn organization_id(&self, organization: usize) -> String {
+        self.organization_ids[self.acting(organization)].clone()
+    }
+
+    /// A token of the official of the organization acting for `organization`.
     fn agency(&self, organization: usize) -> anyhow::Result<String> {
+        let organization = self.acting(organization);
         let id = &self.organization_ids[organization];
         let unit = &self.plan.organizations[organization].unit;
         self.signed(&format!("canbo-{id}"), unit, Role::Agency, Some(id))
     }
 
     /// Moves the four services' clocks together.
-    async fn move_clocks(&self, to: DateTime<Utc>) -> anyhow::Result<()> {
+    async fn move_clocks(&mut self, to: DateTime<Utc>) -> anyhow::Result<()> {
         let time = Some(timestamp(to));
+        let admin = &self.clock_admin;
         let moves = self.clocks.iter().map(|clock| {
             let mut clock = clock.clone();
-            async move { clock.set_time(bearer(SetTimeRequest { time }, &self.clock_admin)).await }
+            async move { clock.set_time(bearer(SetTimeRequest { time }, admin)).await }
         });
         futures::future::try_join_all(moves).await.map_err(|status| {
             if status.code() == tonic::Code::Unimplemented {
@@ -311,12 +355,14 @@ impl Seeder<'_> {
                 refused("moving the clock".into())(status)
             }
         })?;
+        self.today = to.with_timezone(&ZONE).date_naive();
         Ok(())
     }
 
     async fn step(&mut self, step: Step) -> anyhow::Result<()> {
         match step {
             Step::Directory => self.directory_and_plans().await,
+            Step::Reorganise => self.reorganise().await,
             Step::Announce(c) => self.announce(c).await,
             Step::Register(c) => self.register(c).await,
             Step::Start(c) => {
@@ -334,12 +380,15 @@ impl Seeder<'_> {
                 let request = AcknowledgeNoticeRequest {
                     request_id: request_id(),
                     notice_id: self.notice_ids[c].clone(),
-                    organization_id: self.organization_ids[agency].clone(),
+                    organization_id: self.organization_id(agency),
                     received_on: on.to_string(),
                 };
                 let token = self.agency(agency)?;
-                create!(self.minutes, acknowledge_notice, request, &token)
-                    .map_err(refused(format!("acknowledging {c}")))?;
+                as_successor!(
+                    self.acting(agency) != agency,
+                    create!(self.minutes, acknowledge_notice, request.clone(), &token)
+                )
+                .map_err(refused(format!("acknowledging {c}")))?;
                 Ok(())
             }
             Step::Escalate(c, p) => self.escalate(c, p).await,
@@ -375,23 +424,105 @@ impl Seeder<'_> {
         }
     }
 
+    /// The year's start: refuses a year already seeded, finds the posts and
+    /// organizations earlier years created, and creates the rest of those
+    /// there from the start, with their units' annual plans.
     async fn directory_and_plans(&mut self) -> anyhow::Result<()> {
-        let root = &self.plan.units[0].code;
-        let existing = ListPositionsRequest { unit_code: root.clone(), ..Default::default() };
-        let existing =
-            self.directory.list_positions(bearer(existing, &self.admin)).await.map_err(refused("the posts".into()))?;
+        let root = self.plan.units[0].code.clone();
+        let year = self.plan.year;
+        let listing = ListConferencesRequest {
+            unit_code: root.clone(),
+            year,
+            page: Some(PageRequest { page_size: 1, ..Default::default() }),
+            ..Default::default()
+        };
+        let listed = self.conferences.list_conferences(bearer(listing, &self.admin)).await;
         anyhow::ensure!(
-            existing.into_inner().positions.is_empty(),
-            "unit {root} already has posts: the demonstration year seeds a stack with units only \
+            listed.map_err(refused("the conferences".into()))?.into_inner().conferences.is_empty(),
+            "unit {root} already has conferences in {year}: each year is seeded once \
              (to start over, stop the stack and drop its doithoai_* databases)"
         );
+        self.find_existing(&root).await?;
         // The terms of 2020–2021, or the year's start for an earlier year.
         let term_start = NaiveDate::from_ymd_opt(2021, 6, 1)
             .into_iter()
-            .chain(NaiveDate::from_ymd_opt(self.plan.year, 1, 1))
+            .chain(NaiveDate::from_ymd_opt(year, 1, 1))
             .min()
             .unwrap_or_default();
-        for post in &self.plan.posts {
+        self.establish(None, term_start).await
+    }
+
+    /// The posts and organizations of the plan that the directory already
+    /// has: a post by its unit, body and rank among those held in the year;
+    /// an organization by its unit and its place among the unit's active ones.
+    async fn find_existing(&mut self, root: &str) -> anyhow::Result<()> {
+        let year_start = NaiveDate::from_ymd_opt(self.plan.year, 1, 1).unwrap_or_default().to_string();
+        let (mut positions, mut organizations, mut page_token) = (Vec::new(), Vec::new(), String::new());
+        loop {
+            let page = Some(PageRequest { page_size: 1000, page_token: page_token.clone() });
+            let request = ListPositionsRequest { unit_code: root.to_owned(), page, ..Default::default() };
+            let listed = self.directory.list_positions(bearer(request, &self.admin)).await;
+            let listed = listed.map_err(refused("the posts".into()))?.into_inner();
+            positions.extend(listed.positions);
+            page_token = listed.page.map(|p| p.next_page_token).unwrap_or_default();
+            if page_token.is_empty() {
+                break;
+            }
+        }
+        loop {
+            let page = Some(PageRequest { page_size: 1000, page_token: page_token.clone() });
+            let request = ListOrganizationsRequest { unit_code: root.to_owned(), page, ..Default::default() };
+            let listed = self.directory.list_organizations(bearer(request, &self.admin)).await;
+            let listed = listed.map_err(refused("the organizations".into()))?.into_inner();
+            organizations.extend(listed.organizations.into_iter().filter(|o| o.active));
+            page_token = listed.page.map(|p| p.next_page_token).unwrap_or_default();
+            if page_token.is_empty() {
+                break;
+            }
+        }
+        self.post_ids = self
+            .plan
+            .posts
+            .iter()
+            .map(|post| {
+                positions
+                    .iter()
+                    .find(|p| {
+                        (p.unit_code.as_str(), p.body, p.rank)
+                            == (post.unit.as_str(), post.body as i32, post.rank as i32)
+                            && (p.term_end.is_empty() || p.term_end >= year_start)
+                    })
+                    .map(|p| p.id.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let mut places: HashMap<&str, usize> = HashMap::new();
+        self.organization_ids = self
+            .plan
+            .organizations
+            .iter()
+            .map(|organization| {
+                let place = places.entry(organization.unit.as_str()).or_default();
+                *place += 1;
+                organizations
+                    .iter()
+                    .filter(|o| o.unit_code == organization.unit)
+                    .nth(*place - 1)
+                    .map(|o| o.id.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        Ok(())
+    }
+
+    /// Creates the posts and organizations that begin `begins` (`None`: at
+    /// the plan's start) and are not yet there, and sets the annual plans of
+    /// the units they belong to.
+    async fn establish(&mut self, begins: Option<NaiveDate>, term_start: NaiveDate) -> anyhow::Result<()> {
+        for (i, post) in self.plan.posts.iter().enumerate() {
+            if post.begins != begins || !self.post_ids[i].is_empty() {
+                continue;
+            }
             let position = Position {
                 unit_code: post.unit.clone(),
                 body: post.body as i32,
@@ -406,9 +537,12 @@ impl Seeder<'_> {
             let office = self.office(&post.unit)?;
             let created = create!(self.directory, create_position, request, &office)
                 .map_err(refused(format!("post {}", post.title)))?;
-            self.post_ids.push(created.into_inner().id);
+            self.post_ids[i] = created.into_inner().id;
         }
-        for organization in &self.plan.organizations {
+        for (i, organization) in self.plan.organizations.iter().enumerate() {
+            if organization.begins != begins || !self.organization_ids[i].is_empty() {
+                continue;
+            }
             let wire = Organization {
                 unit_code: organization.unit.clone(),
                 kind: organization.kind as i32,
@@ -419,10 +553,12 @@ impl Seeder<'_> {
             let office = self.office(&organization.unit)?;
             let created = create!(self.directory, create_organization, request, &office)
                 .map_err(refused(organization.name.clone()))?;
-            self.organization_ids.push(created.into_inner().id);
+            self.organization_ids[i] = created.into_inner().id;
         }
         // R11.1: each unit's plan names its heads' periodic dialogues.
-        for unit in &self.plan.units {
+        let units =
+            self.plan.units.iter().filter(|u| self.plan.posts.iter().any(|p| p.unit == u.code && p.begins == begins));
+        for unit in units {
             let items: Vec<PlannedConference> = self
                 .plan
                 .conferences
@@ -442,6 +578,75 @@ impl Seeder<'_> {
                 .map_err(refused(format!("the plan of {}", unit.code)))?;
         }
         Ok(())
+    }
+
+    /// The reorganisation's day: the deployment's administrator applies the
+    /// list; the new units' posts, organizations and plans are created; the
+    /// root's office names the successor of each ended unit's office and
+    /// agencies (R10.3); and the seeding waits until the deadlines service has
+    /// moved their open work.
+    async fn reorganise(&mut self) -> anyhow::Result<()> {
+        let Some(reorganisation) = self.plan.reorganisation.clone() else { return Ok(()) };
+        let effective = reorganisation.effective.to_string();
+        let first = ReorganiseUnitsRequest {
+            decision_number: reorganisation.decision.clone(),
+            effective_date: effective.clone(),
+            ..Default::default()
+        };
+        let chunks = reorganisation
+            .rows
+            .chunks(500)
+            .map(|rows| ReorganiseUnitsRequest { rows: rows.to_vec(), ..Default::default() });
+        let outbound = tokio_stream::iter(std::iter::once(first).chain(chunks).collect::<Vec<_>>());
+        let mut units = UnitDirectoryClient::new(self.directory_channel.clone());
+        let mut request = Request::new(outbound);
+        if let Ok(value) = bearer_value(&self.clock_admin) {
+            request.metadata_mut().insert("authorization", value);
+        }
+        units
+            .reorganise_units(request)
+            .await
+            .map_err(refused(format!("the reorganisation {}", reorganisation.decision)))?;
+        self.establish(Some(reorganisation.effective), reorganisation.effective).await?;
+        let root_office = self.office(&self.plan.units[0].code)?;
+        for (&ended, &successor) in &reorganisation.successors {
+            let request = SucceedOrganizationRequest {
+                request_id: request_id(),
+                organization_id: self.organization_ids[ended].clone(),
+                successor_id: self.organization_ids[successor].clone(),
+                effective_date: effective.clone(),
+                decision_number: reorganisation.decision.clone(),
+            };
+            create!(self.directory, succeed_organization, request, &root_office)
+                .map_err(refused(format!("the successor of {}", self.plan.organizations[ended].name)))?;
+        }
+        let ended: std::collections::HashSet<&String> =
+            reorganisation.successors.keys().map(|&o| &self.organization_ids[o]).collect();
+        let monitor = self.token("demo-monitor", &self.plan.units[0].code, Role::Monitor)?;
+        within_a_minute("the deadlines service to move the ended agencies' responses", || async {
+            let mut page_token = String::new();
+            loop {
+                let request = ListObligationsRequest {
+                    unit_code: self.plan.units[0].code.clone(),
+                    kind: ObligationKind::AgencyResponse as i32,
+                    page: Some(PageRequest { page_size: 1000, page_token }),
+                    ..Default::default()
+                };
+                let listed = self.deadlines.clone().list_obligations(bearer(request, &monitor)).await;
+                let listed = listed.map_err(refused("the obligations".into()))?.into_inner();
+                let still_owed = |o: &&doithoai_proto::deadlines::v1::Obligation| {
+                    [ObligationState::Open, ObligationState::DueSoon, ObligationState::Overdue].contains(&o.state())
+                };
+                if listed.obligations.iter().filter(still_owed).any(|o| ended.contains(&o.organization_id)) {
+                    return Ok(false);
+                }
+                page_token = listed.page.map(|p| p.next_page_token).unwrap_or_default();
+                if page_token.is_empty() {
+                    return Ok(true);
+                }
+            }
+        })
+        .await
     }
 
     async fn announce(&mut self, c: usize) -> anyhow::Result<()> {
@@ -755,7 +960,7 @@ impl Seeder<'_> {
             .filter_map(|(p, petition)| match petition.fate {
                 Fate::Assigned { agency, .. } => Some(NoticeAssignment {
                     petition_id: self.petition_ids[c][p].clone(),
-                    organization_id: self.organization_ids[agency].clone(),
+                    organization_id: self.organization_id(agency),
                     received_on: String::new(),
                 }),
                 _ => None,
@@ -789,7 +994,7 @@ impl Seeder<'_> {
             request_id: request_id(),
             petition_id: self.petition_ids[c][p].clone(),
             to_unit_code: escalation.to_unit.clone(),
-            to_organization_id: self.organization_ids[escalation.to_agency].clone(),
+            to_organization_id: self.organization_id(escalation.to_agency),
             petitioner_notified_on: escalation.on.to_string(),
         };
         let office = self.office(&conference.unit)?;
@@ -827,7 +1032,8 @@ impl Seeder<'_> {
             response: Some(response),
         };
         let token = self.agency(agency)?;
-        create!(self.minutes, record_response, request, &token).map_err(refused(format!("a response on {on}")))?;
+        as_successor!(self.acting(agency) != agency, create!(self.minutes, record_response, request.clone(), &token))
+            .map_err(refused(format!("a response on {on}")))?;
         self.unheard.push(Unheard { conference: c, kind: ObligationKind::AgencyResponse, petition_id });
         self.seeded.responses += 1;
         Ok(())
@@ -893,6 +1099,7 @@ pub async fn seed(
         signer,
         clocks,
         directory: DirectoryClient::new(scheduling.clone()),
+        directory_channel: scheduling.clone(),
         plans: PlansClient::new(scheduling.clone()),
         conferences: ConferencesClient::new(scheduling),
         participants: ParticipantsClient::new(connect(&endpoints.participants).await?),
@@ -901,8 +1108,8 @@ pub async fn seed(
         admin,
         clock_admin: signer.sign("demo", &province, &[Role::Admin], TOKEN_TTL)?,
         tokens: Default::default(),
-        post_ids: Vec::new(),
-        organization_ids: Vec::new(),
+        post_ids: vec![String::new(); plan.posts.len()],
+        organization_ids: vec![String::new(); plan.organizations.len()],
         conference_ids: vec![String::new(); plan.conferences.len()],
         registrations: vec![Vec::new(); plan.conferences.len()],
         invitations: vec![Vec::new(); plan.conferences.len()],
@@ -911,6 +1118,7 @@ pub async fn seed(
         escalated_ids: vec![Vec::new(); plan.conferences.len()],
         unheard: Vec::new(),
         seeded: Seeded::default(),
+        today: local_date(Utc::now()),
     };
     let timeline = timeline(plan);
     let total = timeline.len();
