@@ -90,8 +90,12 @@ async fn import(file: &PathBuf, connection: &Connection) -> anyhow::Result<()> {
     let result = client.import_units(outbound).await;
     progress.finish_and_clear();
     let response = result.map_err(explain)?.into_inner();
+    let superseded = match response.superseded {
+        0 => String::new(),
+        n => format!(", {n} kept as a later reorganisation left them"),
+    };
     out!(
-        "{}: {} received, {} created, {} updated, {} unchanged",
+        "{}: {} received, {} created, {} updated, {} unchanged{superseded}",
         file.display(),
         response.received,
         response.created,
@@ -121,10 +125,11 @@ async fn reorganise(
     for created in &plan.created_codes {
         out!("begins {created}")?;
     }
+    let nothing = plan.created_codes.is_empty() && plan.continued_codes.is_empty() && plan.retired.is_empty();
     let verdict = match (plan.applied, dry_run) {
         (true, _) => "applied",
-        (false, true) => "planned only (--dry-run)",
-        (false, false) => "already applied: nothing changes",
+        (false, _) if nothing => "already applied: nothing changes",
+        (false, _) => "planned only (--dry-run)",
     };
     out!(
         "{} ({}, from {}): {} received, {} begin, {} go on, {} end, {} unchanged; {verdict}",

@@ -149,6 +149,12 @@ async fn the_july_2025_merger_is_planned_applied_once_and_followed_by_every_repl
     let again = reorganise(&stack, july, false, &root).await.unwrap();
     assert_eq!((again.applied, again.retired.len(), again.continued_codes.len(), again.unchanged), (false, 0, 0, 105));
     assert_eq!(published("units_reorganised").await, 1);
+
+    // The older list imported again says what the reorganisation replaced: its units stay as it left them.
+    let older = stack.import_file("hung-yen-2025-01.csv").await.unwrap();
+    assert_eq!((older.received, older.superseded, older.created, older.updated), (150, 150, 0, 0));
+    assert_eq!(get("11953").await.path, ["33", "11953"]);
+    assert_eq!(get("323").await.valid_to, "2025-06-30");
     stack.finish().await;
 }
 

@@ -91,6 +91,12 @@ impl Directory {
         let mut tx = self.pool.begin().await?;
         stored::lock_units(&mut tx).await?;
         let existing = stored::load_units(&mut tx).await?;
+        // An older list says what a reorganisation has since replaced: its
+        // units stay as the reorganisation left them.
+        let reorganised = stored::reorganised(&mut tx).await?;
+        let received = records.len();
+        let records: Vec<_> = records.into_iter().filter(|r| !reorganised.contains(r.code.as_str())).collect();
+        let superseded = received - records.len();
         let plan = plan_import(&existing, records).map_err(lines_refused)?;
         for (before, after) in &plan.updated {
             caller.require_within(&codes(&before.path))?;
@@ -106,13 +112,15 @@ impl Directory {
             created = plan.created.len(),
             updated = plan.updated.len(),
             unchanged = plan.unchanged,
+            superseded,
             "units imported"
         );
         Ok(ImportUnitsResponse {
-            received: plan.received as u32,
+            received: received as u32,
             created: plan.created.len() as u32,
             updated: plan.updated.len() as u32,
             unchanged: plan.unchanged as u32,
+            superseded: superseded as u32,
         })
     }
 

@@ -85,9 +85,10 @@ pub async fn save_reorganisation(
     let text = |f: fn(&LivingUnit) -> String| units.iter().map(|u| f(u)).collect::<Vec<String>>();
     let join = |codes: &[UnitCode], sep: &str| codes.iter().map(UnitCode::as_str).collect::<Vec<_>>().join(sep);
     sqlx::query(
-        "INSERT INTO units (code, name, tier, parent_code, kind, path, legacy_codes, valid_from, valid_to, successor_codes)
+        "INSERT INTO units (code, name, tier, parent_code, kind, path, legacy_codes, valid_from, valid_to, successor_codes,
+                            reorganised_by)
          SELECT code, name, tier, NULLIF(parent, ''), kind, string_to_array(path, '.'), string_to_array(legacy, ';'),
-                NULLIF(valid_from, '')::date, NULLIF(valid_to, '')::date, string_to_array(successors, ';')
+                NULLIF(valid_from, '')::date, NULLIF(valid_to, '')::date, string_to_array(successors, ';'), $11
          FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                      $9::text[], $10::text[])
               AS u(code, name, tier, parent, kind, path, legacy, valid_from, valid_to, successors)
@@ -95,7 +96,7 @@ pub async fn save_reorganisation(
              name = EXCLUDED.name, tier = EXCLUDED.tier, parent_code = EXCLUDED.parent_code,
              kind = EXCLUDED.kind, path = EXCLUDED.path, legacy_codes = EXCLUDED.legacy_codes,
              valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to,
-             successor_codes = EXCLUDED.successor_codes, updated_at = now()",
+             successor_codes = EXCLUDED.successor_codes, reorganised_by = EXCLUDED.reorganised_by, updated_at = now()",
     )
     .bind(text(|u| u.unit.code.to_string()))
     .bind(text(|u| u.unit.name.clone()))
@@ -107,6 +108,7 @@ pub async fn save_reorganisation(
     .bind(text(|u| u.life.from.map(|d| d.to_string()).unwrap_or_default()))
     .bind(text(|u| u.life.to.map(|d| d.to_string()).unwrap_or_default()))
     .bind(units.iter().map(|u| join(&u.life.successors, ";")).collect::<Vec<_>>())
+    .bind(&decision.number)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -123,6 +125,13 @@ pub async fn save_reorganisation(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The units a reorganisation placed, which a plain import leaves alone.
+pub async fn reorganised(conn: &mut PgConnection) -> sqlx::Result<std::collections::HashSet<String>> {
+    let codes: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM units WHERE reorganised_by IS NOT NULL").fetch_all(conn).await?;
+    Ok(codes.into_iter().collect())
 }
 
 /// A unit's life; a unit the directory lacks has none (its path is checked first).
