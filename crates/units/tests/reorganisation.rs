@@ -103,6 +103,44 @@ fn the_july_2025_merger_makes_hung_yen_two_tiers_and_names_every_successor() {
     assert_eq!(again.unchanged, 105);
 }
 
+#[test]
+fn the_december_2024_commune_mergers_then_the_july_2025_merger_bring_up_todays_hung_yen() {
+    // The 2020 list, then Resolution 1248/NQ-UBTVQH15 from 1 December 2024: 161 communes become 139.
+    let december = Decision { number: "1248/NQ-UBTVQH15".into(), effective: day("2024-12-01") };
+    let before = directory(&data("hung-yen-2020.csv"));
+    let plan =
+        plan_reorganisation(&before, read_units_csv(data("hung-yen-2024-12.csv").as_slice()).unwrap(), &december)
+            .unwrap();
+    assert_eq!((plan.received, plan.created.len(), plan.retired.len()), (150, 0, 22));
+    let after = apply(&before, &plan);
+    let unit = |c: &str| after.iter().find(|u| u.unit.code.as_str() == c).unwrap();
+    // Quang Trung joined Lê Lợi; Việt Yên was formed from three communes and keeps one's code.
+    assert_eq!(
+        unit("11965").life,
+        Life { to: Some(day("2024-11-30")), successors: vec![code("11959")], ..Life::default() }
+    );
+    assert_eq!(unit("12091").unit.name, "Xã Việt Yên");
+    assert_eq!(unit("12091").unit.legacy_codes, ["12082", "12088"].map(code));
+    assert_eq!(unit("12082").life.successors, [code("12091")]);
+    let alive = after.iter().filter(|u| u.unit.tier == Tier::Commune && u.life.alive_on(day("2024-12-01"))).count();
+    assert_eq!(alive, 139);
+    // The districts go on, as the same units.
+    assert!(after.iter().filter(|u| u.unit.tier == Tier::District).all(|u| u.life.to.is_none()));
+
+    // July 2025 follows from there, with Thái Bình of January 2025.
+    let mut today = after;
+    let country = directory(&data("vietnam-2025-01.csv"));
+    today.extend(country.into_iter().filter(|u| u.unit.path[0].as_str() == "34"));
+    let july_plan =
+        plan_reorganisation(&today, read_units_csv(data("hung-yen-2025-07.csv").as_slice()).unwrap(), &july()).unwrap();
+    let today = apply(&today, &july_plan);
+    let living = today.iter().filter(|u| u.life.alive_on(day("2025-07-01"))).count();
+    assert_eq!(living, 105);
+    // A commune that ended in December stays ended; its successor's successor carries on.
+    let quang_trung = today.iter().find(|u| u.unit.code.as_str() == "11965").unwrap();
+    assert_eq!(quang_trung.life.to, Some(day("2024-11-30")));
+}
+
 fn small_province() -> Vec<LivingUnit> {
     directory(
         b"code,name,tier,parent_code,type\n\
