@@ -37,14 +37,15 @@ pub struct SeedArgs {
     /// A newer list of whole provinces (with legacy_sources) applied as a
     /// reorganisation on its day: the years after it are played on its units,
     /// and the open work of the units it ends is finished by their successors.
+    /// Repeat it for several, each with its --decision and --effective.
     #[arg(long, requires_all = ["from", "decision", "effective"])]
-    reorganise: Option<PathBuf>,
-    /// The reorganisation's decision, e.g. 1666/NQ-UBTVQH15.
+    reorganise: Vec<PathBuf>,
+    /// The reorganisation's decision, e.g. 202/2025/QH15 (one per --reorganise, in order).
     #[arg(long)]
-    decision: Option<String>,
-    /// The reorganisation's day (YYYY-MM-DD): its units begin that day.
+    decision: Vec<String>,
+    /// The reorganisation's day (YYYY-MM-DD): its units begin that day (one per --reorganise).
     #[arg(long)]
-    effective: Option<NaiveDate>,
+    effective: Vec<NaiveDate>,
     /// The same seed gives the same year.
     #[arg(long, default_value_t = 1548)]
     seed: u64,
@@ -68,15 +69,16 @@ pub async fn run(command: DemoCommand) -> anyhow::Result<()> {
     let units = seed::units(&endpoints, &signer, &args.root).await?;
     // Up to yesterday: nothing is played later in the day than now.
     let until = today.pred_opt().unwrap_or(today);
-    let change = match (&args.reorganise, args.decision, args.effective) {
-        (Some(file), Some(decision), Some(effective)) => {
-            Some(history::Change { decision, effective, rows: crate::units::read_rows(file)? })
-        }
-        _ => None,
-    };
     let usage = |e: anyhow::Error| crate::UsageError(format!("{e:#}"));
+    if args.decision.len() != args.reorganise.len() || args.effective.len() != args.reorganise.len() {
+        return Err(usage(anyhow::anyhow!("each --reorganise needs its own --decision and --effective")).into());
+    }
+    let mut changes = Vec::new();
+    for ((file, decision), effective) in args.reorganise.iter().zip(args.decision).zip(args.effective) {
+        changes.push(history::Change { decision, effective, rows: crate::units::read_rows(file)? });
+    }
     let plans = match args.from {
-        Some(from) => history::history(&units, change.as_ref(), from, args.seed, until).map_err(usage)?,
+        Some(from) => history::history(&units, &changes, from, args.seed, until).map_err(usage)?,
         None => vec![plan::plan(&units, args.year.unwrap_or(today.year() - 1), args.seed, until).map_err(usage)?],
     };
     for plan in &plans {
@@ -103,12 +105,10 @@ async fn play(plan: &plan::Plan, endpoints: &seed::Endpoints, signer: &TokenSign
         plan.posts.len(),
         plan.conferences.len(),
         plan.petitions(),
-        plan.reorganisation.as_ref().map_or(String::new(), |r| format!(
-            "; {} applied on {}, {} units end",
-            r.decision,
-            r.effective,
-            r.ended.len()
-        ))
+        plan.reorganisations
+            .iter()
+            .map(|r| format!("; {} applied on {}, {} units end", r.decision, r.effective, r.ended.len()))
+            .collect::<String>()
     )?;
     let progress = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} steps ({eta})").expect("a valid template"),

@@ -349,6 +349,9 @@ pub enum ConferenceCommand {
         unit: String,
         #[arg(long, default_value_t = 0)]
         year: i32,
+        /// Also the conferences of the units whose work passed to this one.
+        #[arg(long)]
+        inherited: bool,
         #[command(flatten)]
         connection: Connection,
     },
@@ -413,8 +416,8 @@ pub async fn conference(command: ConferenceCommand) -> anyhow::Result<()> {
         ConferenceCommand::Get { id, connection } => {
             conferences(&connection).await?.get_conference(reference(id)).await
         }
-        ConferenceCommand::List { unit, year, connection } => {
-            let request = ListConferencesRequest { unit_code: unit, year, ..Default::default() };
+        ConferenceCommand::List { unit, year, inherited, connection } => {
+            let request = ListConferencesRequest { unit_code: unit, year, inherited, ..Default::default() };
             let listed = conferences(&connection).await?.list_conferences(request).await.map_err(explain)?;
             for c in &listed.get_ref().conferences {
                 out!("{}", line(c))?;

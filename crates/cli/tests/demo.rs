@@ -194,9 +194,9 @@ async fn a_history_across_the_july_2025_merger_is_finished_by_the_successors() {
         effective: NaiveDate::from_ymd_opt(2025, 7, 1).unwrap(),
         rows: rows.into_iter().map(doithoai_directory::units::wire_row).collect(),
     };
-    let plans = history::history(&before, Some(&change), 2025, 11, today.pred_opt().unwrap()).unwrap();
+    let plans = history::history(&before, std::slice::from_ref(&change), 2025, 11, today.pred_opt().unwrap()).unwrap();
     let year = &plans[0];
-    let ended = &year.reorganisation.as_ref().unwrap().ended;
+    let ended = &year.reorganisations[0].ended;
     let (mut notices, mut responses) = (0, 0);
     for conference in year.conferences.iter().filter(|c| ended.contains_key(&c.unit)) {
         let Some(notice_on) = conference.notice_on else { continue };

@@ -20,32 +20,40 @@ pub struct Change {
 }
 
 /// The plans of every year from `first_year` to `until`, in order, for the
-/// units `before` (the root first) and, from its day, those `change` makes.
+/// units `before` (the root first) and, from each change's day, those it makes.
 pub fn history(
     before: &[DemoUnit],
-    change: Option<&Change>,
+    changes: &[Change],
     first_year: i32,
     seed: u64,
     until: NaiveDate,
 ) -> anyhow::Result<Vec<Plan>> {
     let root = before.first().context("no units to plan for")?;
-    let after = change.map(|change| units_after(&root.code, &change.rows)).transpose()?;
+    let mut changes: Vec<&Change> = changes.iter().collect();
+    changes.sort_by_key(|change| change.effective);
+    // The units of each era: before the first change, then after each.
+    let mut eras = vec![before.to_vec()];
+    for change in &changes {
+        eras.push(units_after(&root.code, &change.rows)?);
+    }
     let mut plans = Vec::new();
     for year in first_year..=until.year() {
-        let (first, last) = (first_day(year), first_day(year + 1) - Days::new(1));
+        let (first, last) = (first_day(year), (first_day(year + 1) - Days::new(1)).min(until));
         let seed = seed + (year - first_year) as u64;
-        let plan = match (change, &after) {
-            (Some(change), Some(after)) if change.effective.year() == year => {
-                let old = plan::plan_to(before, year, seed, until)?.within(first, change.effective - Days::new(1));
-                let new = plan::plan_to(after, year, seed + 1000, until)?.within(change.effective, last.min(until));
-                across(old, new, change)?
-            }
-            (Some(change), Some(after)) if change.effective.year() < year => {
-                plan::plan_to(after, year, seed, until)?.within(first, last.min(until))
-            }
-            _ => plan::plan_to(before, year, seed, until)?.within(first, last.min(until)),
-        };
-        plans.push(plan);
+        // The era in force on the year's first day, then the changes during it.
+        let start = changes.iter().filter(|c| c.effective <= first).count();
+        let during: Vec<usize> = (start..changes.len()).filter(|&c| changes[c].effective <= last).collect();
+        let mut plan = plan::plan_to(&eras[start], year, seed, until)?;
+        let mut from = first;
+        for (i, &c) in during.iter().enumerate() {
+            let change = changes[c];
+            plan = plan.within(from, change.effective - Days::new(1));
+            let to = during.get(i + 1).map_or(last, |&next| changes[next].effective - Days::new(1));
+            let new = plan::plan_to(&eras[c + 1], year, seed + 1000 * (i as u64 + 1), until)?;
+            plan = across(plan, new.within(change.effective, to), change)?;
+            from = change.effective;
+        }
+        plans.push(if during.is_empty() { plan.within(first, last) } else { plan });
     }
     Ok(plans)
 }
@@ -102,7 +110,14 @@ impl Plan {
 fn across(mut plan: Plan, new: Plan, change: &Change) -> anyhow::Result<Plan> {
     let continuing: HashSet<String> = plan.units.iter().map(|u| u.code.clone()).collect();
     let staying: HashSet<&str> = new.units.iter().map(|u| u.code.as_str()).collect();
-    let ended = successors(&plan.units, &new.units, &change.rows)?;
+    // The units alive on the eve: those an earlier change of the year ended are history.
+    let alive: Vec<DemoUnit> = plan
+        .units
+        .iter()
+        .filter(|u| !plan.reorganisations.iter().any(|r| r.ended.contains_key(&u.code)))
+        .cloned()
+        .collect();
+    let ended = successors(&alive, &new.units, &change.rows)?;
     debug_assert!(ended.keys().all(|code| !staying.contains(code.as_str())));
 
     let mut post_at: HashMap<(String, i32, i32), usize> =
@@ -199,7 +214,7 @@ fn across(mut plan: Plan, new: Plan, change: &Change) -> anyhow::Result<Plan> {
             organization_at.get(&(successor.clone(), place)).map(|&s| (i, s))
         })
         .collect();
-    plan.reorganisation = Some(Reorganisation {
+    plan.reorganisations.push(Reorganisation {
         decision: change.decision.clone(),
         effective: change.effective,
         rows: change.rows.clone(),
@@ -291,9 +306,9 @@ mod tests {
 
     #[test]
     fn each_year_has_its_plan_and_the_year_of_the_change_crosses_it() {
-        let plans = history(&before(), Some(&change()), 2024, 7, until()).unwrap();
+        let plans = history(&before(), &[change()], 2024, 7, until()).unwrap();
         assert_eq!(plans.iter().map(|p| p.year).collect::<Vec<_>>(), [2024, 2025, 2026]);
-        assert!(plans[0].reorganisation.is_none() && plans[2].reorganisation.is_none());
+        assert!(plans[0].reorganisations.is_empty() && plans[2].reorganisations.is_empty());
         assert_eq!(plans[0].units.len(), 6);
         assert_eq!(plans[2].units.iter().map(|u| u.code.as_str()).collect::<Vec<_>>(), ["33", "11953", "12001"]);
         assert!(plans[2].conferences.iter().all(|c| c.day <= until()), "nothing is played after yesterday");
@@ -316,8 +331,8 @@ mod tests {
 
     #[test]
     fn r10_3_the_work_of_an_ended_unit_passes_to_its_successor_s_office_and_agencies() {
-        let year = history(&before(), Some(&change()), 2025, 7, until()).unwrap().remove(0);
-        let reorganisation = year.reorganisation.as_ref().unwrap();
+        let year = history(&before(), &[change()], 2025, 7, until()).unwrap().remove(0);
+        let reorganisation = &year.reorganisations[0];
         let ended: Vec<(&str, &str)> = reorganisation.ended.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         // The district goes to the province; a commune to the new one that names it.
         assert_eq!(ended, [("11950", "11953"), ("11956", "12001"), ("11959", "12001"), ("323", "33")]);
@@ -345,7 +360,7 @@ mod tests {
     #[test]
     fn r6_2_a_head_who_goes_on_holds_one_periodic_dialogue_in_the_year_of_the_change() {
         for seed in 0..20 {
-            let year = history(&before(), Some(&change()), 2025, seed, until()).unwrap().remove(0);
+            let year = history(&before(), &[change()], 2025, seed, until()).unwrap().remove(0);
             let mut hosts: Vec<usize> =
                 year.conferences.iter().filter(|c| c.regime == Regime::Periodic).map(|c| c.host).collect();
             let held = hosts.len();
@@ -357,10 +372,10 @@ mod tests {
 
     #[test]
     fn r13_1_an_ended_unit_s_heads_report_on_the_half_year_it_lived_and_no_later() {
-        let year = history(&before(), Some(&change()), 2025, 3, until()).unwrap().remove(0);
+        let year = history(&before(), &[change()], 2025, 3, until()).unwrap().remove(0);
         for filing in &year.filings {
             let unit = &year.posts[filing.post].unit;
-            if year.reorganisation.as_ref().unwrap().ended.contains_key(unit) {
+            if year.reorganisations[0].ended.contains_key(unit) {
                 assert_eq!(filing.kind, ObligationKind::ReportHalfYear, "{unit}");
             }
         }
@@ -372,7 +387,7 @@ mod tests {
         let mut change = change();
         change.rows[2].legacy_codes = vec!["11959".into()];
         change.rows[1].legacy_codes = vec!["11950".into(), "11953".into()];
-        let refused = history(&before(), Some(&change), 2025, 7, until()).unwrap_err();
+        let refused = history(&before(), &[change], 2025, 7, until()).unwrap_err();
         assert!(refused.to_string().contains("11956"), "{refused}");
     }
 }

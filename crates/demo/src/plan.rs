@@ -174,8 +174,8 @@ pub struct Plan {
     pub organizations: Vec<OrganizationPlan>,
     pub conferences: Vec<ConferencePlan>,
     pub filings: Vec<FilingPlan>,
-    /// The reorganisation the year crosses, played on its day.
-    pub reorganisation: Option<Reorganisation>,
+    /// The reorganisations the year crosses, in order, each played on its day.
+    pub reorganisations: Vec<Reorganisation>,
 }
 
 /// A reorganisation played on its effective day (issue 14): the list it
@@ -195,17 +195,17 @@ pub struct Reorganisation {
 
 impl Plan {
     /// The organization that acts for `organization` on `day`: its successor
-    /// once its unit has ended.
+    /// (or its successor's) once its unit has ended.
     pub fn acting(&self, organization: usize, day: NaiveDate) -> usize {
-        match &self.reorganisation {
-            Some(r) if day >= r.effective => r.successors.get(&organization).copied().unwrap_or(organization),
-            _ => organization,
-        }
+        self.reorganisations
+            .iter()
+            .filter(|r| day >= r.effective)
+            .fold(organization, |acting, r| r.successors.get(&acting).copied().unwrap_or(acting))
     }
 
     /// Whether `unit` has ended by `day`.
     pub fn ended(&self, unit: &str, day: NaiveDate) -> bool {
-        self.reorganisation.as_ref().is_some_and(|r| day >= r.effective && r.ended.contains_key(unit))
+        self.reorganisations.iter().any(|r| day >= r.effective && r.ended.contains_key(unit))
     }
 }
 
@@ -397,7 +397,7 @@ pub(crate) fn plan_to(units: &[DemoUnit], year: i32, seed: u64, until: NaiveDate
         organizations,
         conferences,
         filings,
-        reorganisation: None,
+        reorganisations: Vec::new(),
     })
 }
 

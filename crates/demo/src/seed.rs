@@ -175,7 +175,8 @@ macro_rules! as_successor {
 #[derive(Debug, Clone, Copy)]
 enum Step {
     Directory,
-    Reorganise,
+    /// The plan's reorganisation of that index.
+    Reorganise(usize),
     Announce(usize),
     Register(usize),
     Start(usize),
@@ -197,8 +198,8 @@ fn at(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
 /// Every step of the plan at its time, in order.
 fn timeline(plan: &Plan) -> Vec<(DateTime<Utc>, Step)> {
     let mut steps = vec![(at(NaiveDate::from_ymd_opt(plan.year, 1, 2).unwrap_or_default(), 7, 0), Step::Directory)];
-    if let Some(reorganisation) = &plan.reorganisation {
-        steps.push((at(reorganisation.effective, 6, 0), Step::Reorganise));
+    for (r, reorganisation) in plan.reorganisations.iter().enumerate() {
+        steps.push((at(reorganisation.effective, 6, 0), Step::Reorganise(r)));
     }
     for (c, conference) in plan.conferences.iter().enumerate() {
         steps.push((at(conference.announce_on, 8, 0), Step::Announce(c)));
@@ -362,7 +363,7 @@ impl Seeder<'_> {
     async fn step(&mut self, step: Step) -> anyhow::Result<()> {
         match step {
             Step::Directory => self.directory_and_plans().await,
-            Step::Reorganise => self.reorganise().await,
+            Step::Reorganise(r) => self.reorganise(r).await,
             Step::Announce(c) => self.announce(c).await,
             Step::Register(c) => self.register(c).await,
             Step::Start(c) => {
@@ -585,8 +586,8 @@ impl Seeder<'_> {
     /// root's office names the successor of each ended unit's office and
     /// agencies (R10.3); and the seeding waits until the deadlines service has
     /// moved their open work.
-    async fn reorganise(&mut self) -> anyhow::Result<()> {
-        let Some(reorganisation) = self.plan.reorganisation.clone() else { return Ok(()) };
+    async fn reorganise(&mut self, r: usize) -> anyhow::Result<()> {
+        let reorganisation = self.plan.reorganisations[r].clone();
         let effective = reorganisation.effective.to_string();
         let first = ReorganiseUnitsRequest {
             decision_number: reorganisation.decision.clone(),
