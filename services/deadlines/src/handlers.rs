@@ -33,6 +33,17 @@ fn response_key(petition: &str, organization: &str) -> String {
     format!("AGENCY_RESPONSE:{petition}:{organization}")
 }
 
+/// The clock a receipt or response by `by` closes: its own, or — when `by`
+/// succeeded the agency the notice assigned and this event comes before the
+/// succession does — the assigned agency's, not yet passed on.
+fn answering_keys(petition: &str, by: &str, assigned: &str) -> Vec<String> {
+    let mut keys = vec![response_key(petition, by)];
+    if !assigned.is_empty() && assigned != by {
+        keys.push(response_key(petition, assigned));
+    }
+    keys
+}
+
 /// From scheduling: an ended conference starts the R10.2 clock.
 pub struct ConferenceClocks {
     pub calendars: Calendars,
@@ -136,13 +147,20 @@ impl EventHandler for PetitionClocks {
                 obligations::open(conn, calendar, opening).await?;
             }
         } else if let Some(received) = decode_payload::<NoticeReceived>(event)? {
-            let key = response_key(&received.petition_id, &received.organization_id);
             let horizon = Horizon { today: self.clock.today(), due_soon_working_days: self.due_soon_working_days };
-            obligations::reanchor(conn, calendar, horizon, &key, date(&received.received_on)?, "RECEIVED").await?;
+            let received_on = date(&received.received_on)?;
+            for key in
+                answering_keys(&received.petition_id, &received.organization_id, &received.assigned_organization_id)
+            {
+                obligations::reanchor(conn, calendar, horizon, &key, received_on, "RECEIVED").await?;
+            }
         } else if let Some(recorded) = decode_payload::<ResponseRecorded>(event)? {
             let response = recorded.response.context("ResponseRecorded without a response")?;
-            let key = response_key(&recorded.petition_id, &response.organization_id);
-            obligations::close(conn, calendar, &self.outbox, &event.actor, &key, date(&response.responded_on)?).await?;
+            let responded_on = date(&response.responded_on)?;
+            let by = &response.organization_id;
+            for key in answering_keys(&recorded.petition_id, by, &recorded.assigned_organization_id) {
+                obligations::close(conn, calendar, &self.outbox, &event.actor, &key, responded_on).await?;
+            }
         } else if let Some(escalated) = decode_payload::<PetitionEscalated>(event)? {
             let escalation = escalated.escalation.context("PetitionEscalated without its escalation")?;
             let keys = obligations::response_keys(conn, Uuid::parse_str(&escalated.petition_id)?).await?;

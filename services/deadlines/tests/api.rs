@@ -128,6 +128,7 @@ fn received(conference: &Conference, petition: &str, agency: &str, on: &str) -> 
         petition_id: petition.into(),
         organization_id: agency.into(),
         received_on: on.into(),
+        assigned_organization_id: agency.into(),
     }
 }
 
@@ -138,7 +139,12 @@ fn response(conference: &Conference, petition: &str, agency: &str, on: &str) -> 
         document_number: "112/TNMT".into(),
         ..Default::default()
     };
-    ResponseRecorded { conference_id: conference.id.clone(), petition_id: petition.into(), response: Some(response) }
+    ResponseRecorded {
+        conference_id: conference.id.clone(),
+        petition_id: petition.into(),
+        response: Some(response),
+        assigned_organization_id: agency.into(),
+    }
 }
 
 /// One deadlines service on its own NATS and database, with Hưng Yên (33),
@@ -895,6 +901,34 @@ async fn r10_3_an_agencys_responses_pass_to_the_agency_that_succeeds_it() {
 }
 
 /// Scheduling's UnitUpserted for a unit at `path`, with its life.
+#[tokio::test]
+async fn r10_3_a_successor_s_answer_heard_before_the_succession_still_closes_the_clock() {
+    // Another stream brings the succession: the minutes service may let the
+    // successor answer before this service has heard that it took over.
+    let f = Fixture::start("2026-03-20T03:00:00Z").await;
+    let (agency, successor, petition) = (id(), id(), id());
+    let conference = f.ended_and_noticed(&[(&petition, &agency)]).await;
+    let responses = ListObligationsRequest { conference_id: conference.id.clone(), ..list("33", Kind::AgencyResponse) };
+    let receipt = NoticeReceived {
+        assigned_organization_id: agency.clone(),
+        ..received(&conference, &petition, &successor, "2026-03-23")
+    };
+    f.minutes("notice_received", &petition, &receipt, "2026-03-23").await;
+    f.until("re-anchored", &responses, |o| of(o, &petition).anchor == "RECEIVED").await;
+    let answer = ResponseRecorded {
+        assigned_organization_id: agency.clone(),
+        ..response(&conference, &petition, &successor, "2026-04-10")
+    };
+    f.minutes("response_recorded", &petition, &answer, "2026-04-10").await;
+    let closed =
+        f.until("answered by the successor", &responses, |o| state(&of(o, &petition)) == State::MetOnTime).await;
+    assert_eq!(
+        (of(&closed, &petition).met_on.as_str(), of(&closed, &petition).organization_id.as_str()),
+        ("2026-04-10", agency.as_str())
+    );
+    f.finish().await;
+}
+
 async fn publish_unit(f: &Fixture, path: &[&str], tier: Tier, life: (&str, &[&str], &[&str])) {
     let (valid_to, successors, legacy) = life;
     let path: Vec<String> = path.iter().map(|c| c.to_string()).collect();
