@@ -94,20 +94,22 @@ pub struct Opening {
     pub working_days: u32,
 }
 
-/// Opens the obligation unless it exists already.
+/// Opens the obligation unless it exists already, with the unit that owes it
+/// on its anchor date (see [`owner`]).
 pub async fn open(conn: &mut PgConnection, calendar: &Calendar, opening: Opening) -> anyhow::Result<()> {
     let due = domain::due(calendar, opening.anchor_date, opening.working_days)?;
+    let (unit_path, moves) = owner(conn, &opening.unit_path, opening.anchor_date).await?;
     sqlx::query(
         "INSERT INTO obligations (id, key, kind, rule, unit_path, conference_id, petition_id, organization_id, anchor_date, anchor,
-             working_days, due_date, calendar_revision, explanation, state)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'OBLIGATION_STATE_OPEN')
+             working_days, due_date, calendar_revision, explanation, moves, state)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'OBLIGATION_STATE_OPEN')
          ON CONFLICT (key) DO NOTHING",
     )
     .bind(Uuid::now_v7())
     .bind(&opening.key)
     .bind(opening.kind.as_str_name())
     .bind(opening.rule)
-    .bind(&opening.unit_path)
+    .bind(&unit_path)
     .bind(opening.conference_id)
     .bind(opening.petition_id)
     .bind(opening.organization_id)
@@ -117,9 +119,40 @@ pub async fn open(conn: &mut PgConnection, calendar: &Calendar, opening: Opening
     .bind(due.date)
     .bind(&due.revision)
     .bind(&due.explanation)
+    .bind(&moves)
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Who owes work that arises on `day` for the unit of `path`: that unit, or —
+/// when it had ended by then (a notice sent after a reorganisation for a
+/// conference held before it) — its first successor, through every
+/// succession, with a line for each step. Work that arose before the end was
+/// moved by the reorganisation itself.
+async fn owner(conn: &mut PgConnection, path: &[String], day: NaiveDate) -> sqlx::Result<(Vec<String>, Vec<String>)> {
+    let (mut path, mut moves) = (path.to_vec(), Vec::new());
+    // A chain of successions is short; the bound only guards against a loop.
+    for _ in 0..8 {
+        let Some(code) = path.last().cloned() else { break };
+        let life: Option<(Option<NaiveDate>, Vec<String>)> =
+            sqlx::query_as("SELECT valid_to, successor_codes FROM units WHERE code = $1")
+                .bind(&code)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let Some((Some(ended), successors)) = life.filter(|(ended, _)| ended.is_some_and(|end| end < day)) else {
+            break;
+        };
+        let Some(successor) = successors.first() else { break };
+        let next: Option<Vec<String>> = sqlx::query_scalar("SELECT path FROM units WHERE code = $1")
+            .bind(successor)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some(next) = next else { break };
+        moves.push(format!("owed by {successor}: unit {code} ended on {ended}"));
+        path = next;
+    }
+    Ok((path, moves))
 }
 
 /// What a list of obligations asks for; each `None` is "any".

@@ -929,6 +929,21 @@ async fn r10_3_a_successor_s_answer_heard_before_the_succession_still_closes_the
     f.finish().await;
 }
 
+#[tokio::test]
+async fn r10_3_a_notice_sent_after_the_unit_ended_is_owed_where_its_work_went() {
+    // The city ended on 15 March; its conference of 10 March gets its notice on 20 March.
+    let f = Fixture::start("2026-03-20T03:00:00Z").await;
+    publish_unit(&f, &["33", "323"], Tier::District, ("2026-03-15", &["33"], &[])).await;
+    f.settled("scheduling").await;
+    let (agency, petition) = (id(), id());
+    let conference = f.ended_and_noticed(&[(&petition, &agency)]).await;
+    let responses = ListObligationsRequest { conference_id: conference.id.clone(), ..list("33", Kind::AgencyResponse) };
+    let owed = of(&f.obligations(&responses).await, &petition);
+    assert_eq!(owed.unit_path, ["33"], "the province owes what the city left");
+    assert_eq!(owed.explanation.last().map(String::as_str), Some("owed by 33: unit 323 ended on 2026-03-15"));
+    f.finish().await;
+}
+
 async fn publish_unit(f: &Fixture, path: &[&str], tier: Tier, life: (&str, &[&str], &[&str])) {
     let (valid_to, successors, legacy) = life;
     let path: Vec<String> = path.iter().map(|c| c.to_string()).collect();
