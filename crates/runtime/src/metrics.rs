@@ -1,6 +1,10 @@
 //! Prometheus metrics: a `/metrics` endpoint on every service, and a tower
-//! layer that counts and times every RPC by method and gRPC code. The same
-//! layer opens the request's span and continues the caller's W3C trace.
+//! layer that counts and times every RPC by method and gRPC code, under the
+//! names operators' gRPC dashboards already use (`grpc_server_started_total`,
+//! `grpc_server_handled_total`, `grpc_server_handling_seconds`, labelled
+//! `grpc_service`, `grpc_method`, `grpc_code`, and `service`, the doithoai
+//! service). The same layer opens the request's span and continues the
+//! caller's W3C trace.
 
 use std::{
     net::SocketAddr,
@@ -102,7 +106,10 @@ where
         );
         let traceparent = request.headers().get(telemetry::TRACEPARENT).and_then(|v| v.to_str().ok());
         telemetry::continue_trace(&span, traceparent);
-        let call = Call { service: self.service, method, start: Instant::now() };
+        let (grpc_service, grpc_method) = split_path(&method);
+        metrics::counter!("grpc_server_started_total", "service" => self.service, "grpc_service" => grpc_service.clone(), "grpc_method" => grpc_method.clone())
+            .increment(1);
+        let call = Call { service: self.service, grpc_service, grpc_method, start: Instant::now() };
         let future = span.in_scope(|| self.inner.call(request));
         Box::pin(
             async move {
@@ -141,8 +148,19 @@ fn too_large_is_resource_exhausted<B: Default>(response: http::Response<B>) -> h
 
 struct Call {
     service: &'static str,
-    method: String,
+    grpc_service: String,
+    grpc_method: String,
     start: Instant,
+}
+
+/// `/doithoai.scheduling.v1.Conferences/CreateConference` → the service and
+/// the method (a path that is not gRPC's is all service).
+fn split_path(path: &str) -> (String, String) {
+    let path = path.trim_start_matches('/');
+    match path.rsplit_once('/') {
+        Some((service, method)) => (service.to_owned(), method.to_owned()),
+        None => (path.to_owned(), String::new()),
+    }
 }
 
 /// Records the call once: at its trailers, or as cancelled if the body is
@@ -154,10 +172,15 @@ impl PendingCall {
         if let Some(call) = self.0.take() {
             let code = std::str::from_utf8(status).ok().and_then(|s| s.parse::<i32>().ok()).unwrap_or(2);
             let code = code_name(tonic::Code::from_i32(code));
-            metrics::counter!("doithoai_grpc_requests_total", "service" => call.service, "method" => call.method.clone(), "code" => code)
-                .increment(1);
-            metrics::histogram!("doithoai_grpc_request_duration_seconds", "service" => call.service, "method" => call.method)
-                .record(call.start.elapsed().as_secs_f64());
+            let labels = [
+                ("service", call.service.to_owned()),
+                ("grpc_service", call.grpc_service),
+                ("grpc_method", call.grpc_method),
+            ];
+            metrics::histogram!("grpc_server_handling_seconds", &labels).record(call.start.elapsed().as_secs_f64());
+            let mut labels = labels.to_vec();
+            labels.push(("grpc_code", code.to_owned()));
+            metrics::counter!("grpc_server_handled_total", &labels).increment(1);
         }
     }
 }

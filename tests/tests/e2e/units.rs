@@ -166,14 +166,20 @@ async fn metrics_count_rpcs_by_method_and_code() {
     assert_eq!(unauthenticated.code(), Code::Unauthenticated);
 
     let body = http_get(stack.running("scheduling").metrics_addr, "/metrics").await;
-    let import = r#"method="/doithoai.directory.v1.UnitDirectory/ImportUnits""#;
-    let get_unit = r#"method="/doithoai.directory.v1.UnitDirectory/GetUnit""#;
-    assert!(
-        body.lines()
-            .any(|l| l.starts_with("doithoai_grpc_requests_total") && l.contains(import) && l.contains(r#"code="OK""#)),
-        "{body}"
-    );
-    assert!(body.lines().any(|l| l.contains(get_unit) && l.contains(r#"code="UNAUTHENTICATED""#)), "{body}");
+    let directory = r#"grpc_service="doithoai.directory.v1.UnitDirectory""#;
+    let handled = |method: &str, code: &str| {
+        body.lines().any(|l| {
+            l.starts_with("grpc_server_handled_total{")
+                && l.contains(directory)
+                && l.contains(&format!(r#"grpc_method="{method}""#))
+                && l.contains(&format!(r#"grpc_code="{code}""#))
+        })
+    };
+    assert!(handled("ImportUnits", "OK"), "{body}");
+    assert!(handled("GetUnit", "UNAUTHENTICATED"), "{body}");
+    let started = r#"grpc_method="GetUnit""#;
+    assert!(body.lines().any(|l| l.starts_with("grpc_server_started_total{") && l.contains(started)), "{body}");
+    assert!(body.lines().any(|l| l.starts_with("grpc_server_handling_seconds_bucket{") && l.contains(directory)));
     assert!(body.contains("doithoai_outbox_backlog"), "{body}");
     stack.finish().await;
 }
