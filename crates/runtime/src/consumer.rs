@@ -94,6 +94,13 @@ impl<H: EventHandler> Consumer<H> {
             .await?;
         let mut messages = consumer.messages().await?;
         tracing::info!(source = self.source, "consumer attached");
+        // Every series exists from the start, so that an alert on a rate or
+        // an increase sees its zero (and a dashboard its empty line).
+        let labels = [("service", self.service), ("source", self.source)];
+        metrics::counter!("doithoai_consumer_handled_total", &labels).increment(0);
+        metrics::counter!("doithoai_consumer_redeliveries_total", &labels).increment(0);
+        metrics::counter!("doithoai_dead_letters_total", "service" => self.service).increment(0);
+        metrics::counter!("doithoai_consumer_undecodable_total", "service" => self.service).increment(0);
         loop {
             let next = tokio::select! {
                 _ = stop.cancelled() => return Ok(()),
@@ -136,9 +143,19 @@ impl<H: EventHandler> Consumer<H> {
             .or_else(|| Some(envelope.traceparent.clone()).filter(|t| !t.is_empty()));
         telemetry::continue_trace(&span, traceparent.as_deref());
 
+        if deliveries > 1 {
+            metrics::counter!("doithoai_consumer_redeliveries_total", "service" => self.service, "source" => self.source)
+                .increment(1);
+        }
         async {
-            match self.apply(&envelope, event_id, message.subject.as_str()).await {
+            let started = std::time::Instant::now();
+            let applied = self.apply(&envelope, event_id, message.subject.as_str()).await;
+            metrics::histogram!("doithoai_consumer_handler_seconds", "service" => self.service, "source" => self.source)
+                .record(started.elapsed().as_secs_f64());
+            match applied {
                 Ok(outcome) => {
+                    metrics::counter!("doithoai_consumer_handled_total", "service" => self.service, "source" => self.source)
+                        .increment(1);
                     if matches!(outcome, Outcome::Duplicate) {
                         tracing::debug!("duplicate event skipped");
                     }

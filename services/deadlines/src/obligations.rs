@@ -443,6 +443,45 @@ pub async fn open_by_level(conn: &mut PgConnection) -> sqlx::Result<Vec<(i32, St
     .await
 }
 
+/// Obligations still owed by province, kind and state (open, due soon,
+/// overdue), from the per-unit totals the trigger keeps: a dashboard's
+/// figures without reading a row of `obligations`.
+pub async fn owed_by_province(conn: &mut PgConnection) -> sqlx::Result<Vec<(String, String, String, i64)>> {
+    sqlx::query_as(&format!(
+        "SELECT u.path[1], t.kind, t.state, sum(t.count)::bigint FROM obligation_totals t JOIN units u ON u.code = t.unit_code
+         WHERE t.state IN {STILL_OPEN} GROUP BY 1, 2, 3"
+    ))
+    .fetch_all(conn)
+    .await
+}
+
+/// By kind: obligations met on time, and all that were met or are overdue.
+pub async fn on_time_by_kind(conn: &mut PgConnection) -> sqlx::Result<Vec<(String, i64, i64)>> {
+    sqlx::query_as(
+        "SELECT kind, coalesce(sum(count) FILTER (WHERE state = 'OBLIGATION_STATE_MET_ON_TIME'), 0)::bigint,
+                coalesce(sum(count) FILTER (WHERE state IN ('OBLIGATION_STATE_MET_ON_TIME', 'OBLIGATION_STATE_MET_LATE',
+                                                             'OBLIGATION_STATE_OVERDUE')), 0)::bigint
+         FROM obligation_totals GROUP BY 1",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// By province (every province of the replica, none left out for having
+/// none): heads whose periodic dialogue of `year` is still owed (R6.2).
+pub async fn heads_without_dialogue(conn: &mut PgConnection, year: i32) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as(&format!(
+        "SELECT p.code, count(o.id) FROM units p
+         LEFT JOIN obligations o ON o.unit_path[1] = p.code AND o.kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE'
+              AND o.state IN {STILL_OPEN} AND extract(year FROM o.anchor_date) = $1
+         WHERE p.tier = 'province' AND p.valid_to IS NULL
+         GROUP BY 1"
+    ))
+    .bind(year)
+    .fetch_all(conn)
+    .await
+}
+
 /// Moves each open obligation to its unit's current path, where a
 /// reorganisation placed the unit elsewhere (a commune now directly under the
 /// province), with a line saying why. Returns how many.

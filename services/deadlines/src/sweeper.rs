@@ -66,14 +66,31 @@ impl Sweeper {
         Ok(())
     }
 
-    /// Open and overdue obligations by level of the unit tree (1 = province)
-    /// and kind, for dashboards. Reads only open rows (a partial index).
-    async fn record_gauges(&self) -> anyhow::Result<()> {
-        for (level, kind, open, overdue) in obligations::open_by_level(&mut *self.pool.acquire().await?).await? {
-            let (level, kind) = (level.to_string(), kind.trim_start_matches("OBLIGATION_KIND_").to_lowercase());
+    /// The figures dashboards and alerts read, with label sets bounded by
+    /// the kinds, the states and the provinces: obligations still owed by
+    /// level of the unit tree (1 = province) and by province, the on-time
+    /// rate by kind, and the heads still owing this year's dialogue.
+    async fn record_gauges(&self, year: i32) -> anyhow::Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        for (level, kind, open, overdue) in obligations::open_by_level(&mut conn).await? {
+            let (level, kind) = (level.to_string(), kind_label(&kind));
             metrics::gauge!("doithoai_obligations_open", "level" => level.clone(), "kind" => kind.clone())
                 .set(open as f64);
             metrics::gauge!("doithoai_obligations_overdue", "level" => level, "kind" => kind).set(overdue as f64);
+        }
+        for (province, kind, state, count) in obligations::owed_by_province(&mut conn).await? {
+            let state = state.trim_start_matches("OBLIGATION_STATE_").to_lowercase();
+            metrics::gauge!("doithoai_obligations_owed", "province" => province, "kind" => kind_label(&kind), "state" => state)
+                .set(count as f64);
+        }
+        for (kind, on_time, counted) in obligations::on_time_by_kind(&mut conn).await? {
+            if counted > 0 {
+                metrics::gauge!("doithoai_obligations_on_time_ratio", "kind" => kind_label(&kind))
+                    .set(on_time as f64 / counted as f64);
+            }
+        }
+        for (province, heads) in obligations::heads_without_dialogue(&mut conn, year).await? {
+            metrics::gauge!("doithoai_heads_without_dialogue", "province" => province).set(heads as f64);
         }
         Ok(())
     }
@@ -110,6 +127,11 @@ impl Sweeper {
             obligations::set_state(&mut tx, &row).await?;
             if announce {
                 self.outbox.append(&mut tx, "deadlines-sweeper", &transition(&row, state)).await?;
+                if state == State::Overdue {
+                    let province = row.unit_path.first().cloned().unwrap_or_default();
+                    metrics::counter!("doithoai_obligations_became_overdue_total", "province" => province, "kind" => kind_label(&row.kind))
+                        .increment(1);
+                }
             }
             changed += 1;
         }
@@ -121,9 +143,14 @@ impl Sweeper {
             tracing::info!(changed, %today, "obligations moved");
         }
         metrics::gauge!("doithoai_sweep_last_run_timestamp_seconds").set(chrono::Utc::now().timestamp() as f64);
-        self.record_gauges().await?;
+        self.record_gauges(today.year()).await?;
         Ok(rows.len())
     }
+}
+
+/// `OBLIGATION_KIND_AGENCY_RESPONSE` → `agency_response`, as metrics label it.
+fn kind_label(kind: &str) -> String {
+    kind.trim_start_matches("OBLIGATION_KIND_").to_lowercase()
 }
 
 /// The event of an obligation reaching DUE_SOON or OVERDUE.

@@ -19,8 +19,8 @@ use doithoai_proto::{
 use doithoai_tests::{scheduling::*, *};
 use tonic::transport::Channel;
 
-struct Fixture {
-    stack: Stack,
+pub(crate) struct Fixture {
+    pub(crate) stack: Stack,
     conference_id: String,
     agency: String,
     office: String,
@@ -33,7 +33,7 @@ async fn minutes(stack: &Stack) -> MinutesServiceClient<Channel> {
 
 impl Fixture {
     /// A conference on Tuesday 10 March 2026 with two petitions, signed and ended.
-    async fn ended() -> Self {
+    pub(crate) async fn ended() -> Self {
         let stack = Stack::start().await;
         let district = District::set_up(&stack).await;
         let conference = district.announced_inviting(&stack, vec![district.agency.id.clone()]).await;
@@ -97,7 +97,12 @@ impl Fixture {
     }
 
     /// Waits until the obligations of `kind` look as `check` wants.
-    async fn until(&self, what: &str, kind: ObligationKind, check: impl Fn(&[Obligation]) -> bool) -> Vec<Obligation> {
+    pub(crate) async fn until(
+        &self,
+        what: &str,
+        kind: ObligationKind,
+        check: impl Fn(&[Obligation]) -> bool,
+    ) -> Vec<Obligation> {
         eventually(WAIT, what, || async {
             let obligations = self.obligations(kind).await;
             check(&obligations).then_some(obligations)

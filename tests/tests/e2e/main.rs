@@ -9,6 +9,7 @@ mod conferences;
 mod deadlines;
 mod fuzz;
 mod minutes;
+mod monitoring;
 mod participants;
 mod privacy;
 mod reorganisation;
