@@ -73,14 +73,15 @@ impl EventHandler for ConferenceClocks {
             anchor_date: local_date(ended),
             anchor: "ENDED",
             working_days: NOTICE_WORKING_DAYS,
+            head_position_id: None,
         };
         let calendar = self.calendars.current();
-        obligations::open(conn, &calendar, opening).await?;
+        obligations::open(conn, &calendar, &self.outbox, opening).await?;
         // R6.2: a periodic conference meets the accountable head's obligation for its year.
         if conference.regime == Regime::Periodic as i32 {
             let head = Uuid::parse_str(&conference.accountable_position_id)?;
             let ended_on = local_date(ended);
-            periodic::ensure(conn, &calendar, ended_on.year(), Some(head)).await?;
+            periodic::ensure(conn, &calendar, &self.outbox, ended_on.year(), Some(head)).await?;
             obligations::close(
                 conn,
                 &calendar,
@@ -126,8 +127,9 @@ impl EventHandler for PetitionClocks {
                 anchor_date: ended.map_or(sent_on, local_date),
                 anchor: if ended.is_some() { "ENDED" } else { "SENT" },
                 working_days: NOTICE_WORKING_DAYS,
+                head_position_id: None,
             };
-            obligations::open(conn, calendar, opening).await?;
+            obligations::open(conn, calendar, &self.outbox, opening).await?;
             obligations::close(conn, calendar, &self.outbox, &event.actor, &notice_key(&notice.conference_id), sent_on)
                 .await?;
             for assignment in &notice.assignments {
@@ -143,8 +145,9 @@ impl EventHandler for PetitionClocks {
                     anchor_date: sent_on,
                     anchor: "SENT",
                     working_days: RESPONSE_WORKING_DAYS,
+                    head_position_id: None,
                 };
-                obligations::open(conn, calendar, opening).await?;
+                obligations::open(conn, calendar, &self.outbox, opening).await?;
             }
         } else if let Some(received) = decode_payload::<NoticeReceived>(event)? {
             let horizon = Horizon { today: self.clock.today(), due_soon_working_days: self.due_soon_working_days };
@@ -181,8 +184,9 @@ impl EventHandler for PetitionClocks {
                 anchor_date: local_date(occurred.context("an event without its time")?),
                 anchor: "ESCALATED",
                 working_days: RESPONSE_WORKING_DAYS,
+                head_position_id: None,
             };
-            obligations::open(conn, calendar, opening).await?;
+            obligations::open(conn, calendar, &self.outbox, opening).await?;
             obligations::close(
                 conn,
                 calendar,
@@ -209,8 +213,9 @@ impl EventHandler for PetitionClocks {
                     anchor_date: local_date(occurred.context("an event without its time")?),
                     anchor: "ESCALATED",
                     working_days: RESPONSE_WORKING_DAYS,
+                    head_position_id: None,
                 };
-                obligations::open(conn, calendar, opening).await?;
+                obligations::open(conn, calendar, &self.outbox, opening).await?;
             }
         }
         Ok(())

@@ -73,7 +73,11 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     periods.end(doithoai_proto::deadlines::v1::ObligationKind::ReportHalfYear, 2026)?;
     periods.end(doithoai_proto::deadlines::v1::ObligationKind::ReportYear, 2026)?;
     let clocks = handlers::ConferenceClocks { calendars: calendars.clone(), outbox: platform.outbox.clone() };
-    let heads = periodic::HeadsReplica { calendars: calendars.clone(), periods: periods.clone() };
+    let heads = periodic::HeadsReplica {
+        calendars: calendars.clone(),
+        periods: periods.clone(),
+        outbox: platform.outbox.clone(),
+    };
     let units = doithoai_directory::keep_replica(&mut platform, (clocks, (heads, successions::Successions)));
     let petitions = handlers::PetitionClocks {
         outbox: platform.outbox.clone(),

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use doithoai_calendar::Calendar;
 use doithoai_proto::deadlines::v1::{
-    DeadlineMet, DeadlineRescheduled, Obligation, ObligationKind, ObligationState as State,
+    DeadlineMet, DeadlineRescheduled, Obligation, ObligationKind, ObligationOpened, ObligationState as State,
 };
 use doithoai_runtime::{events::Event, outbox::Outbox};
 use sqlx::PgConnection;
@@ -92,17 +92,24 @@ pub struct Opening {
     pub anchor_date: NaiveDate,
     pub anchor: &'static str,
     pub working_days: u32,
+    /// The head who owes it (R13.1 reports); `None` for a unit's.
+    pub head_position_id: Option<Uuid>,
 }
 
 /// Opens the obligation unless it exists already, with the unit that owes it
-/// on its anchor date (see [`owner`]).
-pub async fn open(conn: &mut PgConnection, calendar: &Calendar, opening: Opening) -> anyhow::Result<()> {
+/// on its anchor date (see [`owner`]), and publishes ObligationOpened.
+pub async fn open(
+    conn: &mut PgConnection,
+    calendar: &Calendar,
+    outbox: &Outbox,
+    opening: Opening,
+) -> anyhow::Result<()> {
     let due = domain::due(calendar, opening.anchor_date, opening.working_days)?;
     let (unit_path, moves) = owner(conn, &opening.unit_path, opening.anchor_date).await?;
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO obligations (id, key, kind, rule, unit_path, conference_id, petition_id, organization_id, anchor_date, anchor,
-             working_days, due_date, calendar_revision, explanation, moves, state)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'OBLIGATION_STATE_OPEN')
+             working_days, due_date, calendar_revision, explanation, moves, head_position_id, state)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'OBLIGATION_STATE_OPEN')
          ON CONFLICT (key) DO NOTHING",
     )
     .bind(Uuid::now_v7())
@@ -120,8 +127,30 @@ pub async fn open(conn: &mut PgConnection, calendar: &Calendar, opening: Opening
     .bind(&due.revision)
     .bind(&due.explanation)
     .bind(&moves)
-    .execute(conn)
+    .bind(opening.head_position_id)
+    .execute(&mut *conn)
     .await?;
+    if inserted.rows_affected() > 0 {
+        announce_opened(conn, outbox, &[opening.key]).await?;
+    }
+    Ok(())
+}
+
+/// Publishes ObligationOpened for the obligations just opened under `keys`,
+/// in the transaction that opened them.
+pub async fn announce_opened(conn: &mut PgConnection, outbox: &Outbox, keys: &[String]) -> anyhow::Result<()> {
+    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM obligations WHERE key = ANY($1)"))
+        .bind(keys)
+        .fetch_all(&mut *conn)
+        .await?;
+    let events: Vec<Event> = rows
+        .iter()
+        .map(|row| {
+            let opened = ObligationOpened { obligation: Some(row.wire()) };
+            Event::new("obligation_opened", row.id.to_string(), row.unit_path.clone(), &opened)
+        })
+        .collect();
+    outbox.append_all(conn, "deadlines", &events).await?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use doithoai_proto::{
     common::v1::EventEnvelope,
     scheduling::v1::{PositionUpserted, Rank},
 };
-use doithoai_runtime::{consumer::EventHandler, events::decode_payload, time::local_date};
+use doithoai_runtime::{consumer::EventHandler, events::decode_payload, outbox::Outbox, time::local_date};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -25,10 +25,11 @@ pub fn key(position: Uuid, year: i32) -> String {
 pub async fn ensure(
     conn: &mut PgConnection,
     calendar: &Calendar,
+    outbox: &Outbox,
     year: i32,
     head: Option<Uuid>,
 ) -> anyhow::Result<u64> {
-    let opened = sqlx::query(
+    let opened: Vec<String> = sqlx::query_scalar(
         "INSERT INTO obligations (id, key, kind, rule, unit_path, head_position_id, anchor_date, anchor, working_days, due_date,
              calendar_revision, explanation, state)
          SELECT gen_random_uuid(), 'PERIODIC_DIALOGUE:' || h.position_id || ':' || $1, 'OBLIGATION_KIND_PERIODIC_DIALOGUE', 'R6.2',
@@ -38,15 +39,16 @@ pub async fn ensure(
          FROM heads h
          WHERE h.term_start <= make_date($1, 12, 31) AND (h.term_end IS NULL OR h.term_end >= make_date($1, 1, 1))
            AND ($3::uuid IS NULL OR h.position_id = $3)
-         ON CONFLICT (key) DO NOTHING",
+         ON CONFLICT (key) DO NOTHING
+         RETURNING key",
     )
     .bind(year)
     .bind(&calendar.revision().id)
     .bind(head)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(opened)
+    .fetch_all(&mut *conn)
+    .await?;
+    crate::obligations::announce_opened(conn, outbox, &opened).await?;
+    Ok(opened.len() as u64)
 }
 
 /// Keeps the heads from PositionUpserted; a changed term moves or cancels
@@ -55,6 +57,7 @@ pub async fn ensure(
 pub struct HeadsReplica {
     pub calendars: Calendars,
     pub periods: ReportPeriods,
+    pub outbox: Outbox,
 }
 
 impl EventHandler for HeadsReplica {
@@ -112,8 +115,8 @@ impl EventHandler for HeadsReplica {
             let recorded = event.occurred_at.as_ref().and_then(doithoai_runtime::time::instant);
             let year = local_date(recorded.context("an event without its time")?).year();
             let calendar = self.calendars.current();
-            ensure(conn, &calendar, year, Some(id)).await?;
-            crate::reports_due::ensure(conn, &calendar, &self.periods, year, Some(id)).await?;
+            ensure(conn, &calendar, &self.outbox, year, Some(id)).await?;
+            crate::reports_due::ensure(conn, &calendar, &self.outbox, &self.periods, year, Some(id)).await?;
         }
         Ok(())
     }

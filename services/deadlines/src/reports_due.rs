@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use doithoai_calendar::Calendar;
 use doithoai_proto::deadlines::v1::ObligationKind;
+use doithoai_runtime::outbox::Outbox;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -38,6 +39,7 @@ pub fn key(kind: ObligationKind, head: Uuid, year: i32) -> String {
 pub async fn ensure(
     conn: &mut PgConnection,
     calendar: &Calendar,
+    outbox: &Outbox,
     periods: &ReportPeriods,
     year: i32,
     head: Option<Uuid>,
@@ -68,13 +70,9 @@ pub async fn ensure(
                 anchor_date: end,
                 anchor: "PERIOD_END",
                 working_days: periods.due_working_days,
+                head_position_id: Some(head),
             };
-            obligations::open(conn, calendar, opening).await?;
-            sqlx::query("UPDATE obligations SET head_position_id = $2 WHERE key = $1")
-                .bind(key(kind, head, year))
-                .bind(head)
-                .execute(&mut *conn)
-                .await?;
+            obligations::open(conn, calendar, outbox, opening).await?;
         }
     }
     Ok(())

@@ -103,9 +103,11 @@ impl Sweeper {
         let calendar = &*self.calendars.current();
         let today = self.clock.today();
         // A new year, or a new head, brings its periodic dialogue (R6.2).
-        crate::periodic::ensure(&mut *self.pool.acquire().await?, calendar, today.year(), None).await?;
-        crate::reports_due::ensure(&mut *self.pool.acquire().await?, calendar, &self.periods, today.year(), None)
-            .await?;
+        // Each in its transaction, with the ObligationOpened events it publishes.
+        let mut tx = self.pool.begin().await?;
+        crate::periodic::ensure(&mut tx, calendar, &self.outbox, today.year(), None).await?;
+        crate::reports_due::ensure(&mut tx, calendar, &self.outbox, &self.periods, today.year(), None).await?;
+        tx.commit().await?;
         // Only rows whose state the date changes: past due and not yet
         // overdue, or open and within the due-soon window.
         let window = calendar.add_working_days(today, self.due_soon_working_days).unwrap_or(today);

@@ -12,8 +12,8 @@ use doithoai_proto::{
     deadlines::v1::{
         AgencyOverdue, Count, DeadlineDueSoon, DeadlineMet, DeadlineOverdue, DeadlineReminder, DeadlineRescheduled,
         FileReportRequest, GetObligationRequest, LeaderboardRequest, ListObligationsRequest, LoadAnnouncementRequest,
-        Obligation, ObligationKind as Kind, ObligationState as State, RenderReportRequest, ReportFormat, ReportRequest,
-        StateCount, SummaryRequest, deadlines_client::DeadlinesClient,
+        Obligation, ObligationKind as Kind, ObligationOpened, ObligationState as State, RenderReportRequest,
+        ReportFormat, ReportRequest, StateCount, SummaryRequest, deadlines_client::DeadlinesClient,
     },
     directory::v1::{Succession, UnitUpserted, UnitsReorganised},
     minutes::v1::{
@@ -449,6 +449,38 @@ async fn r10_4_an_escalation_cancels_the_agencys_clock_and_starts_the_receiving_
 }
 
 #[tokio::test]
+async fn each_obligation_is_announced_once_when_it_opens() {
+    // A conference's end opens R10.2; its notice closes that and opens an R10.3 per assignment.
+    let f = Fixture::start("2026-03-20T03:00:00Z").await;
+    let (agency, first, second) = (id(), id(), id());
+    let conference = f.ended_and_noticed(&[(&first, &agency), (&second, &agency)]).await;
+    let of_conference = |opened: &[ObligationOpened]| {
+        opened
+            .iter()
+            .filter_map(|o| o.obligation.clone())
+            .filter(|o| o.conference_id == conference.id)
+            .map(|o| (o.kind(), o.petition_id))
+            .collect::<Vec<_>>()
+    };
+    let opened = f.published_until("obligation_opened", |o: &[ObligationOpened]| of_conference(o).len() == 3).await;
+    let mut opened = of_conference(&opened);
+    opened.sort();
+    let mut expected = vec![
+        (Kind::ConclusionNotice, String::new()),
+        (Kind::AgencyResponse, first.clone()),
+        (Kind::AgencyResponse, second.clone()),
+    ];
+    expected.sort();
+    assert_eq!(opened, expected);
+    // The same notice heard again (another event) opens nothing and announces nothing.
+    let issued = notice_issued(&conference, "2026-03-20", &[(&first, &agency), (&second, &agency)]);
+    f.minutes("conclusion_notice_issued", &conference.id, &issued, "2026-03-20").await;
+    f.settled("minutes").await;
+    assert_eq!(of_conference(&f.published("obligation_opened").await).len(), 3);
+    f.finish().await;
+}
+
+#[tokio::test]
 async fn obligations_fall_due_soon_then_overdue_and_are_counted() {
     let mut f = Fixture::start("2026-03-20T03:00:00Z").await;
     let (slow, quick, first, second) = (id(), id(), id(), id());
@@ -570,6 +602,19 @@ async fn r6_2_r13_1_a_head_owes_the_years_dialogue_and_reports_filed_once() {
         ]
     );
     assert!(f.obligations(&of_head(&deputy, Kind::Unspecified)).await.is_empty(), "a deputy owes none");
+    // Each was announced as it opened, once.
+    let heads = |opened: &[ObligationOpened]| {
+        let mut kinds: Vec<Kind> = opened
+            .iter()
+            .filter_map(|o| o.obligation.as_ref())
+            .filter(|o| o.head_position_id == head)
+            .map(|o| o.kind())
+            .collect();
+        kinds.sort();
+        kinds
+    };
+    let opened = f.published_until("obligation_opened", |o: &[ObligationOpened]| heads(o).len() == 3).await;
+    assert_eq!(heads(&opened), [Kind::PeriodicDialogue, Kind::ReportHalfYear, Kind::ReportYear]);
 
     // R6.2: a periodic conference the head answered for meets the year's dialogue.
     f.end(&conference(Regime::Periodic, &head, "2026-03-10T05:00:00Z")).await;
