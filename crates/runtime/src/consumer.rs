@@ -130,6 +130,12 @@ impl<H: EventHandler> Consumer<H> {
 
         let span = tracing::info_span!(
             "event",
+            otel.name = %format!("process {}", message.subject),
+            otel.kind = "consumer",
+            messaging.system = "nats",
+            messaging.operation.type = "process",
+            messaging.destination.name = %message.subject,
+            messaging.consumer.group.name = self.service,
             service = self.service,
             event_type = %envelope.event_type,
             event_id = %event_id,

@@ -99,6 +99,9 @@ where
         let method = request.uri().path().to_owned();
         let span = tracing::info_span!(
             "grpc",
+            otel.name = %method.trim_start_matches('/'),
+            otel.kind = "server",
+            rpc.system = "grpc",
             service = self.service,
             method = %method,
             caller = tracing::field::Empty,

@@ -314,9 +314,24 @@ impl Relay {
     }
 }
 
+/// The message for `event`, sent within its producer span: a child of the
+/// request that wrote the event (its stored `traceparent`), whose own context
+/// the message carries, so that a consumer's span follows it (OpenTelemetry's
+/// messaging conventions).
 fn publish(event: &Pending) -> jetstream::message::PublishMessage {
+    let span = tracing::info_span!(
+        "publish",
+        otel.name = %format!("publish {}", event.subject),
+        otel.kind = "producer",
+        messaging.system = "nats",
+        messaging.operation.type = "send",
+        messaging.destination.name = %event.subject,
+        messaging.message.id = %event.event_id,
+        trace_id = tracing::field::Empty,
+    );
+    telemetry::continue_trace(&span, event.traceparent.as_deref());
     let mut headers = HeaderMap::new();
-    if let Some(traceparent) = &event.traceparent {
+    if let Some(traceparent) = span.in_scope(telemetry::current_traceparent).or_else(|| event.traceparent.clone()) {
         headers.insert(telemetry::TRACEPARENT, traceparent.as_str());
     }
     // Headers first: `headers` replaces the map that `message_id` writes to.

@@ -299,7 +299,10 @@ where
             return ExitCode::from(2);
         }
     };
-    telemetry::init(settings.telemetry.format);
+    if let Err(error) = telemetry::init(&settings.telemetry, service) {
+        eprintln!("doithoai-{service}: {error:#}");
+        return ExitCode::from(2);
+    }
     let clock = if settings.clock.adjustable {
         tracing::warn!("the clock is adjustable: administrators can move this service's time");
         Clock::adjustable()

@@ -108,6 +108,17 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Deserialize)]
 pub struct TelemetrySettings {
     pub format: LogFormat,
+    /// The OTLP/gRPC endpoint traces are exported to (`http://collector:4317`);
+    /// empty: no export.
+    #[serde(default)]
+    pub otlp_endpoint: String,
+    /// The share of new traces sampled, 0 to 1; a trace a caller sampled is always followed.
+    #[serde(default = "all_traces")]
+    pub sampling_ratio: f64,
+}
+
+fn all_traces() -> f64 {
+    1.0
 }
 
 #[derive(Debug, Clone, Deserialize)]

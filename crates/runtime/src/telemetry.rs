@@ -10,12 +10,18 @@ use opentelemetry::{
     propagation::TextMapPropagator,
     trace::{TraceContextExt, TracerProvider as _},
 };
-use opentelemetry_sdk::{propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::{
+    Resource,
+    error::OTelSdkResult,
+    propagation::TraceContextPropagator,
+    trace::{Sampler, SdkTracerProvider, SpanData, SpanExporter},
+};
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry, layer::SubscriberExt, util::SubscriberInitExt};
 
-use crate::settings::LogFormat;
+use crate::settings::{LogFormat, TelemetrySettings};
 
 pub const TRACEPARENT: &str = "traceparent";
 
@@ -25,16 +31,26 @@ fn propagator() -> &'static TraceContextPropagator {
     PROPAGATOR.get_or_init(TraceContextPropagator::new)
 }
 
-/// Installs the process-wide subscriber. Later calls (several services in one
+/// Installs the process-wide subscriber and, when `otlp_endpoint` is set, the
+/// export of the sampled traces to it. Later calls (several services in one
 /// test process) keep the first one.
-pub fn init(format: LogFormat) {
-    let provider = SdkTracerProvider::builder().build();
+pub fn init(settings: &TelemetrySettings, service: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&settings.sampling_ratio),
+        "invalid setting `telemetry.sampling_ratio`: {} is not between 0 and 1",
+        settings.sampling_ratio
+    );
+    let provider = provider(settings, service)?;
     let tracer = provider.tracer("doithoai");
+    if PROVIDER.set(provider.clone()).is_err() {
+        return Ok(());
+    }
     global::set_tracer_provider(provider);
     let otel = tracing_opentelemetry::layer().with_tracer(tracer);
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let registry = tracing_subscriber::registry().with(filter).with(otel);
-    let _ = match format {
+    let _ = match settings.format {
+        // Each line carries the current span's fields, among them its trace id.
         LogFormat::Json => registry
             .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false))
             .try_init(),
@@ -43,6 +59,71 @@ pub fn init(format: LogFormat) {
             registry.with(tracing_subscriber::fmt::layer().with_ansi(ansi)).try_init()
         }
     };
+    Ok(())
+}
+
+/// The tracer provider: sampled as the settings say, exporting over OTLP when an endpoint is set.
+fn provider(settings: &TelemetrySettings, service: &str) -> anyhow::Result<SdkTracerProvider> {
+    let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(settings.sampling_ratio)));
+    let resource = Resource::builder().with_service_name(format!("doithoai-{service}")).build();
+    let mut provider = SdkTracerProvider::builder().with_sampler(sampler).with_resource(resource);
+    if !settings.otlp_endpoint.is_empty() {
+        provider = provider.with_batch_exporter(OnItsRuntime::new(&settings.otlp_endpoint)?);
+    }
+    Ok(provider.build())
+}
+
+static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+
+/// Exports the spans ended so far (before a process exits, or for a test).
+pub fn flush() {
+    if let Some(provider) = PROVIDER.get()
+        && let Err(error) = provider.force_flush()
+    {
+        tracing::warn!(error = %error, "cannot export the traces");
+    }
+}
+
+/// The OTLP exporter with a Tokio runtime of its own: the SDK's batch
+/// processor exports from a plain thread, and tonic needs a reactor there.
+#[derive(Debug)]
+struct OnItsRuntime {
+    exporter: opentelemetry_otlp::SpanExporter,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl OnItsRuntime {
+    fn new(endpoint: &str) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("otlp-export")
+            .enable_all()
+            .build()?;
+        let exporter = {
+            let _inside = runtime.enter();
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(endpoint)
+                .build()
+                .map_err(|e| anyhow::anyhow!("invalid setting `telemetry.otlp_endpoint` {endpoint:?}: {e}"))?
+        };
+        Ok(Self { exporter, runtime })
+    }
+}
+
+impl SpanExporter for OnItsRuntime {
+    fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
+        let exported = self.runtime.block_on(self.exporter.export(batch));
+        std::future::ready(exported)
+    }
+
+    fn shutdown_with_timeout(&mut self, timeout: std::time::Duration) -> OTelSdkResult {
+        self.exporter.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.exporter.set_resource(resource);
+    }
 }
 
 /// For tests: trace context without log output, unless `TEST_LOG` is set.
@@ -54,12 +135,28 @@ pub fn init_for_tests() {
 /// was logged). The first call in a process installs the subscriber.
 pub fn init_for_tests_with(logs: Option<Box<dyn Layer<Registry> + Send + Sync>>) {
     if std::env::var_os("TEST_LOG").is_some() {
-        init(LogFormat::Pretty);
+        let settings =
+            TelemetrySettings { format: LogFormat::Pretty, otlp_endpoint: String::new(), sampling_ratio: 1.0 };
+        let _ = init(&settings, "tests");
         return;
     }
     let provider = SdkTracerProvider::builder().build();
     let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("doithoai-tests"));
     let _ = tracing_subscriber::registry().with(logs).with(otel).try_init();
+}
+
+/// For a test that receives the traces: every span exported to `endpoint`
+/// (OTLP/gRPC), without log output. Must come before the first service starts.
+pub fn init_for_tests_exporting_to(endpoint: &str) -> anyhow::Result<()> {
+    let settings =
+        TelemetrySettings { format: LogFormat::Pretty, otlp_endpoint: endpoint.to_owned(), sampling_ratio: 1.0 };
+    let provider = provider(&settings, "tests")?;
+    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("doithoai-tests"));
+    anyhow::ensure!(PROVIDER.set(provider).is_ok(), "the tracer provider is already installed");
+    // The services' spans, not those of the libraries under them (the
+    // exporter's own HTTP/2 spans would feed back into the export).
+    tracing_subscriber::registry().with(EnvFilter::new("info")).with(otel).try_init()?;
+    Ok(())
 }
 
 /// The W3C `traceparent` of the current span, if it belongs to a trace.

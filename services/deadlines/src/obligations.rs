@@ -98,6 +98,7 @@ pub struct Opening {
 
 /// Opens the obligation unless it exists already, with the unit that owes it
 /// on its anchor date (see [`owner`]), and publishes ObligationOpened.
+#[tracing::instrument(name = "obligation.open", skip_all, fields(kind = opening.kind.as_str_name(), rule = opening.rule))]
 pub async fn open(
     conn: &mut PgConnection,
     calendar: &Calendar,
