@@ -185,6 +185,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_sampling_ratio_outside_0_to_1_is_refused_by_its_name() {
+        let settings = TelemetrySettings { format: LogFormat::Json, otlp_endpoint: String::new(), sampling_ratio: 1.5 };
+        let refused = init(&settings, "scheduling").unwrap_err().to_string();
+        assert!(refused.contains("telemetry.sampling_ratio"), "{refused}");
+    }
+
+    #[test]
     fn a_remote_trace_is_continued_in_the_current_span() {
         init_for_tests();
         let remote = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
