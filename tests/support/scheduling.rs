@@ -2,6 +2,10 @@
 //! conference announced through the scheduling service's API.
 
 use chrono::{DateTime, Utc};
+use doithoai_proto::minutes::v1::{
+    Classification, ConferenceRequest, RecordConclusionRequest, RecordPetitionRequest,
+    minutes_service_client::MinutesServiceClient,
+};
 use doithoai_proto::scheduling::v1::{
     AgendaItem, AnnounceConferenceRequest, AssignSecretaryRequest, Body, Conference, ConferenceDraft, ConferenceKind,
     ConferenceRef, CreateConferenceRequest, CreateOrganizationRequest, CreatePositionRequest, Form, Organization,
@@ -9,7 +13,7 @@ use doithoai_proto::scheduling::v1::{
 };
 use tonic::transport::Channel;
 
-use crate::{Role, Stack, authorized, token};
+use crate::{Role, Stack, WAIT, authorized, eventually, token, token_for};
 
 pub fn at(text: &str) -> DateTime<Utc> {
     text.parse().expect("an RFC 3339 instant")
@@ -158,6 +162,47 @@ impl District {
             publication_date: published.into(),
         };
         client.announce_conference(authorized(notice, &self.office)).await.expect("announced").into_inner()
+    }
+
+    /// A conference of Tuesday 10 March 2026 inviting the agency, held: two
+    /// petitions raised, concluded, signed by the secretary and the host, and
+    /// ended by the office. Returns its id and the petitions'.
+    pub async fn held(&self, stack: &Stack) -> (String, Vec<String>) {
+        let conference = self.announced_inviting(stack, vec![self.agency.id.clone()]).await;
+        self.start(stack, &conference.id).await;
+        let secretary = token_for("thuky-323", "323", &[Role::Secretary]);
+        let host = token_for("bithu-323", "323", &[Role::Host]);
+        let minutes = MinutesServiceClient::new(stack.channel("minutes").await);
+        let request = ConferenceRequest { conference_id: conference.id.clone() };
+        eventually(WAIT, "the minutes open", || {
+            let (mut minutes, request) = (minutes.clone(), authorized(request.clone(), &secretary));
+            async move { minutes.get_minutes(request).await.ok() }
+        })
+        .await;
+        let mut petitions = Vec::new();
+        for text in ["Cấp sổ đỏ chậm", "Đường liên thôn hỏng"] {
+            let record = RecordPetitionRequest {
+                conference_id: conference.id.clone(),
+                text: text.into(),
+                field: 1,
+                classification: Classification::Petition as i32,
+                ..Default::default()
+            };
+            let recorded = minutes.clone().record_petition(authorized(record, &secretary)).await.expect("a petition");
+            petitions.push(recorded.into_inner().id);
+        }
+        let conclude =
+            RecordConclusionRequest { conference_id: conference.id.clone(), conclusion: "Giao Phòng TNMT".into() };
+        minutes.clone().record_conclusion(authorized(conclude, &host)).await.expect("the conclusion");
+        minutes.clone().sign_minutes(authorized(request.clone(), &secretary)).await.expect("signed");
+        minutes.clone().sign_minutes(authorized(request, &host)).await.expect("signed");
+        stack.clock.set(at("2026-03-10T05:00:00Z"));
+        self.conferences(stack)
+            .await
+            .end_conference(authorized(ConferenceRef { id: conference.id.clone() }, &self.office))
+            .await
+            .expect("ended");
+        (conference.id, petitions)
     }
 
     /// Moves the clock to the conference's day and starts it.

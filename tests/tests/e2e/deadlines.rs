@@ -10,9 +10,8 @@ use doithoai_proto::{
         deadlines_client::DeadlinesClient,
     },
     minutes::v1::{
-        AcknowledgeNoticeRequest, Classification, ConferenceRequest, IssueConclusionNoticeRequest, NoticeAssignment,
-        Outcome, RecordConclusionRequest, RecordPetitionRequest, RecordResponseRequest, Response as WrittenResponse,
-        minutes_service_client::MinutesServiceClient,
+        AcknowledgeNoticeRequest, IssueConclusionNoticeRequest, NoticeAssignment, Outcome, RecordResponseRequest,
+        Response as WrittenResponse, minutes_service_client::MinutesServiceClient,
     },
     scheduling::v1::ConferenceRef,
 };
@@ -36,47 +35,8 @@ impl Fixture {
     pub(crate) async fn ended() -> Self {
         let stack = Stack::start().await;
         let district = District::set_up(&stack).await;
-        let conference = district.announced_inviting(&stack, vec![district.agency.id.clone()]).await;
-        district.start(&stack, &conference.id).await;
-        let secretary = token_for("thuky-323", "323", &[Role::Secretary]);
-        let host = token_for("bithu-323", "323", &[Role::Host]);
-        let request = ConferenceRequest { conference_id: conference.id.clone() };
-        eventually(WAIT, "the minutes open", || async {
-            minutes(&stack).await.get_minutes(authorized(request.clone(), &secretary)).await.ok()
-        })
-        .await;
-        let mut petitions = Vec::new();
-        for text in ["Cấp sổ đỏ chậm", "Đường liên thôn hỏng"] {
-            let record = RecordPetitionRequest {
-                conference_id: conference.id.clone(),
-                text: text.into(),
-                field: 1,
-                classification: Classification::Petition as i32,
-                ..Default::default()
-            };
-            petitions.push(
-                minutes(&stack).await.record_petition(authorized(record, &secretary)).await.unwrap().into_inner().id,
-            );
-        }
-        let conclude =
-            RecordConclusionRequest { conference_id: conference.id.clone(), conclusion: "Giao Phòng TNMT".into() };
-        minutes(&stack).await.record_conclusion(authorized(conclude, &host)).await.unwrap();
-        minutes(&stack).await.sign_minutes(authorized(request.clone(), &secretary)).await.unwrap();
-        minutes(&stack).await.sign_minutes(authorized(request, &host)).await.unwrap();
-        stack.clock.set(at("2026-03-10T05:00:00Z"));
-        district
-            .conferences(&stack)
-            .await
-            .end_conference(authorized(ConferenceRef { id: conference.id.clone() }, &district.office))
-            .await
-            .unwrap();
-        Fixture {
-            office: district.office.clone(),
-            agency: district.agency.id.clone(),
-            stack,
-            conference_id: conference.id,
-            petitions,
-        }
+        let (conference_id, petitions) = district.held(&stack).await;
+        Fixture { office: district.office.clone(), agency: district.agency.id.clone(), stack, conference_id, petitions }
     }
 
     async fn obligations(&self, kind: ObligationKind) -> Vec<Obligation> {
