@@ -165,6 +165,7 @@ async fn one_trace_follows_a_petition_from_the_grpc_call_to_the_clock_it_starts(
     let subject = attribute(&producer, "messaging.destination.name").unwrap();
     assert!(subject.starts_with("doithoai.minutes.conclusion_notice_issued."), "{subject}");
     assert_eq!(attribute(&consumer, "messaging.operation.type"), Some("process"));
+    assert!(consumer.links.iter().any(|l| l.span_id == call.span_id), "the consumer links the request that wrote it");
     assert_eq!(attribute(&opened, "rule"), Some("R10.3"));
     // The same plumbing carries a head's post to the reports it owes.
     let post = chain(&collector.spans(), "doithoai.scheduling.v1.Directory/CreatePosition", "position_upserted");

@@ -140,6 +140,7 @@ impl<H: EventHandler> Consumer<H> {
             event_type = %envelope.event_type,
             event_id = %event_id,
             trace_id = tracing::field::Empty,
+            span_id = tracing::field::Empty,
         );
         let traceparent = message
             .headers
@@ -148,6 +149,8 @@ impl<H: EventHandler> Consumer<H> {
             .map(|v| v.as_str().to_owned())
             .or_else(|| Some(envelope.traceparent.clone()).filter(|t| !t.is_empty()));
         telemetry::continue_trace(&span, traceparent.as_deref());
+        // The request that wrote the event, beside the publish it came through.
+        telemetry::link(&span, Some(envelope.traceparent.as_str()).filter(|t| !t.is_empty()));
 
         if deliveries > 1 {
             metrics::counter!("doithoai_consumer_redeliveries_total", "service" => self.service, "source" => self.source)

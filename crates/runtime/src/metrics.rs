@@ -106,6 +106,7 @@ where
             method = %method,
             caller = tracing::field::Empty,
             trace_id = tracing::field::Empty,
+            span_id = tracing::field::Empty,
         );
         let traceparent = request.headers().get(telemetry::TRACEPARENT).and_then(|v| v.to_str().ok());
         telemetry::continue_trace(&span, traceparent);

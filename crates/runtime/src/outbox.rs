@@ -279,6 +279,8 @@ impl Relay {
         tx.commit().await?;
         metrics::counter!("doithoai_outbox_published_total", "service" => self.service)
             .increment(published.len() as u64);
+        metrics::counter!("doithoai_outbox_publish_failures_total", "service" => self.service)
+            .increment(u64::from(failure.is_some()));
         match failure {
             Some(error) => Err(error.context(format!("{} of {} events published", published.len(), pending.len()))),
             None => Ok(published.len()),
@@ -328,6 +330,7 @@ fn publish(event: &Pending) -> jetstream::message::PublishMessage {
         messaging.destination.name = %event.subject,
         messaging.message.id = %event.event_id,
         trace_id = tracing::field::Empty,
+        span_id = tracing::field::Empty,
     );
     telemetry::continue_trace(&span, event.traceparent.as_deref());
     let mut headers = HeaderMap::new();

@@ -50,10 +50,7 @@ pub fn init(settings: &TelemetrySettings, service: &str) -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     let _ = match settings.format {
-        // Each line carries the current span's fields, among them its trace id.
-        LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false))
-            .try_init(),
+        LogFormat::Json => registry.with(json_logs(std::io::stdout)).try_init(),
         LogFormat::Pretty => {
             let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
             registry.with(tracing_subscriber::fmt::layer().with_ansi(ansi)).try_init()
@@ -74,6 +71,16 @@ fn provider(settings: &TelemetrySettings, service: &str) -> anyhow::Result<SdkTr
 }
 
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+
+/// Production's log lines: JSON, each with the current span's fields, among
+/// them its trace and span ids.
+fn json_logs<S, W>(writer: W) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false).with_writer(writer)
+}
 
 /// Exports the spans ended so far (before a process exits, or for a test).
 pub fn flush() {
@@ -167,22 +174,72 @@ pub fn current_traceparent() -> Option<String> {
 }
 
 /// Makes `span` a child of the remote span named by `traceparent`, and records
-/// the trace id on the span so logs of one request can be found together.
+/// the trace and span ids on it (fields `trace_id`, `span_id`), so that the
+/// logs of one request can be found together and beside its trace.
 pub fn continue_trace(span: &Span, traceparent: Option<&str>) {
-    if let Some(traceparent) = traceparent {
-        let carrier = HashMap::from([(TRACEPARENT.to_owned(), traceparent.to_owned())]);
-        let parent = propagator().extract(&carrier);
-        if parent.span().span_context().is_valid() {
-            let _ = span.set_parent(parent);
-        }
+    if let Some(parent) = remote(traceparent) {
+        let _ = span.set_parent(parent);
     }
-    let trace_id = span.context().span().span_context().trace_id();
-    span.record("trace_id", tracing::field::display(trace_id));
+    let context = span.context();
+    let ids = context.span().span_context().clone();
+    span.record("trace_id", tracing::field::display(ids.trace_id()));
+    span.record("span_id", tracing::field::display(ids.span_id()));
+}
+
+/// Links `span` to the remote span named by `traceparent` (a consumer's span
+/// to the request that wrote the event, as the messaging conventions say).
+pub fn link(span: &Span, traceparent: Option<&str>) {
+    if let Some(remote) = remote(traceparent) {
+        span.add_link(remote.span().span_context().clone());
+    }
+}
+
+/// The context a `traceparent` names, if it is a valid one.
+fn remote(traceparent: Option<&str>) -> Option<opentelemetry::Context> {
+    let carrier = HashMap::from([(TRACEPARENT.to_owned(), traceparent?.to_owned())]);
+    let context = propagator().extract(&carrier);
+    context.span().span_context().is_valid().then_some(context)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lines a JSON log layer wrote.
+    #[derive(Clone, Default)]
+    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_json_log_line_carries_the_trace_and_span_ids_of_its_request() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let provider = SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
+            .with(json_logs(move || writer.clone()));
+        let remote = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("grpc", trace_id = tracing::field::Empty, span_id = tracing::field::Empty);
+            continue_trace(&span, Some(remote));
+            span.in_scope(|| tracing::info!("answered"));
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let line: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(line["span"]["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736", "{line}");
+        let span_id = line["span"]["span_id"].as_str().unwrap();
+        assert!(span_id.len() == 16 && span_id != "00f067aa0ba902b7", "its own span: {line}");
+    }
 
     #[test]
     fn a_sampling_ratio_outside_0_to_1_is_refused_by_its_name() {

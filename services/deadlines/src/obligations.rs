@@ -463,10 +463,11 @@ pub async fn reminded(conn: &mut PgConnection, id: Uuid, today: NaiveDate) -> sq
 
 /// Open and overdue obligations by level of the unit tree (1 = province) and
 /// kind: (level, kind, open, overdue). Reads only open rows (a partial index).
-pub async fn open_by_level(conn: &mut PgConnection) -> sqlx::Result<Vec<(i32, String, i64, i64)>> {
+pub async fn open_by_tier(conn: &mut PgConnection) -> sqlx::Result<Vec<(String, String, i64, i64)>> {
     sqlx::query_as(&format!(
-        "SELECT cardinality(unit_path), kind, count(*), count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE')
-         FROM obligations WHERE state IN {STILL_OPEN}
+        "SELECT coalesce(u.tier, 'unknown'), o.kind, count(*), count(*) FILTER (WHERE o.state = 'OBLIGATION_STATE_OVERDUE')
+         FROM obligations o LEFT JOIN units u ON u.code = o.unit_path[cardinality(o.unit_path)]
+         WHERE o.state IN {STILL_OPEN}
          GROUP BY 1, 2"
     ))
     .fetch_all(conn)

@@ -68,15 +68,15 @@ impl Sweeper {
 
     /// The figures dashboards and alerts read, with label sets bounded by
     /// the kinds, the states and the provinces: obligations still owed by
-    /// level of the unit tree (1 = province) and by province, the on-time
+    /// the tier of the unit that owes them and by province, the on-time
     /// rate by kind, and the heads still owing this year's dialogue.
     async fn record_gauges(&self, year: i32) -> anyhow::Result<()> {
         let mut conn = self.pool.acquire().await?;
-        for (level, kind, open, overdue) in obligations::open_by_level(&mut conn).await? {
-            let (level, kind) = (level.to_string(), kind_label(&kind));
-            metrics::gauge!("doithoai_obligations_open", "level" => level.clone(), "kind" => kind.clone())
+        for (tier, kind, open, overdue) in obligations::open_by_tier(&mut conn).await? {
+            let kind = kind_label(&kind);
+            metrics::gauge!("doithoai_obligations_open", "tier" => tier.clone(), "kind" => kind.clone())
                 .set(open as f64);
-            metrics::gauge!("doithoai_obligations_overdue", "level" => level, "kind" => kind).set(overdue as f64);
+            metrics::gauge!("doithoai_obligations_overdue", "tier" => tier, "kind" => kind).set(overdue as f64);
         }
         for (province, kind, state, count) in obligations::owed_by_province(&mut conn).await? {
             let state = state.trim_start_matches("OBLIGATION_STATE_").to_lowercase();
