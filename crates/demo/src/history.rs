@@ -31,6 +31,14 @@ pub fn history(
     let root = before.first().context("no units to plan for")?;
     let mut changes: Vec<&Change> = changes.iter().collect();
     changes.sort_by_key(|change| change.effective);
+    // A change is played on its day: one on or before the first day played has no day in the history.
+    if let Some(early) = changes.iter().find(|c| c.effective <= first_day(first_year)) {
+        anyhow::bail!(
+            "{} takes effect on {}, before the history played from {first_year}",
+            early.decision,
+            early.effective
+        );
+    }
     // The units of each era: before the first change, then after each.
     let mut eras = vec![before.to_vec()];
     for change in &changes {
@@ -44,14 +52,12 @@ pub fn history(
         let start = changes.iter().filter(|c| c.effective <= first).count();
         let during: Vec<usize> = (start..changes.len()).filter(|&c| changes[c].effective <= last).collect();
         let mut plan = plan::plan_to(&eras[start], year, seed, until)?;
-        let mut from = first;
         for (i, &c) in during.iter().enumerate() {
             let change = changes[c];
-            plan = plan.within(from, change.effective - Days::new(1));
+            plan = plan.within(first, change.effective - Days::new(1));
             let to = during.get(i + 1).map_or(last, |&next| changes[next].effective - Days::new(1));
             let new = plan::plan_to(&eras[c + 1], year, seed + 1000 * (i as u64 + 1), until)?;
             plan = across(plan, new.within(change.effective, to), change)?;
-            from = change.effective;
         }
         plans.push(if during.is_empty() { plan.within(first, last) } else { plan });
     }
@@ -380,6 +386,41 @@ mod tests {
             }
         }
         assert!(year.filings.iter().any(|f| f.kind == ObligationKind::ReportYear));
+    }
+
+    #[test]
+    fn two_changes_in_a_year_keep_what_came_before_the_first() {
+        // 1 April: 11950 joins 11953, three tiers still; 1 July: the two tiers of `change`.
+        let april = Change {
+            decision: "1248/NQ-UBTVQH15".into(),
+            effective: NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(),
+            rows: vec![
+                row("33", Tier::Province, "", &["33"]),
+                row("323", Tier::District, "33", &["323"]),
+                row("11953", Tier::Commune, "323", &["11950", "11953"]),
+                row("11956", Tier::Commune, "323", &["11956"]),
+                row("11959", Tier::Commune, "323", &["11959"]),
+            ],
+        };
+        let mut july = change();
+        july.rows[1].legacy_codes = vec!["11953".into()];
+        for seed in 0..10 {
+            let year = history(&before(), &[july.clone(), april.clone()], 2025, seed, until()).unwrap().remove(0);
+            let effective: Vec<NaiveDate> = year.reorganisations.iter().map(|r| r.effective).collect();
+            assert_eq!(effective, [april.effective, july.effective]);
+            let alone = history(&before(), &[], 2025, seed, until()).unwrap().remove(0);
+            let before_april = |plan: &Plan| plan.conferences.iter().filter(|c| c.day < april.effective).count();
+            assert_eq!(before_april(&year), before_april(&alone), "seed {seed}: what came before April stays");
+            // 11950's office and agencies pass to 11953's in April, and stay there in July.
+            let of_11950 = year.organizations.iter().position(|o| o.unit == "11950").unwrap();
+            assert_eq!(year.organizations[year.acting(of_11950, until())].unit, "11953");
+        }
+    }
+
+    #[test]
+    fn a_change_before_the_first_day_played_is_refused() {
+        let refused = history(&before(), &[change()], 2026, 7, until()).unwrap_err().to_string();
+        assert!(refused.contains("before the history played from 2026"), "{refused}");
     }
 
     #[test]

@@ -114,16 +114,18 @@ pub async fn require_reach<C: AsRef<str>>(conn: &mut PgConnection, caller: &Call
         Ok(()) => return Ok(()),
         Err(refused) => refused,
     };
-    let path: Vec<&str> = path.iter().map(AsRef::as_ref).collect();
+    // From the record's own unit: what a district passed to the province is
+    // not what each of its communes passed to theirs.
+    let Some(unit) = path.last().map(AsRef::as_ref) else { return Err(refused) };
     let inherited: bool = sqlx::query_scalar(
         "WITH RECURSIVE heirs (code) AS (
-             SELECT unnest($2::text[])
+             SELECT $2::text
              UNION SELECT successor FROM units u JOIN heirs h ON u.code = h.code, unnest(u.successor_codes) successor
          )
          SELECT EXISTS (SELECT 1 FROM heirs h JOIN units u ON u.code = h.code WHERE u.path @> ARRAY[$1]::text[])",
     )
     .bind(caller.unit.as_str())
-    .bind(&path)
+    .bind(unit)
     .fetch_one(conn)
     .await?;
     if inherited { Ok(()) } else { Err(refused) }

@@ -320,7 +320,10 @@ where
             return ExitCode::FAILURE;
         }
     };
-    match running.run_until_signal().await {
+    let ran = running.run_until_signal().await;
+    // The spans of the last seconds, before the process ends.
+    let _ = tokio::task::spawn_blocking(telemetry::flush).await;
+    match ran {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "stopped with an error");

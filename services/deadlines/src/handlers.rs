@@ -33,15 +33,19 @@ fn response_key(petition: &str, organization: &str) -> String {
     format!("AGENCY_RESPONSE:{petition}:{organization}")
 }
 
-/// The clock a receipt or response by `by` closes: its own, or — when `by`
-/// succeeded the agency the notice assigned and this event comes before the
-/// succession does — the assigned agency's, not yet passed on.
-fn answering_keys(petition: &str, by: &str, assigned: &str) -> Vec<String> {
+/// The R10.3 clocks a receipt or response by `by` concerns: its own, and the
+/// petition's clock under whichever agency it is keyed to now — the minutes
+/// service accepted `by` for the petition (the agency assigned or one that
+/// succeeded it), and this service may hear the answer before a succession,
+/// or between two of a chain.
+async fn answering_keys(conn: &mut PgConnection, petition: &str, by: &str) -> anyhow::Result<Vec<String>> {
     let mut keys = vec![response_key(petition, by)];
-    if !assigned.is_empty() && assigned != by {
-        keys.push(response_key(petition, assigned));
+    for key in obligations::response_keys(conn, Uuid::parse_str(petition)?).await? {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
     }
-    keys
+    Ok(keys)
 }
 
 /// From scheduling: an ended conference starts the R10.2 clock.
@@ -152,16 +156,14 @@ impl EventHandler for PetitionClocks {
         } else if let Some(received) = decode_payload::<NoticeReceived>(event)? {
             let horizon = Horizon { today: self.clock.today(), due_soon_working_days: self.due_soon_working_days };
             let received_on = date(&received.received_on)?;
-            for key in
-                answering_keys(&received.petition_id, &received.organization_id, &received.assigned_organization_id)
-            {
+            for key in answering_keys(conn, &received.petition_id, &received.organization_id).await? {
                 obligations::reanchor(conn, calendar, horizon, &key, received_on, "RECEIVED").await?;
             }
         } else if let Some(recorded) = decode_payload::<ResponseRecorded>(event)? {
             let response = recorded.response.context("ResponseRecorded without a response")?;
             let responded_on = date(&response.responded_on)?;
             let by = &response.organization_id;
-            for key in answering_keys(&recorded.petition_id, by, &recorded.assigned_organization_id) {
+            for key in answering_keys(conn, &recorded.petition_id, by).await? {
                 obligations::close(conn, calendar, &self.outbox, &event.actor, &key, responded_on).await?;
             }
         } else if let Some(escalated) = decode_payload::<PetitionEscalated>(event)? {

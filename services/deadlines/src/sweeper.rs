@@ -103,9 +103,13 @@ impl Sweeper {
         let calendar = &*self.calendars.current();
         let today = self.clock.today();
         // A new year, or a new head, brings its periodic dialogue (R6.2).
-        // Each in its transaction, with the ObligationOpened events it publishes.
+        // Each in a transaction of its own, with the ObligationOpened events it
+        // publishes: one for all would hold the counters' row locks of every
+        // unit at once, against the consumers that change the same counters.
         let mut tx = self.pool.begin().await?;
         crate::periodic::ensure(&mut tx, calendar, &self.outbox, today.year(), None).await?;
+        tx.commit().await?;
+        let mut tx = self.pool.begin().await?;
         crate::reports_due::ensure(&mut tx, calendar, &self.outbox, &self.periods, today.year(), None).await?;
         tx.commit().await?;
         // Only rows whose state the date changes: past due and not yet
