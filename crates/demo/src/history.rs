@@ -51,12 +51,14 @@ pub fn history(
         // The era in force on the year's first day, then the changes during it.
         let start = changes.iter().filter(|c| c.effective <= first).count();
         let during: Vec<usize> = (start..changes.len()).filter(|&c| changes[c].effective <= last).collect();
-        let mut plan = plan::plan_to(&eras[start], year, seed, until)?;
+        let mut plan = plan::plan_to(&eras[start], year, seed, first, until)?;
         for (i, &c) in during.iter().enumerate() {
             let change = changes[c];
             plan = plan.within(first, change.effective - Days::new(1));
             let to = during.get(i + 1).map_or(last, |&next| changes[next].effective - Days::new(1));
-            let new = plan::plan_to(&eras[c + 1], year, seed + 1000 * (i as u64 + 1), until)?;
+            // The new units' conferences from a fortnight after the change: announced a week or two ahead, from its day.
+            let starts = change.effective + Days::new(15);
+            let new = plan::plan_to(&eras[c + 1], year, seed + 1000 * (i as u64 + 1), starts, until)?;
             plan = across(plan, new.within(change.effective, to), change)?;
         }
         plans.push(if during.is_empty() { plan.within(first, last) } else { plan });
@@ -268,7 +270,7 @@ fn successors(old: &[DemoUnit], new: &[DemoUnit], rows: &[UnitRow]) -> anyhow::R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use doithoai_proto::common::v1::Tier;
+    use doithoai_proto::{common::v1::Tier, scheduling::v1::Rank};
 
     fn unit(code: &str, tier: i32, parent: Option<&str>) -> DemoUnit {
         DemoUnit { code: code.into(), name: format!("Đơn vị {code}"), tier, parent: parent.map(Into::into) }
@@ -374,6 +376,26 @@ mod tests {
             hosts.dedup();
             assert_eq!(hosts.len(), held, "seed {seed}");
         }
+    }
+
+    #[test]
+    fn r6_2_the_heads_of_the_new_units_hold_their_dialogue_after_the_change() {
+        let (mut heads, mut held) = (0, 0);
+        for seed in 0..20 {
+            let year = history(&before(), &[change()], 2025, seed, until()).unwrap().remove(0);
+            for (post, plan) in
+                year.posts.iter().enumerate().filter(|(_, p)| p.begins.is_some() && p.rank == Rank::Head)
+            {
+                heads += 1;
+                let periodic = year.conferences.iter().find(|c| c.regime == Regime::Periodic && c.host == post);
+                if let Some(conference) = periodic {
+                    held += 1;
+                    assert!(conference.announce_on >= effective(), "{}: announced before the unit existed", plan.title);
+                }
+            }
+        }
+        // Each head holds it with the plan's 95 %: no more lost to the change's day.
+        assert!(held * 100 >= heads * 85, "{held} of {heads}");
     }
 
     #[test]

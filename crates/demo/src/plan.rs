@@ -219,6 +219,8 @@ struct Planner<'a> {
     people: ChaCha8Rng,
     calendar: &'a Calendar,
     year: i32,
+    /// No conference is held before this day (units formed during the year hold none before they exist).
+    starts: NaiveDate,
     until: NaiveDate,
 }
 
@@ -233,9 +235,14 @@ impl Planner<'_> {
         self.working_days_after(from, n)
     }
 
-    /// A working day between two dates of the year.
+    /// A working day between two dates of the year, none before the plan
+    /// starts (a season already over by then moves to the rest of the year).
     fn working_day(&mut self, from: (u32, u32), to: (u32, u32)) -> anyhow::Result<NaiveDate> {
-        let (first, last) = (date(self.year, from.0, from.1), date(self.year, to.0, to.1));
+        let (mut first, mut last) = (date(self.year, from.0, from.1), date(self.year, to.0, to.1));
+        if last < self.starts {
+            last = date(self.year, 12, 10).max(self.starts);
+        }
+        first = first.max(self.starts);
         let span = (last - first).num_days().max(0) as u64;
         let day = first + Days::new(self.rng.random_range(0..=span));
         if self.calendar.is_working_day(day).with_context(|| format!("the calendar of {day}"))? {
@@ -278,16 +285,23 @@ fn answering(organizations: &[OrganizationPlan], unit: &str, field: Field) -> Ve
 /// children), playing nothing after `until`.
 pub fn plan(units: &[DemoUnit], year: i32, seed: u64, until: NaiveDate) -> anyhow::Result<Plan> {
     anyhow::ensure!(until > date(year, 12, 31), "the demonstration year must be over by {until}: pick an earlier year");
-    plan_to(units, year, seed, until)
+    plan_to(units, year, seed, date(year, 1, 1), until)
 }
 
 /// [`plan`] for a year that may still be going on: what falls after `until`
 /// is left out of it by [`Plan::within`].
-pub(crate) fn plan_to(units: &[DemoUnit], year: i32, seed: u64, until: NaiveDate) -> anyhow::Result<Plan> {
+pub(crate) fn plan_to(
+    units: &[DemoUnit],
+    year: i32,
+    seed: u64,
+    starts: NaiveDate,
+    until: NaiveDate,
+) -> anyhow::Result<Plan> {
     anyhow::ensure!(!units.is_empty(), "no units to plan for");
     let mut people = ChaCha8Rng::seed_from_u64(seed);
     people.set_stream(1);
-    let mut p = Planner { rng: ChaCha8Rng::seed_from_u64(seed), people, calendar: Calendar::builtin(), year, until };
+    let calendar = Calendar::builtin();
+    let mut p = Planner { rng: ChaCha8Rng::seed_from_u64(seed), people, calendar, year, starts, until };
     let codes: HashMap<&str, &DemoUnit> = units.iter().map(|u| (u.code.as_str(), u)).collect();
     let mut communes_below: HashMap<&str, Vec<&str>> = HashMap::new();
     for unit in units.iter().filter(|u| u.tier == 3) {
