@@ -11,6 +11,7 @@ use doithoai_proto::common::v1::EventEnvelope;
 use prost::Message;
 use sqlx::{PgConnection, PgPool, postgres::PgListener};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::{
@@ -254,17 +255,21 @@ impl Relay {
         let mut acks = Vec::with_capacity(pending.len());
         let mut failure = None;
         for event in &pending {
-            match self.jetstream.send_publish(event.subject.clone(), publish(event)).await {
-                Ok(ack) => acks.push(ack),
+            let (span, message) = publish(event);
+            let sent = self.jetstream.send_publish(event.subject.clone(), message).instrument(span.clone()).await;
+            match sent {
+                Ok(ack) => acks.push((span, ack)),
                 Err(error) => {
+                    span.in_scope(|| tracing::warn!(error = %error, "publish failed"));
                     failure = Some(anyhow::Error::new(error));
                     break;
                 }
             }
         }
         let mut published = Vec::with_capacity(acks.len());
-        for (event, ack) in pending.iter().zip(acks) {
-            match ack.await {
+        // Each producer span lasts until the server's ack, and ends with it.
+        for (event, (span, ack)) in pending.iter().zip(acks) {
+            match ack.into_future().instrument(span).await {
                 Ok(_) => published.push(event.seq),
                 Err(error) => {
                     failure.get_or_insert(anyhow::Error::new(error));
@@ -316,11 +321,11 @@ impl Relay {
     }
 }
 
-/// The message for `event`, sent within its producer span: a child of the
-/// request that wrote the event (its stored `traceparent`), whose own context
-/// the message carries, so that a consumer's span follows it (OpenTelemetry's
-/// messaging conventions).
-fn publish(event: &Pending) -> jetstream::message::PublishMessage {
+/// The message for `event` and its producer span, which covers the send and
+/// the ack: a child of the request that wrote the event (its stored
+/// `traceparent`), whose own context the message carries, so that a
+/// consumer's span follows it (OpenTelemetry's messaging conventions).
+fn publish(event: &Pending) -> (tracing::Span, jetstream::message::PublishMessage) {
     let span = tracing::info_span!(
         "publish",
         otel.name = %format!("publish {}", event.subject),
@@ -338,10 +343,11 @@ fn publish(event: &Pending) -> jetstream::message::PublishMessage {
         headers.insert(telemetry::TRACEPARENT, traceparent.as_str());
     }
     // Headers first: `headers` replaces the map that `message_id` writes to.
-    jetstream::message::PublishMessage::build()
+    let message = jetstream::message::PublishMessage::build()
         .headers(headers)
         .payload(event.envelope.clone().into())
-        .message_id(event.event_id.to_string())
+        .message_id(event.event_id.to_string());
+    (span, message)
 }
 
 /// Decodes what the relay stored, for tests and operators.
