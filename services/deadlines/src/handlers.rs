@@ -33,21 +33,6 @@ fn response_key(petition: &str, organization: &str) -> String {
     format!("AGENCY_RESPONSE:{petition}:{organization}")
 }
 
-/// The R10.3 clocks a receipt or response by `by` concerns: its own, and the
-/// petition's clock under whichever agency it is keyed to now — the minutes
-/// service accepted `by` for the petition (the agency assigned or one that
-/// succeeded it), and this service may hear the answer before a succession,
-/// or between two of a chain.
-async fn answering_keys(conn: &mut PgConnection, petition: &str, by: &str) -> anyhow::Result<Vec<String>> {
-    let mut keys = vec![response_key(petition, by)];
-    for key in obligations::response_keys(conn, Uuid::parse_str(petition)?).await? {
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
-    Ok(keys)
-}
-
 /// From scheduling: an ended conference starts the R10.2 clock.
 pub struct ConferenceClocks {
     pub calendars: Calendars,
@@ -156,14 +141,18 @@ impl EventHandler for PetitionClocks {
         } else if let Some(received) = decode_payload::<NoticeReceived>(event)? {
             let horizon = Horizon { today: self.clock.today(), due_soon_working_days: self.due_soon_working_days };
             let received_on = date(&received.received_on)?;
-            for key in answering_keys(conn, &received.petition_id, &received.organization_id).await? {
+            // The petition's clock under whichever agency it is keyed to now:
+            // the minutes service accepted the answering agency for the petition
+            // (the one assigned or one that succeeded it), and this service may
+            // hear the answer before a succession, or between two of a chain.
+            for key in obligations::response_keys(conn, Uuid::parse_str(&received.petition_id)?).await? {
                 obligations::reanchor(conn, calendar, horizon, &key, received_on, "RECEIVED").await?;
             }
         } else if let Some(recorded) = decode_payload::<ResponseRecorded>(event)? {
             let response = recorded.response.context("ResponseRecorded without a response")?;
             let responded_on = date(&response.responded_on)?;
-            let by = &response.organization_id;
-            for key in answering_keys(conn, &recorded.petition_id, by).await? {
+            // As for a receipt: the petition's clock, whoever it is keyed to now.
+            for key in obligations::response_keys(conn, Uuid::parse_str(&recorded.petition_id)?).await? {
                 obligations::close(conn, calendar, &self.outbox, &event.actor, &key, responded_on).await?;
             }
         } else if let Some(escalated) = decode_payload::<PetitionEscalated>(event)? {

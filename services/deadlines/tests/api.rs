@@ -128,7 +128,6 @@ fn received(conference: &Conference, petition: &str, agency: &str, on: &str) -> 
         petition_id: petition.into(),
         organization_id: agency.into(),
         received_on: on.into(),
-        assigned_organization_id: agency.into(),
     }
 }
 
@@ -139,12 +138,7 @@ fn response(conference: &Conference, petition: &str, agency: &str, on: &str) -> 
         document_number: "112/TNMT".into(),
         ..Default::default()
     };
-    ResponseRecorded {
-        conference_id: conference.id.clone(),
-        petition_id: petition.into(),
-        response: Some(response),
-        assigned_organization_id: agency.into(),
-    }
+    ResponseRecorded { conference_id: conference.id.clone(), petition_id: petition.into(), response: Some(response) }
 }
 
 /// One deadlines service on its own NATS and database, with Hưng Yên (33),
@@ -954,16 +948,10 @@ async fn r10_3_a_successor_s_answer_heard_before_the_succession_still_closes_the
     let (agency, successor, petition) = (id(), id(), id());
     let conference = f.ended_and_noticed(&[(&petition, &agency)]).await;
     let responses = ListObligationsRequest { conference_id: conference.id.clone(), ..list("33", Kind::AgencyResponse) };
-    let receipt = NoticeReceived {
-        assigned_organization_id: agency.clone(),
-        ..received(&conference, &petition, &successor, "2026-03-23")
-    };
+    let receipt = received(&conference, &petition, &successor, "2026-03-23");
     f.minutes("notice_received", &petition, &receipt, "2026-03-23").await;
     f.until("re-anchored", &responses, |o| of(o, &petition).anchor == "RECEIVED").await;
-    let answer = ResponseRecorded {
-        assigned_organization_id: agency.clone(),
-        ..response(&conference, &petition, &successor, "2026-04-10")
-    };
+    let answer = response(&conference, &petition, &successor, "2026-04-10");
     f.minutes("response_recorded", &petition, &answer, "2026-04-10").await;
     let closed =
         f.until("answered by the successor", &responses, |o| state(&of(o, &petition)) == State::MetOnTime).await;

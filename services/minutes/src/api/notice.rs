@@ -120,7 +120,6 @@ impl MinutesApi {
                 petition_id: assignment.petition_id.clone(),
                 organization_id: organization.clone(),
                 received_on: received_on.to_string(),
-                assigned_organization_id: assignment.organization_id.clone(),
             };
             event("notice_received", &assignment.petition_id, &conference.unit_path, &received)
         });

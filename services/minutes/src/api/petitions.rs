@@ -225,7 +225,6 @@ impl MinutesApi {
             conference_id: petition.conference_id.clone(),
             petition_id: petition.id.clone(),
             response: petition.response.clone(),
-            assigned_organization_id: petition.assigned_organization_id.clone(),
         };
         let change = Change::of("RecordResponse", "petition", &petition.id)
             .before(json!({ "status": "PETITION_STATUS_ASSIGNED" }))
