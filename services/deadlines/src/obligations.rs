@@ -107,12 +107,13 @@ pub async fn open(
 ) -> anyhow::Result<()> {
     let due = domain::due(calendar, opening.anchor_date, opening.working_days)?;
     let (unit_path, moves) = owner(conn, &opening.unit_path, opening.anchor_date).await?;
-    let inserted = sqlx::query(
+    let opened: Vec<Row> = sqlx::query_as(&format!(
         "INSERT INTO obligations (id, key, kind, rule, unit_path, conference_id, petition_id, organization_id, anchor_date, anchor,
              working_days, due_date, calendar_revision, explanation, moves, head_position_id, state)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'OBLIGATION_STATE_OPEN')
-         ON CONFLICT (key) DO NOTHING",
-    )
+         ON CONFLICT (key) DO NOTHING
+         RETURNING {COLUMNS}"
+    ))
     .bind(Uuid::now_v7())
     .bind(&opening.key)
     .bind(opening.kind.as_str_name())
@@ -129,21 +130,17 @@ pub async fn open(
     .bind(&due.explanation)
     .bind(&moves)
     .bind(opening.head_position_id)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    if inserted.rows_affected() > 0 {
-        announce_opened(conn, outbox, &[opening.key]).await?;
-    }
-    Ok(())
+    announce_opened(conn, outbox, &opened).await
 }
 
-/// Publishes ObligationOpened for the obligations just opened under `keys`,
-/// in the transaction that opened them.
-pub async fn announce_opened(conn: &mut PgConnection, outbox: &Outbox, keys: &[String]) -> anyhow::Result<()> {
-    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM obligations WHERE key = ANY($1)"))
-        .bind(keys)
-        .fetch_all(&mut *conn)
-        .await?;
+/// Publishes ObligationOpened for the obligations just opened (the rows an
+/// insert returned), in the transaction that opened them.
+pub async fn announce_opened(conn: &mut PgConnection, outbox: &Outbox, rows: &[Row]) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     let events: Vec<Event> = rows
         .iter()
         .map(|row| {

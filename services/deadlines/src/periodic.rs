@@ -14,7 +14,11 @@ use doithoai_runtime::{consumer::EventHandler, events::decode_payload, outbox::O
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::{calendars::Calendars, obligations::STILL_OPEN, reports_due::ReportPeriods};
+use crate::{
+    calendars::Calendars,
+    obligations::{COLUMNS, Row, STILL_OPEN},
+    reports_due::ReportPeriods,
+};
 
 pub fn key(position: Uuid, year: i32) -> String {
     format!("PERIODIC_DIALOGUE:{position}:{year}")
@@ -29,7 +33,7 @@ pub async fn ensure(
     year: i32,
     head: Option<Uuid>,
 ) -> anyhow::Result<u64> {
-    let opened: Vec<String> = sqlx::query_scalar(
+    let opened: Vec<Row> = sqlx::query_as(&format!(
         "INSERT INTO obligations (id, key, kind, rule, unit_path, head_position_id, anchor_date, anchor, working_days, due_date,
              calendar_revision, explanation, state)
          SELECT gen_random_uuid(), 'PERIODIC_DIALOGUE:' || h.position_id || ':' || $1, 'OBLIGATION_KIND_PERIODIC_DIALOGUE', 'R6.2',
@@ -40,8 +44,8 @@ pub async fn ensure(
          WHERE h.term_start <= make_date($1, 12, 31) AND (h.term_end IS NULL OR h.term_end >= make_date($1, 1, 1))
            AND ($3::uuid IS NULL OR h.position_id = $3)
          ON CONFLICT (key) DO NOTHING
-         RETURNING key",
-    )
+         RETURNING {COLUMNS}"
+    ))
     .bind(year)
     .bind(&calendar.revision().id)
     .bind(head)
