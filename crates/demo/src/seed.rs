@@ -9,7 +9,7 @@ use anyhow::Context;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use doithoai_proto::{
     clock::v1::{SetTimeRequest, simulated_clock_client::SimulatedClockClient},
-    common::v1::PageRequest,
+    common::v1::{PageInfo, PageRequest},
     deadlines::v1::{
         FileReportRequest, ListObligationsRequest, ObligationKind, ObligationState, deadlines_client::DeadlinesClient,
     },
@@ -83,24 +83,39 @@ async fn province_of(endpoints: &Endpoints, token: &str, root: &str) -> anyhow::
     unit.path.first().cloned().context("a unit without its path")
 }
 
+/// Every item of a listing, a thousand a page: `fetch` asks for one page and
+/// returns its items and the next page's token (empty after the last).
+async fn every_page<T, F, Fut>(mut fetch: F) -> anyhow::Result<Vec<T>>
+where
+    F: FnMut(Option<PageRequest>) -> Fut,
+    Fut: Future<Output = anyhow::Result<(Vec<T>, Option<PageInfo>)>>,
+{
+    let (mut all, mut page_token) = (Vec::new(), String::new());
+    loop {
+        let (items, page) = fetch(Some(PageRequest { page_size: 1000, page_token })).await?;
+        all.extend(items);
+        page_token = page.map(|p| p.next_page_token).unwrap_or_default();
+        if page_token.is_empty() {
+            return Ok(all);
+        }
+    }
+}
+
 /// The units of the subtree rooted at `root`, parents before children.
 pub async fn units(endpoints: &Endpoints, signer: &TokenSigner, root: &str) -> anyhow::Result<Vec<DemoUnit>> {
     let token = signer.sign("demo", root, &[Role::Admin], Duration::from_secs(3600))?;
-    let mut client = UnitDirectoryClient::new(connect(&endpoints.scheduling).await?);
-    let mut units = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let page = Some(PageRequest { page_size: 1000, page_token: page_token.clone() });
-        let request = GetSubtreeRequest { code: root.to_owned(), page, ..Default::default() };
-        let response =
-            client.get_subtree(bearer(request, &token)).await.map_err(refused(format!("the units of {root}")))?;
-        let response = response.into_inner();
-        units.extend(response.units);
-        page_token = response.page.map(|p| p.next_page_token).unwrap_or_default();
-        if page_token.is_empty() {
-            break;
+    let client = UnitDirectoryClient::new(connect(&endpoints.scheduling).await?);
+    let mut units = every_page(|page| {
+        let (mut client, request) =
+            (client.clone(), GetSubtreeRequest { code: root.to_owned(), page, ..Default::default() });
+        let token = &token;
+        async move {
+            let listed = client.get_subtree(bearer(request, token)).await;
+            let listed = listed.map_err(refused(format!("the units of {root}")))?.into_inner();
+            Ok((listed.units, listed.page))
         }
-    }
+    })
+    .await?;
     anyhow::ensure!(!units.is_empty(), "unit {root} is not in the directory: import the units first");
     // Parents before children: by depth (the length of the path from the root), then code.
     units.sort_by(|a, b| (a.path.len(), &a.code).cmp(&(b.path.len(), &b.code)));
@@ -252,8 +267,8 @@ struct Seeder<'a> {
     signer: &'a TokenSigner,
     clocks: Vec<SimulatedClockClient<Channel>>,
     directory: DirectoryClient<Channel>,
-    /// The scheduling service, for the unit directory's reorganisation.
-    directory_channel: Channel,
+    /// The unit directory, which the reorganisation changes.
+    units: UnitDirectoryClient<Channel>,
     plans: PlansClient<Channel>,
     conferences: ConferencesClient<Channel>,
     participants: ParticipantsClient<Channel>,
@@ -458,29 +473,30 @@ impl Seeder<'_> {
     /// an organization by its unit and its place among the unit's active ones.
     async fn find_existing(&mut self, root: &str) -> anyhow::Result<()> {
         let year_start = NaiveDate::from_ymd_opt(self.plan.year, 1, 1).unwrap_or_default().to_string();
-        let (mut positions, mut organizations, mut page_token) = (Vec::new(), Vec::new(), String::new());
-        loop {
-            let page = Some(PageRequest { page_size: 1000, page_token: page_token.clone() });
-            let request = ListPositionsRequest { unit_code: root.to_owned(), page, ..Default::default() };
-            let listed = self.directory.list_positions(bearer(request, &self.admin)).await;
-            let listed = listed.map_err(refused("the posts".into()))?.into_inner();
-            positions.extend(listed.positions);
-            page_token = listed.page.map(|p| p.next_page_token).unwrap_or_default();
-            if page_token.is_empty() {
-                break;
+        let (directory, admin) = (&self.directory, &self.admin);
+        let positions = every_page(|page| {
+            let (mut directory, request) =
+                (directory.clone(), ListPositionsRequest { unit_code: root.to_owned(), page, ..Default::default() });
+            async move {
+                let listed = directory.list_positions(bearer(request, admin)).await;
+                let listed = listed.map_err(refused("the posts".into()))?.into_inner();
+                Ok((listed.positions, listed.page))
             }
-        }
-        loop {
-            let page = Some(PageRequest { page_size: 1000, page_token: page_token.clone() });
-            let request = ListOrganizationsRequest { unit_code: root.to_owned(), page, ..Default::default() };
-            let listed = self.directory.list_organizations(bearer(request, &self.admin)).await;
-            let listed = listed.map_err(refused("the organizations".into()))?.into_inner();
-            organizations.extend(listed.organizations.into_iter().filter(|o| o.active));
-            page_token = listed.page.map(|p| p.next_page_token).unwrap_or_default();
-            if page_token.is_empty() {
-                break;
+        })
+        .await?;
+        let organizations = every_page(|page| {
+            let (mut directory, request) = (
+                directory.clone(),
+                ListOrganizationsRequest { unit_code: root.to_owned(), page, ..Default::default() },
+            );
+            async move {
+                let listed = directory.list_organizations(bearer(request, admin)).await;
+                let listed = listed.map_err(refused("the organizations".into()))?.into_inner();
+                Ok((listed.organizations, listed.page))
             }
-        }
+        })
+        .await?;
+        let organizations: Vec<Organization> = organizations.into_iter().filter(|o| o.active).collect();
         self.post_ids = self
             .plan
             .posts
@@ -599,13 +615,8 @@ impl Seeder<'_> {
             .chunks(500)
             .map(|rows| ReorganiseUnitsRequest { rows: rows.to_vec(), ..Default::default() });
         let outbound = tokio_stream::iter(std::iter::once(first).chain(chunks).collect::<Vec<_>>());
-        let mut units = UnitDirectoryClient::new(self.directory_channel.clone());
-        let mut request = Request::new(outbound);
-        if let Ok(value) = bearer_value(&self.clock_admin) {
-            request.metadata_mut().insert("authorization", value);
-        }
-        units
-            .reorganise_units(request)
+        self.units
+            .reorganise_units(bearer(outbound, &self.clock_admin))
             .await
             .map_err(refused(format!("the reorganisation {}", reorganisation.decision)))?;
         self.establish(Some(reorganisation.effective), reorganisation.effective).await?;
@@ -624,28 +635,26 @@ impl Seeder<'_> {
         let ended: std::collections::HashSet<&String> =
             reorganisation.successors.keys().map(|&o| &self.organization_ids[o]).collect();
         let monitor = self.token("demo-monitor", &self.plan.units[0].code, Role::Monitor)?;
+        let (deadlines, root) = (&self.deadlines, &self.plan.units[0].code);
         within_a_minute("the deadlines service to move the ended agencies' responses", || async {
-            let mut page_token = String::new();
-            loop {
+            let responses = every_page(|page| {
+                let mut deadlines = deadlines.clone();
                 let request = ListObligationsRequest {
-                    unit_code: self.plan.units[0].code.clone(),
+                    unit_code: root.clone(),
                     kind: ObligationKind::AgencyResponse as i32,
-                    page: Some(PageRequest { page_size: 1000, page_token }),
+                    page,
                     ..Default::default()
                 };
-                let listed = self.deadlines.clone().list_obligations(bearer(request, &monitor)).await;
-                let listed = listed.map_err(refused("the obligations".into()))?.into_inner();
-                let still_owed = |o: &&doithoai_proto::deadlines::v1::Obligation| {
-                    [ObligationState::Open, ObligationState::DueSoon, ObligationState::Overdue].contains(&o.state())
-                };
-                if listed.obligations.iter().filter(still_owed).any(|o| ended.contains(&o.organization_id)) {
-                    return Ok(false);
+                let monitor = &monitor;
+                async move {
+                    let listed = deadlines.list_obligations(bearer(request, monitor)).await;
+                    let listed = listed.map_err(refused("the obligations".into()))?.into_inner();
+                    Ok((listed.obligations, listed.page))
                 }
-                page_token = listed.page.map(|p| p.next_page_token).unwrap_or_default();
-                if page_token.is_empty() {
-                    return Ok(true);
-                }
-            }
+            })
+            .await?;
+            let still_owed = [ObligationState::Open, ObligationState::DueSoon, ObligationState::Overdue];
+            Ok(!responses.iter().any(|o| still_owed.contains(&o.state()) && ended.contains(&o.organization_id)))
         })
         .await
     }
@@ -1100,7 +1109,7 @@ pub async fn seed(
         signer,
         clocks,
         directory: DirectoryClient::new(scheduling.clone()),
-        directory_channel: scheduling.clone(),
+        units: UnitDirectoryClient::new(scheduling.clone()),
         plans: PlansClient::new(scheduling.clone()),
         conferences: ConferencesClient::new(scheduling),
         participants: ParticipantsClient::new(connect(&endpoints.participants).await?),
