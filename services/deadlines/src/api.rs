@@ -92,6 +92,7 @@ impl DeadlinesApi {
             state: parse::filter::<ObligationState>("state", request.state)?.map(|s| s.as_str_name()),
             organization_id: parse::optional_id("organization_id", &request.organization_id)?,
             conference_id: parse::optional_id("conference_id", &request.conference_id)?,
+            petition_id: parse::optional_id("petition_id", &request.petition_id)?,
             head_position_id: parse::optional_id("head_position_id", &request.head_position_id)?,
             due_from: parse::optional_date("due_from", &request.due_from)?,
             due_to: parse::optional_date("due_to", &request.due_to)?,

@@ -190,6 +190,7 @@ pub struct Filter<'a> {
     pub state: Option<&'static str>,
     pub organization_id: Option<Uuid>,
     pub conference_id: Option<Uuid>,
+    pub petition_id: Option<Uuid>,
     pub head_position_id: Option<Uuid>,
     pub due_from: Option<NaiveDate>,
     pub due_to: Option<NaiveDate>,
@@ -205,6 +206,7 @@ pub async fn list(conn: &mut PgConnection, filter: &Filter<'_>) -> sqlx::Result<
            AND ($4::uuid IS NULL OR organization_id = $4) AND ($5::uuid IS NULL OR conference_id = $5)
            AND ($6::uuid IS NULL OR id > $6) AND ($8::uuid IS NULL OR head_position_id = $8)
            AND ($9::date IS NULL OR due_date >= $9) AND ($10::date IS NULL OR due_date <= $10)
+           AND ($11::uuid IS NULL OR petition_id = $11)
          ORDER BY id LIMIT $7"
     ))
     .bind(filter.unit_code)
@@ -217,6 +219,7 @@ pub async fn list(conn: &mut PgConnection, filter: &Filter<'_>) -> sqlx::Result<
     .bind(filter.head_position_id)
     .bind(filter.due_from)
     .bind(filter.due_to)
+    .bind(filter.petition_id)
     .fetch_all(conn)
     .await
 }

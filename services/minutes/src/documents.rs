@@ -56,6 +56,10 @@ pub fn minutes_lines(minutes: &Minutes, unit_name: &str) -> Vec<Line> {
     let public: Vec<&Petition> = minutes.petitions.iter().filter(|p| !p.state_secret).collect();
     for (n, petition) in public.iter().enumerate() {
         lines.push(left(format!("{}. [{}] {}", n + 1, classification(petition.classification), petition.text)));
+        if !petition.receipt_code.is_empty() {
+            // The citizen follows it on the public status page by this code.
+            lines.push(left(format!("   Mã tra cứu: {}", petition.receipt_code)));
+        }
         let follow_up = match PetitionStatus::try_from(petition.status).unwrap_or_default() {
             PetitionStatus::Answered => petition.answer.as_ref().map(|a| {
                 let by = if a.answered_by_name.is_empty() {
@@ -179,6 +183,7 @@ mod tests {
                     id: "p1".into(),
                     text: "Cấp giấy chứng nhận quyền sử dụng đất chậm".into(),
                     classification: 1,
+                    receipt_code: "7A23T-FAQZT".into(),
                     status: PetitionStatus::Recorded as i32,
                     ..Default::default()
                 },
@@ -209,6 +214,7 @@ mod tests {
             "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
             "BIÊN BẢN",
             "Cấp giấy chứng nhận",
+            "Mã tra cứu: 7A23T-FAQZT",
             "Sửa xong trong tháng 4",
             "KẾT LUẬN",
             "THƯ KÝ",

@@ -6,6 +6,7 @@
 mod api;
 mod documents;
 pub mod domain;
+mod receipt;
 mod replica;
 mod store;
 

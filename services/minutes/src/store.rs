@@ -120,13 +120,24 @@ pub async fn petition(conn: &mut PgConnection, id: Uuid, lock: bool) -> ServiceR
     Ok((decode("petition", &document)?, path))
 }
 
+/// The petition a receipt code (in its printed form) names, with its unit path.
+pub async fn petition_by_code(conn: &mut PgConnection, code: &str) -> ServiceResult<Option<(Petition, Vec<String>)>> {
+    let row: Option<(Vec<u8>, Vec<String>)> =
+        sqlx::query_as("SELECT document, unit_path FROM petitions WHERE receipt_code = $1")
+            .bind(code)
+            .fetch_optional(conn)
+            .await?;
+    row.map(|(document, path)| Ok((decode("petition", &document)?, path))).transpose()
+}
+
 pub async fn insert_petition(conn: &mut PgConnection, petition: &Petition, path: &[String]) -> ServiceResult<()> {
     write_petition(
         conn,
         petition,
         path,
-        "INSERT INTO petitions (id, conference_id, unit_code, unit_path, status, assigned_organization_id, escalated_from, document)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO petitions (id, conference_id, unit_code, unit_path, status, assigned_organization_id, escalated_from, document,
+             receipt_code)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .await
 }
@@ -137,7 +148,7 @@ pub async fn update_petition(conn: &mut PgConnection, petition: &Petition, path:
         petition,
         path,
         "UPDATE petitions SET conference_id = $2, unit_code = $3, unit_path = $4, status = $5, assigned_organization_id = $6,
-             escalated_from = $7, document = $8 WHERE id = $1",
+             escalated_from = $7, document = $8, receipt_code = $9 WHERE id = $1",
     )
     .await
 }
@@ -153,6 +164,7 @@ async fn write_petition(conn: &mut PgConnection, petition: &Petition, path: &[St
         .bind(optional(&petition.assigned_organization_id))
         .bind(optional(&petition.escalated_from_petition_id))
         .bind(petition.encode_to_vec())
+        .bind(&petition.receipt_code)
         .execute(conn)
         .await?;
     Ok(())

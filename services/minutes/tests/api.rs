@@ -13,10 +13,11 @@ use doithoai_proto::{
     directory::v1::{GetUnitRequest, UnitUpserted, unit_replica_client::UnitReplicaClient},
     minutes::v1::{
         AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, Classification, ConclusionNoticeIssued,
-        ConclusionSigned, ConferenceRequest, EscalatePetitionRequest, IssueConclusionNoticeRequest, MinutesOpened,
-        MinutesState, NoticeAssignment, NoticeReceived, Outcome, Petition, PetitionRequest, PetitionStatus,
-        RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest,
-        ReferPetitionRequest, Response as WrittenResponse, minutes_service_client::MinutesServiceClient,
+        ConclusionSigned, ConferenceRequest, EscalatePetitionRequest, FindPetitionRequest,
+        IssueConclusionNoticeRequest, MinutesOpened, MinutesState, NoticeAssignment, NoticeReceived, Outcome, Petition,
+        PetitionRequest, PetitionStatus, RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest,
+        RecordResponseRequest, ReferPetitionRequest, Response as WrittenResponse,
+        minutes_service_client::MinutesServiceClient,
     },
     scheduling::v1::{
         Body, Conference, ConferenceAnnounced, ConferenceEnded, ConferenceStarted, ConferenceState, Organization,
@@ -624,6 +625,23 @@ async fn the_notice_the_agencies_responses_and_escalation() {
     refused(client.get_petition(authorized(received, office)).await, denied("OUT_OF_SCOPE"));
     let minutes = ok(client.get_minutes(authorized(f.conference_ref(), office)).await);
     assert_eq!(minutes.petitions.len(), 3, "the province's petition is not in the district's record");
+
+    // Each petition has its own receipt code, the escalated one too; a code
+    // finds its petition however it was copied, and every code that names
+    // nothing the caller reaches answers the same NOT_FOUND.
+    let codes = [&unanswered, &beyond, &answered, &linked].map(|p| p.receipt_code.clone());
+    assert!(codes.iter().all(|c| c.len() == 11), "{codes:?}");
+    assert_eq!(codes.iter().collect::<std::collections::HashSet<_>>().len(), 4, "{codes:?}");
+    let find = |code: String| authorized(FindPetitionRequest { receipt_code: code }, &office_33);
+    let found = ok(client.find_petition(find(beyond.receipt_code.to_lowercase().replace('-', " "))).await);
+    assert_eq!((found.id.as_str(), found.status), (beyond.id.as_str(), PetitionStatus::Escalated as i32));
+    let unknown = client.find_petition(find("00000-00000".into())).await.unwrap_err();
+    let malformed = client.find_petition(find("not a code".into())).await.unwrap_err();
+    let elsewhere = FindPetitionRequest { receipt_code: linked.receipt_code.clone() };
+    let outside = client.find_petition(authorized(elsewhere, office)).await.unwrap_err();
+    for status in [&unknown, &malformed, &outside] {
+        assert_eq!((status.code(), status.message()), (Code::NotFound, unknown.message()));
+    }
 
     // What the deadlines service reads: each step once.
     let events = eventually(WAIT, "the province's response, the last event", || async {

@@ -53,8 +53,8 @@ use doithoai_proto::{
     },
     minutes::v1::{
         AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, Classification, ConferenceRequest,
-        EscalatePetitionRequest, IssueConclusionNoticeRequest, NoticeAssignment, Outcome, PetitionRequest,
-        RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest,
+        EscalatePetitionRequest, FindPetitionRequest, IssueConclusionNoticeRequest, NoticeAssignment, Outcome,
+        PetitionRequest, RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest,
         ReferPetitionRequest, Response as WrittenResponse, minutes_service_client::MinutesServiceClient,
     },
     participants::v1::{
@@ -806,6 +806,11 @@ fn minutes(t: &mut Table, c: &Clients, who: &Callers, w: &World) {
     t.rpc(svc, "GetPetition", "R (P3 of C1, received by 33)", call!(c.minutes, get_petition, get(&w.received)))
         .deny(&who.office_323, OUT_OF_SCOPE)
         .allow(&who.office_33);
+    let find = FindPetitionRequest { receipt_code: w.p1_code.clone() };
+    t.rpc(svc, "FindPetition", "P1's receipt code", call!(c.minutes, find_petition, find))
+        .allow_with(&who.office_325, Code::NotFound)
+        .allow(&who.front_323)
+        .allow(&who.service_323);
     t.rpc(svc, "RenderMinutes", c2, call!(c.minutes, render_minutes, running))
         .deny(&who.office_325, OUT_OF_SCOPE)
         .allow(&who.front_33);
@@ -1219,6 +1224,8 @@ struct World {
     invitation_checkin: String,
     notice: String,
     p1: String,
+    /// P1's receipt code.
+    p1_code: String,
     p2: String,
     received: String,
     complaint: String,
@@ -1418,6 +1425,12 @@ impl World {
         let p2 = petition(&c1, "Ngập úng khi mưa lớn", Classification::Proposal).await;
         let p3 = petition(&c1, "Nâng cấp quốc lộ 39", Classification::Proposal).await;
         let mut client = minutes().await;
+        let p1_code = client
+            .get_petition(authorized(PetitionRequest { petition_id: p1.clone() }, &office_323))
+            .await
+            .unwrap()
+            .into_inner()
+            .receipt_code;
         let up = EscalatePetitionRequest {
             petition_id: p3,
             to_unit_code: "33".into(),
@@ -1513,6 +1526,7 @@ impl World {
             invitation_checkin,
             notice,
             p1,
+            p1_code,
             p2,
             received,
             complaint,

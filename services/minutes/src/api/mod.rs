@@ -12,9 +12,9 @@ mod record;
 use doithoai_directory::units::require_reach;
 use doithoai_proto::minutes::v1::{
     AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, ConclusionNotice, ConferenceRequest,
-    EscalatePetitionRequest, IssueConclusionNoticeRequest, Minutes, Petition, PetitionRequest, RecordConclusionRequest,
-    RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, RenderedDocument,
-    minutes_service_server::MinutesService,
+    EscalatePetitionRequest, FindPetitionRequest, IssueConclusionNoticeRequest, Minutes, Petition, PetitionRequest,
+    RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest,
+    RenderedDocument, minutes_service_server::MinutesService,
 };
 use doithoai_runtime::{Caller, Clock, Reason, Refusal, ServiceResult, events::Event, outbox::Outbox, rpc::handle};
 use prost::Message;
@@ -99,6 +99,10 @@ impl MinutesService for MinutesApi {
 
     async fn get_petition(&self, request: Request<PetitionRequest>) -> Result<Response<Petition>, Status> {
         handle(request, |caller, request| self.get_petition(caller, request)).await
+    }
+
+    async fn find_petition(&self, request: Request<FindPetitionRequest>) -> Result<Response<Petition>, Status> {
+        handle(request, |caller, request| self.find_petition(caller, request)).await
     }
 }
 

@@ -9,9 +9,9 @@ use doithoai_directory::units::require_reach;
 use doithoai_proto::{
     common::v1::Field,
     minutes::v1::{
-        Answer, AnswerPetitionRequest, EscalatePetitionRequest, Escalation, MinutesState, Outcome, Petition,
-        PetitionAnswered, PetitionEscalated, PetitionRecorded, PetitionReferred, PetitionRequest, PetitionStatus,
-        RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, Referral, ResponseRecorded,
+        Answer, AnswerPetitionRequest, EscalatePetitionRequest, Escalation, FindPetitionRequest, MinutesState, Outcome,
+        Petition, PetitionAnswered, PetitionEscalated, PetitionRecorded, PetitionReferred, PetitionRequest,
+        PetitionStatus, RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, Referral, ResponseRecorded,
     },
 };
 use doithoai_runtime::{
@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::{MinutesApi, event, not_your_organization};
 use crate::{
-    domain,
+    domain, receipt,
     store::{self, ConferenceRow},
 };
 
@@ -95,6 +95,7 @@ impl MinutesApi {
             classification: classification as i32,
             state_secret: request.state_secret,
             status: PetitionStatus::Recorded as i32,
+            receipt_code: receipt::new_code(),
             ..Default::default()
         };
         store::insert_petition(&mut tx, &petition, &conference.unit_path).await?;
@@ -277,6 +278,7 @@ impl MinutesApi {
             referral: None,
             response: None,
             escalation: None,
+            receipt_code: receipt::new_code(),
             ..petition.clone()
         };
         store::insert_petition(&mut tx, &received, &to_path).await?;
@@ -316,6 +318,21 @@ impl MinutesApi {
         };
         if !assigned_agency {
             require_reach(&mut conn, &caller, &path).await?;
+        }
+        Ok(petition)
+    }
+
+    /// The petition a receipt code names. Any malformed code, unknown code or
+    /// code outside the caller's reach answers the same NOT_FOUND, so that the
+    /// answer tells nothing of which codes exist.
+    pub(super) async fn find_petition(&self, caller: Caller, request: FindPetitionRequest) -> ServiceResult<Petition> {
+        let unknown =
+            || Refusal::not_found("no petition has this receipt code", "không có ý kiến nào mang mã tiếp nhận này");
+        let code = receipt::parse(&request.receipt_code).ok_or_else(unknown)?;
+        let mut conn = self.pool.acquire().await?;
+        let (petition, path) = store::petition_by_code(&mut conn, &code).await?.ok_or_else(unknown)?;
+        if require_reach(&mut conn, &caller, &path).await.is_err() {
+            return Err(unknown().into());
         }
         Ok(petition)
     }
