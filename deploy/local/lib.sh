@@ -85,6 +85,22 @@ ensure_grpcurl() { # venv dir
 # and unit-test the alert rules with promtool; deploy/local/run --monitoring
 # runs its own prometheus (on a systemd host the package may also start its
 # service on :9090, which --monitoring then reports as taken).
+# Debian's chromium and the browser tests' npm packages (playwright-core drives
+# the installed chromium; nothing downloads a browser).
+ensure_browser() {
+  if ! [ -x /usr/bin/chromium ]; then
+    echo "installing chromium (Debian package)…"
+    apt_install --no-install-recommends chromium
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "installing Node.js and npm (Debian packages)…"
+    apt_install --no-install-recommends nodejs npm
+  fi
+  if ! [ -d tests/browser/node_modules/playwright-core ] || ! [ -d tests/browser/node_modules/axe-core ]; then
+    (cd tests/browser && npm ci --no-audit --no-fund --silent)
+  fi
+}
+
 ensure_promtool() {
   if command -v promtool >/dev/null 2>&1; then return 0; fi
   echo "installing promtool (Debian package prometheus)…"

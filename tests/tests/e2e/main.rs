@@ -16,3 +16,4 @@ mod reorganisation;
 mod resilience;
 mod scenario;
 mod units;
+mod web;

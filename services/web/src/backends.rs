@@ -1,0 +1,87 @@
+//! The four services, as gRPC clients over lazily connected channels: a
+//! service that is down makes its pages say so, and the web comes up in any
+//! order with them.
+
+use std::time::Duration;
+
+use doithoai_proto::{
+    deadlines::v1::deadlines_client::DeadlinesClient,
+    directory::v1::unit_directory_client::UnitDirectoryClient,
+    minutes::v1::minutes_service_client::MinutesServiceClient,
+    participants::v1::participants_client::ParticipantsClient,
+    scheduling::v1::{
+        conferences_client::ConferencesClient, directory_client::DirectoryClient, plans_client::PlansClient,
+    },
+};
+use doithoai_runtime::auth::bearer_value;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::settings::WebSettings;
+
+/// A page waits this long for a service before it says the service is unavailable.
+const DEADLINE: Duration = Duration::from_secs(10);
+/// Rendered PDFs of a province's minutes or report.
+const MAX_DOCUMENT_BYTES: usize = 32 * 1024 * 1024;
+
+pub struct Backends {
+    scheduling: Channel,
+    participants: Channel,
+    minutes: Channel,
+    deadlines: Channel,
+}
+
+fn channel(setting: &str, addr: &str) -> anyhow::Result<Channel> {
+    let endpoint = Endpoint::from_shared(addr.to_owned())
+        .map_err(|e| anyhow::anyhow!("invalid setting `web.{setting}`: {e}"))?
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(DEADLINE);
+    Ok(endpoint.connect_lazy())
+}
+
+impl Backends {
+    pub fn new(settings: &WebSettings) -> anyhow::Result<Self> {
+        Ok(Self {
+            scheduling: channel("scheduling_addr", &settings.scheduling_addr)?,
+            participants: channel("participants_addr", &settings.participants_addr)?,
+            minutes: channel("minutes_addr", &settings.minutes_addr)?,
+            deadlines: channel("deadlines_addr", &settings.deadlines_addr)?,
+        })
+    }
+
+    pub fn units(&self) -> UnitDirectoryClient<Channel> {
+        UnitDirectoryClient::new(self.scheduling.clone())
+    }
+
+    pub fn directory(&self) -> DirectoryClient<Channel> {
+        DirectoryClient::new(self.scheduling.clone())
+    }
+
+    pub fn conferences(&self) -> ConferencesClient<Channel> {
+        ConferencesClient::new(self.scheduling.clone())
+    }
+
+    pub fn plans(&self) -> PlansClient<Channel> {
+        PlansClient::new(self.scheduling.clone())
+    }
+
+    pub fn participants(&self) -> ParticipantsClient<Channel> {
+        ParticipantsClient::new(self.participants.clone())
+    }
+
+    pub fn minutes(&self) -> MinutesServiceClient<Channel> {
+        MinutesServiceClient::new(self.minutes.clone()).max_decoding_message_size(MAX_DOCUMENT_BYTES)
+    }
+
+    pub fn deadlines(&self) -> DeadlinesClient<Channel> {
+        DeadlinesClient::new(self.deadlines.clone()).max_decoding_message_size(MAX_DOCUMENT_BYTES)
+    }
+}
+
+/// A request carrying the caller's token.
+pub fn ask<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(value) = bearer_value(token) {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
+}

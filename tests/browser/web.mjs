@@ -1,0 +1,147 @@
+// The web as people use it, in Debian's chromium driven by playwright-core:
+// each command plays one person's visit, checks every page it sees with
+// axe-core (WCAG 2 A and AA), keeps screenshots, and prints what it found as
+// one JSON line for the Rust test that runs it.
+//
+//   node web.mjs register <base> <theme> <unit> <out>   a citizen registers to speak
+//   node web.mjs lookup <base> <code> <agency> <out>    the citizen looks the petition up
+//   node web.mjs inspect <base> <unit> <agency> <petition> <out>   an inspector signs in
+import { chromium } from "playwright-core";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import fs from "node:fs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const axeSource = path.join(here, "node_modules/axe-core/axe.min.js");
+const [command, base, ...rest] = process.argv.slice(2);
+
+function fail(message) {
+  throw new Error(message);
+}
+
+async function accessible(page, name) {
+  await page.addScriptTag({ path: axeSource });
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  if (result.violations.length > 0) {
+    const found = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+    fail(`${name} fails the accessibility check:\n  ${found.join("\n  ")}`);
+  }
+}
+
+/** A page seen: checked, and kept as a screenshot at a desktop's and a phone's width. */
+async function seen(page, out, name) {
+  await accessible(page, name);
+  fs.mkdirSync(out, { recursive: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(out, `${name}-phone.png`), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+async function register(page, [theme, unit, out]) {
+  await page.goto(`${base}/`);
+  await seen(page, out, "home");
+  await page.getByRole("link", { name: theme }).first().click();
+  await page.waitForURL(/\/conferences\//);
+  await seen(page, out, "conference");
+  const ical = await page.request.get(base + (await page.getByRole("link", { name: /iCal/ }).getAttribute("href")));
+  if (!(await ical.text()).includes("BEGIN:VEVENT")) fail("the iCal link gives no event");
+  await page.getByRole("link", { name: "Đăng ký tham dự và phát biểu" }).click();
+  await page.getByLabel("Họ và tên").fill("Trần Văn Công Dân");
+  await page.getByLabel("Nơi cư trú hoặc làm việc (R2.3)").selectOption(unit);
+  await page.getByLabel("Số điện thoại").fill("0912345678");
+  await page.getByLabel("Nội dung muốn phát biểu").fill("Đền bù đất nông nghiệp chưa thỏa đáng");
+  // No field for the topic: refused next to the field, with what was typed kept.
+  await page.waitForTimeout(2500);
+  await page.getByRole("button", { name: "Gửi đăng ký" }).click();
+  const fieldError = await page.locator("#field-error").textContent();
+  if (!fieldError.includes("R5.1")) fail(`the missing field is not explained with its rule: ${fieldError}`);
+  if ((await page.getByLabel("Họ và tên").inputValue()) !== "Trần Văn Công Dân") fail("the typed name was lost");
+  if ((await page.getByLabel("Nội dung muốn phát biểu").inputValue()) !== "Đền bù đất nông nghiệp chưa thỏa đáng")
+    fail("the typed topic was lost");
+  await seen(page, out, "register-refused");
+  await page.getByLabel("Lĩnh vực (R5.1)").selectOption("FIELD_ECONOMY_AND_SOCIETY");
+  await page.waitForTimeout(2500);
+  await page.getByRole("button", { name: "Gửi đăng ký" }).click();
+  await page.getByRole("heading", { name: "Đã đăng ký" }).waitFor();
+  await seen(page, out, "registered");
+  const code = (await page.locator(".code").textContent()).trim();
+  const position = (await page.locator(".notice strong").textContent()).trim();
+  return { code, position: Number(position) };
+}
+
+async function lookup(page, [code, agency, out]) {
+  await page.goto(`${base}/petitions`);
+  await seen(page, out, "lookup");
+  // A code that names nothing: the same page for every such code.
+  await page.getByLabel("Mã tra cứu ghi trên phiếu tiếp nhận").fill("00000-00000");
+  await page.getByRole("button", { name: "Tra cứu" }).click();
+  const unknown = await page.locator("#code-error").textContent();
+  if (!unknown.includes("Không tìm thấy")) fail(`an unknown code: ${unknown}`);
+  await page.getByLabel("Mã tra cứu ghi trên phiếu tiếp nhận").fill(code.toLowerCase());
+  await page.getByRole("button", { name: "Tra cứu" }).click();
+  await page.getByRole("heading", { name: /Kiến nghị/ }).first().waitFor();
+  const text = await page.locator("main").innerText();
+  for (const expected of [agency, "Chậm nhất ngày", "Đã giao cơ quan giải quyết"]) {
+    if (!text.includes(expected)) fail(`the status page lacks ${expected}:\n${text}`);
+  }
+  if (text.includes("Trần Văn Công Dân") || text.includes("0912345678")) fail("the status page shows personal data");
+  await seen(page, out, "petition");
+  const json = await (await page.request.get(`${base}/open311/v2/requests/${code}.json`)).json();
+  return { status: text.match(/Chậm nhất ngày ([^\n(]*)/)?.[1]?.trim(), open311: json[0] };
+}
+
+async function inspect(page, [unit, agency, petition, out]) {
+  await page.goto(`${base}/signin`);
+  await seen(page, out, "signin");
+  await page.getByLabel("Mã đơn vị").fill(unit);
+  await page.getByLabel("Vai trò", { exact: true }).selectOption("MONITOR");
+  await page.getByLabel("Tên đăng nhập").fill(`kiemtra-${unit}`);
+  await page.getByRole("button", { name: "Đăng nhập" }).click();
+  await page.waitForURL(new RegExp(`/oversight/${unit}`));
+  await page.getByRole("heading", { name: /Giám sát việc thực hiện/ }).waitFor();
+  await seen(page, out, "oversight");
+  const board = await page.locator("main").innerText();
+  await page.getByRole("link", { name: agency }).click();
+  await page.getByRole("heading", { name: new RegExp(agency) }).waitFor();
+  const overdue = await page.locator("main").innerText();
+  if (!overdue.includes(petition)) fail(`the agency's overdue list lacks the petition:\n${overdue}`);
+  await seen(page, out, "agency-overdue");
+  await page.goto(`${base}/oversight/${unit}/heads`);
+  await seen(page, out, "heads");
+  await page.goto(`${base}/oversight/${unit}/report?from=2026-01-01&to=2026-06-30`);
+  await seen(page, out, "report");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "Tải PDF" }).click(),
+  ]);
+  const file = path.join(out, "report.pdf");
+  await download.saveAs(file);
+  const head = fs.readFileSync(file).subarray(0, 5).toString();
+  if (head !== "%PDF-") fail(`the report download is not a PDF: ${head}`);
+  // Signed out, the dashboards send to the sign-in page.
+  await page.getByRole("button", { name: /Đăng xuất/ }).click();
+  await page.goto(`${base}/oversight/${unit}`);
+  if (!page.url().endsWith("/signin")) fail(`signed out, the dashboard is at ${page.url()}`);
+  return { board, overdue, pdfBytes: fs.statSync(file).size };
+}
+
+const commands = { register, lookup, inspect };
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+});
+try {
+  const context = await browser.newContext({ locale: "vi-VN", acceptDownloads: true });
+  const page = await context.newPage();
+  const result = await commands[command](page, rest);
+  console.log(JSON.stringify(result));
+} catch (error) {
+  console.error(error.message);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
