@@ -33,6 +33,9 @@ use crate::{
     session::MaybeViewer,
 };
 
+/// A list shows this many conferences each way; the calendar shows them all.
+const LISTED: usize = 50;
+
 #[derive(Deserialize, Default)]
 pub struct View {
     year: Option<i32>,
@@ -149,12 +152,15 @@ async fn unit_page(
         @if calendar {
             (month_calendar(lang, &conferences, &view, default_month(web, year), &base))
         } @else {
-            @let upcoming: Vec<&Conference> = conferences.iter().filter(|c| starts(c).is_some_and(|s| s >= now)).collect();
-            @let past: Vec<&Conference> = conferences.iter().rev().filter(|c| starts(c).is_some_and(|s| s < now)).collect();
+            @let upcoming: Vec<&Conference> = conferences.iter().filter(|c| starts(c).is_some_and(|s| s >= now)).take(LISTED).collect();
+            @let past: Vec<&Conference> = conferences.iter().rev().filter(|c| starts(c).is_some_and(|s| s < now)).take(LISTED).collect();
             h2 { (lang.t("Sắp diễn ra", "Upcoming")) }
             (table(web, lang, lang.t("Hội nghị sắp diễn ra", "Upcoming conferences"), &upcoming).await)
             h2 { (lang.t("Đã diễn ra", "Held")) }
             (table(web, lang, lang.t("Hội nghị đã diễn ra, mới nhất trước", "Conferences held, latest first"), &past).await)
+            @if past.len() == LISTED {
+                p.muted { (lang.t("Chỉ hiển thị 50 hội nghị gần nhất; xem lịch tháng hoặc đơn vị trực thuộc để xem thêm.", "Only the latest 50 are listed; the calendar and the units below show the rest.")) }
+            }
         }
         @if !living.is_empty() {
             h2 { (lang.t("Các đơn vị trực thuộc", "Units below")) }
