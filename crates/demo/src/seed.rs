@@ -9,7 +9,7 @@ use anyhow::Context;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use doithoai_proto::{
     clock::v1::{SetTimeRequest, simulated_clock_client::SimulatedClockClient},
-    common::v1::{PageInfo, PageRequest},
+    common::v1::PageRequest,
     deadlines::v1::{
         FileReportRequest, ListObligationsRequest, ObligationKind, ObligationState, deadlines_client::DeadlinesClient,
     },
@@ -40,6 +40,7 @@ use doithoai_runtime::{
     auth::{TokenSigner, bearer_value},
     error::describe,
     idempotency::{request_id, retrying},
+    pagination::every_page,
     time::{ZONE, local_date, timestamp},
 };
 use tonic::{Request, Status, transport::Channel};
@@ -83,29 +84,11 @@ async fn province_of(endpoints: &Endpoints, token: &str, root: &str) -> anyhow::
     unit.path.first().cloned().context("a unit without its path")
 }
 
-/// Every item of a listing, a thousand a page: `fetch` asks for one page and
-/// returns its items and the next page's token (empty after the last).
-async fn every_page<T, F, Fut>(mut fetch: F) -> anyhow::Result<Vec<T>>
-where
-    F: FnMut(Option<PageRequest>) -> Fut,
-    Fut: Future<Output = anyhow::Result<(Vec<T>, Option<PageInfo>)>>,
-{
-    let (mut all, mut page_token) = (Vec::new(), String::new());
-    loop {
-        let (items, page) = fetch(Some(PageRequest { page_size: 1000, page_token })).await?;
-        all.extend(items);
-        page_token = page.map(|p| p.next_page_token).unwrap_or_default();
-        if page_token.is_empty() {
-            return Ok(all);
-        }
-    }
-}
-
 /// The units of the subtree rooted at `root`, parents before children.
 pub async fn units(endpoints: &Endpoints, signer: &TokenSigner, root: &str) -> anyhow::Result<Vec<DemoUnit>> {
     let token = signer.sign("demo", root, &[Role::Admin], Duration::from_secs(3600))?;
     let client = UnitDirectoryClient::new(connect(&endpoints.scheduling).await?);
-    let mut units = every_page(|page| {
+    let mut units = every_page::<_, anyhow::Error, _, _>(usize::MAX, |page| {
         let (mut client, request) =
             (client.clone(), GetSubtreeRequest { code: root.to_owned(), page, ..Default::default() });
         let token = &token;
@@ -474,7 +457,7 @@ impl Seeder<'_> {
     async fn find_existing(&mut self, root: &str) -> anyhow::Result<()> {
         let year_start = NaiveDate::from_ymd_opt(self.plan.year, 1, 1).unwrap_or_default().to_string();
         let (directory, admin) = (&self.directory, &self.admin);
-        let positions = every_page(|page| {
+        let positions = every_page::<_, anyhow::Error, _, _>(usize::MAX, |page| {
             let (mut directory, request) =
                 (directory.clone(), ListPositionsRequest { unit_code: root.to_owned(), page, ..Default::default() });
             async move {
@@ -484,7 +467,7 @@ impl Seeder<'_> {
             }
         })
         .await?;
-        let organizations = every_page(|page| {
+        let organizations = every_page::<_, anyhow::Error, _, _>(usize::MAX, |page| {
             let (mut directory, request) = (
                 directory.clone(),
                 ListOrganizationsRequest { unit_code: root.to_owned(), page, ..Default::default() },
@@ -637,7 +620,7 @@ impl Seeder<'_> {
         let monitor = self.token("demo-monitor", &self.plan.units[0].code, Role::Monitor)?;
         let (deadlines, root) = (&self.deadlines, &self.plan.units[0].code);
         within_a_minute("the deadlines service to move the ended agencies' responses", || async {
-            let responses = every_page(|page| {
+            let responses = every_page::<_, anyhow::Error, _, _>(usize::MAX, |page| {
                 let mut deadlines = deadlines.clone();
                 let request = ListObligationsRequest {
                     unit_code: root.clone(),

@@ -13,6 +13,26 @@ pub const MAX_PAGE_SIZE: u32 = 1000;
 pub const MAX_TOKEN_LENGTH: usize = 512;
 const TAG: &str = "k1:";
 
+/// A caller's side of a listing: every item, a thousand a page, until the
+/// last page or `at_most` items. `fetch` asks for one page and returns its
+/// items and the page's info (the next token, empty after the last).
+pub async fn every_page<T, E, F, Fut>(at_most: usize, mut fetch: F) -> Result<Vec<T>, E>
+where
+    F: FnMut(Option<PageRequest>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<PageInfo>), E>>,
+{
+    let (mut all, mut page_token) = (Vec::new(), String::new());
+    loop {
+        let (items, page) = fetch(Some(PageRequest { page_size: MAX_PAGE_SIZE, page_token })).await?;
+        all.extend(items);
+        page_token = page.map(|p| p.next_page_token).unwrap_or_default();
+        if page_token.is_empty() || all.len() >= at_most {
+            all.truncate(at_most);
+            return Ok(all);
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     pub size: u32,
@@ -81,6 +101,24 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// A listing of 0..n served by `Page`, as a service serves it.
+    async fn listed(n: u32, request: Option<PageRequest>) -> Result<(Vec<u32>, Option<PageInfo>), ServiceError> {
+        let page = Page::from_request(request.as_ref())?;
+        let after = page.after_key(|key| key.parse::<u32>().ok())?;
+        let rows: Vec<u32> = (0..n).filter(|i| after.is_none_or(|a| *i > a)).take(page.limit() as usize).collect();
+        let (rows, info) = page.finish(rows, |i| i.to_string());
+        Ok((rows, Some(info)))
+    }
+
+    #[tokio::test]
+    async fn a_caller_reads_every_page_or_stops_at_its_bound() {
+        let all = every_page(usize::MAX, |page| listed(2_500, page)).await.unwrap();
+        assert_eq!(all, (0..2_500).collect::<Vec<_>>(), "three pages of a thousand");
+        let some = every_page(1_200, |page| listed(2_500, page)).await.unwrap();
+        assert_eq!(some, (0..1_200).collect::<Vec<_>>());
+        assert!(every_page(usize::MAX, |page| listed(0, page)).await.unwrap().is_empty());
+    }
 
     fn request(page_token: &str) -> PageRequest {
         PageRequest { page_size: 2, page_token: page_token.into() }

@@ -9,10 +9,11 @@ use std::{
 };
 
 use doithoai_proto::{
-    common::v1::{PageRequest, Unit},
+    common::v1::Unit,
     directory::v1::GetSubtreeRequest,
     scheduling::v1::{ListOrganizationsRequest, Organization},
 };
+use doithoai_runtime::pagination::every_page;
 use tokio::sync::RwLock;
 
 use crate::backends::{Backends, ask};
@@ -94,29 +95,21 @@ impl Directory {
 }
 
 async fn load(backends: &Backends, token: &str, root: &str) -> Result<(Vec<Unit>, Vec<Organization>), tonic::Status> {
-    let mut units = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let page = Some(PageRequest { page_size: 1000, page_token });
+    let units = every_page::<_, tonic::Status, _, _>(usize::MAX, |page| {
         let request = GetSubtreeRequest { code: root.to_owned(), page, on_date: String::new() };
-        let answer = backends.units().get_subtree(ask(request, token)).await?.into_inner();
-        units.extend(answer.units);
-        page_token = answer.page.map(|p| p.next_page_token).unwrap_or_default();
-        if page_token.is_empty() {
-            break;
+        async move {
+            let answer = backends.units().get_subtree(ask(request, token)).await?.into_inner();
+            Ok((answer.units, answer.page))
         }
-    }
-    let mut organizations = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let page = Some(PageRequest { page_size: 1000, page_token });
+    })
+    .await?;
+    let organizations = every_page::<_, tonic::Status, _, _>(usize::MAX, |page| {
         let request = ListOrganizationsRequest { unit_code: root.to_owned(), kind: 0, page };
-        let answer = backends.directory().list_organizations(ask(request, token)).await?.into_inner();
-        organizations.extend(answer.organizations);
-        page_token = answer.page.map(|p| p.next_page_token).unwrap_or_default();
-        if page_token.is_empty() {
-            break;
+        async move {
+            let answer = backends.directory().list_organizations(ask(request, token)).await?.into_inner();
+            Ok((answer.organizations, answer.page))
         }
-    }
+    })
+    .await?;
     Ok((units, organizations))
 }

@@ -20,9 +20,11 @@ use axum::{
 use axum_extra::extract::{CookieJar, cookie::Cookie};
 use chrono::Datelike;
 use doithoai_proto::{
-    common::v1::{PageRequest, Unit},
+    common::v1::Unit,
     scheduling::v1::{Conference, ConferenceState, ListConferencesRequest},
 };
+
+use doithoai_runtime::pagination::every_page;
 
 use crate::{
     State,
@@ -120,23 +122,15 @@ pub fn public(conference: &Conference) -> bool {
 /// succeeded) starting in `year`, by start.
 pub async fn conferences_of(web: &State, lang: Lang, unit: &str, year: i32) -> PageResult<Vec<Conference>> {
     let token = web.sessions.portal_token();
-    let mut all = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let request = ListConferencesRequest {
-            unit_code: unit.to_owned(),
-            year,
-            state: 0,
-            page: Some(PageRequest { page_size: 1000, page_token }),
-            inherited: true,
-        };
-        let answer = web.backends.conferences().list_conferences(ask(request, &token)).await.or_problem(lang)?;
-        all.extend(answer.conferences.into_iter().filter(public));
-        page_token = answer.page.map(|p| p.next_page_token).unwrap_or_default();
-        if page_token.is_empty() {
-            break;
+    let mut all = every_page(usize::MAX, |page| {
+        let request = ListConferencesRequest { unit_code: unit.to_owned(), year, state: 0, page, inherited: true };
+        let (web, token) = (web, &token);
+        async move {
+            let answer = web.backends.conferences().list_conferences(ask(request, token)).await.or_problem(lang)?;
+            Ok((answer.conferences.into_iter().filter(public).collect(), answer.page))
         }
-    }
+    })
+    .await?;
     all.sort_by_key(|c| c.starts_at.as_ref().map(|t| (t.seconds, t.nanos)));
     Ok(all)
 }

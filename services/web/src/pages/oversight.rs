@@ -15,7 +15,6 @@ use axum::{
 use chrono::NaiveDate;
 use doithoai_calendar::Calendar;
 use doithoai_proto::{
-    common::v1::PageRequest,
     deadlines::v1::{
         LeaderboardRequest, ListObligationsRequest, Obligation, ObligationKind, ObligationState, RenderReportRequest,
         Report, ReportFormat, ReportRequest, Summary,
@@ -23,7 +22,10 @@ use doithoai_proto::{
     minutes::v1::PetitionRequest,
     scheduling::v1::{ConferenceRef, GetPeriodicDialogueReportRequest},
 };
-use doithoai_runtime::time::{instant, local_date};
+use doithoai_runtime::{
+    pagination::every_page,
+    time::{instant, local_date},
+};
 use futures::future::join_all;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -244,19 +246,17 @@ async fn every_obligation(
     web: &State,
     lang: Lang,
     token: &str,
-    mut request: ListObligationsRequest,
+    request: ListObligationsRequest,
     cap: usize,
 ) -> PageResult<Vec<Obligation>> {
-    let mut all = Vec::new();
-    loop {
-        let answer = web.backends.deadlines().list_obligations(ask(request.clone(), token)).await.or_problem(lang)?;
-        all.extend(answer.obligations);
-        let next = answer.page.map(|p| p.next_page_token).unwrap_or_default();
-        if next.is_empty() || all.len() >= cap {
-            return Ok(all);
+    every_page(cap, |page| {
+        let request = ListObligationsRequest { page, ..request.clone() };
+        async move {
+            let answer = web.backends.deadlines().list_obligations(ask(request, token)).await.or_problem(lang)?;
+            Ok((answer.obligations, answer.page))
         }
-        request.page = Some(PageRequest { page_size: 500, page_token: next });
-    }
+    })
+    .await
 }
 
 /// `/oversight/{code}/agencies/{organization}`: an agency's overdue petitions.
@@ -281,7 +281,6 @@ pub async fn agency(
         unit_code: unit.code.clone(),
         organization_id: organization.clone(),
         state: ObligationState::Overdue as i32,
-        page: Some(PageRequest { page_size: 500, page_token: String::new() }),
         ..Default::default()
     };
     let overdue = every_obligation(&web, lang, &token, request, 500).await?;
@@ -374,7 +373,6 @@ pub async fn heads(
             kind: kind as i32,
             due_from: format!("{year}-01-01"),
             due_to: format!("{}-03-31", year + 1),
-            page: Some(PageRequest { page_size: 500, page_token: String::new() }),
             ..Default::default()
         };
         for o in every_obligation(&web, lang, &token, request, 5000).await? {
