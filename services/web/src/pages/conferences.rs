@@ -18,7 +18,10 @@ use doithoai_proto::{
         Body, Conference, ConferenceKind, ConferenceRef, ConferenceState, Form, ListPositionsRequest, Regime,
     },
 };
-use doithoai_runtime::time::{ZONE, instant, local_date};
+use doithoai_runtime::{
+    pagination::every_page,
+    time::{ZONE, instant, local_date},
+};
 use icalendar::{Component, EventLike};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -252,51 +255,56 @@ pub(super) async fn public_conference(web: &State, lang: Lang, id: &str) -> Page
     if public(&conference) { Ok(conference) } else { Err(Failed(Problem::NotFound, lang)) }
 }
 
-/// Whether the minutes were signed and the conclusion notice sent.
-async fn documents(web: &State, conference: &Conference) -> (bool, bool) {
+/// Whether the public minutes are out: both signatures given (R8.4).
+async fn minutes_signed(web: &State, conference: &Conference) -> bool {
     let token = web.sessions.portal_token();
-    let signed = web
-        .backends
+    web.backends
         .minutes()
         .get_minutes(ask(ConferenceRequest { conference_id: conference.id.clone() }, &token))
         .await
-        .is_ok_and(|m| m.into_inner().state == MinutesState::Signed as i32);
+        .is_ok_and(|m| m.into_inner().state == MinutesState::Signed as i32)
+}
+
+/// Whether the conclusion notice was sent: its R10.2 clock is met.
+async fn notice_sent(web: &State, conference: &Conference) -> bool {
+    let token = web.sessions.portal_token();
     let request = ListObligationsRequest {
         unit_code: conference.unit_path.first().cloned().unwrap_or_default(),
         kind: ObligationKind::ConclusionNotice as i32,
         conference_id: conference.id.clone(),
         ..Default::default()
     };
-    let sent = web.backends.deadlines().list_obligations(ask(request, &token)).await.is_ok_and(|answer| {
+    web.backends.deadlines().list_obligations(ask(request, &token)).await.is_ok_and(|answer| {
         answer.into_inner().obligations.iter().any(|o| {
             matches!(ObligationState::try_from(o.state), Ok(ObligationState::MetOnTime | ObligationState::MetLate))
         })
-    });
-    (signed, sent)
+    })
 }
 
-/// The host's title and name, as the directory had the post on the day.
+/// The host's title and name, as the directory had the post on the day,
+/// and the deputy's before it when the host delegated (R2.2).
 async fn host(web: &State, conference: &Conference) -> Option<String> {
     let token = web.sessions.portal_token();
     let day = starts(conference).map(local_date).map(|d| d.to_string()).unwrap_or_default();
-    let post = |id: String| {
+    let posts = every_page(usize::MAX, |page| {
         let request = ListPositionsRequest {
             unit_code: conference.unit_code.clone(),
             body: conference.body,
             on_date: day.clone(),
-            page: Some(doithoai_proto::common::v1::PageRequest { page_size: 1000, page_token: String::new() }),
+            page,
         };
-        let token = token.clone();
+        let token = &token;
         async move {
-            let answer = web.backends.directory().list_positions(ask(request, &token)).await.ok()?.into_inner();
-            answer.positions.into_iter().find(|p| p.id == id).map(|p| format!("{} {}", p.title, p.person_name))
+            let answer = web.backends.directory().list_positions(ask(request, token)).await?.into_inner();
+            Ok::<_, tonic::Status>((answer.positions, answer.page))
         }
-    };
-    let host = post(conference.accountable_position_id.clone()).await;
+    })
+    .await
+    .ok()?;
+    let named = |id: &str| posts.iter().find(|p| p.id == id).map(|p| format!("{} {}", p.title, p.person_name));
+    let host = named(&conference.accountable_position_id);
     match &conference.delegation {
-        Some(d) => {
-            post(d.deputy_position_id.clone()).await.map(|deputy| format!("{deputy} ({})", host.unwrap_or_default()))
-        }
+        Some(d) => named(&d.deputy_position_id).map(|deputy| format!("{deputy} ({})", host.unwrap_or_default())),
         None => host,
     }
 }
@@ -313,7 +321,7 @@ pub async fn conference(
     let unit = web.directory.unit(&web.backends, &token, &web.settings.root_unit, &c.unit_code).await;
     let venue = web.directory.unit(&web.backends, &token, &web.settings.root_unit, &c.venue_unit_code).await;
     let host = host(&web, &c).await;
-    let (signed, sent) = documents(&web, &c).await;
+    let (signed, sent) = futures::join!(minutes_signed(&web, &c), notice_sent(&web, &c));
     let state = ConferenceState::try_from(c.state).unwrap_or_default();
     let registration_open = state == ConferenceState::Announced && starts(&c).is_some_and(|s| s > web.clock.now());
     let agenda: Vec<_> = c.agenda.iter().filter(|item| !item.state_secret).collect();
@@ -393,34 +401,39 @@ pub async fn ical(web: Web, lang: Lang, Path(id): Path<String>) -> PageResult {
         .into_response())
 }
 
-/// `/conferences/{id}/minutes.pdf`: the public minutes, once signed.
-pub async fn minutes_pdf(web: Web, lang: Lang, Path(id): Path<String>) -> PageResult {
-    let c = public_conference(&web, lang, &id).await?;
-    if !documents(&web, &c).await.0 {
+/// The two documents a conference publishes.
+enum Published {
+    Minutes,
+    Notice,
+}
+
+/// A published document as its PDF: NOT_FOUND until it is out.
+async fn published(web: &State, lang: Lang, id: &str, document: Published) -> PageResult {
+    let c = public_conference(web, lang, id).await?;
+    let out = match document {
+        Published::Minutes => minutes_signed(web, &c).await,
+        Published::Notice => notice_sent(web, &c).await,
+    };
+    if !out {
         return Err(Failed(Problem::NotFound, lang));
     }
     let token = web.sessions.portal_token();
-    let document = web
-        .backends
-        .minutes()
-        .render_minutes(ask(ConferenceRequest { conference_id: c.id }, &token))
-        .await
-        .or_problem(lang)?;
-    Ok(pdf(&document.file_name, document.pdf))
+    let request = ask(ConferenceRequest { conference_id: c.id }, &token);
+    let mut minutes = web.backends.minutes();
+    let rendered = match document {
+        Published::Minutes => minutes.render_minutes(request).await,
+        Published::Notice => minutes.render_conclusion_notice(request).await,
+    }
+    .or_problem(lang)?;
+    Ok(pdf(&rendered.file_name, rendered.pdf))
+}
+
+/// `/conferences/{id}/minutes.pdf`: the public minutes, once signed.
+pub async fn minutes_pdf(web: Web, lang: Lang, Path(id): Path<String>) -> PageResult {
+    published(&web, lang, &id, Published::Minutes).await
 }
 
 /// `/conferences/{id}/notice.pdf`: the conclusion notice, once sent.
 pub async fn notice_pdf(web: Web, lang: Lang, Path(id): Path<String>) -> PageResult {
-    let c = public_conference(&web, lang, &id).await?;
-    if !documents(&web, &c).await.1 {
-        return Err(Failed(Problem::NotFound, lang));
-    }
-    let token = web.sessions.portal_token();
-    let document = web
-        .backends
-        .minutes()
-        .render_conclusion_notice(ask(ConferenceRequest { conference_id: c.id }, &token))
-        .await
-        .or_problem(lang)?;
-    Ok(pdf(&document.file_name, document.pdf))
+    published(&web, lang, &id, Published::Notice).await
 }

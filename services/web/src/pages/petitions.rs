@@ -16,14 +16,14 @@ use doithoai_proto::{
     common::v1::Field,
     deadlines::v1::{ListObligationsRequest, Obligation, ObligationKind, ObligationState},
     minutes::v1::{Classification, FindPetitionRequest, Outcome, Petition, PetitionRequest, PetitionStatus},
-    scheduling::v1::{Conference, ConferenceRef},
+    scheduling::v1::Conference,
 };
 use doithoai_runtime::time::{ZONE, instant, local_date};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Connected, Web, client, public};
+use super::{Connected, Web, client};
 use crate::{
     State,
     backends::ask,
@@ -115,14 +115,7 @@ async fn read(web: &State, lang: Lang, headers: &HeaderMap, connected: Connected
         .find_petition(ask(FindPetitionRequest { receipt_code: code.to_owned() }, &token))
         .await
         .or_problem(lang)?;
-    let conference = web
-        .backends
-        .conferences()
-        .get_conference(ask(ConferenceRef { id: petition.conference_id.clone() }, &token))
-        .await
-        .ok()
-        .map(tonic::Response::into_inner)
-        .filter(public);
+    let conference = super::conferences::public_conference(web, lang, &petition.conference_id).await.ok();
     let escalated = match petition.escalation.as_ref().map(|e| e.escalated_petition_id.clone()) {
         Some(id) if !id.is_empty() => web
             .backends
