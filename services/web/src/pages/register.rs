@@ -87,12 +87,9 @@ async fn unit_choices(web: &State, conference_root: &str) -> Vec<(String, Vec<(S
     groups
 }
 
+/// A refusal's words for one field, with its rule.
 fn error(refused: Option<&Refused>, field: &str) -> Option<String> {
-    refused.and_then(|r| r.for_field(field)).map(|why| format!("{why} ({})", r_id(refused)))
-}
-
-fn r_id(refused: Option<&Refused>) -> String {
-    refused.map(|r| r.reason.clone()).unwrap_or_default()
+    refused.and_then(|r| r.for_field(field).map(|why| format!("{why} ({})", r.reason)))
 }
 
 fn fresh_ids(typed: &mut Typed) {
