@@ -90,6 +90,16 @@ async function lookup(page, [code, agency, out]) {
   }
   if (text.includes("Trần Văn Công Dân") || text.includes("0912345678")) fail("the status page shows personal data");
   await seen(page, out, "petition");
+  // The conference it came from now publishes its signed minutes and its notice.
+  await page.locator("main dd a").first().click();
+  await page.waitForURL(/\/conferences\//);
+  await seen(page, out, "conference-held");
+  for (const name of ["Biên bản hội nghị (bản công khai, PDF)", "Thông báo kết luận (PDF)"]) {
+    const href = await page.getByRole("link", { name }).getAttribute("href");
+    const document = await page.request.get(base + href);
+    const head = (await document.body()).subarray(0, 5).toString();
+    if (document.headers()["content-type"] !== "application/pdf" || head !== "%PDF-") fail(`${name} is not a PDF`);
+  }
   const json = await (await page.request.get(`${base}/open311/v2/requests/${code}.json`)).json();
   return { status: text.match(/Chậm nhất ngày ([^\n(]*)/)?.[1]?.trim(), open311: json[0] };
 }
