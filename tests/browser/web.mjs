@@ -6,6 +6,9 @@
 //   node web.mjs register <base> <theme> <unit> <out>   a citizen registers to speak
 //   node web.mjs lookup <base> <code> <agency> <out>    the citizen looks the petition up
 //   node web.mjs inspect <base> <unit> <agency> <petition> <out>   an inspector signs in
+//   node web.mjs provider-signin <base> <state> <login> <out>  signs in at the identity provider
+//   node web.mjs visit <base> <state> <path> <out>     opens a page in that session
+// <state> is a file that keeps the browser's cookies from one visit to the next.
 import { chromium } from "playwright-core";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -139,15 +142,51 @@ async function inspect(page, [unit, agency, petition, out]) {
   return { board, overdue, pdfBytes: fs.statSync(file).size };
 }
 
-const commands = { register, lookup, inspect };
+/** Signs in with the province's account at the identity provider (its development pages). */
+async function providerSignIn(page, [, login, out]) {
+  await page.goto(`${base}/signin`);
+  await page.getByRole("link", { name: "Đăng nhập bằng tài khoản của tỉnh" }).click();
+  await page.locator('input[name="login"]').fill(login);
+  await page.locator('input[name="password"]').fill("any password");
+  await page.locator('button[type="submit"]').click();
+  await page.waitForLoadState();
+  // The provider asks once for consent to give the web a token for the services.
+  if (!page.url().startsWith(base)) await page.locator('button[type="submit"]').click();
+  await page.waitForURL((url) => url.href.startsWith(base));
+  await page.locator("h1").waitFor();
+  const name = `provider-signin-${login}`;
+  await seen(page, out, name);
+  return {
+    url: page.url(),
+    heading: await page.locator("h1").innerText(),
+    text: await page.locator("main").innerText(),
+    page: await page.locator("body").innerText(),
+  };
+}
+
+/** Opens a page in a kept session, and says where it landed. */
+async function visit(page, [, where, out]) {
+  await page.goto(`${base}${where}`);
+  await page.locator("h1").waitFor();
+  const landed = new URL(page.url());
+  if (landed.pathname === "/signin") await seen(page, out, "signin-ended");
+  return { url: page.url(), heading: await page.locator("h1").innerText(), text: await page.locator("main").innerText() };
+}
+
+const commands = { register, lookup, inspect, "provider-signin": providerSignIn, visit };
+/** The commands that keep the browser's cookies in a file, its name their first argument. */
+const kept = ["provider-signin", "visit"];
+const statePath = kept.includes(command) ? rest[0] : undefined;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
 });
 try {
-  const context = await browser.newContext({ locale: "vi-VN", acceptDownloads: true });
+  const state = statePath && fs.existsSync(statePath) ? { storageState: statePath } : {};
+  const context = await browser.newContext({ locale: "vi-VN", acceptDownloads: true, ...state });
   const page = await context.newPage();
   const result = await commands[command](page, rest);
+  if (statePath) await context.storageState({ path: statePath });
   console.log(JSON.stringify(result));
 } catch (error) {
   console.error(error.message);

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod scheduling;
+pub mod web;
 
 use std::{
     sync::{
@@ -107,12 +108,18 @@ impl LogCapture {
 
 impl Stack {
     pub async fn start() -> Self {
+        Self::start_with(|settings| Ok(settings.clone())).await
+    }
+
+    /// The stack with every service's settings changed alike (a trusted identity provider, say).
+    pub async fn start_with(change: impl Fn(&Settings) -> anyhow::Result<Settings>) -> Self {
         init_telemetry();
         let nats = TestNats::start().await.expect("nats-server starts");
         let clock = Clock::fixed(chrono::Utc::now());
         let mut services = Vec::new();
         for name in SERVICES {
             let settings = testsuite::settings(&testsuite::unique_database(name), &nats.url());
+            let settings = change(&settings).expect("the changed settings are valid");
             let running = Some(start(name, settings.clone(), clock.clone()).await);
             services.push(Service { name, settings, running });
         }

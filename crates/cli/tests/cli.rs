@@ -22,13 +22,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-#[test]
-fn dev_token_prints_a_token_the_services_trust() {
+#[tokio::test]
+async fn dev_token_prints_a_token_the_services_trust() {
     let output = doithoai(&["dev", "token", "--unit", "323", "--role", "OFFICE", "--role", "host"], None, None);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let public = std::fs::read_to_string(repo_root().join("deploy/local/dev-keys/public.pem")).unwrap();
-    let caller =
-        Authenticator::from_public_pem(&public, "doithoai").unwrap().verify(text(&output.stdout).trim()).unwrap();
+    let authenticator = Authenticator::from_public_pem(&public, "doithoai").unwrap();
+    let caller = authenticator.verify(text(&output.stdout).trim()).await.unwrap();
     assert_eq!(caller.unit.as_str(), "323");
     assert_eq!(caller.roles, [Role::Office, Role::Host]);
 

@@ -9,9 +9,8 @@ pub mod scheduling;
 pub mod units;
 
 use doithoai_proto::directory::v1::unit_replica_server::UnitReplicaServer;
-use doithoai_runtime::{Platform, auth::Authenticator, consumer::EventHandler, guarded};
+use doithoai_runtime::{Platform, auth::Authenticated, consumer::EventHandler, guarded};
 use sqlx::migrate::Migrator;
-use tonic::service::interceptor::InterceptedService;
 
 pub use units::{UnitReader, parse_code, unit_in_scope, unit_path};
 
@@ -46,7 +45,7 @@ pub fn check_caller_units(platform: &mut Platform) {
 pub fn keep_replica<H: EventHandler>(
     platform: &mut Platform,
     more: H,
-) -> InterceptedService<UnitReplicaServer<units::UnitReplicaService>, Authenticator> {
+) -> Authenticated<UnitReplicaServer<units::UnitReplicaService>> {
     platform.consume(SOURCE, (units::UnitReplicaHandler, more));
     guarded!(platform, UnitReplicaServer, units::UnitReplicaService::new(platform.pool.clone()))
 }

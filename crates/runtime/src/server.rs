@@ -15,12 +15,12 @@ use tokio_util::sync::CancellationToken;
 use tonic::{
     body::Body,
     server::NamedService,
-    service::{Routes, RoutesBuilder, interceptor::InterceptedService},
+    service::{Routes, RoutesBuilder},
 };
 use tonic_health::ServingStatus;
 
 use crate::{
-    auth::Authenticator,
+    auth::{Authenticated, Authenticator},
     clock_service::SimulatedClockService,
     consumer::{Consumer, EventHandler},
     db, metrics,
@@ -54,8 +54,7 @@ impl Platform {
         migrators: Vec<Migrator>,
     ) -> anyhow::Result<Self> {
         metrics::handle();
-        let authenticator = Authenticator::from_public_pem(&settings.public_key_pem()?, &settings.auth.audience)?
-            .with_root_unit(settings.root_unit());
+        let authenticator = Authenticator::from_settings(&settings)?;
         let pool = db::connect(&settings, service, migrators).await?;
         crate::clock_service::resume(&clock, &pool).await?;
         let client = async_nats::ConnectOptions::new()
@@ -77,7 +76,7 @@ impl Platform {
         })
     }
 
-    /// The interceptor that authenticates every RPC of a service it wraps.
+    /// What authenticates every RPC of a service it wraps ([`Authenticated`]).
     pub fn authenticator(&self) -> Authenticator {
         self.authenticator.clone()
     }
@@ -136,7 +135,7 @@ impl Platform {
                 self.pool.clone(),
                 self.outbox.clone(),
             ));
-            routes.add_service(InterceptedService::new(clock, self.authenticator.clone()));
+            routes.add_service(Authenticated::new(clock, self.authenticator.clone()));
         }
         routes
             .add_service(health_service)
@@ -190,7 +189,7 @@ macro_rules! guarded {
         let server = $server::new($api)
             .max_decoding_message_size(limits.max_request_bytes)
             .max_encoding_message_size(limits.max_response_bytes);
-        tonic::service::interceptor::InterceptedService::new(server, $platform.authenticator())
+        $crate::auth::Authenticated::new(server, $platform.authenticator())
     }};
 }
 

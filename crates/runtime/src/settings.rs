@@ -96,6 +96,33 @@ pub struct AuthSettings {
     /// administrators load calendar announcements and move a rehearsal's
     /// clock. Unset, nobody may.
     pub root_unit: Option<String>,
+    /// The province's identity provider, whose tokens are trusted beside
+    /// (or instead of) the Ed25519 key's.
+    #[serde(default)]
+    pub oidc: Option<OidcSettings>,
+}
+
+/// An OpenID Connect provider whose access tokens the services accept.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OidcSettings {
+    /// The provider's issuer URL, exactly as its tokens' `iss` holds it.
+    pub issuer: String,
+    /// Where its key set is read; unset, from its discovery document.
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+    /// The `aud` its tokens carry for doithoai; unset, `auth.audience`.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// How long its keys are trusted before they are read again, in seconds.
+    #[serde(default = "five_minutes")]
+    pub refresh_secs: u64,
+    /// Which of its claims name the unit, the roles and the agency.
+    #[serde(default)]
+    pub claims: crate::auth::mapping::ClaimMapping,
+}
+
+fn five_minutes() -> u64 {
+    300
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,11 +266,22 @@ impl Settings {
         if !(1..=5).contains(&self.nats.stream_replicas) {
             return bad("nats.stream_replicas", "must be 1 to 5");
         }
-        if self.auth.public_key_pem.is_none() && self.auth.public_key_file.is_none() {
+        if self.auth.public_key_pem.is_none() && self.auth.public_key_file.is_none() && self.auth.oidc.is_none() {
             return bad(
                 "auth.public_key_file",
-                "set it (or auth.public_key_pem) to the key whose tokens this service trusts",
+                "set it (or auth.public_key_pem, or auth.oidc.issuer) to what signs the tokens this service trusts",
             );
+        }
+        if let Some(oidc) = &self.auth.oidc
+            && !(oidc.issuer.starts_with("https://") || oidc.issuer.starts_with("http://"))
+        {
+            return bad("auth.oidc.issuer", "must be the provider's http(s) URL");
+        }
+        if let Some(oidc) = &self.auth.oidc
+            && oidc.issuer.starts_with("http://")
+            && std::env::var("DOITHOAI_ENV").is_ok_and(|e| e == "production")
+        {
+            return bad("auth.oidc.issuer", "a production service reads its provider's keys over https");
         }
         if let Some(root) = &self.auth.root_unit
             && doithoai_units::UnitCode::parse(root).is_err()

@@ -11,6 +11,7 @@ mod directory;
 mod i18n;
 mod layout;
 mod limits;
+mod oidc;
 mod pages;
 mod problem;
 mod session;
@@ -38,6 +39,8 @@ pub struct Web {
     directory: directory::Directory,
     sessions: session::Sessions,
     limits: limits::Limits,
+    /// Signing in with the province's identity provider, when configured.
+    oidc: Option<oidc::Oidc>,
     settings: WebSettings,
     clock: Clock,
 }
@@ -67,6 +70,7 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningWe
         directory: directory::Directory::default(),
         sessions: session::Sessions::new(&web, &settings)?,
         limits: limits::Limits::new(&web),
+        oidc: web.oidc.as_ref().map(|o| oidc::Oidc::new(o, &settings)).transpose()?,
         settings: web,
         clock,
     });

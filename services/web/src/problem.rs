@@ -55,6 +55,9 @@ pub enum Problem {
     /// The signed-in person may not see this.
     Denied(Refused),
     SignInNeeded,
+    /// A service refused the session's token (it expired, or the provider's
+    /// key rotated away): sign in again.
+    SessionEnded,
     Unavailable,
     /// Over the client's rate; try again after this long.
     TooMany(Duration),
@@ -89,7 +92,7 @@ impl Problem {
         match status.code() {
             Code::NotFound => Problem::NotFound,
             Code::PermissionDenied => Problem::Denied(Refused::of(status, lang)),
-            Code::Unauthenticated => Problem::SignInNeeded,
+            Code::Unauthenticated => Problem::SessionEnded,
             Code::InvalidArgument | Code::FailedPrecondition | Code::AlreadyExists | Code::OutOfRange => {
                 Problem::Refused(Refused::of(status, lang))
             }
@@ -104,6 +107,7 @@ impl Problem {
 fn render(Failed(problem, lang): Failed) -> Response {
     let (status, title, text) = match &problem {
         Problem::SignInNeeded => return Redirect::to("/signin").into_response(),
+        Problem::SessionEnded => return Redirect::to("/signin?ended=1").into_response(),
         Problem::NotFound => (
             StatusCode::NOT_FOUND,
             lang.t("Không tìm thấy", "Not found"),

@@ -18,9 +18,16 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::{State, settings::WebSettings};
+use crate::{
+    State,
+    oidc::{Pending, SignedIn},
+    settings::WebSettings,
+};
 
 pub const COOKIE: &str = "doithoai_session";
+pub const PENDING_COOKIE: &str = "doithoai_signin";
+/// How long a person may take at the provider's sign-in page.
+const PENDING_MINUTES: i64 = 10;
 /// A public form younger than this was filled by a machine, not a person.
 const FORM_MIN_AGE: i64 = 2;
 /// A public form older than this is stale: reload it.
@@ -94,7 +101,7 @@ impl Sessions {
             }
             None => None,
         };
-        let verifier = Authenticator::from_public_pem(&settings.public_key_pem()?, &settings.auth.audience)?;
+        let verifier = Authenticator::from_settings(settings)?;
         Ok(Self {
             key,
             form_key,
@@ -125,7 +132,7 @@ impl Sessions {
 
     /// Signs a development session in: a token for the chosen unit and role,
     /// verified as the services will verify it.
-    pub fn dev_sign_in(
+    pub async fn dev_sign_in(
         &self,
         subject: &str,
         unit: &str,
@@ -135,13 +142,7 @@ impl Sessions {
     ) -> anyhow::Result<Viewer> {
         let signer = self.signer.as_ref().ok_or_else(|| anyhow::anyhow!("the development sign-in is off"))?;
         let token = signer.sign_for(subject, unit, &[role], organization, self.ttl)?;
-        self.viewer(token, now)
-    }
-
-    /// A session for a token the services will accept.
-    pub fn viewer(&self, token: String, now: i64) -> anyhow::Result<Viewer> {
-        let caller =
-            self.verifier.verify(&token).map_err(|_| anyhow::anyhow!("the services would refuse this token"))?;
+        let caller = self.accepted(&token).await?;
         Ok(Viewer {
             subject: caller.subject,
             unit: caller.unit.to_string(),
@@ -153,13 +154,63 @@ impl Sessions {
         })
     }
 
+    /// A session for a person the identity provider signed in: who the ID
+    /// token names, calling the services with the access token, until that
+    /// expires (or the session's own length, if sooner).
+    pub async fn provider_sign_in(&self, signed_in: SignedIn, now: i64) -> anyhow::Result<Viewer> {
+        let caller = self.accepted(&signed_in.access_token).await?;
+        let named = signed_in.claims;
+        // Both tokens come from one provider through one mapping: if they
+        // disagree, its configuration does, and the pages would mislead.
+        if caller.unit.as_str() != named.unit || caller.roles != named.roles {
+            anyhow::bail!("the ID token and the access token name different units or roles: check `auth.oidc.claims`");
+        }
+        let lasts = signed_in.expires_in.map_or(self.ttl, |s| self.ttl.min(Duration::from_secs(s)));
+        Ok(Viewer {
+            subject: named.subject,
+            unit: named.unit,
+            roles: named.roles,
+            organization: named.organization,
+            expires_at: now + lasts.as_secs() as i64,
+            csrf: random_text(),
+            token: signed_in.access_token,
+        })
+    }
+
+    /// The caller a token names, if the services will accept it.
+    async fn accepted(&self, token: &str) -> anyhow::Result<doithoai_runtime::Caller> {
+        self.verifier.verify(token).await.map_err(|_| anyhow::anyhow!("the services would refuse this token"))
+    }
+
+    /// The cookie that keeps a sign-in under way until the provider sends the person back.
+    pub fn pending_cookie(&self, pending: &Pending) -> Cookie<'static> {
+        self.private_cookie(PENDING_COOKIE, pending, "/signin")
+    }
+
+    /// The sign-in under way, if it is still young enough to finish.
+    pub fn pending(&self, jar: &PrivateCookieJar, now: i64) -> Option<Pending> {
+        let pending: Pending = serde_json::from_str(jar.get(PENDING_COOKIE)?.value()).ok()?;
+        (now - pending.started < PENDING_MINUTES * 60).then_some(pending)
+    }
+
+    /// Whether the request carries a session that has ended (expired).
+    pub fn ended(&self, jar: &PrivateCookieJar, now: i64) -> bool {
+        jar.get(COOKIE).is_some() && self.of(jar, now).is_none()
+    }
+
     pub fn cookie(&self, viewer: &Viewer) -> Cookie<'static> {
-        let value = serde_json::to_string(viewer).unwrap_or_default();
-        let mut cookie = Cookie::new(COOKIE, value);
+        self.private_cookie(COOKIE, viewer, "/")
+    }
+
+    /// A cookie scripts cannot read, sent over HTTPS only when configured.
+    /// Lax: it comes with a top-level GET from elsewhere (the provider's
+    /// redirect back, a link), never with another site's form.
+    fn private_cookie(&self, name: &'static str, value: &impl Serialize, path: &'static str) -> Cookie<'static> {
+        let mut cookie = Cookie::new(name, serde_json::to_string(value).unwrap_or_default());
         cookie.set_http_only(true);
         cookie.set_same_site(SameSite::Lax);
         cookie.set_secure(self.secure);
-        cookie.set_path("/");
+        cookie.set_path(path);
         cookie
     }
 

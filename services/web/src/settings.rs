@@ -41,6 +41,29 @@ pub struct WebSettings {
     /// Whether a proxy (the Ingress) stands in front: the rate limits then
     /// count the address it appends to `X-Forwarded-For`.
     pub behind_proxy: bool,
+    /// Signing in with the province's identity provider (`auth.oidc` names
+    /// it and how its claims map): this web as its client.
+    pub oidc: Option<WebOidcSettings>,
+}
+
+/// The web as a client of the identity provider: the authorization-code
+/// flow with PKCE.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebOidcSettings {
+    pub client_id: String,
+    /// For a confidential client (the provider's registration decides).
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
+    /// This web's callback as the provider knows it: `https://<host>/signin/callback`.
+    pub redirect_url: String,
+    /// The scopes asked for; `openid` always, and whatever the provider
+    /// needs to issue an access token for the services.
+    #[serde(default = "openid")]
+    pub scopes: Vec<String>,
+}
+
+fn openid() -> Vec<String> {
+    vec!["openid".into()]
 }
 
 impl Default for WebSettings {
@@ -59,6 +82,7 @@ impl Default for WebSettings {
             session_minutes: 8 * 60,
             secure_cookies: false,
             behind_proxy: false,
+            oidc: None,
         }
     }
 }
@@ -87,6 +111,14 @@ impl WebSettings {
             bail!(
                 "invalid setting `web.portal_token`: the public pages need the portal's token (or, locally, web.dev_signing_key_file)"
             );
+        }
+        if web.oidc.is_some() && settings.auth.oidc.is_none() {
+            bail!("invalid setting `auth.oidc.issuer`: signing in with `web.oidc` needs the provider it names");
+        }
+        if let Some(oidc) = &web.oidc
+            && !oidc.redirect_url.ends_with("/signin/callback")
+        {
+            bail!("invalid setting `web.oidc.redirect_url`: must be this web's https://<host>/signin/callback");
         }
         if web.lookups_per_minute == 0 || web.registrations_per_minute == 0 {
             bail!("invalid setting `web.lookups_per_minute`/`web.registrations_per_minute`: must be at least 1");

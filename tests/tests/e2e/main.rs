@@ -15,5 +15,6 @@ mod privacy;
 mod reorganisation;
 mod resilience;
 mod scenario;
+mod signin;
 mod units;
 mod web;

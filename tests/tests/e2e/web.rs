@@ -8,8 +8,6 @@
 //! (`target/browser/`).
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
-
 use doithoai_proto::{
     deadlines::v1::{ListObligationsRequest, ObligationState, deadlines_client::DeadlinesClient},
     minutes::v1::{
@@ -19,54 +17,18 @@ use doithoai_proto::{
     participants::v1::{ConferenceRequest as ParticipantsRef, participants_client::ParticipantsClient},
     scheduling::v1::ConferenceRef,
 };
-use doithoai_runtime::testsuite;
 use doithoai_tests::{
     scheduling::{District, at},
+    web::{artifacts, browser, start_web},
     *,
 };
-use serde_json::Value;
-
-async fn start_web(stack: &Stack) -> doithoai_web::RunningWeb {
-    let addr = |service: &str| format!("http://{}", stack.running(service).grpc_addr);
-    let settings = testsuite::settings("test_web_unused", &stack.nats.url())
-        .with("web.scheduling_addr", addr("scheduling"))
-        .and_then(|s| s.with("web.participants_addr", addr("participants")))
-        .and_then(|s| s.with("web.minutes_addr", addr("minutes")))
-        .and_then(|s| s.with("web.deadlines_addr", addr("deadlines")))
-        .and_then(|s| s.with("web.dev_signing_key_file", testsuite::dev_key("signing.pem").display().to_string()))
-        .unwrap();
-    doithoai_web::start(settings, stack.clock.clone()).await.unwrap()
-}
-
-fn artifacts() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from);
-    target.join("browser")
-}
-
-/// Runs one visit of `tests/browser/web.mjs` and returns what it printed.
-async fn browser(args: &[&str]) -> Value {
-    let script = repo_root().join("tests/browser/web.mjs");
-    assert!(
-        repo_root().join("tests/browser/node_modules/playwright-core").exists(),
-        "the browser tests' packages are missing: deploy/local/test installs them (npm ci in tests/browser)"
-    );
-    let output = tokio::process::Command::new("node").arg(script).args(args).output().await.expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "the browser's {} visit failed:\n{}\n{stdout}",
-        args[0],
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("the visit prints JSON")
-}
 
 #[tokio::test]
 async fn a_citizen_registers_and_follows_the_petition_and_an_inspector_finds_it_overdue() {
     let stack = Stack::start().await;
     let district = District::set_up(&stack).await;
     let conference = district.announced_inviting(&stack, vec![district.agency.id.clone()]).await;
-    let web = start_web(&stack).await;
+    let web = start_web(&stack, Ok).await;
     let base = format!("http://{}", web.addr);
     let out = artifacts();
     let out = out.to_str().unwrap();

@@ -50,6 +50,8 @@ pub fn router(state: State) -> Router {
         .route("/figures/{code}", get(figures::unit))
         .route("/signin", get(signin::page))
         .route("/signin/dev", post(signin::dev))
+        .route("/signin/provider", get(signin::provider))
+        .route("/signin/callback", get(signin::callback))
         .route("/signout", post(signin::sign_out))
         .route("/oversight/{code}", get(oversight::compliance))
         .route("/oversight/{code}/agencies/{organization}", get(oversight::agency))

@@ -1,10 +1,12 @@
-//! Signing in and out. Locally (with the development key, never in
-//! production) a page to pick a unit and a role; the session is an
+//! Signing in and out: with the province's identity provider (OpenID
+//! Connect, `crate::oidc`) and, locally (with the development key, never in
+//! production), on a page to pick a unit and a role. The session is an
 //! encrypted cookie holding the token the services verify. Signing out
 //! takes the session's anti-forgery token.
 
 use axum::{
     Form,
+    extract::Query,
     http::StatusCode,
     response::{IntoResponse, Redirect},
 };
@@ -18,7 +20,7 @@ use crate::{
     i18n::Lang,
     layout,
     problem::{Failed, PageResult, Problem, Refused},
-    session::{COOKIE, MaybeViewer},
+    session::{COOKIE, MaybeViewer, PENDING_COOKIE, Viewer, wall_now},
 };
 
 /// The roles a person signs in with (SERVICE is the portal's, not a person's).
@@ -46,12 +48,36 @@ pub struct DevSignIn {
     form: String,
 }
 
+#[derive(Deserialize, Default)]
+pub struct Ended {
+    /// Set when a service refused the session's token (revoked, a key rotated away).
+    #[serde(default)]
+    ended: Option<String>,
+}
+
 /// `GET /signin`.
-pub async fn page(web: Web, lang: Lang, MaybeViewer(viewer, _): MaybeViewer) -> PageResult {
+pub async fn page(
+    web: Web,
+    lang: Lang,
+    MaybeViewer(viewer, jar): MaybeViewer,
+    Query(asked): Query<Ended>,
+) -> PageResult {
     let development = web.sessions.development();
-    let form = web.sessions.form_token(crate::session::wall_now());
+    let now = wall_now();
+    let form = web.sessions.form_token(now);
+    let ended = asked.ended.is_some() || web.sessions.ended(&jar, now);
     let body = html! {
         h1 { (lang.t("Đăng nhập", "Sign in")) }
+        @if ended {
+            p.notice role="status" { (lang.t(
+                "Phiên đăng nhập của bạn đã kết thúc. Xin đăng nhập lại.",
+                "Your session has ended. Please sign in again.",
+            )) }
+        }
+        @if web.oidc.is_some() {
+            p { (lang.t("Đăng nhập bằng tài khoản do tỉnh cấp.", "Sign in with the account the province gave you.")) }
+            p { a.button.primary href="/signin/provider" { (lang.t("Đăng nhập bằng tài khoản của tỉnh", "Sign in with the province's account")) } }
+        }
         @if development {
             p.notice { (lang.t(
                 "Môi trường phát triển: chọn đơn vị và vai trò để đăng nhập. Trang này không có trong môi trường chính thức.",
@@ -72,11 +98,94 @@ pub async fn page(web: Web, lang: Lang, MaybeViewer(viewer, _): MaybeViewer) -> 
                 input #organization name="organization" value="";
                 button.primary type="submit" { (lang.t("Đăng nhập", "Sign in")) }
             }
-        } @else {
-            p { (lang.t("Đăng nhập bằng tài khoản do tỉnh cấp.", "Sign in with the account the province gave you.")) }
+        } @else if web.oidc.is_none() {
+            p { (lang.t(
+                "Chưa cấu hình đăng nhập. Xin liên hệ quản trị hệ thống.",
+                "Signing in is not configured. Please contact the administrators.",
+            )) }
         }
     };
-    Ok(layout::page(lang, lang.t("Đăng nhập", "Sign in"), viewer.as_ref(), body).into_response())
+    let page = layout::page(lang, lang.t("Đăng nhập", "Sign in"), viewer.as_ref(), body);
+    if ended {
+        return Ok((jar.remove(Cookie::build(COOKIE).path("/")), page).into_response());
+    }
+    Ok(page.into_response())
+}
+
+/// `GET /signin/provider`: off to the identity provider.
+pub async fn provider(web: Web, lang: Lang, MaybeViewer(_, jar): MaybeViewer) -> PageResult {
+    let oidc = web.oidc.as_ref().ok_or(Failed(Problem::NotFound, lang))?;
+    let (url, pending) = oidc.start(wall_now()).await.map_err(|error| {
+        tracing::warn!(error = format!("{error:#}"), "cannot start a sign-in");
+        Failed(Problem::Unavailable, lang)
+    })?;
+    Ok((jar.add(web.sessions.pending_cookie(&pending)), Redirect::to(&url)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct Callback {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    state: String,
+    /// The provider's refusal (`access_denied` when the person declined).
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// `GET /signin/callback`: back from the identity provider.
+pub async fn callback(
+    web: Web,
+    lang: Lang,
+    MaybeViewer(_, jar): MaybeViewer,
+    Query(back): Query<Callback>,
+) -> PageResult {
+    let oidc = web.oidc.as_ref().ok_or(Failed(Problem::NotFound, lang))?;
+    let now = wall_now();
+    let refused = |message: &str| {
+        Failed(
+            Problem::Refused(Refused { reason: "SIGN_IN".into(), message: message.into(), fields: Vec::new() }),
+            lang,
+        )
+    };
+    // The state ties this answer to the sign-in this browser started: no
+    // one else's code can sign it in (login CSRF).
+    let pending = web.sessions.pending(&jar, now).filter(|pending| pending.state == back.state).ok_or_else(|| {
+        refused(lang.t(
+            "Phiên đăng nhập không hợp lệ hoặc đã quá 10 phút. Xin đăng nhập lại.",
+            "This sign-in is not valid or took more than 10 minutes. Please sign in again.",
+        ))
+    })?;
+    let jar = jar.remove(Cookie::build(PENDING_COOKIE).path("/signin"));
+    let code =
+        match (back.code, back.error) {
+            (Some(code), None) => code,
+            (_, error) => {
+                tracing::info!(error = error.as_deref().unwrap_or("no code"), "the provider did not sign in");
+                return Err(refused(lang.t(
+                    "Nhà cung cấp định danh không xác nhận đăng nhập.",
+                    "The identity provider did not sign you in.",
+                )));
+            }
+        };
+    let signed_in = oidc.finish(pending, code).await;
+    let viewer = match signed_in {
+        Ok(signed_in) => web.sessions.provider_sign_in(signed_in, now).await,
+        Err(error) => Err(error),
+    };
+    let viewer = viewer.map_err(|error| {
+        tracing::warn!(error = format!("{error:#}"), "a sign-in failed");
+        refused(lang.t(
+            "Không đăng nhập được: tài khoản chưa được gán đơn vị và vai trò trong hệ thống, hoặc mã xác thực không hợp lệ.",
+            "Cannot sign you in: the account has no unit and role here, or its token is not valid.",
+        ))
+    })?;
+    Ok((jar.add(web.sessions.cookie(&viewer)), Redirect::to(&home(&viewer))).into_response())
+}
+
+/// Where a person lands once signed in: overseers on their unit's dashboard.
+fn home(viewer: &Viewer) -> String {
+    if viewer.may_oversee() { format!("/oversight/{}", viewer.unit) } else { "/".to_owned() }
 }
 
 /// `POST /signin/dev`.
@@ -84,7 +193,7 @@ pub async fn dev(web: Web, lang: Lang, MaybeViewer(_, jar): MaybeViewer, Form(ty
     if !web.sessions.development() {
         return Err(Failed(Problem::NotFound, lang));
     }
-    let now = crate::session::wall_now();
+    let now = wall_now();
     let invalid = |message: &str| {
         Failed(
             Problem::Refused(Refused { reason: "SIGN_IN".into(), message: message.into(), fields: Vec::new() }),
@@ -110,10 +219,10 @@ pub async fn dev(web: Web, lang: Lang, MaybeViewer(_, jar): MaybeViewer, Form(ty
     let viewer = web
         .sessions
         .dev_sign_in(&subject, unit, role, organization, now)
+        .await
         .map_err(|_| invalid(lang.t("Mã đơn vị không hợp lệ.", "Not a unit code.")))?;
-    let home = if viewer.may_oversee() { format!("/oversight/{}", viewer.unit) } else { "/".to_owned() };
     let cookie = web.sessions.cookie(&viewer);
-    Ok((jar.add(cookie), Redirect::to(&home)).into_response())
+    Ok((jar.add(cookie), Redirect::to(&home(&viewer))).into_response())
 }
 
 #[derive(Deserialize, Default)]

@@ -1,19 +1,30 @@
 //! Authentication and scope. Every RPC carries `authorization: Bearer <JWT>`
-//! signed (EdDSA) with a key the service trusts. The claims name the caller,
-//! its unit and its roles; a caller acts only inside its unit's subtree.
+//! signed with a key the service trusts: the province's identity provider's
+//! (RS256, ES256 or EdDSA, from its JWKS) or, locally and in tests, the
+//! deployment's Ed25519 key. The claims name the caller, its unit and its
+//! roles; a caller acts only inside its unit's subtree.
+
+mod layer;
+pub mod mapping;
+mod provider;
 
 use std::{fmt, sync::Arc, time::Duration};
 
 use doithoai_units::{UnitCode, is_within};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+pub use layer::Authenticated;
+use mapping::{ClaimMapping, MappedClaims};
+use provider::Provider;
 use serde::{Deserialize, Serialize};
 use tonic::{
-    Request, Status,
+    Request,
     metadata::{Ascii, MetadataValue, errors::InvalidMetadataValue},
-    service::Interceptor,
 };
 
-use crate::error::{Reason, ServiceError, ServiceResult};
+use crate::{
+    error::{Reason, ServiceError, ServiceResult},
+    settings::Settings,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -145,23 +156,47 @@ impl Caller {
     }
 }
 
-/// Verifies bearer tokens; as a tonic interceptor it puts the [`Caller`] on
-/// every request of the services it wraps (health and reflection stay open).
+/// Verifies bearer tokens against what the settings trust: the Ed25519 key
+/// (`auth.public_key_*`, local and test tokens) and the province's identity
+/// provider (`auth.oidc`). As a layer ([`Authenticated`]) it puts the
+/// [`Caller`] on every request of the services it wraps.
 #[derive(Clone)]
 pub struct Authenticator {
-    key: Arc<DecodingKey>,
-    validation: Arc<Validation>,
+    trust: Arc<Trust>,
     root_unit: Option<UnitCode>,
 }
 
+struct Trust {
+    local: Option<(DecodingKey, Validation)>,
+    providers: Vec<Arc<Provider>>,
+}
+
+/// The one claim read before a token is verified: which issuer to verify it with.
+#[derive(Deserialize)]
+struct Issuer {
+    iss: Option<String>,
+}
+
 impl Authenticator {
+    /// What the settings trust.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let auth = &settings.auth;
+        let local = match auth.public_key_pem.is_some() || auth.public_key_file.is_some() {
+            true => Some(local_key(&settings.public_key_pem()?, &auth.audience)?),
+            false => None,
+        };
+        let providers = auth
+            .oidc
+            .iter()
+            .map(|oidc| Provider::new(oidc, &auth.audience).map(Arc::new))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self { trust: Arc::new(Trust { local, providers }), root_unit: settings.root_unit() })
+    }
+
+    /// Trusts one Ed25519 key only: for the CLI's checks and for tests.
     pub fn from_public_pem(pem: &str, audience: &str) -> anyhow::Result<Self> {
-        let key = DecodingKey::from_ed_pem(pem.as_bytes())
-            .map_err(|e| anyhow::anyhow!("invalid setting `auth.public_key`: not an Ed25519 public key in PEM: {e}"))?;
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_audience(&[audience]);
-        validation.set_required_spec_claims(&["exp", "aud", "sub"]);
-        Ok(Self { key: Arc::new(key), validation: Arc::new(validation), root_unit: None })
+        let local = Some(local_key(pem, audience)?);
+        Ok(Self { trust: Arc::new(Trust { local, providers: Vec::new() }), root_unit: None })
     }
 
     /// Names the deployment's root unit, whose administrators are root administrators.
@@ -170,16 +205,36 @@ impl Authenticator {
         self
     }
 
-    pub fn verify(&self, token: &str) -> ServiceResult<Caller> {
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|e| {
-                tracing::debug!(error = %e, "token refused");
-                ServiceError::unauthenticated(
-                    "the token is invalid, expired or not signed by a trusted key",
-                    "mã xác thực không hợp lệ, đã hết hạn hoặc không do khóa tin cậy ký",
-                )
-            })?
-            .claims;
+    /// The claim mapping of the provider that issued `issuer`'s tokens.
+    pub fn mapping(&self, issuer: &str) -> Option<&ClaimMapping> {
+        self.trust.providers.iter().find(|p| p.issuer == issuer).map(|p| &p.mapping)
+    }
+
+    pub async fn verify(&self, token: &str) -> ServiceResult<Caller> {
+        let refused = || {
+            ServiceError::unauthenticated(
+                "the token is invalid, expired or not signed by a trusted key",
+                "mã xác thực không hợp lệ, đã hết hạn hoặc không do khóa tin cậy ký",
+            )
+        };
+        let issuer = jsonwebtoken::dangerous::insecure_decode_claims::<Issuer>(token).ok().and_then(|c| c.iss);
+        let provider = issuer.and_then(|iss| self.trust.providers.iter().find(|p| p.issuer == iss));
+        let claims = match (provider, &self.trust.local) {
+            (Some(provider), _) => provider.verify(token).await.map_err(|error| {
+                tracing::debug!(%error, issuer = %provider.issuer, "token refused");
+                refused()
+            })?,
+            (None, Some((key, validation))) => {
+                let claims = jsonwebtoken::decode::<Claims>(token, key, validation)
+                    .map_err(|error| {
+                        tracing::debug!(%error, "token refused");
+                        refused()
+                    })?
+                    .claims;
+                MappedClaims { subject: claims.sub, unit: claims.unit, roles: claims.roles, organization: claims.org }
+            }
+            (None, None) => return Err(refused()),
+        };
         let unit = UnitCode::parse(&claims.unit).map_err(|_| {
             ServiceError::unauthenticated(
                 "the token's unit is not a unit code",
@@ -187,8 +242,38 @@ impl Authenticator {
             )
         })?;
         let at_root = self.root_unit.as_ref() == Some(&unit);
-        Ok(Caller { subject: claims.sub, unit, roles: claims.roles, organization: claims.org, at_root })
+        Ok(Caller { subject: claims.subject, unit, roles: claims.roles, organization: claims.organization, at_root })
     }
+
+    /// The caller of a request's `authorization: Bearer` header. Every RPC
+    /// needs a role: a token with none may call nothing.
+    pub async fn authenticate(&self, headers: &http::HeaderMap) -> ServiceResult<Caller> {
+        let header = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let Some(token) = header.and_then(|h| h.strip_prefix(BEARER)) else {
+            return Err(ServiceError::unauthenticated(
+                "missing `authorization: Bearer <token>`",
+                "thiếu `authorization: Bearer <mã xác thực>`",
+            ));
+        };
+        let caller = self.verify(token.trim()).await?;
+        if caller.roles.is_empty() {
+            return Err(ServiceError::permission_denied(
+                Reason::RoleRequired,
+                "the token carries no role: it may call nothing",
+                "mã xác thực không có vai trò nào: không được gọi thao tác nào",
+            ));
+        }
+        Ok(caller)
+    }
+}
+
+fn local_key(pem: &str, audience: &str) -> anyhow::Result<(DecodingKey, Validation)> {
+    let key = DecodingKey::from_ed_pem(pem.as_bytes())
+        .map_err(|e| anyhow::anyhow!("invalid setting `auth.public_key`: not an Ed25519 public key in PEM: {e}"))?;
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "aud", "sub"]);
+    Ok((key, validation))
 }
 
 /// The `authorization` metadata value that carries a bearer token, as the
@@ -198,32 +283,6 @@ pub fn bearer_value(token: &str) -> Result<MetadataValue<Ascii>, InvalidMetadata
 }
 
 const BEARER: &str = "Bearer ";
-
-impl Interceptor for Authenticator {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let header = request.metadata().get("authorization").and_then(|v| v.to_str().ok());
-        let Some(token) = header.and_then(|h| h.strip_prefix(BEARER)) else {
-            return Err(ServiceError::unauthenticated(
-                "missing `authorization: Bearer <token>`",
-                "thiếu `authorization: Bearer <mã xác thực>`",
-            )
-            .into());
-        };
-        let caller = self.verify(token.trim())?;
-        // Every RPC needs a role; a token with none may call nothing.
-        if caller.roles.is_empty() {
-            return Err(ServiceError::permission_denied(
-                Reason::RoleRequired,
-                "the token carries no role: it may call nothing",
-                "mã xác thực không có vai trò nào: không được gọi thao tác nào",
-            )
-            .into());
-        }
-        tracing::Span::current().record("caller", tracing::field::display(&caller.subject));
-        request.extensions_mut().insert(caller);
-        Ok(request)
-    }
-}
 
 /// Signs tokens: for the operator CLI's development tokens and for tests.
 pub struct TokenSigner {
@@ -283,25 +342,25 @@ mod tests {
         Authenticator::from_public_pem(&read(&format!("{DEV_KEYS}/public.pem")), "doithoai").unwrap()
     }
 
-    #[test]
-    fn a_token_signed_with_the_trusted_key_names_the_caller() {
+    #[tokio::test]
+    async fn a_token_signed_with_the_trusted_key_names_the_caller() {
         let token = signer(&format!("{DEV_KEYS}/signing.pem"))
             .sign("office-33", "33", &[Role::Office], Duration::from_secs(60))
             .unwrap();
-        let caller = authenticator().verify(&token).unwrap();
+        let caller = authenticator().verify(&token).await.unwrap();
         assert_eq!((caller.subject.as_str(), caller.unit.as_str()), ("office-33", "33"));
         assert_eq!(caller.roles, [Role::Office]);
     }
 
-    #[test]
-    fn a_token_signed_with_another_key_is_refused() {
+    #[tokio::test]
+    async fn a_token_signed_with_another_key_is_refused() {
         let forger = signer(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/forger-signing.pem"));
         let token = forger.sign("mallory", "33", &[Role::Admin], Duration::from_secs(60)).unwrap();
-        assert_eq!(authenticator().verify(&token).unwrap_err().code(), tonic::Code::Unauthenticated);
+        assert_eq!(authenticator().verify(&token).await.unwrap_err().code(), tonic::Code::Unauthenticated);
     }
 
-    #[test]
-    fn an_expired_token_is_refused() {
+    #[tokio::test]
+    async fn an_expired_token_is_refused() {
         let signer = signer(&format!("{DEV_KEYS}/signing.pem"));
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
@@ -314,7 +373,7 @@ mod tests {
             exp: now - 3600,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &signer.key).unwrap();
-        assert!(authenticator().verify(&token).is_err());
+        assert!(authenticator().verify(&token).await.is_err());
     }
 
     #[test]
