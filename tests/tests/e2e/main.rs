@@ -8,6 +8,7 @@ mod clock;
 mod conferences;
 mod deadlines;
 mod fuzz;
+mod load;
 mod minutes;
 mod monitoring;
 mod participants;

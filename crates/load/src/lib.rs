@@ -1,0 +1,9 @@
+//! The project's load tool: drives a workload against a running doithoai, in
+//! a closed loop (a number of callers, each waiting for its answer) or an
+//! open loop (a target rate, latency counted from when each request was due,
+//! so a slow server cannot hide its queue), for a duration after a warm-up,
+//! and reports each operation's HDR-histogram percentiles as JSON.
+
+pub mod drive;
+pub mod pages;
+pub mod report;

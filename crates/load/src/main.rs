@@ -1,0 +1,68 @@
+//! `doithoai-load`: the command line of the project's load tool.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+use doithoai_load::{drive, pages, report};
+
+#[derive(Parser)]
+#[command(name = "doithoai-load", version, about = "Load a running doithoai and measure it")]
+struct Cli {
+    #[command(subcommand)]
+    workload: Workload,
+    #[command(flatten)]
+    shape: ShapeArgs,
+}
+
+#[derive(Subcommand)]
+enum Workload {
+    /// The web's pages: public (a unit's conferences, a conference, a
+    /// petition's status and its Open311 JSON, figures) and, signed in, the
+    /// oversight dashboards; every page kind an equal share.
+    Pages(pages::PagesArgs),
+}
+
+#[derive(Args)]
+struct ShapeArgs {
+    /// Closed loop: this many callers, each sending its next request when the last is answered.
+    #[arg(long, global = true, default_value_t = 8, conflicts_with = "rate")]
+    concurrency: usize,
+    /// Open loop: this many requests a second, whatever the answers.
+    #[arg(long, global = true)]
+    rate: Option<f64>,
+    /// How long to measure (after the warm-up).
+    #[arg(long, global = true, default_value = "30s", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// How long to load without measuring first.
+    #[arg(long, global = true, default_value = "5s", value_parser = humantime::parse_duration)]
+    warmup: Duration,
+    /// Where to write the JSON report (besides standard output).
+    #[arg(long, global = true)]
+    json: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let shape = match cli.shape.rate {
+        Some(rate) if rate > 0.0 => drive::Shape::Open { rate },
+        Some(_) => anyhow::bail!("--rate must be positive"),
+        None => drive::Shape::Closed { concurrency: cli.shape.concurrency.max(1) },
+    };
+    let plan = drive::Plan { shape, warmup: cli.shape.warmup, duration: cli.shape.duration };
+    let outcome = match cli.workload {
+        Workload::Pages(args) => {
+            let pages = Arc::new(pages::Pages::discover(&args).await?);
+            eprintln!("{}", pages.describe());
+            drive::drive(pages, &plan).await
+        }
+    };
+    let report = report::Report::new("pages", &plan, &outcome);
+    eprintln!("{}", report.table());
+    let json = serde_json::to_string_pretty(&report)?;
+    if let Some(path) = &cli.shape.json {
+        std::fs::write(path, &json)?;
+    }
+    println!("{json}");
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! The load tool's page workload against a real stack and web: it finds
+//! every kind of page from the links (and the receipt codes from the minutes
+//! service), signs in for the dashboards, and loads them all without an
+//! error. Only that it works is asserted here; how fast is measured with the
+//! tool itself (`docs/performance.md`), never in a test.
+#![allow(clippy::unwrap_used)]
+
+use std::{sync::Arc, time::Duration};
+
+use doithoai_load::{
+    drive::{Plan, Shape, drive},
+    pages::{Pages, PagesArgs},
+};
+use doithoai_runtime::testsuite;
+use doithoai_tests::{scheduling::District, web::start_web, *};
+
+#[tokio::test]
+async fn the_page_workload_finds_and_loads_every_kind_of_page() {
+    let stack = Stack::start().await;
+    let district = District::set_up(&stack).await;
+    district.held(&stack).await;
+    let web = start_web(&stack, |settings| settings.with("web.lookups_per_minute", 1_000_000)).await;
+    let args = PagesArgs {
+        web: format!("http://{}", web.addr),
+        unit: "33".into(),
+        minutes: format!("http://{}", stack.running("minutes").grpc_addr),
+        dev_key: testsuite::dev_key("signing.pem"),
+        per_kind: 20,
+    };
+    let pages = Arc::new(Pages::discover(&args).await.unwrap());
+    let found = pages.describe();
+    for kind in ["unit 20", "conference 1", "petition 2", "open311 2", "heads 1", "report 3"] {
+        assert!(found.contains(kind), "{found}");
+    }
+    let plan =
+        Plan { shape: Shape::Closed { concurrency: 2 }, warmup: Duration::ZERO, duration: Duration::from_secs(3) };
+    let outcome = drive(pages, &plan).await;
+    for operation in &outcome.operations {
+        assert_eq!(operation.errors, 0, "{}: {:?}", operation.name, operation.first_errors);
+    }
+    let loaded: Vec<&str> = outcome.operations.iter().filter(|m| !m.latency.is_empty()).map(|m| m.name).collect();
+    assert!(loaded.len() >= 8, "{loaded:?}");
+
+    web.stop().await.unwrap();
+    stack.finish().await;
+}
