@@ -20,7 +20,7 @@ mod settings;
 use std::{net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
-use axum::Router;
+use axum::{Router, serve::ListenerExt};
 use doithoai_runtime::{Clock, Settings, metrics};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -79,6 +79,7 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningWe
         .await
         .with_context(|| format!("cannot listen on public_addr {}", settings.public_addr))?;
     let addr = listener.local_addr()?;
+    let listener = listener.tap_io(doithoai_runtime::server::no_delay);
     let stop = CancellationToken::new();
     let (metrics_addr, metrics_task) = metrics::serve(settings.metrics_addr, stop.clone()).await?;
     let shutdown = stop.clone();

@@ -320,8 +320,7 @@ pub async fn conference(
     let token = web.sessions.portal_token();
     let unit = web.directory.unit(&web.backends, &token, &web.settings.root_unit, &c.unit_code).await;
     let venue = web.directory.unit(&web.backends, &token, &web.settings.root_unit, &c.venue_unit_code).await;
-    let host = host(&web, &c).await;
-    let (signed, sent) = futures::join!(minutes_signed(&web, &c), notice_sent(&web, &c));
+    let (host, signed, sent) = futures::join!(host(&web, &c), minutes_signed(&web, &c), notice_sent(&web, &c));
     let state = ConferenceState::try_from(c.state).unwrap_or_default();
     let registration_open = state == ConferenceState::Announced && starts(&c).is_some_and(|s| s > web.clock.now());
     let agenda: Vec<_> = c.agenda.iter().filter(|item| !item.state_secret).collect();

@@ -5,7 +5,7 @@
 //! their overdue petitions, heads without this year's dialogue and their
 //! R13.1 reports, and the R13.1 report on screen, as PDF and as CSV.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::{
     extract::{Path, Query},
@@ -19,14 +19,14 @@ use doithoai_proto::{
         LeaderboardRequest, ListObligationsRequest, Obligation, ObligationKind, ObligationState, RenderReportRequest,
         Report, ReportFormat, ReportRequest, Summary,
     },
-    minutes::v1::PetitionRequest,
-    scheduling::v1::{ConferenceRef, GetPeriodicDialogueReportRequest},
+    minutes::v1::{Petition, PetitionRequest},
+    scheduling::v1::{Conference, ConferenceRef, GetPeriodicDialogueReportRequest},
 };
 use doithoai_runtime::{
     pagination::every_page,
     time::{instant, local_date},
 };
-use futures::future::join_all;
+use futures::{StreamExt, future::join_all, stream};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -123,8 +123,6 @@ pub async fn compliance(
     let token = viewer.token.clone();
     let unit = unit_named(&web, lang, &code).await?;
     let year = period.year(&web);
-    let notices = summary(&web, lang, &token, &unit.code, ObligationKind::ConclusionNotice, year).await?;
-    let responses = summary(&web, lang, &token, &unit.code, ObligationKind::AgencyResponse, year).await?;
     // The monthly trend: each month's obligations falling due in it.
     let months = join_all((1..=12u32).flat_map(|month| {
         [ObligationKind::ConclusionNotice, ObligationKind::AgencyResponse].map(|kind| {
@@ -141,8 +139,21 @@ pub async fn compliance(
                 web.backends.deadlines().get_summary(ask(request, &token)).await.ok().map(|s| s.into_inner())
             }
         })
-    }))
-    .await;
+    }));
+    let (from, to) = (format!("{year}-01-01"), format!("{year}-12-31"));
+    let leaderboard = async {
+        let request = LeaderboardRequest { unit_code: unit.code.clone(), limit: 10 };
+        web.backends.deadlines().get_overdue_leaderboard(ask(request, &token)).await.or_problem(lang)
+    };
+    // Every read of the page at once: its time is the slowest read's, not their sum.
+    let (notices, responses, months, the_year, leaderboard) = futures::join!(
+        summary(&web, lang, &token, &unit.code, ObligationKind::ConclusionNotice, year),
+        summary(&web, lang, &token, &unit.code, ObligationKind::AgencyResponse, year),
+        months,
+        read_report(&web, lang, &token, &unit.code, &from, &to),
+        leaderboard,
+    );
+    let (notices, responses, the_year, leaderboard) = (notices?, responses?, the_year?, leaderboard?);
     let rate = |s: &Option<Summary>| s.as_ref().filter(|s| rated(s)).map(|s| s.on_time_rate * 100.0);
     let notice_rates: Vec<Option<f64>> = months.iter().step_by(2).map(rate).collect();
     let response_rates: Vec<Option<f64>> = months.iter().skip(1).step_by(2).map(rate).collect();
@@ -161,14 +172,6 @@ pub async fn compliance(
             },
         ],
     );
-    let the_year =
-        read_report(&web, lang, &token, &unit.code, &format!("{year}-01-01"), &format!("{year}-12-31")).await?;
-    let leaderboard = web
-        .backends
-        .deadlines()
-        .get_overdue_leaderboard(ask(LeaderboardRequest { unit_code: unit.code.clone(), limit: 10 }, &token))
-        .await
-        .or_problem(lang)?;
     let portal = web.sessions.portal_token();
     let mut agencies = Vec::new();
     for a in &leaderboard.agencies {
@@ -259,6 +262,9 @@ async fn every_obligation(
     .await
 }
 
+/// How many reads one page keeps in flight to one service.
+const AT_ONCE: usize = 16;
+
 /// `/oversight/{code}/agencies/{organization}`: an agency's overdue petitions.
 pub async fn agency(
     web: Web,
@@ -285,34 +291,39 @@ pub async fn agency(
     };
     let overdue = every_obligation(&web, lang, &token, request, 500).await?;
     let today = local_date(web.clock.now());
-    let petitions = join_all(overdue.iter().map(|o| {
-        let (web, token) = (&web, token.clone());
-        let id = o.petition_id.clone();
-        async move {
-            if id.is_empty() {
-                return None;
+    // An agency may have hundreds overdue: their petitions and conferences
+    // are read a few at a time, not all at once nor one by one.
+    // Owned ids and a shared state: the reads outlive no borrow of the page's.
+    let state: State = web.0.clone();
+    let ids: Vec<String> = overdue.iter().map(|o| o.petition_id.clone()).collect();
+    let petitions: Vec<Option<Petition>> = stream::iter(ids)
+        .map(|id| {
+            let (state, token) = (state.clone(), token.clone());
+            async move {
+                if id.is_empty() {
+                    return None;
+                }
+                let request = ask(PetitionRequest { petition_id: id }, &token);
+                state.backends.minutes().get_petition(request).await.ok().map(|p| p.into_inner())
             }
-            web.backends
-                .minutes()
-                .get_petition(ask(PetitionRequest { petition_id: id }, &token))
-                .await
-                .ok()
-                .map(|p| p.into_inner())
-        }
-    }))
-    .await;
-    let mut conferences = HashMap::new();
-    for o in &overdue {
-        if !o.conference_id.is_empty() && !conferences.contains_key(&o.conference_id) {
-            let c = web
-                .backends
-                .conferences()
-                .get_conference(ask(ConferenceRef { id: o.conference_id.clone() }, &token))
-                .await
-                .ok();
-            conferences.insert(o.conference_id.clone(), c.map(|c| c.into_inner()));
-        }
-    }
+        })
+        .buffered(AT_ONCE)
+        .collect()
+        .await;
+    let distinct: BTreeSet<String> =
+        overdue.iter().map(|o| o.conference_id.clone()).filter(|id| !id.is_empty()).collect();
+    let conferences: HashMap<String, Option<Conference>> = stream::iter(distinct)
+        .map(|id| {
+            let (state, token) = (state.clone(), token.clone());
+            async move {
+                let request = ask(ConferenceRef { id: id.clone() }, &token);
+                let found = state.backends.conferences().get_conference(request).await.ok();
+                (id, found.map(|c| c.into_inner()))
+            }
+        })
+        .buffer_unordered(AT_ONCE)
+        .collect()
+        .await;
     let late = |o: &Obligation| {
         NaiveDate::parse_from_str(&o.due_date, "%Y-%m-%d")
             .ok()
@@ -363,11 +374,9 @@ pub async fn heads(
     let unit = unit_named(&web, lang, &code).await?;
     let year = period.year(&web);
     let request = GetPeriodicDialogueReportRequest { unit_code: unit.code.clone(), year };
-    let mut dialogue =
-        web.backends.plans().get_periodic_dialogue_report(ask(request, &token)).await.or_problem(lang)?.heads;
-    dialogue.sort_by_key(|h| (h.held, h.head.as_ref().map(|p| p.unit_code.clone())));
-    let mut reports: BTreeMap<String, [u32; 4]> = BTreeMap::new();
-    for kind in [ObligationKind::ReportHalfYear, ObligationKind::ReportYear] {
+    let dialogue =
+        async { web.backends.plans().get_periodic_dialogue_report(ask(request, &token)).await.or_problem(lang) };
+    let owed = |kind: ObligationKind| {
         let request = ListObligationsRequest {
             unit_code: unit.code.clone(),
             kind: kind as i32,
@@ -375,16 +384,22 @@ pub async fn heads(
             due_to: format!("{}-03-31", year + 1),
             ..Default::default()
         };
-        for o in every_obligation(&web, lang, &token, request, 5000).await? {
-            let slot = match ObligationState::try_from(o.state) {
-                Ok(ObligationState::Open | ObligationState::DueSoon) => 0,
-                Ok(ObligationState::MetOnTime) => 1,
-                Ok(ObligationState::MetLate) => 2,
-                Ok(ObligationState::Overdue) => 3,
-                _ => continue,
-            };
-            reports.entry(o.head_position_id.clone()).or_default()[slot] += 1;
-        }
+        every_obligation(&web, lang, &token, request, 5000)
+    };
+    let (dialogue, half_year, whole_year) =
+        futures::join!(dialogue, owed(ObligationKind::ReportHalfYear), owed(ObligationKind::ReportYear));
+    let mut dialogue = dialogue?.heads;
+    dialogue.sort_by_key(|h| (h.held, h.head.as_ref().map(|p| p.unit_code.clone())));
+    let mut reports: BTreeMap<String, [u32; 4]> = BTreeMap::new();
+    for o in half_year?.into_iter().chain(whole_year?) {
+        let slot = match ObligationState::try_from(o.state) {
+            Ok(ObligationState::Open | ObligationState::DueSoon) => 0,
+            Ok(ObligationState::MetOnTime) => 1,
+            Ok(ObligationState::MetLate) => 2,
+            Ok(ObligationState::Overdue) => 3,
+            _ => continue,
+        };
+        reports.entry(o.head_position_id.clone()).or_default()[slot] += 1;
     }
     let not_held = dialogue.iter().filter(|h| !h.held).count();
     let body = html! {

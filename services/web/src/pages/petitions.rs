@@ -115,26 +115,19 @@ async fn read(web: &State, lang: Lang, headers: &HeaderMap, connected: Connected
         .find_petition(ask(FindPetitionRequest { receipt_code: code.to_owned() }, &token))
         .await
         .or_problem(lang)?;
-    let conference = super::conferences::public_conference(web, lang, &petition.conference_id).await.ok();
-    let escalated = match petition.escalation.as_ref().map(|e| e.escalated_petition_id.clone()) {
-        Some(id) if !id.is_empty() => web
-            .backends
-            .minutes()
-            .get_petition(ask(PetitionRequest { petition_id: id }, &token))
-            .await
-            .ok()
-            .map(tonic::Response::into_inner),
-        _ => None,
+    // What the petition needs besides itself, read at once.
+    let conference = super::conferences::public_conference(web, lang, &petition.conference_id);
+    let escalated = async {
+        let id = petition.escalation.as_ref().map(|e| e.escalated_petition_id.clone()).filter(|id| !id.is_empty())?;
+        let request = ask(PetitionRequest { petition_id: id }, &token);
+        web.backends.minutes().get_petition(request).await.ok().map(tonic::Response::into_inner)
     };
-    let mut obligations = Vec::new();
-    for id in std::iter::once(&petition.id).chain(escalated.as_ref().map(|p| &p.id)) {
-        let request = ListObligationsRequest {
-            unit_code: web.settings.root_unit.clone(),
-            petition_id: id.clone(),
-            ..Default::default()
-        };
-        let answer = web.backends.deadlines().list_obligations(ask(request, &token)).await.or_problem(lang)?;
-        obligations.extend(answer.obligations);
+    let (conference, escalated, own) =
+        futures::join!(conference, escalated, obligations_of(web, lang, &token, &petition.id));
+    let conference = conference.ok();
+    let mut obligations = own?;
+    if let Some(escalated) = &escalated {
+        obligations.extend(obligations_of(web, lang, &token, &escalated.id).await?);
     }
     let root = &web.settings.root_unit;
     let current = escalated.as_ref().unwrap_or(&petition);
@@ -156,6 +149,17 @@ async fn read(web: &State, lang: Lang, headers: &HeaderMap, connected: Connected
         agency,
         escalated_to,
     })
+}
+
+/// The clocks of one petition.
+async fn obligations_of(web: &State, lang: Lang, token: &str, petition_id: &str) -> PageResult<Vec<Obligation>> {
+    let request = ListObligationsRequest {
+        unit_code: web.settings.root_unit.clone(),
+        petition_id: petition_id.to_owned(),
+        ..Default::default()
+    };
+    let answer = web.backends.deadlines().list_obligations(ask(request, token)).await.or_problem(lang)?;
+    Ok(answer.obligations)
 }
 
 /// The answer the petition is waiting for: the open R10.3 clock of the
