@@ -66,6 +66,8 @@ impl EventHandler for ConferenceClocks {
         };
         let calendar = self.calendars.current();
         obligations::open(conn, &calendar, &self.outbox, opening).await?;
+        // The notice may have been heard first, without the end: its clock now runs from the end.
+        obligations::anchor_at_end(conn, &calendar, &notice_key(&conference.id), local_date(ended)).await?;
         // R6.2: a periodic conference meets the accountable head's obligation for its year.
         if conference.regime == Regime::Periodic as i32 {
             let head = Uuid::parse_str(&conference.accountable_position_id)?;
@@ -102,8 +104,9 @@ impl EventHandler for PetitionClocks {
             let notice = issued.notice.context("ConclusionNoticeIssued without a notice")?;
             let sent_on = date(&notice.sent_on)?;
             // Normally the conference's end opened R10.2 already; if the notice comes
-            // first (the end not yet recorded), open it here from the end the notice
-            // carries — the later end event then finds it and changes nothing.
+            // first, open it here from the end the notice carries. If the minutes
+            // service did not know the end either, the clock runs from the sending
+            // until the end is heard (`anchor_at_end`).
             let ended = issued.conference_ended_at.as_ref().and_then(doithoai_runtime::time::instant);
             let opening = Opening {
                 key: notice_key(&notice.conference_id),

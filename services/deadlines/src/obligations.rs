@@ -289,6 +289,46 @@ pub async fn reanchor(
     Ok(())
 }
 
+/// Moves a clock the notice opened from its own sending (the conference's
+/// end not yet heard: events of two services arrive in any order) to the
+/// end, once heard. Its due date follows, and a clock already met gets the
+/// outcome and working days the end gives it.
+pub async fn anchor_at_end(
+    conn: &mut PgConnection,
+    calendar: &Calendar,
+    key: &str,
+    ended_on: NaiveDate,
+) -> anyhow::Result<()> {
+    let Some(row) = lock(conn, key).await? else { return Ok(()) };
+    if row.anchor != "SENT" {
+        return Ok(());
+    }
+    let due = domain::due(calendar, ended_on, row.working_days as u32)?;
+    let (state, took) = match row.met_on {
+        Some(met_on) => (
+            domain::outcome(due.date, met_on).as_str_name().to_owned(),
+            calendar.working_days_between(ended_on, met_on).ok().map(|days| days.max(0) as i32),
+        ),
+        None => (row.state.clone(), None),
+    };
+    sqlx::query(
+        "UPDATE obligations SET anchor_date = $2, anchor = 'ENDED', due_date = $3, calendar_revision = $4,
+             explanation = $5, state = $6, met_after_working_days = COALESCE($7, met_after_working_days),
+             updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(row.id)
+    .bind(ended_on)
+    .bind(due.date)
+    .bind(&due.revision)
+    .bind(&due.explanation)
+    .bind(&state)
+    .bind(took)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Closes an open obligation as met on `met_on`, freezing the outcome, and
 /// publishes DeadlineMet once.
 pub async fn close(

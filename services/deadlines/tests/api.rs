@@ -299,6 +299,39 @@ async fn connect(service: &RunningService) -> DeadlinesClient<Channel> {
 }
 
 #[tokio::test]
+async fn r10_2_a_notice_heard_before_the_end_runs_from_the_end_once_it_is_heard() {
+    // NATS was down: the minutes service issued the notice on Thursday 5 March
+    // without knowing when the conference ended, and this service hears the
+    // notice before the end (Thursday 12 February).
+    let f = Fixture::start("2026-03-05T03:00:00Z").await;
+    let first = conference(Regime::Regular, "", "2026-02-12T05:00:00Z");
+    let unaware = ConclusionNoticeIssued { conference_ended_at: None, ..notice_issued(&first, "2026-03-05", &[]) };
+    f.minutes("conclusion_notice_issued", &first.id, &unaware, "2026-03-05").await;
+    let notices = ListObligationsRequest { conference_id: first.id.clone(), ..list("323", Kind::ConclusionNotice) };
+    let sent = f.until("R10.2 opened and met by the notice", &notices, |o| o.len() == 1).await.remove(0);
+    assert_eq!(brief(&sent), ("R10.2", "SENT", "2026-03-05", due("2026-03-05", 10).as_str(), State::MetOnTime));
+
+    // The end arrives: the clock runs from it. Ten working days after the
+    // end, across the Tết holidays, is 5 March: the notice came on its last day.
+    f.end(&first).await;
+    let ended = f.until("re-anchored at the end", &notices, |o| o[0].anchor == "ENDED").await.remove(0);
+    assert_eq!(due("2026-02-12", 10), "2026-03-05");
+    assert_eq!(brief(&ended), ("R10.2", "ENDED", "2026-02-12", "2026-03-05", State::MetOnTime));
+    assert_eq!((ended.id.as_str(), ended.met_on.as_str()), (sent.id.as_str(), "2026-03-05"));
+
+    // A notice sent a day later would have been late: the outcome follows the end too.
+    let later = conference(Regime::Regular, "", "2026-02-12T05:00:00Z");
+    let late = ConclusionNoticeIssued { conference_ended_at: None, ..notice_issued(&later, "2026-03-06", &[]) };
+    f.clock.set(at("2026-03-06T03:00:00Z"));
+    f.minutes("conclusion_notice_issued", &later.id, &late, "2026-03-06").await;
+    let notices = ListObligationsRequest { conference_id: later.id.clone(), ..list("323", Kind::ConclusionNotice) };
+    f.until("the second notice", &notices, |o| o.len() == 1).await;
+    f.end(&later).await;
+    let ended = f.until("re-anchored at the end", &notices, |o| o[0].anchor == "ENDED").await.remove(0);
+    assert_eq!(brief(&ended), ("R10.2", "ENDED", "2026-02-12", "2026-03-05", State::MetLate));
+}
+
+#[tokio::test]
 async fn r10_2_and_r10_3_clocks_open_move_and_close_from_the_events_alone() {
     let f = Fixture::start("2026-03-10T06:00:00Z").await;
     // Tuesday 10 March 2026, 12:00 in Hà Nội.
