@@ -6,4 +6,5 @@
 
 pub mod drive;
 pub mod pages;
+pub mod petitions;
 pub mod report;

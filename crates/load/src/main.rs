@@ -3,7 +3,7 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
-use doithoai_load::{drive, pages, report};
+use doithoai_load::{drive, pages, petitions, report};
 
 #[derive(Parser)]
 #[command(name = "doithoai-load", version, about = "Load a running doithoai and measure it")]
@@ -20,6 +20,10 @@ enum Workload {
     /// petition's status and its Open311 JSON, figures) and, signed in, the
     /// oversight dashboards; every page kind an equal share.
     Pages(pages::PagesArgs),
+    /// Petitions recorded by the secretaries, over N conferences held at once
+    /// (`--conferences 1`: all on one); each one answered OK is checked in the
+    /// minutes afterwards. Moves the services' clocks ten days on.
+    Petitions(petitions::PetitionsArgs),
 }
 
 #[derive(Args)]
@@ -50,14 +54,21 @@ async fn main() -> anyhow::Result<()> {
         None => drive::Shape::Closed { concurrency: cli.shape.concurrency.max(1) },
     };
     let plan = drive::Plan { shape, warmup: cli.shape.warmup, duration: cli.shape.duration };
-    let outcome = match cli.workload {
+    let report = match cli.workload {
         Workload::Pages(args) => {
             let pages = Arc::new(pages::Pages::discover(&args).await?);
             eprintln!("{}", pages.describe());
-            drive::drive(pages, &plan).await
+            report::Report::new("pages", &plan, &drive::drive(pages, &plan).await)
+        }
+        Workload::Petitions(args) => {
+            let petitions = Arc::new(petitions::Petitions::prepare(&args).await?);
+            eprintln!("{}", petitions.describe());
+            let outcome = drive::drive(petitions.clone(), &plan).await;
+            let mut report = report::Report::new("petitions", &plan, &outcome);
+            report.verified = Some(petitions.verify().await?);
+            report
         }
     };
-    let report = report::Report::new("pages", &plan, &outcome);
     eprintln!("{}", report.table());
     let json = serde_json::to_string_pretty(&report)?;
     if let Some(path) = &cli.shape.json {

@@ -12,6 +12,9 @@ pub struct Report {
     pub warmup_secs: f64,
     pub measured_secs: f64,
     pub operations: Vec<Operation>,
+    /// What the workload checked after the load: each write there once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -73,7 +76,14 @@ impl Report {
             Shape::Closed { concurrency } => format!("closed loop, {concurrency} callers"),
             Shape::Open { rate } => format!("open loop, {rate} requests/s"),
         };
-        Self { workload, shape, warmup_secs: plan.warmup.as_secs_f64(), measured_secs: seconds, operations }
+        Self {
+            workload,
+            shape,
+            warmup_secs: plan.warmup.as_secs_f64(),
+            measured_secs: seconds,
+            operations,
+            verified: None,
+        }
     }
 
     pub fn table(&self) -> String {
@@ -99,6 +109,9 @@ impl Report {
             for error in &o.first_errors {
                 table.push_str(&format!("    error: {error}\n"));
             }
+        }
+        if let Some(verified) = &self.verified {
+            table.push_str(&format!("verified: {verified}\n"));
         }
         table
     }

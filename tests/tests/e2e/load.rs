@@ -1,7 +1,7 @@
-//! The load tool's page workload against a real stack and web: it finds
-//! every kind of page from the links (and the receipt codes from the minutes
-//! service), signs in for the dashboards, and loads them all without an
-//! error. Only that it works is asserted here; how fast is measured with the
+//! The load tool's workloads against a real stack: the pages (found from
+//! the links, the receipt codes from the minutes service, the dashboards
+//! signed in) load without an error; the petitions' conferences are
+//! prepared through the APIs and every petition recorded is found once. Only that it works is asserted here; how fast is measured with the
 //! tool itself (`docs/performance.md`), never in a test.
 #![allow(clippy::unwrap_used)]
 
@@ -10,6 +10,7 @@ use std::{sync::Arc, time::Duration};
 use doithoai_load::{
     drive::{Plan, Shape, drive},
     pages::{Pages, PagesArgs},
+    petitions::{Petitions, PetitionsArgs},
 };
 use doithoai_runtime::testsuite;
 use doithoai_tests::{scheduling::District, web::start_web, *};
@@ -42,5 +43,32 @@ async fn the_page_workload_finds_and_loads_every_kind_of_page() {
     assert!(loaded.len() >= 8, "{loaded:?}");
 
     web.stop().await.unwrap();
+    stack.finish().await;
+}
+
+#[tokio::test]
+async fn the_petition_workload_prepares_its_conferences_records_and_finds_each_petition_once() {
+    let stack = Stack::start().await;
+    District::set_up(&stack).await;
+    let addr = |service: &str| format!("http://{}", stack.running(service).grpc_addr);
+    let args = PetitionsArgs {
+        scheduling: addr("scheduling"),
+        participants: addr("participants"),
+        minutes: addr("minutes"),
+        deadlines: addr("deadlines"),
+        root: "33".into(),
+        conferences: 3,
+        dev_key: testsuite::dev_key("signing.pem"),
+    };
+    let petitions = Arc::new(Petitions::prepare(&args).await.unwrap());
+    let plan =
+        Plan { shape: Shape::Closed { concurrency: 3 }, warmup: Duration::ZERO, duration: Duration::from_secs(2) };
+    let outcome = drive(petitions.clone(), &plan).await;
+    let recorded = &outcome.operations[0];
+    assert_eq!(recorded.errors, 0, "{:?}", recorded.first_errors);
+    assert!(recorded.latency.len() >= 3, "{}", recorded.latency.len());
+    let verified = petitions.verify().await.unwrap();
+    assert!(verified.starts_with(&format!("{} petitions", recorded.latency.len())), "{verified}");
+
     stack.finish().await;
 }
