@@ -37,13 +37,13 @@ use doithoai_proto::{
 };
 use doithoai_runtime::{
     Role,
-    auth::{TokenSigner, bearer_value},
+    auth::{TokenSigner, with_bearer as bearer},
     error::describe,
     idempotency::{request_id, retrying},
     pagination::every_page,
     time::{ZONE, local_date, timestamp},
 };
-use tonic::{Request, Status, transport::Channel};
+use tonic::{Status, transport::Channel};
 
 use crate::plan::{DemoUnit, Fate, Plan, Registrant, Turn};
 
@@ -124,15 +124,6 @@ macro_rules! create {
         })
         .await
     }};
-}
-
-fn bearer<T>(message: T, token: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    // A signed token is always ASCII; were it not, the service would refuse the call as unauthenticated.
-    if let Ok(value) = bearer_value(token) {
-        request.metadata_mut().insert("authorization", value);
-    }
-    request
 }
 
 /// Waits until `done` says another service has heard what it must, asking

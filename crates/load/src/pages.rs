@@ -9,7 +9,10 @@ use std::collections::BTreeSet;
 use anyhow::Context;
 use clap::Args;
 use doithoai_proto::minutes::v1::{ConferenceRequest, minutes_service_client::MinutesServiceClient};
-use doithoai_runtime::{Role, auth::TokenSigner};
+use doithoai_runtime::{
+    Role,
+    auth::{TokenSigner, with_bearer},
+};
 
 use crate::drive::Workload;
 
@@ -95,8 +98,7 @@ impl Pages {
         let mut codes = Vec::new();
         for conference in &conferences {
             let id = conference.trim_start_matches("/conferences/").to_owned();
-            let mut request = tonic::Request::new(ConferenceRequest { conference_id: id });
-            request.metadata_mut().insert("authorization", doithoai_runtime::auth::bearer_value(&token)?);
+            let request = with_bearer(ConferenceRequest { conference_id: id }, &token);
             if let Ok(found) = minutes.get_minutes(request).await {
                 codes.extend(found.into_inner().petitions.into_iter().map(|p| p.receipt_code));
             }

@@ -32,10 +32,10 @@ use doithoai_proto::{
 };
 use doithoai_runtime::{
     Role,
-    auth::{TokenSigner, bearer_value},
+    auth::{TokenSigner, with_bearer as bearer},
     time::{instant, timestamp},
 };
-use tonic::{Request, transport::Channel};
+use tonic::transport::Channel;
 
 use crate::drive::Workload;
 
@@ -75,12 +75,6 @@ pub struct Petitions {
     run: String,
 }
 
-fn bearer<T>(message: T, token: &str) -> anyhow::Result<Request<T>> {
-    let mut request = Request::new(message);
-    request.metadata_mut().insert("authorization", bearer_value(token)?);
-    Ok(request)
-}
-
 /// 09:00 in Hà Nội on `day`.
 fn nine_o_clock(day: NaiveDate) -> chrono::DateTime<Utc> {
     day.and_hms_opt(2, 0, 0).unwrap_or_default().and_utc()
@@ -102,7 +96,7 @@ impl Petitions {
         }
 
         // Today as the services see it; the conferences ten days on, a weekday.
-        let now = clocks[0].get_time(bearer(GetTimeRequest {}, &admin)?).await.context("the scheduling clock")?;
+        let now = clocks[0].get_time(bearer(GetTimeRequest {}, &admin)).await.context("the scheduling clock")?;
         let now = now.into_inner().time.as_ref().and_then(instant).context("a clock without its time")?;
         let today = now.date_naive();
         let mut day = today + Days::days(10);
@@ -115,7 +109,7 @@ impl Petitions {
             .get_subtree(bearer(
                 GetSubtreeRequest { code: args.root.clone(), on_date: today.to_string(), ..Default::default() },
                 &admin,
-            )?)
+            ))
             .await
             .context("the root's subtree")?
             .into_inner()
@@ -154,7 +148,7 @@ impl Petitions {
             };
             let create = CreateConferenceRequest { draft: Some(draft), ..Default::default() };
             let created =
-                conferences.clone().create_conference(bearer(create, &office)?).await.context("a conference")?;
+                conferences.clone().create_conference(bearer(create, &office)).await.context("a conference")?;
             let id = created.into_inner().id;
             let secretary = format!("load-secretary-{unit}");
             let assign = AssignSecretaryRequest {
@@ -162,35 +156,32 @@ impl Petitions {
                 secretary_subject: secretary.clone(),
                 secretary_name: "Thư ký".into(),
             };
-            conferences.clone().assign_secretary(bearer(assign, &office)?).await.context("its secretary")?;
+            conferences.clone().assign_secretary(bearer(assign, &office)).await.context("its secretary")?;
             let notice = AnnounceConferenceRequest {
                 id: id.clone(),
                 media_channel: "Cổng thông tin điện tử".into(),
                 publication_date: today.to_string(),
             };
-            conferences.clone().announce_conference(bearer(notice, &office)?).await.context("its announcement")?;
+            conferences.clone().announce_conference(bearer(notice, &office)).await.context("its announcement")?;
             held.push((id, office, signer.sign(&secretary, unit, &[Role::Secretary], hour)?));
         }
 
         // The conferences' hour on every service, then each started.
         for clock in &mut clocks {
             let set = SetTimeRequest { time: Some(timestamp(nine_o_clock(day))) };
-            clock.set_time(bearer(set, &admin)?).await.context("moving a service's clock")?;
+            clock.set_time(bearer(set, &admin)).await.context("moving a service's clock")?;
         }
         let mut minutes = MinutesServiceClient::new(connect(&args.minutes)?);
         for (id, office, _) in &held {
             ConferencesClient::new(scheduling.clone())
-                .start_conference(bearer(ConferenceRef { id: id.clone() }, office)?)
+                .start_conference(bearer(ConferenceRef { id: id.clone() }, office))
                 .await
                 .context("starting a conference")?;
         }
         // The minutes open when the minutes service hears of the start.
         for (id, _, secretary) in &held {
             let mut waited = 0;
-            while minutes
-                .get_minutes(bearer(ConferenceRequest { conference_id: id.clone() }, secretary)?)
-                .await
-                .is_err()
+            while minutes.get_minutes(bearer(ConferenceRequest { conference_id: id.clone() }, secretary)).await.is_err()
             {
                 anyhow::ensure!(waited < 300, "the minutes of conference {id} did not open within 30 s");
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -215,7 +206,7 @@ impl Petitions {
             expected.entry(*c).or_default().push(id.clone());
         }
         for (c, held) in self.held.iter().enumerate() {
-            let request = bearer(ConferenceRequest { conference_id: held.id.clone() }, &held.secretary)?;
+            let request = bearer(ConferenceRequest { conference_id: held.id.clone() }, &held.secretary);
             let minutes = self.minutes.clone().get_minutes(request).await?.into_inner();
             let mut found: Vec<String> = minutes.petitions.into_iter().map(|p| p.id).collect();
             let mut wanted = expected.remove(&c).unwrap_or_default();
@@ -243,7 +234,7 @@ async fn head_of(scheduling: &Channel, unit: &str, office: &str, day: NaiveDate)
         on_date: day.to_string(),
         ..Default::default()
     };
-    let posts = directory.list_positions(bearer(list, office)?).await.context("the commune's posts")?;
+    let posts = directory.list_positions(bearer(list, office)).await.context("the commune's posts")?;
     if let Some(head) =
         posts.into_inner().positions.into_iter().find(|p| p.unit_code == unit && p.rank == Rank::Head as i32)
     {
@@ -260,7 +251,7 @@ async fn head_of(scheduling: &Channel, unit: &str, office: &str, day: NaiveDate)
         ..Default::default()
     };
     let created = directory
-        .create_position(bearer(CreatePositionRequest { position: Some(position), ..Default::default() }, office)?)
+        .create_position(bearer(CreatePositionRequest { position: Some(position), ..Default::default() }, office))
         .await
         .context("a head's post")?;
     Ok(created.into_inner().id)
@@ -283,7 +274,7 @@ impl Workload for Petitions {
             ..Default::default()
         };
         let result = async {
-            let answer = self.minutes.clone().record_petition(bearer(record, &held.secretary)?).await?;
+            let answer = self.minutes.clone().record_petition(bearer(record, &held.secretary)).await?;
             self.recorded.lock().unwrap_or_else(PoisonError::into_inner).push((c, answer.into_inner().id));
             Ok(())
         };

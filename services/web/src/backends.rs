@@ -13,7 +13,7 @@ use doithoai_proto::{
         conferences_client::ConferencesClient, directory_client::DirectoryClient, plans_client::PlansClient,
     },
 };
-use doithoai_runtime::auth::bearer_value;
+pub use doithoai_runtime::auth::with_bearer as ask;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::settings::WebSettings;
@@ -75,13 +75,4 @@ impl Backends {
     pub fn deadlines(&self) -> DeadlinesClient<Channel> {
         DeadlinesClient::new(self.deadlines.clone()).max_decoding_message_size(MAX_DOCUMENT_BYTES)
     }
-}
-
-/// A request carrying the caller's token.
-pub fn ask<T>(message: T, token: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    if let Ok(value) = bearer_value(token) {
-        request.metadata_mut().insert("authorization", value);
-    }
-    request
 }

@@ -107,11 +107,7 @@ impl Oidc {
             .oidc
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("invalid setting `auth.oidc.issuer`: not set"))?;
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            // Following redirects would let a provider's answer send the web anywhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let http = doithoai_runtime::auth::provider_http_client()?;
         Ok(Self {
             issuer: IssuerUrl::new(provider.issuer.clone())
                 .map_err(|e| anyhow::anyhow!("invalid setting `auth.oidc.issuer`: {e}"))?,

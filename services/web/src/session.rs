@@ -193,11 +193,6 @@ impl Sessions {
         (now - pending.started < PENDING_MINUTES * 60).then_some(pending)
     }
 
-    /// Whether the request carries a session that has ended (expired).
-    pub fn ended(&self, jar: &PrivateCookieJar, now: i64) -> bool {
-        jar.get(COOKIE).is_some() && self.of(jar, now).is_none()
-    }
-
     pub fn cookie(&self, viewer: &Viewer) -> Cookie<'static> {
         self.private_cookie(COOKIE, viewer, "/")
     }

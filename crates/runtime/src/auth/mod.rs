@@ -13,8 +13,9 @@ use std::{fmt, sync::Arc, time::Duration};
 use doithoai_units::{UnitCode, is_within};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 pub use layer::Authenticated;
-use mapping::{ClaimMapping, MappedClaims};
+use mapping::MappedClaims;
 use provider::Provider;
+pub use provider::http_client as provider_http_client;
 use serde::{Deserialize, Serialize};
 use tonic::{
     Request,
@@ -205,11 +206,6 @@ impl Authenticator {
         self
     }
 
-    /// The claim mapping of the provider that issued `issuer`'s tokens.
-    pub fn mapping(&self, issuer: &str) -> Option<&ClaimMapping> {
-        self.trust.providers.iter().find(|p| p.issuer == issuer).map(|p| &p.mapping)
-    }
-
     pub async fn verify(&self, token: &str) -> ServiceResult<Caller> {
         let refused = || {
             ServiceError::unauthenticated(
@@ -283,6 +279,17 @@ pub fn bearer_value(token: &str) -> Result<MetadataValue<Ascii>, InvalidMetadata
 }
 
 const BEARER: &str = "Bearer ";
+
+/// `message` as a request carrying `token`. A signed token is always ASCII;
+/// were it not, the request goes without it and the service refuses it as
+/// unauthenticated.
+pub fn with_bearer<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    if let Ok(value) = bearer_value(token) {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
+}
 
 /// Signs tokens: for the operator CLI's development tokens and for tests.
 pub struct TokenSigner {

@@ -77,12 +77,7 @@ struct Discovery {
 
 impl Provider {
     pub fn new(settings: &OidcSettings, default_audience: &str) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            // A redirect could point a fetch anywhere; a provider's URLs are exact.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .context("cannot build the HTTP client for `auth.oidc`")?;
+        let http = http_client()?;
         Ok(Self {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone().unwrap_or_else(|| default_audience.to_owned()),
@@ -183,6 +178,17 @@ impl Provider {
         let response = response.error_for_status().with_context(|| format!("GET {url}"))?;
         response.json().await.with_context(|| format!("GET {url}: not the expected JSON"))
     }
+}
+
+/// The HTTP client that talks to an identity provider (its discovery, keys
+/// and tokens): a bounded wait, and no redirect, which could point a fetch
+/// anywhere: a provider's URLs are exact.
+pub fn http_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("cannot build the HTTP client for `auth.oidc`")
 }
 
 /// The signing keys of a set that doithoai trusts, each with its one algorithm.

@@ -65,7 +65,8 @@ pub async fn page(
     let development = web.sessions.development();
     let now = wall_now();
     let form = web.sessions.form_token(now);
-    let ended = asked.ended.is_some() || web.sessions.ended(&jar, now);
+    // A session cookie that gives no viewer is one that has expired.
+    let ended = asked.ended.is_some() || (jar.get(COOKIE).is_some() && viewer.is_none());
     let body = html! {
         h1 { (lang.t("Đăng nhập", "Sign in")) }
         @if ended {
