@@ -3,9 +3,6 @@
 //! summaries hold ids and states, never citizens' personal data.
 
 use serde_json::Value;
-use sqlx::PgConnection;
-
-use crate::auth::Caller;
 
 /// One audited record of a change (`crate::change::Change`).
 #[derive(Debug, Clone)]
@@ -17,30 +14,29 @@ pub struct AuditEntry {
     pub after: Option<Value>,
 }
 
-pub(crate) async fn record(conn: &mut PgConnection, caller: &Caller, entries: &[AuditEntry]) -> sqlx::Result<()> {
-    if entries.is_empty() {
-        return Ok(());
+/// Entries as the columns of one `UNNEST`, for the statement that stores a
+/// change (`Outbox::write`).
+pub(crate) struct Columns<'a> {
+    pub rpcs: Vec<&'a str>,
+    pub record_types: Vec<&'a str>,
+    pub record_ids: Vec<&'a str>,
+    pub befores: Vec<Option<&'a Value>>,
+    pub afters: Vec<Option<&'a Value>>,
+}
+
+impl<'a> Columns<'a> {
+    pub fn of(entries: &'a [AuditEntry]) -> Self {
+        Self {
+            rpcs: entries.iter().map(|e| e.rpc).collect(),
+            record_types: entries.iter().map(|e| e.record_type).collect(),
+            record_ids: entries.iter().map(|e| e.record_id.as_str()).collect(),
+            befores: entries.iter().map(|e| e.before.as_ref()).collect(),
+            afters: entries.iter().map(|e| e.after.as_ref()).collect(),
+        }
     }
-    let trace_id = crate::telemetry::current_traceparent().and_then(|t| t.split('-').nth(1).map(str::to_owned));
-    let rpcs: Vec<&str> = entries.iter().map(|e| e.rpc).collect();
-    let types: Vec<&str> = entries.iter().map(|e| e.record_type).collect();
-    let ids: Vec<&str> = entries.iter().map(|e| e.record_id.as_str()).collect();
-    let befores: Vec<Option<&Value>> = entries.iter().map(|e| e.before.as_ref()).collect();
-    let afters: Vec<Option<&Value>> = entries.iter().map(|e| e.after.as_ref()).collect();
-    sqlx::query(
-        "INSERT INTO audit_log (actor, rpc, record_type, record_id, before, after, trace_id)
-         SELECT $1, a.rpc, a.record_type, a.record_id, a.before, a.after, $7
-         FROM UNNEST($2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])
-              AS a(rpc, record_type, record_id, before, after)",
-    )
-    .bind(&caller.subject)
-    .bind(&rpcs)
-    .bind(&types)
-    .bind(&ids)
-    .bind(&befores)
-    .bind(&afters)
-    .bind(trace_id)
-    .execute(conn)
-    .await?;
-    Ok(())
+}
+
+/// The trace id of a `traceparent`, as the audit log keeps it.
+pub(crate) fn trace_id(traceparent: Option<&str>) -> Option<&str> {
+    traceparent.and_then(|t| t.split('-').nth(1))
 }

@@ -5,7 +5,7 @@
 //! An undecodable message is terminated and logged; one that keeps failing is
 //! parked in the dead-letter table after a bounded number of deliveries.
 
-use std::{future::Future, time::Duration};
+use std::{collections::HashSet, future::Future, time::Duration};
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
 use doithoai_proto::common::v1::EventEnvelope;
@@ -19,6 +19,8 @@ use uuid::Uuid;
 use crate::{events, settings::Settings, telemetry};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// At most this many events handled in one transaction.
+const BATCH: usize = 64;
 
 /// What a service does with the events of one source stream. Runs inside the
 /// transaction that records the event in the inbox; an error rolls both back.
@@ -51,6 +53,15 @@ pub struct Consumer<H> {
     pub jetstream: jetstream::Context,
     pub settings: Settings,
     pub handler: H,
+}
+
+/// An event decoded from its message, with its span.
+struct Received {
+    message: jetstream::Message,
+    envelope: EventEnvelope,
+    event_id: Uuid,
+    deliveries: i64,
+    span: tracing::Span,
 }
 
 enum Outcome {
@@ -92,7 +103,7 @@ impl<H: EventHandler> Consumer<H> {
                 },
             )
             .await?;
-        let mut messages = consumer.messages().await?;
+        let messages = consumer.messages().await?;
         tracing::info!(source = self.source, "consumer attached");
         // Every series exists from the start, so that an alert on a rate or
         // an increase sees its zero (and a dashboard its empty line).
@@ -101,20 +112,35 @@ impl<H: EventHandler> Consumer<H> {
         metrics::counter!("doithoai_consumer_redeliveries_total", &labels).increment(0);
         metrics::counter!("doithoai_dead_letters_total", "service" => self.service).increment(0);
         metrics::counter!("doithoai_consumer_undecodable_total", "service" => self.service).increment(0);
+        // What has arrived together is handled together, in one transaction.
+        let mut batches = messages.ready_chunks(BATCH);
         loop {
             let next = tokio::select! {
                 _ = stop.cancelled() => return Ok(()),
-                next = messages.next() => next,
+                next = batches.next() => next,
             };
-            match next {
-                Some(Ok(message)) => self.process(message).await,
-                Some(Err(error)) => return Err(anyhow::Error::new(error)),
-                None => anyhow::bail!("the message stream ended"),
+            let Some(batch) = next else { anyhow::bail!("the message stream ended") };
+            let mut received = Vec::with_capacity(batch.len());
+            let mut broken = None;
+            for message in batch {
+                match message {
+                    Ok(message) => received.extend(self.receive(message).await),
+                    Err(error) => {
+                        broken = Some(error);
+                        break;
+                    }
+                }
+            }
+            self.process_all(received).await;
+            if let Some(error) = broken {
+                return Err(anyhow::Error::new(error));
             }
         }
     }
 
-    async fn process(&self, message: jetstream::Message) {
+    /// Decodes a message and opens its span; an undecodable one is
+    /// terminated here.
+    async fn receive(&self, message: jetstream::Message) -> Option<Received> {
         let (deliveries, pending) = message.info().map_or((1, 0), |i| (i.delivered, i.pending));
         metrics::gauge!("doithoai_consumer_pending", "service" => self.service, "source" => self.source)
             .set(pending as f64);
@@ -125,9 +151,8 @@ impl<H: EventHandler> Consumer<H> {
             tracing::error!(subject = %message.subject, "undecodable event terminated");
             metrics::counter!("doithoai_consumer_undecodable_total", "service" => self.service).increment(1);
             let _ = message.ack_with(AckKind::Term).await;
-            return;
+            return None;
         };
-
         let span = tracing::info_span!(
             "event",
             otel.name = %format!("process {}", message.subject),
@@ -156,6 +181,68 @@ impl<H: EventHandler> Consumer<H> {
             metrics::counter!("doithoai_consumer_redeliveries_total", "service" => self.service, "source" => self.source)
                 .increment(1);
         }
+        Some(Received { message, envelope, event_id, deliveries, span })
+    }
+
+    /// Handles a batch in one transaction and acks it; should any event of
+    /// it fail, each is handled again on its own, so that only the failing
+    /// one is retried or parked.
+    async fn process_all(&self, batch: Vec<Received>) {
+        if batch.len() > 1 {
+            let started = std::time::Instant::now();
+            match self.apply_all(&batch).await {
+                Ok(()) => {
+                    let seconds = started.elapsed().as_secs_f64() / batch.len() as f64;
+                    for received in &batch {
+                        metrics::histogram!("doithoai_consumer_handler_seconds", "service" => self.service, "source" => self.source)
+                            .record(seconds);
+                        metrics::counter!("doithoai_consumer_handled_total", "service" => self.service, "source" => self.source)
+                            .increment(1);
+                        let _ = received.message.ack().await;
+                    }
+                    return;
+                }
+                Err(error) => {
+                    tracing::debug!(
+                        error = format!("{error:#}"),
+                        events = batch.len(),
+                        "batch failed; events one by one"
+                    )
+                }
+            }
+        }
+        for received in batch {
+            self.process(received).await;
+        }
+    }
+
+    async fn apply_all(&self, batch: &[Received]) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<Uuid> = batch.iter().map(|r| r.event_id).collect();
+        let subjects: Vec<&str> = batch.iter().map(|r| r.message.subject.as_str()).collect();
+        let mut fresh: HashSet<Uuid> = sqlx::query_scalar(
+            "INSERT INTO inbox (event_id, stream, subject) SELECT id, $2, subject FROM UNNEST($1::uuid[], $3::text[]) AS e(id, subject)
+             ON CONFLICT DO NOTHING RETURNING event_id",
+        )
+        .bind(&ids)
+        .bind(events::stream_name(self.source))
+        .bind(&subjects)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+        for received in batch {
+            // An event delivered twice in one batch is handled once.
+            if fresh.remove(&received.event_id) {
+                self.handler.handle(&mut tx, &received.envelope).instrument(received.span.clone()).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn process(&self, received: Received) {
+        let Received { message, envelope, event_id, deliveries, span } = received;
         async {
             let started = std::time::Instant::now();
             let applied = self.apply(&envelope, event_id, message.subject.as_str()).await;

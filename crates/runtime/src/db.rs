@@ -28,6 +28,10 @@ pub async fn connect(settings: &Settings, service: &str, migrators: Vec<Migrator
     let pool = PgPoolOptions::new()
         .max_connections(settings.database.max_connections)
         .acquire_timeout(Duration::from_secs(5))
+        // No ping before each use: a round trip per transaction, and a dead
+        // connection fails its first statement anyway, which the pool then
+        // closes (a retried request gets a fresh one).
+        .test_before_acquire(false)
         .connect_with(server.database(&name))
         .await
         .with_context(|| format!("cannot connect to database {name}"))?;

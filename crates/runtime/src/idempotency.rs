@@ -4,8 +4,8 @@
 //! twice. The same id with a different request is INVALID_ARGUMENT.
 //!
 //! In a handler's transaction: [`Once::replay`] first (it waits for a retry
-//! already in flight, then returns the stored result, if any), then the
-//! change, then [`Once::remember`] before the commit.
+//! already in flight, then returns the stored result, if any, or takes the
+//! id), then the change, then `Outbox::commit`, which keeps the result.
 
 use prost::Message;
 use sha2::{Digest, Sha256};
@@ -55,15 +55,31 @@ impl Once {
         Ok(Self { key: Some(key) })
     }
 
-    /// The result of the first request with this id, if there was one. A
-    /// concurrent retry waits here until the first one commits or rolls back.
+    /// The result of the first request with this id, if there was one;
+    /// otherwise the id is taken for this request, until its transaction
+    /// ends. A concurrent retry waits here (on the id's key) until the first
+    /// one commits or rolls back.
     pub async fn replay<R: Message + Default>(&self, conn: &mut PgConnection) -> ServiceResult<Option<R>> {
         let Some(key) = &self.key else { return Ok(None) };
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(format!("{}\u{1f}{}\u{1f}{}", key.subject, key.rpc, key.request_id))
-            .execute(&mut *conn)
-            .await?;
-        let stored: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        // The result is kept by the statement that stores the change
+        // (`Outbox::commit`); until then the row holds none, and no other
+        // transaction sees it.
+        let taken = sqlx::query(
+            "INSERT INTO request_ids (subject, rpc, request_id, request_digest, response) VALUES ($1, $2, $3, $4, NULL)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&key.subject)
+        .bind(key.rpc)
+        .bind(&key.request_id)
+        .bind(&key.digest)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+            == 1;
+        if taken {
+            return Ok(None);
+        }
+        let stored: Option<(Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(
             "SELECT request_digest, response FROM request_ids WHERE subject = $1 AND rpc = $2 AND request_id = $3",
         )
         .bind(&key.subject)
@@ -72,34 +88,42 @@ impl Once {
         .fetch_optional(&mut *conn)
         .await?;
         match stored {
-            None => Ok(None),
+            // Pruned between the two statements: a retry weeks late.
+            None => Err(ServiceError::Internal(anyhow::anyhow!("request id {} taken and gone", key.request_id))),
             Some((digest, _)) if digest != key.digest => Err(Refusal::invalid(
                 "request_id",
                 "request_id was already used for a different request",
                 "request_id đã được dùng cho một yêu cầu khác",
             )
             .into()),
-            Some((_, response)) => R::decode(response.as_slice())
+            Some((_, None)) => Err(ServiceError::Internal(anyhow::anyhow!(
+                "request id {} committed without its result (a change not ended by Outbox::commit)",
+                key.request_id
+            ))),
+            Some((_, Some(response))) => R::decode(response.as_slice())
                 .map(Some)
                 .map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored result of a request undecodable: {e}"))),
         }
     }
 
-    /// Keeps the result, in the transaction of the change it reports.
-    pub async fn remember<R: Message>(&self, conn: &mut PgConnection, response: &R) -> ServiceResult<()> {
-        let Some(key) = &self.key else { return Ok(()) };
-        sqlx::query(
-            "INSERT INTO request_ids (subject, rpc, request_id, request_digest, response) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&key.subject)
-        .bind(key.rpc)
-        .bind(&key.request_id)
-        .bind(&key.digest)
-        .bind(response.encode_to_vec())
-        .execute(conn)
-        .await?;
-        Ok(())
+    /// The result to keep for a retry, for the statement that stores the
+    /// change it reports.
+    pub(crate) fn keep<R: Message>(&self, response: &R) -> Option<Kept<'_>> {
+        self.key.as_ref().map(|key| Kept {
+            subject: &key.subject,
+            rpc: key.rpc,
+            request_id: &key.request_id,
+            response: response.encode_to_vec(),
+        })
     }
+}
+
+/// A request's result, kept under its id.
+pub(crate) struct Kept<'a> {
+    pub subject: &'a str,
+    pub rpc: &'a str,
+    pub request_id: &'a str,
+    pub response: Vec<u8>,
 }
 
 /// A new request id for a caller to send with a create (a UUIDv7).

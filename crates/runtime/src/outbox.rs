@@ -4,7 +4,7 @@
 //! published. NATS being down delays events; it never fails a write or loses
 //! one.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::{HeaderMap, jetstream};
 use doithoai_proto::common::v1::EventEnvelope;
@@ -20,7 +20,7 @@ use crate::{
     change::Change,
     error::{Reason, Refusal, ServiceResult},
     events,
-    idempotency::Once,
+    idempotency::{Kept, Once},
     settings::Settings,
     telemetry,
     time::Clock,
@@ -28,9 +28,17 @@ use crate::{
 
 const CHANNEL: &str = "doithoai_outbox";
 const RELAY_LOCK: i64 = 0x0d01_7400_0001;
+/// Held shared by each transaction that appends to the outbox (its trigger).
+const WRITERS_LOCK: i64 = 0x0d01_7400_0002;
+/// While events keep coming, how long the relay waits between reads, for
+/// larger batches.
+const LINGER: Duration = Duration::from_millis(2);
+/// How long the relay waits for the writers that saw it reading.
+const WRITERS_WAIT: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const FINAL_FLUSH: Duration = Duration::from_secs(5);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+const BACKLOG_EVERY: Duration = Duration::from_secs(1);
 
 /// Where a service appends its events. Events carry the time of the
 /// service's clock, so a simulated day is the day the events say.
@@ -64,12 +72,7 @@ impl Outbox {
     /// that describe it, both in the business transaction. Refused (and so
     /// rolled back whole) when the caller's unit has ended.
     pub async fn write(&self, conn: &mut PgConnection, caller: &Caller, change: Change) -> ServiceResult<()> {
-        self.require_living_unit(conn, caller).await?;
-        audit::record(conn, caller, &change.audit).await?;
-        if !change.events.is_empty() {
-            self.append_all(conn, &caller.subject, &change.events).await?;
-        }
-        Ok(())
+        self.store(conn, caller, &change, None).await
     }
 
     async fn require_living_unit(&self, conn: &mut PgConnection, caller: &Caller) -> ServiceResult<()> {
@@ -99,10 +102,60 @@ impl Outbox {
         once: &Once,
         result: R,
     ) -> ServiceResult<R> {
-        self.write(&mut tx, caller, change).await?;
-        once.remember(&mut tx, &result).await?;
+        self.store(&mut tx, caller, &change, once.keep(&result)).await?;
         tx.commit().await?;
         Ok(result)
+    }
+
+    /// The audit entries, the events and the kept result in one statement:
+    /// a write's round trips are what bounds its rate, not its rows.
+    async fn store(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        change: &Change,
+        kept: Option<Kept<'_>>,
+    ) -> ServiceResult<()> {
+        self.require_living_unit(conn, caller).await?;
+        let traceparent = telemetry::current_traceparent();
+        let audit = audit::Columns::of(&change.audit);
+        let events = self.rows(&caller.subject, &change.events, traceparent.as_deref());
+        sqlx::query(
+            "WITH audit AS (
+                 INSERT INTO audit_log (actor, rpc, record_type, record_id, before, after, trace_id)
+                 SELECT $1, a.rpc, a.record_type, a.record_id, a.before, a.after, $7
+                 FROM UNNEST($2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])
+                      AS a(rpc, record_type, record_id, before, after)
+             ), events AS (
+                 INSERT INTO outbox (event_id, subject, aggregate_id, envelope, traceparent)
+                 SELECT e.id, e.subject, e.aggregate, e.envelope, $8
+                 FROM UNNEST($9::uuid[], $10::text[], $11::text[], $12::bytea[]) WITH ORDINALITY
+                      AS e(id, subject, aggregate, envelope, n)
+                 ORDER BY e.n
+             ), kept AS (
+                 UPDATE request_ids SET response = $16 WHERE subject = $13 AND rpc = $14 AND request_id = $15
+             )
+             SELECT 1",
+        )
+        .bind(&caller.subject)
+        .bind(&audit.rpcs)
+        .bind(&audit.record_types)
+        .bind(&audit.record_ids)
+        .bind(&audit.befores)
+        .bind(&audit.afters)
+        .bind(audit::trace_id(traceparent.as_deref()))
+        .bind(&traceparent)
+        .bind(&events.ids)
+        .bind(&events.subjects)
+        .bind(&events.aggregates)
+        .bind(&events.envelopes)
+        .bind(kept.as_ref().map(|k| k.subject))
+        .bind(kept.as_ref().map(|k| k.rpc))
+        .bind(kept.as_ref().map(|k| k.request_id))
+        .bind(kept.as_ref().map(|k| k.response.as_slice()))
+        .execute(conn)
+        .await?;
+        Ok(())
     }
 
     /// Appends events in order, in one statement.
@@ -113,15 +166,7 @@ impl Outbox {
         events: &[events::Event],
     ) -> sqlx::Result<Vec<Uuid>> {
         let traceparent = telemetry::current_traceparent();
-        let ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
-        let mut subjects = Vec::with_capacity(events.len());
-        let mut aggregates = Vec::with_capacity(events.len());
-        let mut envelopes = Vec::with_capacity(events.len());
-        for (event, id) in events.iter().zip(&ids) {
-            subjects.push(events::subject(self.service, event.kind, &event.unit_path));
-            aggregates.push(event.aggregate_id.clone());
-            envelopes.push(event.envelope(*id, actor, traceparent.as_deref(), self.clock.now()).encode_to_vec());
-        }
+        let rows = self.rows(actor, events, traceparent.as_deref());
         sqlx::query(
             "INSERT INTO outbox (event_id, subject, aggregate_id, envelope, traceparent)
              SELECT e.id, e.subject, e.aggregate, e.envelope, $5
@@ -129,15 +174,38 @@ impl Outbox {
                   AS e(id, subject, aggregate, envelope, n)
              ORDER BY e.n",
         )
-        .bind(&ids)
-        .bind(&subjects)
-        .bind(&aggregates)
-        .bind(&envelopes)
+        .bind(&rows.ids)
+        .bind(&rows.subjects)
+        .bind(&rows.aggregates)
+        .bind(&rows.envelopes)
         .bind(&traceparent)
         .execute(conn)
         .await?;
-        Ok(ids)
+        Ok(rows.ids)
     }
+
+    /// Events as the columns of one `UNNEST`, each with a new id.
+    fn rows(&self, actor: &str, events: &[events::Event], traceparent: Option<&str>) -> EventRows {
+        let ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
+        let envelopes = events
+            .iter()
+            .zip(&ids)
+            .map(|(event, id)| event.envelope(*id, actor, traceparent, self.clock.now()).encode_to_vec())
+            .collect();
+        EventRows {
+            subjects: events.iter().map(|e| events::subject(self.service, e.kind, &e.unit_path)).collect(),
+            aggregates: events.iter().map(|e| e.aggregate_id.clone()).collect(),
+            ids,
+            envelopes,
+        }
+    }
+}
+
+struct EventRows {
+    ids: Vec<Uuid>,
+    subjects: Vec<String>,
+    aggregates: Vec<String>,
+    envelopes: Vec<Vec<u8>>,
 }
 
 /// Publishes the outbox to JetStream.
@@ -162,13 +230,17 @@ impl Relay {
     pub async fn run(self, stop: CancellationToken) {
         let poll = Duration::from_millis(self.settings.outbox.poll_interval_ms);
         let mut listener = None;
+        let mut leader: Option<PgConnection> = None;
+        // Whether the writers were told the relay is reading (no notices).
+        let mut reading = false;
         let mut backoff = Duration::from_millis(200);
         let mut stream_ready = false;
-        let mut last_prune: Option<std::time::Instant> = None;
+        let mut last_prune: Option<Instant> = None;
+        let mut last_backlog: Option<Instant> = None;
         while !stop.is_cancelled() {
             if last_prune.is_none_or(|at| at.elapsed() > PRUNE_EVERY) {
                 self.prune().await;
-                last_prune = Some(std::time::Instant::now());
+                last_prune = Some(Instant::now());
             }
             if listener.is_none() {
                 listener = self.listen().await;
@@ -181,18 +253,60 @@ impl Relay {
                     }
                 }
             }
-            let result =
-                if stream_ready { self.publish_batch().await } else { Err(anyhow::anyhow!("stream not ready")) };
+            let result = match (stream_ready, leader.as_mut()) {
+                (false, _) => Err(anyhow::anyhow!("stream not ready")),
+                (true, Some(conn)) => self.publish_batch(conn).await,
+                (true, None) => match self.lead().await {
+                    Ok(Some(conn)) => self.publish_batch(leader.insert(conn)).await,
+                    Ok(None) => Ok(0),
+                    Err(error) => Err(error),
+                },
+            };
+            // The backlog is read at most once a second: a gauge, not a
+            // query per batch.
+            if last_backlog.is_none_or(|at| at.elapsed() > BACKLOG_EVERY) {
+                self.record_backlog().await;
+                last_backlog = Some(Instant::now());
+            }
             match result {
                 Ok(published) => {
                     backoff = Duration::from_millis(200);
                     if published as i64 == self.settings.outbox.batch_size {
                         continue;
                     }
-                    self.record_backlog().await;
+                    if let Some(conn) = leader.as_mut() {
+                        // Events keep coming: read on, a moment later and in
+                        // larger batches, with the writers' notices off.
+                        if published > 0 {
+                            if !reading {
+                                reading = Self::set_reading(conn, true).await.is_ok();
+                            }
+                            tokio::select! {
+                                _ = stop.cancelled() => {}
+                                _ = tokio::time::sleep(LINGER) => {}
+                            }
+                            continue;
+                        }
+                        // Dry: notices on, then a last read for the writers
+                        // that saw them off.
+                        if reading {
+                            reading = false;
+                            if let Err(error) = Self::stop_reading(conn).await {
+                                tracing::warn!(error = %error, "relay cannot turn the writers' notices on");
+                                leader = None;
+                            }
+                            continue;
+                        }
+                    }
                     let notified = async {
                         match listener.as_mut() {
-                            Some(l) => l.recv().await.is_ok(),
+                            Some(l) => {
+                                let heard = l.recv().await.is_ok();
+                                // Every commit since the last read notified:
+                                // one read takes them all.
+                                while l.next_buffered().is_some() {}
+                                heard
+                            }
                             None => std::future::pending().await,
                         }
                     };
@@ -204,7 +318,14 @@ impl Relay {
                 }
                 Err(error) => {
                     tracing::warn!(error = format!("{error:#}"), retry_in = ?backoff, "outbox relay cannot publish");
-                    self.record_backlog().await;
+                    // The lock may have gone with a broken connection; the
+                    // notices go back on (the next relay's first read, or
+                    // this one's, turns them off again).
+                    if let (true, Some(conn)) = (reading, leader.as_mut()) {
+                        let _ = Self::stop_reading(conn).await;
+                    }
+                    reading = false;
+                    leader = None;
                     tokio::select! {
                         _ = stop.cancelled() => {}
                         _ = tokio::time::sleep(backoff) => {}
@@ -213,15 +334,20 @@ impl Relay {
                 }
             }
         }
-        let flush = async {
-            while let Ok(n) = self.publish_batch().await {
-                if n == 0 {
-                    break;
-                }
+        if let Some(mut conn) = leader {
+            if reading {
+                let _ = Self::stop_reading(&mut conn).await;
             }
-        };
-        if tokio::time::timeout(FINAL_FLUSH, flush).await.is_err() {
-            tracing::warn!("outbox not fully flushed at shutdown; the next start publishes the rest");
+            let flush = async {
+                while let Ok(n) = self.publish_batch(&mut conn).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            };
+            if tokio::time::timeout(FINAL_FLUSH, flush).await.is_err() {
+                tracing::warn!("outbox not fully flushed at shutdown; the next start publishes the rest");
+            }
         }
         self.record_backlog().await;
     }
@@ -232,23 +358,63 @@ impl Relay {
         Some(listener)
     }
 
-    /// Publishes the oldest unpublished events, in order. One relay at a time
-    /// (an advisory lock), so the order holds with several replicas running.
-    /// Returns how many were published.
-    pub async fn publish_batch(&self) -> anyhow::Result<usize> {
-        let mut tx = self.pool.begin().await?;
+    /// A connection of the relay's own holding the relay's lock, or none
+    /// while another replica's relay holds it. One relay at a time keeps the
+    /// order with several replicas running; the lock is the connection's, so
+    /// a relay whose connection breaks loses it with the connection.
+    async fn lead(&self) -> anyhow::Result<Option<PgConnection>> {
+        let mut conn = self.pool.acquire().await?;
         let locked: bool =
-            sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)").bind(RELAY_LOCK).fetch_one(&mut *tx).await?;
-        if !locked {
-            return Ok(0);
+            sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(RELAY_LOCK).fetch_one(&mut *conn).await?;
+        // Taken out of the pool only with the lock; without, it goes back.
+        Ok(locked.then(|| conn.detach()))
+    }
+
+    /// Tells the writers whether to notify: not while the relay reads anyway.
+    async fn set_reading(conn: &mut PgConnection, reading: bool) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO relay_state (reading) VALUES ($1) ON CONFLICT (only_row) DO UPDATE SET reading = EXCLUDED.reading",
+        )
+        .bind(reading)
+        .execute(conn)
+        .await
+        .map(drop)
+    }
+
+    /// Turns the writers' notices on, and waits for the writers that saw
+    /// them off (each holds the writers' key shared until it ends), so that
+    /// the next read finds their events. It only tries the key, never queues
+    /// for it (writers would queue behind), and stops trying after a while
+    /// (writers overlapping without a gap): an event committed later is read
+    /// at the next writer's notice, or at the poll.
+    async fn stop_reading(conn: &mut PgConnection) -> sqlx::Result<()> {
+        Self::set_reading(conn, false).await?;
+        let since = Instant::now();
+        while since.elapsed() < WRITERS_WAIT {
+            let free: bool =
+                sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(WRITERS_LOCK).fetch_one(&mut *conn).await?;
+            if free {
+                sqlx::query("SELECT pg_advisory_unlock($1)").bind(WRITERS_LOCK).execute(&mut *conn).await?;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
+        Ok(())
+    }
+
+    /// Publishes the oldest unpublished events, in order, through the
+    /// relay's connection (`lead`). Returns how many were published.
+    pub async fn publish_batch(&self, conn: &mut PgConnection) -> anyhow::Result<usize> {
         let pending: Vec<Pending> = sqlx::query_as(
             "SELECT seq, event_id, subject, envelope, traceparent FROM outbox
              WHERE published_at IS NULL ORDER BY seq LIMIT $1",
         )
         .bind(self.settings.outbox.batch_size)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
 
         // Send the whole batch, then collect the acks in order; stop at the
         // first failure so nothing after a gap is marked published.
@@ -277,11 +443,12 @@ impl Relay {
                 }
             }
         }
+        // Should this fail after the acks, the events go again with their
+        // ids, and JetStream's duplicate window drops them.
         sqlx::query("UPDATE outbox SET published_at = now() WHERE seq = ANY($1)")
             .bind(&published)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        tx.commit().await?;
         metrics::counter!("doithoai_outbox_published_total", "service" => self.service)
             .increment(published.len() as u64);
         metrics::counter!("doithoai_outbox_publish_failures_total", "service" => self.service)

@@ -61,10 +61,10 @@ pub fn settings(database: &str, nats_url: &str) -> Settings {
         .merge(("database.name", database))
         // The connection budget of the suite on a PostgreSQL of 100: cargo runs
         // one test binary at a time, two tests at a time in it (its threads on
-        // 2 cores); at most a stack of four services with 5 pooled connections
-        // and one LISTEN each, plus 2 for the test's own reads, per test:
-        // 2 × (4 × 6 + 2) = 52, leaving room for other databases. A service's
-        // own API tests start one service: 2 × (6 + 2) = 16.
+        // 2 cores); at most a stack of four services with 5 pooled connections,
+        // a LISTEN and the relay's own each, plus 2 for the test's own reads,
+        // per test: 2 × (4 × 7 + 2) = 60, leaving room for other databases. A
+        // service's own API tests start one service: 2 × (7 + 2) = 18.
         .merge(("database.max_connections", 5))
         .merge(("nats.url", nats_url))
         .merge(("auth.public_key_file", dev_key("public.pem").display().to_string()))

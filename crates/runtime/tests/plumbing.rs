@@ -77,14 +77,17 @@ impl Fixture {
     }
 }
 
-/// Records one row per handled event, or fails on purpose.
+/// Records one row per handled event, or fails on purpose: every event, or
+/// a poisoned one.
 struct RecordEffect {
     fail: bool,
 }
 
+const POISON: &str = "test.Poison";
+
 impl EventHandler for RecordEffect {
     async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
-        anyhow::ensure!(!self.fail, "the handler fails on purpose");
+        anyhow::ensure!(!self.fail && event.event_type != POISON, "the handler fails on purpose");
         sqlx::query("INSERT INTO effects (event_id) VALUES ($1)").bind(&event.event_id).execute(conn).await?;
         Ok(())
     }
@@ -177,6 +180,31 @@ async fn an_undecodable_message_is_terminated_and_the_next_one_handled() {
     fixture.finish().await;
 }
 
+#[tokio::test]
+async fn events_arrived_together_are_handled_together_and_a_poisoned_one_alone_is_parked() {
+    let fixture = Fixture::new().await;
+    let js = fixture.jetstream().await;
+    events::ensure_stream(&js, "producer", &fixture.settings.nats).await.unwrap();
+    // All waiting before the consumer attaches, so they come in one batch.
+    let poisoned = EventEnvelope { event_type: POISON.into(), ..envelope() };
+    for n in 0..20 {
+        let event = if n == 7 { poisoned.clone() } else { envelope() };
+        publish(&js, event.encode_to_vec(), &event.event_id).await;
+    }
+
+    let (stop, task) = fixture.consumer(js.clone(), false);
+    eventually(WAIT, "all twenty settled", || async { (ack_floor(&js).await == 20).then_some(()) }).await;
+    stop.cancel();
+    task.await.unwrap();
+
+    assert_eq!(fixture.count("SELECT count(*) FROM effects").await, 19, "the others applied once each");
+    assert_eq!(fixture.count("SELECT count(DISTINCT event_id) FROM effects").await, 19);
+    let parked: String =
+        sqlx::query_scalar("SELECT event_id FROM dead_letters").fetch_one(&fixture.pool).await.unwrap();
+    assert_eq!(parked, poisoned.event_id, "only the poisoned event parked");
+    fixture.finish().await;
+}
+
 async fn append_events(pool: &PgPool, count: usize) -> Vec<Uuid> {
     let events: Vec<Event> = (0..count)
         .map(|n| {
@@ -234,6 +262,50 @@ async fn nats_down_never_fails_a_write_nor_loses_an_event() {
     assert_eq!(stream_event_ids(&js).await, expected);
     stop.cancel();
     task.await.unwrap();
+    fixture.finish().await;
+}
+
+#[tokio::test]
+async fn events_written_without_a_pause_reach_nats_without_waiting_for_the_poll() {
+    let mut fixture = Fixture::new().await;
+    // A poll too slow to rescue an event the relay was not told of.
+    fixture.settings.outbox.poll_interval_ms = 600_000;
+    let js = fixture.jetstream().await;
+    let (stop, task) = fixture.relay(js.clone());
+
+    // Eight writers at once (the relay reads on and the notices go off),
+    // then a pause (it runs dry and turns them on), then one more event.
+    let writers: Vec<_> = (0..8)
+        .map(|_| {
+            let pool = fixture.pool.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for _ in 0..40 {
+                    ids.extend(append_events(&pool, 1).await);
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut written = 0;
+    for writer in writers {
+        written += writer.await.unwrap().len();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    written += append_events(&fixture.pool, 1).await.len();
+
+    eventually(WAIT, "every event published", || async {
+        (fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await == 0).then_some(())
+    })
+    .await;
+    assert_eq!(stream_event_ids(&js).await.len(), written);
+    stop.cancel();
+    task.await.unwrap();
+    assert_eq!(
+        fixture.count("SELECT count(*) FROM relay_state WHERE reading").await,
+        0,
+        "a stopped relay leaves the writers' notices on"
+    );
     fixture.finish().await;
 }
 
