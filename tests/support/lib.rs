@@ -181,6 +181,11 @@ impl Stack {
         start(name, self.service(name).settings.clone(), self.clock.clone()).await
     }
 
+    /// The address of a service's database, for a tool that reads it.
+    pub fn database_url(&self, name: &str) -> String {
+        format!("{}/{}", testsuite::database_url(), self.service(name).settings.database_name(name))
+    }
+
     /// A direct connection to a service's database, for assertions.
     pub async fn database(&self, name: &str) -> sqlx::PgPool {
         testsuite::connect_database(&self.service(name).settings, name).await.unwrap()

@@ -65,7 +65,9 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("{}", petitions.describe());
             let outcome = drive::drive(petitions.clone(), &plan).await;
             let mut report = report::Report::new("petitions", &plan, &outcome);
-            report.verified = Some(petitions.verify().await?);
+            let (verified, events) = petitions.verify().await?;
+            report.verified = Some(verified);
+            report.events = Some(events);
             report
         }
     };

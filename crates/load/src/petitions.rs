@@ -11,7 +11,7 @@
 use std::{
     collections::HashMap,
     sync::{Mutex, PoisonError},
-    time::Duration,
+    time::{Duration, Instant, SystemTime},
 };
 
 use anyhow::Context;
@@ -22,7 +22,8 @@ use doithoai_proto::{
     common::v1::Tier,
     directory::v1::{GetSubtreeRequest, unit_directory_client::UnitDirectoryClient},
     minutes::v1::{
-        Classification, ConferenceRequest, RecordPetitionRequest, minutes_service_client::MinutesServiceClient,
+        Classification, ConferenceRequest, PetitionRecorded, RecordPetitionRequest,
+        minutes_service_client::MinutesServiceClient,
     },
     scheduling::v1::{
         AgendaItem, AnnounceConferenceRequest, AssignSecretaryRequest, Body, ConferenceDraft, ConferenceKind,
@@ -33,11 +34,15 @@ use doithoai_proto::{
 use doithoai_runtime::{
     Role,
     auth::{TokenSigner, with_bearer as bearer},
+    events::decode_payload,
     time::{instant, timestamp},
 };
 use tonic::transport::Channel;
 
-use crate::drive::Workload;
+use crate::{
+    drive::Workload,
+    events::{Answered, EventsReport, Listener},
+};
 
 #[derive(Args)]
 pub struct PetitionsArgs {
@@ -58,7 +63,17 @@ pub struct PetitionsArgs {
     /// The development signing key, for the office's, the secretaries' and the administrator's tokens.
     #[arg(long, default_value = "deploy/local/dev-keys/signing.pem")]
     pub dev_key: std::path::PathBuf,
+    /// Where the petitions' events are heard.
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    pub nats: String,
+    /// The deadlines service's database, whose inbox shows each event taken in;
+    /// empty to skip that check.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/doithoai_deadlines")]
+    pub consumer_database: String,
 }
+
+/// The events RecordPetition announces.
+const RECORDED: &str = "doithoai.minutes.petition_recorded.>";
 
 /// One started conference and its secretary's token.
 struct Held {
@@ -69,8 +84,10 @@ struct Held {
 pub struct Petitions {
     minutes: MinutesServiceClient<Channel>,
     held: Vec<Held>,
-    /// Each petition answered OK: its conference's index and its id.
-    recorded: Mutex<Vec<(usize, String)>>,
+    /// Each petition answered OK: its conference's index, and its id with when it was answered.
+    recorded: Mutex<Vec<(usize, Answered)>>,
+    listener: Mutex<Option<Listener>>,
+    consumer: Option<sqlx::PgPool>,
     /// Tells this run's request ids from another's.
     run: String,
 }
@@ -190,7 +207,28 @@ impl Petitions {
         }
         let held = held.into_iter().map(|(id, _, secretary)| Held { id, secretary }).collect();
         let run = format!("{:x}", Utc::now().timestamp_micros());
-        Ok(Self { minutes, held, recorded: Mutex::new(Vec::new()), run })
+        let listener = Listener::start(&args.nats, RECORDED, |envelope| {
+            decode_payload::<PetitionRecorded>(envelope).ok().flatten().map(|recorded| recorded.petition_id)
+        })
+        .await?;
+        let consumer = match args.consumer_database.as_str() {
+            "" => None,
+            url => Some(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect(url)
+                    .await
+                    .with_context(|| format!("cannot connect to the consumer's database {url}"))?,
+            ),
+        };
+        Ok(Self {
+            minutes,
+            held,
+            recorded: Mutex::new(Vec::new()),
+            listener: Mutex::new(Some(listener)),
+            consumer,
+            run,
+        })
     }
 
     pub fn describe(&self) -> String {
@@ -198,12 +236,14 @@ impl Petitions {
     }
 
     /// Every petition answered OK is in its conference's minutes once, and the
-    /// minutes hold no other from this run.
-    pub async fn verify(&self) -> anyhow::Result<String> {
+    /// minutes hold no other from this run; its event was on NATS once, and
+    /// in the deadlines service's inbox. Returns what was checked, and the
+    /// events' lag.
+    pub async fn verify(&self) -> anyhow::Result<(String, EventsReport)> {
         let recorded = std::mem::take(&mut *self.recorded.lock().unwrap_or_else(PoisonError::into_inner));
         let mut expected: HashMap<usize, Vec<String>> = HashMap::new();
-        for (c, id) in &recorded {
-            expected.entry(*c).or_default().push(id.clone());
+        for (c, answered) in &recorded {
+            expected.entry(*c).or_default().push(answered.key.clone());
         }
         for (c, held) in self.held.iter().enumerate() {
             let request = bearer(ConferenceRequest { conference_id: held.id.clone() }, &held.secretary);
@@ -220,7 +260,25 @@ impl Petitions {
                 found.len()
             );
         }
-        Ok(format!("{} petitions answered OK, each in its conference's minutes once, nothing else", recorded.len()))
+        let listener = self.listener.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let listener = listener.context("the petitions were verified already")?;
+        let answered: Vec<Answered> = recorded.into_iter().map(|(_, answered)| answered).collect();
+        let events = listener.report(RECORDED, &answered, self.consumer.as_ref()).await?;
+        let consumer_missing = events.to_consumer.as_ref().map_or(0, |c| c.missing);
+        anyhow::ensure!(
+            events.to_nats.missing == 0 && events.to_nats.duplicates == 0 && consumer_missing == 0,
+            "of {} petitions' events, {} never reached NATS, {} reached it more than once, {} never reached the deadlines service",
+            answered.len(),
+            events.to_nats.missing,
+            events.to_nats.duplicates,
+            consumer_missing
+        );
+        let consumer = if self.consumer.is_some() { " and in the deadlines service's inbox" } else { "" };
+        let checked = format!(
+            "{} petitions answered OK, each in its conference's minutes once, nothing else; each one's event on NATS once{consumer}",
+            answered.len()
+        );
+        Ok((checked, events))
     }
 }
 
@@ -275,7 +333,8 @@ impl Workload for Petitions {
         };
         let result = async {
             let answer = self.minutes.clone().record_petition(bearer(record, &held.secretary)).await?;
-            self.recorded.lock().unwrap_or_else(PoisonError::into_inner).push((c, answer.into_inner().id));
+            let answered = Answered { key: answer.into_inner().id, at: Instant::now(), wall: SystemTime::now() };
+            self.recorded.lock().unwrap_or_else(PoisonError::into_inner).push((c, answered));
             Ok(())
         };
         (0, result.await)

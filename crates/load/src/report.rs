@@ -3,7 +3,10 @@
 
 use serde::Serialize;
 
-use crate::drive::{Outcome, Plan, Shape};
+use crate::{
+    drive::{Outcome, Plan, Shape},
+    events::EventsReport,
+};
 
 #[derive(Serialize)]
 pub struct Report {
@@ -15,6 +18,9 @@ pub struct Report {
     /// What the workload checked after the load: each write there once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<String>,
+    /// The events the writes announced: their lag, and that each arrived once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<EventsReport>,
 }
 
 #[derive(Serialize)]
@@ -83,6 +89,7 @@ impl Report {
             measured_secs: seconds,
             operations,
             verified: None,
+            events: None,
         }
     }
 
@@ -112,6 +119,9 @@ impl Report {
         }
         if let Some(verified) = &self.verified {
             table.push_str(&format!("verified: {verified}\n"));
+        }
+        if let Some(events) = &self.events {
+            table.push_str(&events.table());
         }
         table
     }

@@ -59,6 +59,8 @@ async fn the_petition_workload_prepares_its_conferences_records_and_finds_each_p
         root: "33".into(),
         conferences: 3,
         dev_key: testsuite::dev_key("signing.pem"),
+        nats: stack.nats.url(),
+        consumer_database: stack.database_url("deadlines"),
     };
     let petitions = Arc::new(Petitions::prepare(&args).await.unwrap());
     let plan =
@@ -67,8 +69,13 @@ async fn the_petition_workload_prepares_its_conferences_records_and_finds_each_p
     let recorded = &outcome.operations[0];
     assert_eq!(recorded.errors, 0, "{:?}", recorded.first_errors);
     assert!(recorded.latency.len() >= 3, "{}", recorded.latency.len());
-    let verified = petitions.verify().await.unwrap();
+    let (verified, events) = petitions.verify().await.unwrap();
     assert!(verified.starts_with(&format!("{} petitions", recorded.latency.len())), "{verified}");
+    // Each one's event heard on NATS once, and taken in by the deadlines service.
+    assert_eq!(events.to_nats.events, recorded.latency.len());
+    assert_eq!((events.to_nats.missing, events.to_nats.duplicates), (0, 0));
+    let consumer = events.to_consumer.expect("the deadlines service's inbox was read");
+    assert_eq!((consumer.events, consumer.missing), (recorded.latency.len(), 0));
 
     stack.finish().await;
 }
