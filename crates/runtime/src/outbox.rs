@@ -366,8 +366,15 @@ impl Relay {
         let mut conn = self.pool.acquire().await?;
         let locked: bool =
             sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(RELAY_LOCK).fetch_one(&mut *conn).await?;
-        // Taken out of the pool only with the lock; without, it goes back.
-        Ok(locked.then(|| conn.detach()))
+        if !locked {
+            // Back to the pool: without the lock it holds nothing.
+            return Ok(None);
+        }
+        let mut conn = conn.detach();
+        // A relay that died while reading left the notices off; the state
+        // is the leader's, and this one has read nothing yet.
+        Self::set_reading(&mut conn, false).await?;
+        Ok(Some(conn))
     }
 
     /// Tells the writers whether to notify: not while the relay reads anyway.

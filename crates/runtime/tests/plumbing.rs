@@ -310,6 +310,30 @@ async fn events_written_without_a_pause_reach_nats_without_waiting_for_the_poll(
 }
 
 #[tokio::test]
+async fn a_relay_killed_while_reading_leaves_no_event_waiting_for_the_poll() {
+    let mut fixture = Fixture::new().await;
+    fixture.settings.outbox.poll_interval_ms = 600_000;
+    // What a relay killed under load leaves: the writers' notices off.
+    sqlx::query("INSERT INTO relay_state (reading) VALUES (true)").execute(&fixture.pool).await.unwrap();
+    let js = fixture.jetstream().await;
+    let (stop, task) = fixture.relay(js.clone());
+    eventually(WAIT, "the new relay turned the notices on", || async {
+        (fixture.count("SELECT count(*) FROM relay_state WHERE reading").await == 0).then_some(())
+    })
+    .await;
+
+    let written = append_events(&fixture.pool, 1).await;
+    eventually(WAIT, "the event published", || async {
+        (fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await == 0).then_some(())
+    })
+    .await;
+    assert_eq!(stream_event_ids(&js).await, vec![written[0].to_string()]);
+    stop.cancel();
+    task.await.unwrap();
+    fixture.finish().await;
+}
+
+#[tokio::test]
 async fn the_audit_log_refuses_updates_and_deletes() {
     let fixture = Fixture::new().await;
     let caller = Caller {
