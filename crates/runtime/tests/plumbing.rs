@@ -70,6 +70,14 @@ impl Fixture {
         sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
     }
 
+    /// Waits until the relay has published every event in the outbox.
+    async fn drained(&self, what: &str) {
+        eventually(WAIT, what, || async {
+            (self.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await == 0).then_some(())
+        })
+        .await;
+    }
+
     async fn finish(mut self) {
         self.pool.close().await;
         self.nats.stop().await;
@@ -244,10 +252,7 @@ async fn nats_down_never_fails_a_write_nor_loses_an_event() {
     assert_eq!(fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await, 5);
 
     fixture.nats.restart().await.unwrap();
-    eventually(WAIT, "the outbox drained", || async {
-        (fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await == 0).then_some(())
-    })
-    .await;
+    fixture.drained("the outbox drained").await;
     let published = stream_event_ids(&js).await;
     let expected: Vec<String> = ids.iter().map(Uuid::to_string).collect();
     assert_eq!(published, expected, "every event once, in the order written");
@@ -255,10 +260,7 @@ async fn nats_down_never_fails_a_write_nor_loses_an_event() {
     // A relay that crashed after publishing but before marking: the same ids
     // again are de-duplicated by JetStream.
     sqlx::query("UPDATE outbox SET published_at = NULL").execute(&fixture.pool).await.unwrap();
-    eventually(WAIT, "the outbox drained again", || async {
-        (fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await == 0).then_some(())
-    })
-    .await;
+    fixture.drained("the outbox drained again").await;
     assert_eq!(stream_event_ids(&js).await, expected);
     stop.cancel();
     task.await.unwrap();
@@ -294,10 +296,7 @@ async fn events_written_without_a_pause_reach_nats_without_waiting_for_the_poll(
     tokio::time::sleep(Duration::from_millis(300)).await;
     written += append_events(&fixture.pool, 1).await.len();
 
-    eventually(WAIT, "every event published", || async {
-        (fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await == 0).then_some(())
-    })
-    .await;
+    fixture.drained("every event published").await;
     assert_eq!(stream_event_ids(&js).await.len(), written);
     stop.cancel();
     task.await.unwrap();
@@ -323,10 +322,7 @@ async fn a_relay_killed_while_reading_leaves_no_event_waiting_for_the_poll() {
     .await;
 
     let written = append_events(&fixture.pool, 1).await;
-    eventually(WAIT, "the event published", || async {
-        (fixture.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await == 0).then_some(())
-    })
-    .await;
+    fixture.drained("the event published").await;
     assert_eq!(stream_event_ids(&js).await, vec![written[0].to_string()]);
     stop.cancel();
     task.await.unwrap();
