@@ -287,20 +287,29 @@ impl From<sqlx::Error> for ServiceError {
                         "thay đổi vi phạm ràng buộc nhất quán của bản ghi",
                     );
                 }
+                // The server is shutting down, restarting or not yet accepting
+                // connections (classes 57 and 08): a retry will find it back.
+                Some(code) if code.starts_with("57P") || code.starts_with("08") => return Self::unavailable(),
                 _ => {}
             }
         }
         match error {
             sqlx::Error::RowNotFound => Self::not_found("record not found", "không tìm thấy bản ghi"),
             // The database is away or busy: a caller may retry (with its request id).
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Self::new(
-                Code::Unavailable,
-                Reason::Unavailable,
-                "the database is busy; try again",
-                "cơ sở dữ liệu đang bận; vui lòng thử lại",
-            ),
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Self::unavailable(),
             other => Self::Internal(anyhow::Error::new(other)),
         }
+    }
+}
+
+impl ServiceError {
+    fn unavailable() -> Self {
+        Self::new(
+            Code::Unavailable,
+            Reason::Unavailable,
+            "the database is busy; try again",
+            "cơ sở dữ liệu đang bận; vui lòng thử lại",
+        )
     }
 }
 

@@ -134,9 +134,21 @@ pub fn request_id() -> String {
 /// How often a client sends a request again while the service is unavailable.
 pub const RETRIES: u32 = 5;
 
+/// Whether a request may be sent again with its request id: the service
+/// answered UNAVAILABLE, or the connection failed before any answer came.
+/// tonic reports the latter with the transport's error as the source and
+/// whichever code it guesses (UNKNOWN "transport error" for a broken pipe,
+/// CANCELLED for a request the dying connection never sent). The request may
+/// have been committed; its request id makes the retry safe.
+pub fn worth_retrying(status: &tonic::Status) -> bool {
+    status.code() == tonic::Code::Unavailable
+        || std::error::Error::source(status).is_some_and(|source| source.is::<tonic::transport::Error>())
+}
+
 /// Sends a request, and sends it again (the same request, with its request
-/// id) while the service answers UNAVAILABLE: it restarted, or the answer was
-/// lost after the commit. Waits 0.2 s, then twice as long each time.
+/// id) while it is [worth retrying](worth_retrying): the service restarted,
+/// or the answer was lost after the commit. Waits 0.2 s, then twice as long
+/// each time.
 pub async fn retrying<T, F, Fut>(mut send: F) -> Result<T, tonic::Status>
 where
     F: FnMut() -> Fut,
@@ -145,7 +157,7 @@ where
     let mut wait = std::time::Duration::from_millis(200);
     for _ in 0..RETRIES {
         match send().await {
-            Err(status) if status.code() == tonic::Code::Unavailable => {
+            Err(status) if worth_retrying(&status) => {
                 tokio::time::sleep(wait).await;
                 wait *= 2;
             }
@@ -153,4 +165,18 @@ where
         }
     }
     send().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::worth_retrying;
+
+    #[test]
+    fn only_an_unavailable_service_or_a_broken_connection_is_worth_retrying() {
+        assert!(worth_retrying(&tonic::Status::unavailable("restarting")));
+        // An UNKNOWN the service itself answered is not a lost connection.
+        assert!(!worth_retrying(&tonic::Status::unknown("transport error")));
+        assert!(!worth_retrying(&tonic::Status::failed_precondition("R7.3")));
+        assert!(!worth_retrying(&tonic::Status::internal("a bug")));
+    }
 }
