@@ -3,6 +3,7 @@
 //! a test can stop and restart.
 #![allow(clippy::unwrap_used)]
 
+pub mod faults;
 pub mod scheduling;
 pub mod web;
 
@@ -204,10 +205,7 @@ impl Stack {
     }
 
     pub async fn import_rows(&self, rows: Vec<UnitRow>, token: &str) -> Result<ImportUnitsResponse, tonic::Status> {
-        let chunks: Vec<ImportUnitsRequest> =
-            rows.chunks(50).map(|c| ImportUnitsRequest { rows: c.to_vec() }).collect();
-        let request = authorized(tokio_stream::iter(chunks), token);
-        Ok(self.directory().await.import_units(request).await?.into_inner())
+        import_units(self.channel("scheduling").await, rows, token).await
     }
 
     /// Every message a JetStream stream holds, in order; none if the stream
@@ -258,6 +256,17 @@ impl Stack {
         }
         self.nats.stop().await;
     }
+}
+
+/// Imports unit rows into the scheduling service at `scheduling`, in batches of 50.
+pub async fn import_units(
+    scheduling: Channel,
+    rows: Vec<UnitRow>,
+    token: &str,
+) -> Result<ImportUnitsResponse, tonic::Status> {
+    let chunks: Vec<ImportUnitsRequest> = rows.chunks(50).map(|c| ImportUnitsRequest { rows: c.to_vec() }).collect();
+    let request = authorized(tokio_stream::iter(chunks), token);
+    Ok(UnitDirectoryClient::new(scheduling).import_units(request).await?.into_inner())
 }
 
 /// The rule id or stable reason a refusal names (google.rpc ErrorInfo).

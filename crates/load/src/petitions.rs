@@ -231,6 +231,11 @@ impl Petitions {
         })
     }
 
+    /// Each started conference's id and its secretary's token.
+    pub fn conferences(&self) -> Vec<(String, String)> {
+        self.held.iter().map(|held| (held.id.clone(), held.secretary.clone())).collect()
+    }
+
     pub fn describe(&self) -> String {
         format!("petitions over {} conferences, started", self.held.len())
     }
