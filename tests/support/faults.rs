@@ -18,7 +18,7 @@ use std::{
 };
 
 use anyhow::Context;
-use doithoai_load::petitions::{Petitions, PetitionsArgs};
+use doithoai_load::conferences::{self, StackArgs};
 use doithoai_proto::common::v1::EventEnvelope;
 use doithoai_proto::minutes::v1::{
     Classification, PetitionRecorded, RecordPetitionRequest, minutes_service_client::MinutesServiceClient,
@@ -311,7 +311,7 @@ impl ProcessStack {
             })
             .await;
         }
-        let args = PetitionsArgs {
+        let args = StackArgs {
             scheduling: self.addr("scheduling"),
             participants: self.addr("participants"),
             minutes: self.addr("minutes"),
@@ -319,11 +319,10 @@ impl ProcessStack {
             root: testsuite::ROOT_UNIT.into(),
             conferences,
             dev_key: testsuite::dev_key("signing.pem"),
-            nats: self.nats.url(),
-            consumer_database: String::new(),
         };
-        let petitions = Petitions::prepare(&args).await.expect("the load tool prepares its conferences");
-        petitions.conferences()
+        let announced = conferences::announce(&args).await.expect("the load tool announces its conferences");
+        let started = announced.start().await.expect("the load tool starts its conferences");
+        started.into_iter().map(|conference| (conference.id, conference.secretary)).collect()
     }
 
     /// What a fault must never cause, checked once the stack is whole again:

@@ -4,8 +4,11 @@
 //! so a slow server cannot hide its queue), for a duration after a warm-up,
 //! and reports each operation's HDR-histogram percentiles as JSON.
 
+pub mod conferences;
 pub mod drive;
 pub mod events;
 pub mod pages;
 pub mod petitions;
+pub mod reads;
+pub mod registrations;
 pub mod report;

@@ -3,7 +3,7 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
-use doithoai_load::{drive, pages, petitions, report};
+use doithoai_load::{drive, pages, petitions, reads, registrations, report};
 
 #[derive(Parser)]
 #[command(name = "doithoai-load", version, about = "Load a running doithoai and measure it")]
@@ -24,6 +24,14 @@ enum Workload {
     /// (`--conferences 1`: all on one); each one answered OK is checked in the
     /// minutes afterwards. Moves the services' clocks ten days on.
     Petitions(petitions::PetitionsArgs),
+    /// Citizens registered by the secretaries for N conferences announced at
+    /// once (`--conferences 1`: all on one); each conference's attendance is
+    /// checked against them afterwards.
+    Registrations(registrations::RegistrationsArgs),
+    /// The overseers' reads (GetSummary, ListObligations, ListConferences,
+    /// GetReport) of the province and its communes in turn, over the year the
+    /// stack holds.
+    Reads(reads::ReadsArgs),
 }
 
 #[derive(Args)]
@@ -69,6 +77,19 @@ async fn main() -> anyhow::Result<()> {
             report.verified = Some(verified);
             report.events = Some(events);
             report
+        }
+        Workload::Registrations(args) => {
+            let registrations = Arc::new(registrations::Registrations::prepare(&args).await?);
+            eprintln!("{}", registrations.describe());
+            let outcome = drive::drive(registrations.clone(), &plan).await;
+            let mut report = report::Report::new("registrations", &plan, &outcome);
+            report.verified = Some(registrations.verify().await?);
+            report
+        }
+        Workload::Reads(args) => {
+            let reads = Arc::new(reads::Reads::prepare(&args).await?);
+            eprintln!("{}", reads.describe());
+            report::Report::new("reads", &plan, &drive::drive(reads, &plan).await)
         }
     };
     eprintln!("{}", report.table());

@@ -8,12 +8,33 @@
 use std::{sync::Arc, time::Duration};
 
 use doithoai_load::{
+    conferences::StackArgs,
     drive::{Plan, Shape, drive},
     pages::{Pages, PagesArgs},
     petitions::{Petitions, PetitionsArgs},
+    reads::{Reads, ReadsArgs},
+    registrations::{Registrations, RegistrationsArgs},
 };
 use doithoai_runtime::testsuite;
 use doithoai_tests::{scheduling::District, web::start_web, *};
+
+/// The load tool's view of the stack, with `conferences` conferences.
+fn stack_args(stack: &Stack, conferences: usize) -> StackArgs {
+    let addr = |service: &str| format!("http://{}", stack.running(service).grpc_addr);
+    StackArgs {
+        scheduling: addr("scheduling"),
+        participants: addr("participants"),
+        minutes: addr("minutes"),
+        deadlines: addr("deadlines"),
+        root: "33".into(),
+        conferences,
+        dev_key: testsuite::dev_key("signing.pem"),
+    }
+}
+
+fn briefly(concurrency: usize) -> Plan {
+    Plan { shape: Shape::Closed { concurrency }, warmup: Duration::ZERO, duration: Duration::from_secs(2) }
+}
 
 #[tokio::test]
 async fn the_page_workload_finds_and_loads_every_kind_of_page() {
@@ -50,22 +71,13 @@ async fn the_page_workload_finds_and_loads_every_kind_of_page() {
 async fn the_petition_workload_prepares_its_conferences_records_and_finds_each_petition_once() {
     let stack = Stack::start().await;
     District::set_up(&stack).await;
-    let addr = |service: &str| format!("http://{}", stack.running(service).grpc_addr);
     let args = PetitionsArgs {
-        scheduling: addr("scheduling"),
-        participants: addr("participants"),
-        minutes: addr("minutes"),
-        deadlines: addr("deadlines"),
-        root: "33".into(),
-        conferences: 3,
-        dev_key: testsuite::dev_key("signing.pem"),
+        stack: stack_args(&stack, 3),
         nats: stack.nats.url(),
         consumer_database: stack.database_url("deadlines"),
     };
     let petitions = Arc::new(Petitions::prepare(&args).await.unwrap());
-    let plan =
-        Plan { shape: Shape::Closed { concurrency: 3 }, warmup: Duration::ZERO, duration: Duration::from_secs(2) };
-    let outcome = drive(petitions.clone(), &plan).await;
+    let outcome = drive(petitions.clone(), &briefly(3)).await;
     let recorded = &outcome.operations[0];
     assert_eq!(recorded.errors, 0, "{:?}", recorded.first_errors);
     assert!(recorded.latency.len() >= 3, "{}", recorded.latency.len());
@@ -77,5 +89,42 @@ async fn the_petition_workload_prepares_its_conferences_records_and_finds_each_p
     let consumer = events.to_consumer.expect("the deadlines service's inbox was read");
     assert_eq!((consumer.events, consumer.missing), (recorded.latency.len(), 0));
 
+    stack.finish().await;
+}
+
+#[tokio::test]
+async fn the_registration_workload_registers_citizens_each_counted_once_in_the_attendance() {
+    let stack = Stack::start().await;
+    District::set_up(&stack).await;
+    let args = RegistrationsArgs { stack: stack_args(&stack, 2) };
+    let registrations = Arc::new(Registrations::prepare(&args).await.unwrap());
+    let outcome = drive(registrations.clone(), &briefly(2)).await;
+    let registered = &outcome.operations[0];
+    assert_eq!(registered.errors, 0, "{:?}", registered.first_errors);
+    assert!(registered.latency.len() >= 2, "{}", registered.latency.len());
+    let verified = registrations.verify().await.unwrap();
+    assert!(verified.starts_with(&format!("{} registrations", registered.latency.len())), "{verified}");
+    stack.finish().await;
+}
+
+#[tokio::test]
+async fn the_read_workload_reads_summaries_lists_and_reports_without_an_error() {
+    let stack = Stack::start().await;
+    let district = District::set_up(&stack).await;
+    district.held(&stack).await;
+    let args = ReadsArgs {
+        scheduling: format!("http://{}", stack.running("scheduling").grpc_addr),
+        deadlines: format!("http://{}", stack.running("deadlines").grpc_addr),
+        root: "33".into(),
+        dev_key: testsuite::dev_key("signing.pem"),
+        communes: 3,
+    };
+    let reads = Arc::new(Reads::prepare(&args).await.unwrap());
+    assert!(reads.describe().contains("3 communes"), "{}", reads.describe());
+    let outcome = drive(reads, &briefly(2)).await;
+    for operation in &outcome.operations {
+        assert_eq!(operation.errors, 0, "{}: {:?}", operation.name, operation.first_errors);
+        assert!(!operation.latency.is_empty(), "{} was read", operation.name);
+    }
     stack.finish().await;
 }
