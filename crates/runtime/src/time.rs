@@ -30,6 +30,10 @@ pub fn local_date(instant: DateTime<Utc>) -> NaiveDate {
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
     source: Source,
+    /// Told when the clock is moved, so that whoever waits for the next day
+    /// (the deadlines' sweeper) wakes for a moved one at once, not a sweep
+    /// interval later, when a rehearsal may have moved on by months.
+    moved: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -46,17 +50,17 @@ fn lock<T: Copy>(value: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Clock {
     pub fn system() -> Self {
-        Self { source: Source::System }
+        Self { source: Source::System, moved: Arc::default() }
     }
 
     /// A clock that stands at `at` until set or advanced.
     pub fn fixed(at: DateTime<Utc>) -> Self {
-        Self { source: Source::Fixed(Arc::new(Mutex::new(at))) }
+        Self { source: Source::Fixed(Arc::new(Mutex::new(at))), moved: Arc::default() }
     }
 
     /// The system clock until set; from then it runs on from the time set.
     pub fn adjustable() -> Self {
-        Self { source: Source::Shifted(Arc::new(Mutex::new(TimeDelta::zero()))) }
+        Self { source: Source::Shifted(Arc::new(Mutex::new(TimeDelta::zero()))), moved: Arc::default() }
     }
 
     /// Whether [`Clock::set`] moves it.
@@ -83,6 +87,13 @@ impl Clock {
             Source::Fixed(fixed) => *lock(fixed) = at,
             Source::Shifted(offset) => *lock(offset) = at - Utc::now(),
         }
+        self.moved.notify_one();
+    }
+
+    /// Resolves once the clock has been moved since the last call (or at
+    /// its next move).
+    pub async fn moved(&self) {
+        self.moved.notified().await;
     }
 
     /// How far an adjustable clock runs from the system clock (zero for the others).
@@ -98,6 +109,7 @@ impl Clock {
     pub fn resume(&self, offset: TimeDelta) {
         if let Source::Shifted(current) = &self.source {
             *lock(current) = offset;
+            self.moved.notify_one();
         }
     }
 
@@ -138,5 +150,21 @@ mod tests {
         let restarted = Clock::adjustable();
         restarted.resume(clock.offset());
         assert_eq!(restarted.today(), NaiveDate::from_ymd_opt(2025, 3, 3).unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_moved_clock_wakes_whoever_waits_for_its_next_day() {
+        let clock = Clock::adjustable();
+        let quiet = tokio::time::timeout(std::time::Duration::from_millis(20), clock.moved()).await;
+        assert!(quiet.is_err(), "an unmoved clock wakes nobody");
+        let waiting = tokio::spawn({
+            let clock = clock.clone();
+            async move { clock.moved().await }
+        });
+        clock.set("2025-07-01T03:00:00Z".parse().unwrap());
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting).await.unwrap().unwrap();
+        // A move while nobody waited is kept for the next wait.
+        clock.advance(TimeDelta::days(1));
+        tokio::time::timeout(std::time::Duration::from_secs(5), clock.moved()).await.unwrap();
     }
 }

@@ -47,6 +47,8 @@ impl Sweeper {
             tokio::select! {
                 _ = stop.cancelled() => {}
                 _ = tokio::time::sleep(self.interval) => {}
+                // A rehearsal moved the clock: sweep its new day now.
+                () = self.clock.moved() => {}
             }
         }
     }
