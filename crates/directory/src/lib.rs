@@ -28,14 +28,11 @@ pub fn post_migrations() -> Migrator {
     sqlx::migrate!("migrations/posts")
 }
 
-/// For `Outbox::checking_caller_units`: the day a unit ended, and its successors.
-pub const UNIT_END: &str = "SELECT valid_to, successor_codes FROM units WHERE code = $1";
-
 /// Makes every change this service writes check its caller's unit: a caller
 /// of a unit that ended (a reorganisation) reads its history but changes
 /// nothing. Call before the APIs take their outbox.
 pub fn check_caller_units(platform: &mut Platform) {
-    platform.outbox = platform.outbox.clone().checking_caller_units(UNIT_END);
+    platform.outbox = platform.outbox.clone().checking_caller_units();
 }
 
 /// Keeps this service's replica of the directory from the scheduling

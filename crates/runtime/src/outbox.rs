@@ -46,20 +46,52 @@ const BACKLOG_EVERY: Duration = Duration::from_secs(1);
 pub struct Outbox {
     service: &'static str,
     clock: Clock,
-    caller_units: Option<&'static str>,
+    /// Whether each change checks its caller's unit in the service's `units` table.
+    caller_units: bool,
 }
+
+/// The day the caller's unit ended, if it has, and its successors.
+type UnitEnd = (Option<chrono::NaiveDate>, Option<Vec<String>>);
+
+/// [`Outbox::store`]'s statement, ending with what it reads of the caller's unit ($17).
+macro_rules! store_statement {
+    ($unit_end:literal) => {
+        concat!(
+            "WITH audit AS (
+                 INSERT INTO audit_log (actor, rpc, record_type, record_id, before, after, trace_id)
+                 SELECT $1, a.rpc, a.record_type, a.record_id, a.before, a.after, $7
+                 FROM UNNEST($2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])
+                      AS a(rpc, record_type, record_id, before, after)
+             ), events AS (
+                 INSERT INTO outbox (event_id, subject, aggregate_id, envelope, traceparent)
+                 SELECT e.id, e.subject, e.aggregate, e.envelope, $8
+                 FROM UNNEST($9::uuid[], $10::text[], $11::text[], $12::bytea[]) WITH ORDINALITY
+                      AS e(id, subject, aggregate, envelope, n)
+                 ORDER BY e.n
+             ), kept AS (
+                 UPDATE request_ids SET response = $16 WHERE subject = $13 AND rpc = $14 AND request_id = $15
+             ) ",
+            $unit_end
+        )
+    };
+}
+// Binds $17 too, so both statements take the same parameters.
+const STORE: &str = store_statement!("SELECT NULL::date, NULL::text[] FROM (SELECT $17::text) caller");
+const STORE_CHECKING_UNIT: &str = store_statement!(
+    "SELECT u.valid_to, u.successor_codes FROM (SELECT $17::text AS code) caller LEFT JOIN units u USING (code)"
+);
 
 impl Outbox {
     pub fn new(service: &'static str, clock: Clock) -> Self {
-        Self { service, clock, caller_units: None }
+        Self { service, clock, caller_units: false }
     }
 
-    /// Checks every change's caller against the service's directory: a caller
-    /// whose unit ended (a reorganisation) reads its history but changes
-    /// nothing. `query` gives, for a unit code, the day it ended (or NULL)
-    /// and its successors.
-    pub fn checking_caller_units(self, query: &'static str) -> Self {
-        Self { caller_units: Some(query), ..self }
+    /// Checks every change's caller against the service's directory (its
+    /// `units` table, with each unit's `valid_to` and `successor_codes`): a
+    /// caller whose unit ended (a reorganisation) reads its history but
+    /// changes nothing.
+    pub fn checking_caller_units(self) -> Self {
+        Self { caller_units: true, ..self }
     }
 
     /// Appends one event; call inside the business transaction.
@@ -75,15 +107,14 @@ impl Outbox {
         self.store(conn, caller, &change, None).await
     }
 
-    async fn require_living_unit(&self, conn: &mut PgConnection, caller: &Caller) -> ServiceResult<()> {
-        let Some(query) = self.caller_units else { return Ok(()) };
-        let found: Option<(Option<chrono::NaiveDate>, Vec<String>)> =
-            sqlx::query_as(query).bind(caller.unit.as_str()).fetch_optional(conn).await?;
-        let Some((Some(ended), successors)) = found else { return Ok(()) };
+    /// Refuses a change whose caller's unit ended before today, from the
+    /// unit's end and successors that the change's own statement read.
+    fn require_living_unit(&self, caller: &Caller, end: UnitEnd) -> ServiceResult<()> {
+        let (Some(ended), successors) = end else { return Ok(()) };
         if ended >= self.clock.today() {
             return Ok(());
         }
-        let (unit, successors) = (caller.unit.as_str(), successors.join(", "));
+        let (unit, successors) = (caller.unit.as_str(), successors.unwrap_or_default().join(", "));
         Err(Refusal::denied(
             Reason::CallerUnitEnded,
             format!("unit {unit} ended on {ended}, succeeded by {successors}: its accounts read its history but change nothing"),
@@ -107,8 +138,10 @@ impl Outbox {
         Ok(result)
     }
 
-    /// The audit entries, the events and the kept result in one statement:
-    /// a write's round trips are what bounds its rate, not its rows.
+    /// The audit entries, the events and the kept result in one statement,
+    /// which also reads the caller's unit's end: a write's round trips are
+    /// what bounds its rate, not its rows. A refusal rolls the whole
+    /// transaction back.
     async fn store(
         &self,
         conn: &mut PgConnection,
@@ -116,46 +149,31 @@ impl Outbox {
         change: &Change,
         kept: Option<Kept<'_>>,
     ) -> ServiceResult<()> {
-        self.require_living_unit(conn, caller).await?;
         let traceparent = telemetry::current_traceparent();
         let audit = audit::Columns::of(&change.audit);
         let events = self.rows(&caller.subject, &change.events, traceparent.as_deref());
-        sqlx::query(
-            "WITH audit AS (
-                 INSERT INTO audit_log (actor, rpc, record_type, record_id, before, after, trace_id)
-                 SELECT $1, a.rpc, a.record_type, a.record_id, a.before, a.after, $7
-                 FROM UNNEST($2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])
-                      AS a(rpc, record_type, record_id, before, after)
-             ), events AS (
-                 INSERT INTO outbox (event_id, subject, aggregate_id, envelope, traceparent)
-                 SELECT e.id, e.subject, e.aggregate, e.envelope, $8
-                 FROM UNNEST($9::uuid[], $10::text[], $11::text[], $12::bytea[]) WITH ORDINALITY
-                      AS e(id, subject, aggregate, envelope, n)
-                 ORDER BY e.n
-             ), kept AS (
-                 UPDATE request_ids SET response = $16 WHERE subject = $13 AND rpc = $14 AND request_id = $15
-             )
-             SELECT 1",
-        )
-        .bind(&caller.subject)
-        .bind(&audit.rpcs)
-        .bind(&audit.record_types)
-        .bind(&audit.record_ids)
-        .bind(&audit.befores)
-        .bind(&audit.afters)
-        .bind(audit::trace_id(traceparent.as_deref()))
-        .bind(&traceparent)
-        .bind(&events.ids)
-        .bind(&events.subjects)
-        .bind(&events.aggregates)
-        .bind(&events.envelopes)
-        .bind(kept.as_ref().map(|k| k.subject))
-        .bind(kept.as_ref().map(|k| k.rpc))
-        .bind(kept.as_ref().map(|k| k.request_id))
-        .bind(kept.as_ref().map(|k| k.response.as_slice()))
-        .execute(conn)
-        .await?;
-        Ok(())
+        let statement = if self.caller_units { STORE_CHECKING_UNIT } else { STORE };
+        let end: UnitEnd = sqlx::query_as(statement)
+            .bind(&caller.subject)
+            .bind(&audit.rpcs)
+            .bind(&audit.record_types)
+            .bind(&audit.record_ids)
+            .bind(&audit.befores)
+            .bind(&audit.afters)
+            .bind(audit::trace_id(traceparent.as_deref()))
+            .bind(&traceparent)
+            .bind(&events.ids)
+            .bind(&events.subjects)
+            .bind(&events.aggregates)
+            .bind(&events.envelopes)
+            .bind(kept.as_ref().map(|k| k.subject))
+            .bind(kept.as_ref().map(|k| k.rpc))
+            .bind(kept.as_ref().map(|k| k.request_id))
+            .bind(kept.as_ref().map(|k| k.response.as_slice()))
+            .bind(caller.unit.as_str())
+            .fetch_one(conn)
+            .await?;
+        self.require_living_unit(caller, end)
     }
 
     /// Appends events in order, in one statement.
