@@ -50,13 +50,47 @@ pub async fn conference(conn: &mut PgConnection, id: Uuid) -> ServiceResult<Conf
     .bind(id)
     .fetch_optional(conn)
     .await?
-    .ok_or_else(|| {
-        Refusal::not_found(
-            format!("conference {id} is unknown here (not announced?)"),
-            format!("hội nghị {id} chưa có tại đây"),
-        )
-        .into()
-    })
+    .ok_or_else(|| unknown_conference(id))
+}
+
+/// The conference and its minutes document locked for a change, in one
+/// round trip (a write's round trips bound its rate); no minutes before the
+/// conference starts.
+pub async fn conference_locking_minutes(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> ServiceResult<(ConferenceRow, Option<Minutes>)> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        conference: ConferenceRow,
+        document: Option<Vec<u8>>,
+    }
+    let row: Row = sqlx::query_as(
+        "SELECT id, unit_path, host_position_id, delegate_position_id, accountable_position_id, secretary_subject,
+                invited_organization_ids, ended_at,
+                (SELECT document FROM minutes WHERE conference_id = c.id FOR UPDATE) AS document
+         FROM conferences c WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| unknown_conference(id))?;
+    let minutes = row.document.map(|document| decode("minutes", &document)).transpose()?;
+    Ok((row.conference, minutes))
+}
+
+fn unknown_conference(id: Uuid) -> ServiceError {
+    Refusal::not_found(
+        format!("conference {id} is unknown here (not announced?)"),
+        format!("hội nghị {id} chưa có tại đây"),
+    )
+    .into()
+}
+
+/// R8.1: the refusal of a step on minutes not yet open.
+pub fn minutes_not_open() -> Refusal {
+    Refusal::rule("R8.1", "the minutes open when the conference starts", "biên bản được mở khi hội nghị bắt đầu")
 }
 
 /// The minutes document alone (`lock` for a change).
@@ -66,13 +100,7 @@ pub async fn minutes(conn: &mut PgConnection, conference: Uuid, lock: bool) -> S
             .bind(conference)
             .fetch_optional(conn)
             .await?
-            .ok_or_else(|| {
-                Refusal::rule(
-                    "R8.1",
-                    "the minutes open when the conference starts",
-                    "biên bản được mở khi hội nghị bắt đầu",
-                )
-            })?;
+            .ok_or_else(minutes_not_open)?;
     decode("minutes", &document)
 }
 

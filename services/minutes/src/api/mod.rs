@@ -16,7 +16,9 @@ use doithoai_proto::minutes::v1::{
     RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest,
     RenderedDocument, minutes_service_server::MinutesService,
 };
-use doithoai_runtime::{Caller, Clock, Reason, Refusal, ServiceResult, events::Event, outbox::Outbox, rpc::handle};
+use doithoai_runtime::{
+    Caller, Clock, Reason, Refusal, ServiceResult, access::Actor, events::Event, outbox::Outbox, rpc::handle,
+};
 use prost::Message;
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
@@ -116,6 +118,21 @@ impl MinutesApi {
         let conference = store::conference(conn, id).await?;
         require_reach(conn, caller, &conference.unit_path).await?;
         Ok(conference)
+    }
+
+    /// The conference and its minutes, locked for a step, once the caller is
+    /// found within reach and acting as one of `actors`; which one it acts as.
+    async fn conference_with_minutes(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        id: Uuid,
+        actors: &[Actor],
+    ) -> ServiceResult<(ConferenceRow, Actor, Minutes)> {
+        let (conference, minutes) = store::conference_locking_minutes(conn, id).await?;
+        require_reach(conn, caller, &conference.unit_path).await?;
+        let actor = conference.actors().acting(conn, caller, actors).await?;
+        Ok((conference, actor, minutes.ok_or_else(store::minutes_not_open)?))
     }
 }
 

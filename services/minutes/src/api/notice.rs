@@ -38,9 +38,8 @@ impl MinutesApi {
         if let Some(done) = once.replay(&mut tx).await? {
             return Ok(done);
         }
-        let conference = self.conference(&mut tx, &caller, conference_id).await?;
-        conference.actors().acting(&mut tx, &caller, &[Actor::Office]).await?;
-        let minutes = store::minutes(&mut tx, conference.id, true).await?;
+        let (conference, _, minutes) =
+            self.conference_with_minutes(&mut tx, &caller, conference_id, &[Actor::Office]).await?;
         parse::not_before("sent_on", sent_on, domain::opened_on(&minutes), ("the conference", "ngày hội nghị"))?;
         let issued = store::notice(&mut tx, conference.id, true).await?.is_some();
         domain::r10_2_may_issue(MinutesState::try_from(minutes.state).unwrap_or_default(), issued)?;

@@ -80,9 +80,8 @@ impl MinutesApi {
         if let Some(done) = once.replay(&mut tx).await? {
             return Ok(done);
         }
-        let conference = self.conference(&mut tx, &caller, conference_id).await?;
-        conference.actors().acting(&mut tx, &caller, &[Actor::Secretary, Actor::Office]).await?;
-        let minutes = store::minutes(&mut tx, conference.id, true).await?;
+        let (conference, _, minutes) =
+            self.conference_with_minutes(&mut tx, &caller, conference_id, &[Actor::Secretary, Actor::Office]).await?;
         domain::r8_4_minutes_open(MinutesState::try_from(minutes.state).unwrap_or_default())?;
         let petition = Petition {
             id: Uuid::now_v7().to_string(),

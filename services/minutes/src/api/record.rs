@@ -140,9 +140,7 @@ impl MinutesApi {
         if let Some(done) = once.replay(&mut tx).await? {
             return Ok(done);
         }
-        let conference = self.conference(&mut tx, caller, id).await?;
-        let actor = conference.actors().acting(&mut tx, caller, step.actors).await?;
-        let mut minutes = store::minutes(&mut tx, conference.id, true).await?;
+        let (conference, actor, mut minutes) = self.conference_with_minutes(&mut tx, caller, id, step.actors).await?;
         let before = summary(&minutes);
         let events = decide(&mut minutes, actor, &conference)?;
         store::save_minutes(&mut tx, &minutes).await?;
