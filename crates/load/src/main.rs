@@ -28,9 +28,9 @@ enum Workload {
     /// once (`--conferences 1`: all on one); each conference's attendance is
     /// checked against them afterwards.
     Registrations(registrations::RegistrationsArgs),
-    /// The overseers' reads (GetSummary, ListObligations, ListConferences,
-    /// GetReport) of the province and its communes in turn, over the year the
-    /// stack holds.
+    /// The overseers' reads (GetSummary, ListObligations, ListConferences;
+    /// `--reports` adds GetReport) of the province and its communes in turn,
+    /// over the year the stack holds.
     Reads(reads::ReadsArgs),
 }
 

@@ -1,9 +1,10 @@
 //! What overseers and offices read, over the year the stack holds (the
 //! demonstration history on the local stack): the obligations' summary
-//! (GetSummary), a page of obligations (ListObligations), a page of the
-//! year's conferences (ListConferences) and the year's report (GetReport),
-//! each for the province or one of its communes in turn, every operation an
-//! equal share. The reader is the province's monitor, who may read them all.
+//! (GetSummary), a page of obligations (ListObligations) and a page of the
+//! year's conferences (ListConferences), and with `--reports` the year's
+//! report (GetReport), each for the province or one of its communes in turn,
+//! every operation an equal share. The reader is the province's monitor, who
+//! may read them all.
 
 use std::time::Duration;
 
@@ -40,11 +41,15 @@ pub struct ReadsArgs {
     /// How many of its communes take turns with the province.
     #[arg(long, default_value_t = 20)]
     pub communes: usize,
+    /// Also the year's report (GetReport), a heavier read than the others.
+    #[arg(long)]
+    pub reports: bool,
 }
 
 const OPERATIONS: [&str; 4] = ["GetSummary", "ListObligations", "ListConferences", "GetReport"];
 
 pub struct Reads {
+    operations: &'static [&'static str],
     scheduling: Channel,
     deadlines: Channel,
     token: String,
@@ -76,6 +81,7 @@ impl Reads {
         let units: Vec<String> = std::iter::once(args.root.clone()).chain(communes).collect();
 
         let mut reads = Self {
+            operations: if args.reports { &OPERATIONS } else { &OPERATIONS[..3] },
             scheduling,
             deadlines,
             token,
@@ -123,12 +129,13 @@ impl Reads {
 
 impl Workload for Reads {
     fn operations(&self) -> &[&'static str] {
-        &OPERATIONS
+        self.operations
     }
 
     async fn send(&self, n: u64) -> (usize, anyhow::Result<()>) {
-        let operation = (n % OPERATIONS.len() as u64) as usize;
-        let unit = &self.units[(n / OPERATIONS.len() as u64 % self.units.len() as u64) as usize];
+        let kinds = self.operations.len() as u64;
+        let operation = (n % kinds) as usize;
+        let unit = &self.units[(n / kinds % self.units.len() as u64) as usize];
         let mut deadlines = DeadlinesClient::new(self.deadlines.clone());
         let result = match operation {
             0 => self.summary(unit).await.map(drop),

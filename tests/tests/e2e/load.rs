@@ -118,6 +118,7 @@ async fn the_read_workload_reads_summaries_lists_and_reports_without_an_error() 
         root: "33".into(),
         dev_key: testsuite::dev_key("signing.pem"),
         communes: 3,
+        reports: true,
     };
     let reads = Arc::new(Reads::prepare(&args).await.unwrap());
     assert!(reads.describe().contains("3 communes"), "{}", reads.describe());
