@@ -149,12 +149,44 @@ impl Outbox {
         change: &Change,
         kept: Option<Kept<'_>>,
     ) -> ServiceResult<()> {
-        let traceparent = telemetry::current_traceparent();
-        let audit = audit::Columns::of(&change.audit);
-        let events = self.rows(&caller.subject, &change.events, traceparent.as_deref());
         let statement = if self.caller_units { STORE_CHECKING_UNIT } else { STORE };
-        let end: UnitEnd = sqlx::query_as(statement)
-            .bind(&caller.subject)
+        let written = Written {
+            actor: &caller.subject,
+            audit: &change.audit,
+            events: &change.events,
+            kept,
+            unit: caller.unit.as_str(),
+        };
+        let (end, _) = self.write_rows(conn, statement, written).await?;
+        self.require_living_unit(caller, end)
+    }
+
+    /// Appends events in order, in one statement (the same as a change's,
+    /// without audit entries or a kept result).
+    pub async fn append_all(
+        &self,
+        conn: &mut PgConnection,
+        actor: &str,
+        events: &[events::Event],
+    ) -> sqlx::Result<Vec<Uuid>> {
+        let written = Written { actor, audit: &[], events, kept: None, unit: "" };
+        let (_, ids) = self.write_rows(conn, STORE, written).await?;
+        Ok(ids)
+    }
+
+    /// Runs one of the store statements; returns what it read of the unit, and the events' ids.
+    async fn write_rows(
+        &self,
+        conn: &mut PgConnection,
+        statement: &'static str,
+        written: Written<'_>,
+    ) -> sqlx::Result<(UnitEnd, Vec<Uuid>)> {
+        let Written { actor, audit, events, kept, unit } = written;
+        let traceparent = telemetry::current_traceparent();
+        let audit = audit::Columns::of(audit);
+        let events = self.rows(actor, events, traceparent.as_deref());
+        let end = sqlx::query_as(statement)
+            .bind(actor)
             .bind(&audit.rpcs)
             .bind(&audit.record_types)
             .bind(&audit.record_ids)
@@ -170,36 +202,10 @@ impl Outbox {
             .bind(kept.as_ref().map(|k| k.rpc))
             .bind(kept.as_ref().map(|k| k.request_id))
             .bind(kept.as_ref().map(|k| k.response.as_slice()))
-            .bind(caller.unit.as_str())
+            .bind(unit)
             .fetch_one(conn)
             .await?;
-        self.require_living_unit(caller, end)
-    }
-
-    /// Appends events in order, in one statement.
-    pub async fn append_all(
-        &self,
-        conn: &mut PgConnection,
-        actor: &str,
-        events: &[events::Event],
-    ) -> sqlx::Result<Vec<Uuid>> {
-        let traceparent = telemetry::current_traceparent();
-        let rows = self.rows(actor, events, traceparent.as_deref());
-        sqlx::query(
-            "INSERT INTO outbox (event_id, subject, aggregate_id, envelope, traceparent)
-             SELECT e.id, e.subject, e.aggregate, e.envelope, $5
-             FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bytea[]) WITH ORDINALITY
-                  AS e(id, subject, aggregate, envelope, n)
-             ORDER BY e.n",
-        )
-        .bind(&rows.ids)
-        .bind(&rows.subjects)
-        .bind(&rows.aggregates)
-        .bind(&rows.envelopes)
-        .bind(&traceparent)
-        .execute(conn)
-        .await?;
-        Ok(rows.ids)
+        Ok((end, events.ids))
     }
 
     /// Events as the columns of one `UNNEST`, each with a new id.
@@ -217,6 +223,16 @@ impl Outbox {
             envelopes,
         }
     }
+}
+
+/// What one store statement writes.
+struct Written<'a> {
+    actor: &'a str,
+    audit: &'a [audit::AuditEntry],
+    events: &'a [events::Event],
+    kept: Option<Kept<'a>>,
+    /// The caller's unit, whose end the checking statement reads.
+    unit: &'a str,
 }
 
 struct EventRows {
