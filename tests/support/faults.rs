@@ -38,7 +38,7 @@ use tokio::{
 };
 use tonic::transport::Channel;
 
-use crate::{Role, SERVICES, WAIT, eventually, import_units, read_rows, token};
+use crate::{Role, SERVICES, WAIT, eventually, import_units, read_rows, stream_messages, token};
 
 /// A PostgreSQL cluster of the test's own, on a free port, which it may
 /// restart or crash. Run as the `postgres` user when the test runs as root
@@ -355,7 +355,7 @@ impl ProcessStack {
         .await;
 
         let mut on_nats: HashMap<String, usize> = HashMap::new();
-        for message in self.stream("DOITHOAI_MINUTES").await {
+        for message in stream_messages(&self.nats.url(), "DOITHOAI_MINUTES").await {
             if !message.subject.starts_with("doithoai.minutes.petition_recorded.") {
                 continue;
             }
@@ -405,17 +405,6 @@ impl ProcessStack {
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-    }
-
-    async fn stream(&self, name: &str) -> Vec<async_nats::jetstream::message::StreamMessage> {
-        let js = async_nats::jetstream::new(async_nats::connect(self.nats.url()).await.unwrap());
-        let mut stream = js.get_stream(name).await.unwrap();
-        let last = stream.info().await.unwrap().state.last_sequence;
-        let mut messages = Vec::new();
-        for seq in 1..=last {
-            messages.push(stream.get_raw_message(seq).await.unwrap());
-        }
-        messages
     }
 }
 

@@ -211,14 +211,7 @@ impl Stack {
     /// Every message a JetStream stream holds, in order; none if the stream
     /// does not exist yet.
     pub async fn stream_messages(&self, stream: &str) -> Vec<async_nats::jetstream::message::StreamMessage> {
-        let js = async_nats::jetstream::new(async_nats::connect(self.nats.url()).await.unwrap());
-        let Ok(mut stream) = js.get_stream(stream).await else { return Vec::new() };
-        let last = stream.info().await.unwrap().state.last_sequence;
-        let mut messages = Vec::new();
-        for seq in 1..=last {
-            messages.push(stream.get_raw_message(seq).await.unwrap());
-        }
-        messages
+        stream_messages(&self.nats.url(), stream).await
     }
 
     /// Imports Hà Nội (01) as another province of the national directory: a
@@ -256,6 +249,19 @@ impl Stack {
         }
         self.nats.stop().await;
     }
+}
+
+/// Every message a JetStream stream on the NATS at `url` holds, in order;
+/// none if the stream does not exist yet.
+pub async fn stream_messages(url: &str, stream: &str) -> Vec<async_nats::jetstream::message::StreamMessage> {
+    let js = async_nats::jetstream::new(async_nats::connect(url).await.unwrap());
+    let Ok(mut stream) = js.get_stream(stream).await else { return Vec::new() };
+    let last = stream.info().await.unwrap().state.last_sequence;
+    let mut messages = Vec::new();
+    for seq in 1..=last {
+        messages.push(stream.get_raw_message(seq).await.unwrap());
+    }
+    messages
 }
 
 /// Imports unit rows into the scheduling service at `scheduling`, in batches of 50.
