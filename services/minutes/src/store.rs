@@ -42,15 +42,16 @@ fn for_update(lock: bool) -> &'static str {
     if lock { " FOR UPDATE" } else { "" }
 }
 
+/// The columns of a [`ConferenceRow`].
+const CONFERENCE: &str = "id, unit_path, host_position_id, delegate_position_id, accountable_position_id, \
+                          secretary_subject, invited_organization_ids, ended_at";
+
 pub async fn conference(conn: &mut PgConnection, id: Uuid) -> ServiceResult<ConferenceRow> {
-    sqlx::query_as(
-        "SELECT id, unit_path, host_position_id, delegate_position_id, accountable_position_id, secretary_subject,
-                invited_organization_ids, ended_at FROM conferences WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?
-    .ok_or_else(|| unknown_conference(id))
+    sqlx::query_as(&format!("SELECT {CONFERENCE} FROM conferences WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| unknown_conference(id))
 }
 
 /// The conference and its minutes document locked for a change, in one
@@ -66,12 +67,10 @@ pub async fn conference_locking_minutes(
         conference: ConferenceRow,
         document: Option<Vec<u8>>,
     }
-    let row: Row = sqlx::query_as(
-        "SELECT id, unit_path, host_position_id, delegate_position_id, accountable_position_id, secretary_subject,
-                invited_organization_ids, ended_at,
-                (SELECT document FROM minutes WHERE conference_id = c.id FOR UPDATE) AS document
-         FROM conferences c WHERE id = $1",
-    )
+    let row: Row = sqlx::query_as(&format!(
+        "SELECT {CONFERENCE}, (SELECT document FROM minutes WHERE conference_id = c.id FOR UPDATE) AS document
+         FROM conferences c WHERE id = $1"
+    ))
     .bind(id)
     .fetch_optional(conn)
     .await?
