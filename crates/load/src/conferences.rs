@@ -190,18 +190,33 @@ impl Announced {
                 .context("starting a conference")?;
         }
         // The minutes open when the minutes service hears of the start.
-        let mut minutes = MinutesServiceClient::new(self.minutes.clone());
+        let minutes = MinutesServiceClient::new(self.minutes.clone());
         for conference in &self.conferences {
-            let mut waited = 0;
-            let open = || bearer(ConferenceRequest { conference_id: conference.id.clone() }, &conference.secretary);
-            while minutes.get_minutes(open()).await.is_err() {
-                anyhow::ensure!(waited < 300, "the minutes of conference {} did not open within 30 s", conference.id);
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                waited += 1;
-            }
+            let request = ConferenceRequest { conference_id: conference.id.clone() };
+            let open = || {
+                let (mut minutes, request) = (minutes.clone(), bearer(request.clone(), &conference.secretary));
+                async move { minutes.get_minutes(request).await.is_ok() }
+            };
+            within_30_s(&format!("the minutes of conference {}", conference.id), open).await?;
         }
         Ok(self.conferences)
     }
+}
+
+/// Waits until `open` holds, checking every 100 ms: what another service
+/// hears of through events; "`what` did not open within 30 s" otherwise.
+pub async fn within_30_s<F, Fut>(what: &str, mut open: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if open().await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("{what} did not open within 30 s")
 }
 
 /// The head of the commune's Party committee on `day`: the one in post, or

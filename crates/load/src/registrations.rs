@@ -5,10 +5,7 @@
 //! load each conference's attendance must count exactly the registrations
 //! answered OK.
 
-use std::{
-    sync::atomic::{AtomicU32, Ordering},
-    time::Duration,
-};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::Utc;
 use clap::Args;
@@ -43,16 +40,15 @@ pub struct Registrations {
 impl Registrations {
     pub async fn prepare(args: &RegistrationsArgs) -> anyhow::Result<Self> {
         let announced = conferences::announce(&args.stack).await?.conferences;
-        let mut participants = ParticipantsClient::new(args.stack.connect(&args.stack.participants)?);
+        let participants = ParticipantsClient::new(args.stack.connect(&args.stack.participants)?);
         // Registration opens when the participants service hears of the announcement.
         for conference in &announced {
-            let mut waited = 0;
-            let ask = || bearer(ConferenceRequest { conference_id: conference.id.clone() }, &conference.office);
-            while !participants.get_attendance(ask()).await.is_ok_and(|a| a.into_inner().registration_open) {
-                anyhow::ensure!(waited < 300, "registration for conference {} did not open within 30 s", conference.id);
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                waited += 1;
-            }
+            let request = ConferenceRequest { conference_id: conference.id.clone() };
+            let open = || {
+                let (mut participants, request) = (participants.clone(), bearer(request.clone(), &conference.office));
+                async move { participants.get_attendance(request).await.is_ok_and(|a| a.into_inner().registration_open) }
+            };
+            conferences::within_30_s(&format!("registration for conference {}", conference.id), open).await?;
         }
         Ok(Self {
             participants,
