@@ -101,6 +101,19 @@ ensure_browser() {
   fi
 }
 
+# The documents' tests read PDFs back with poppler's pdftotext and open every
+# DOCX with LibreOffice, as an office would.
+ensure_document_tools() {
+  if ! command -v pdftotext >/dev/null 2>&1; then
+    echo "installing poppler-utils…"
+    apt_install --no-install-recommends poppler-utils
+  fi
+  if ! command -v soffice >/dev/null 2>&1; then
+    echo "installing LibreOffice Writer…"
+    apt_install --no-install-recommends libreoffice-writer-nogui
+  fi
+}
+
 ensure_promtool() {
   if command -v promtool >/dev/null 2>&1; then return 0; fi
   echo "installing promtool (Debian package prometheus)…"

@@ -10,6 +10,7 @@ use doithoai_proto::deadlines::v1::{
     ObligationState, RenderReportRequest, ReportFormat, ReportRequest, SummaryRequest,
     deadlines_client::DeadlinesClient,
 };
+use doithoai_proto::scheduling::v1::Body;
 
 use crate::client::{AuthedChannel, Connection, Service, explain, named};
 
@@ -58,9 +59,14 @@ pub enum DeadlinesCommand {
         from: String,
         #[arg(long)]
         to: String,
-        /// Writes CSV (a .csv file) or PDF (any other name) instead of printing figures.
+        /// Writes CSV (a .csv file), DOCX (a .docx file) or PDF (any other
+        /// name) instead of printing figures.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The body that issues the document: party-committee (the default),
+        /// peoples-council or peoples-committee.
+        #[arg(long, default_value = "party-committee")]
+        body: String,
         #[command(flatten)]
         connection: Connection,
     },
@@ -169,15 +175,19 @@ pub async fn run(command: DeadlinesCommand) -> anyhow::Result<()> {
                 out!("{} {} overdue of {} open", agency.organization_id, agency.overdue, agency.open)?;
             }
         }
-        DeadlinesCommand::Report { unit, from, to, out, connection } => {
+        DeadlinesCommand::Report { unit, from, to, out, body, connection } => {
+            let issuing_body = named("BODY", &body, Body::from_str_name)? as i32;
             let request = ReportRequest { unit_code: unit, from, to };
             let mut client = client(&connection).await?;
             match out {
                 Some(path) => {
-                    let csv = path.extension().is_some_and(|e| e == "csv");
-                    let format = if csv { ReportFormat::Csv } else { ReportFormat::Pdf } as i32;
+                    let format = match path.extension().and_then(|e| e.to_str()) {
+                        Some("csv") => ReportFormat::Csv,
+                        Some("docx") => ReportFormat::Docx,
+                        _ => ReportFormat::Pdf,
+                    } as i32;
                     let rendered = client
-                        .render_report(RenderReportRequest { report: Some(request), format })
+                        .render_report(RenderReportRequest { report: Some(request), format, issuing_body })
                         .await
                         .map_err(explain)?
                         .into_inner();

@@ -2,13 +2,14 @@
 //! through the minutes service.
 
 use clap::Subcommand;
+use doithoai_proto::common::v1::DocumentFormat;
 use doithoai_proto::{
     common::v1::Field,
     minutes::v1::{
         AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, Classification, ConclusionNotice,
         ConferenceRequest, EscalatePetitionRequest, IssueConclusionNoticeRequest, Minutes, MinutesState,
         NoticeAssignment, Outcome, Petition, PetitionStatus, RecordConclusionRequest, RecordOpeningRequest,
-        RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, Response,
+        RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, RenderRequest, Response,
         minutes_service_client::MinutesServiceClient,
     },
 };
@@ -148,7 +149,8 @@ pub enum MinutesCommand {
         #[command(flatten)]
         connection: Connection,
     },
-    /// Writes the public minutes (or, with --notice, the conclusion notice) as a PDF.
+    /// Writes the public minutes (or, with --notice, the conclusion notice):
+    /// DOCX to a .docx file, PDF to any other name.
     Render {
         conference: String,
         #[arg(long)]
@@ -315,14 +317,18 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
         }
         MinutesCommand::Render { conference: id, notice, out, connection } => {
             let mut client = client(&connection).await?;
+            let docx = out.extension().is_some_and(|e| e == "docx");
+            let format = if docx { DocumentFormat::Docx } else { DocumentFormat::Pdf } as i32;
+            let request = RenderRequest { conference_id: id, format };
             let document = if notice {
-                client.render_conclusion_notice(conference(id)).await
+                client.render_conclusion_notice(request).await
             } else {
-                client.render_minutes(conference(id)).await
+                client.render_minutes(request).await
             };
             let document = document.map_err(explain)?.into_inner();
-            std::fs::write(&out, &document.pdf).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-            format!("{} ({} bytes, {})", out.display(), document.pdf.len(), document.file_name)
+            std::fs::write(&out, &document.content)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            format!("{} ({} bytes, {})", out.display(), document.content.len(), document.file_name)
         }
         MinutesCommand::Escalate { petition, to_unit, to_organization, notified_on, connection } => {
             let request = EscalatePetitionRequest {

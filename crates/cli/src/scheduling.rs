@@ -85,6 +85,11 @@ struct OrganizationLine {
     unit_code: String,
     kind: String,
     name: String,
+    /// Who leads it and signs its documents; may be left out.
+    #[serde(default)]
+    head_title: String,
+    #[serde(default)]
+    head_name: String,
 }
 
 /// Reads every line first, so a bad file sends nothing.
@@ -136,6 +141,8 @@ pub async fn directory(command: DirectoryCommand) -> anyhow::Result<()> {
                     kind,
                     name: line.name,
                     active: true,
+                    head_title: line.head_title,
+                    head_name: line.head_name,
                     ..Default::default()
                 })
             })?;

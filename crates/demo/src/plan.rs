@@ -57,6 +57,8 @@ pub struct OrganizationPlan {
     pub name: String,
     /// The R5.1 fields an agency answers; empty for an office.
     pub fields: Vec<Field>,
+    /// An office's head, who signs its notices; empty for an agency.
+    pub head: Option<(String, String)>,
     /// As for [`PostPlan::begins`].
     pub begins: Option<NaiveDate>,
 }
@@ -300,6 +302,9 @@ pub(crate) fn plan_to(
     anyhow::ensure!(!units.is_empty(), "no units to plan for");
     let mut people = ChaCha8Rng::seed_from_u64(seed);
     people.set_stream(1);
+    // The offices' heads from a stream of their own, so the rest of the year stays as it was.
+    let mut office_heads = ChaCha8Rng::seed_from_u64(seed);
+    office_heads.set_stream(2);
     let calendar = Calendar::builtin();
     let mut p = Planner { rng: ChaCha8Rng::seed_from_u64(seed), people, calendar, year, starts, until };
     let codes: HashMap<&str, &DemoUnit> = units.iter().map(|u| (u.code.as_str(), u)).collect();
@@ -331,6 +336,7 @@ pub(crate) fn plan_to(
             kind: OrganizationKind::PartyCommitteeOffice,
             name: format!("Văn phòng cấp ủy {name}"),
             fields: Vec::new(),
+            head: Some(("Chánh Văn phòng".into(), texts::person_name(&mut office_heads))),
             begins: None,
         });
         organizations.push(OrganizationPlan {
@@ -338,6 +344,7 @@ pub(crate) fn plan_to(
             kind: OrganizationKind::CouncilAndCommitteeOffice,
             name: format!("Văn phòng HĐND và UBND {name}"),
             fields: Vec::new(),
+            head: Some(("Chánh Văn phòng".into(), texts::person_name(&mut office_heads))),
             begins: None,
         });
         for (name, fields) in texts::agencies(unit.tier, name) {
@@ -346,6 +353,7 @@ pub(crate) fn plan_to(
                 kind: OrganizationKind::Department,
                 name,
                 fields,
+                head: None,
                 begins: None,
             });
         }

@@ -538,6 +538,8 @@ impl Seeder<'_> {
                 unit_code: organization.unit.clone(),
                 kind: organization.kind as i32,
                 name: organization.name.clone(),
+                head_title: organization.head.as_ref().map(|h| h.0.clone()).unwrap_or_default(),
+                head_name: organization.head.as_ref().map(|h| h.1.clone()).unwrap_or_default(),
                 ..Default::default()
             };
             let request = CreateOrganizationRequest { request_id: request_id(), organization: Some(wire) };

@@ -43,14 +43,19 @@ pub async fn upsert_directory(conn: &mut PgConnection, event: &EventEnvelope) ->
     if let Some(upserted) = decode_payload::<PositionUpserted>(event)? {
         let position = upserted.position.context("PositionUpserted without a position")?;
         sqlx::query(
-            "INSERT INTO positions (id, unit_code, subject, source_event_id) VALUES ($1, $2, NULLIF($3, ''), $4)
+            "INSERT INTO positions (id, unit_code, subject, body, title, person_name, source_event_id)
+             VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, $7)
              ON CONFLICT (id) DO UPDATE SET unit_code = EXCLUDED.unit_code, subject = EXCLUDED.subject,
+                 body = EXCLUDED.body, title = EXCLUDED.title, person_name = EXCLUDED.person_name,
                  source_event_id = EXCLUDED.source_event_id
              WHERE positions.source_event_id < EXCLUDED.source_event_id",
         )
         .bind(Uuid::parse_str(&position.id)?)
         .bind(&position.unit_code)
         .bind(&position.subject)
+        .bind(position.body().as_str_name())
+        .bind(&position.title)
+        .bind(&position.person_name)
         .bind(event_id)
         .execute(conn)
         .await?;
@@ -59,10 +64,13 @@ pub async fn upsert_directory(conn: &mut PgConnection, event: &EventEnvelope) ->
     if let Some(upserted) = decode_payload::<OrganizationUpserted>(event)? {
         let organization = upserted.organization.context("OrganizationUpserted without an organization")?;
         sqlx::query(
-            "INSERT INTO organizations (id, unit_code, name, active, successor_id, source_event_id)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO organizations (id, unit_code, name, active, successor_id, kind, head_title, head_name,
+                 source_event_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (id) DO UPDATE SET unit_code = EXCLUDED.unit_code, name = EXCLUDED.name,
-                 active = EXCLUDED.active, successor_id = EXCLUDED.successor_id, source_event_id = EXCLUDED.source_event_id
+                 active = EXCLUDED.active, successor_id = EXCLUDED.successor_id, kind = EXCLUDED.kind,
+                 head_title = EXCLUDED.head_title, head_name = EXCLUDED.head_name,
+                 source_event_id = EXCLUDED.source_event_id
              WHERE organizations.source_event_id < EXCLUDED.source_event_id",
         )
         .bind(Uuid::parse_str(&organization.id)?)
@@ -70,6 +78,9 @@ pub async fn upsert_directory(conn: &mut PgConnection, event: &EventEnvelope) ->
         .bind(&organization.name)
         .bind(organization.active)
         .bind(Some(organization.successor_id.as_str()).filter(|s| !s.is_empty()).map(Uuid::parse_str).transpose()?)
+        .bind(organization.kind().as_str_name())
+        .bind(&organization.head_title)
+        .bind(&organization.head_name)
         .bind(event_id)
         .execute(conn)
         .await?;

@@ -1,170 +1,219 @@
-//! Vietnamese administrative documents (minutes, notices, reports) as PDF:
-//! issuer and national motto in two columns, number and date, title, body,
-//! signature block — set in DejaVu Sans, which covers Vietnamese, with
-//! printpdf. A document is built as lines first, so its text can be checked;
-//! the PDF carries the same text.
+//! Vietnamese official documents as the issuing body prints them: one model
+//! (issuer, format, number, place and date, title, body, recipients,
+//! signatures) and two renderings of it, PDF and DOCX.
+//!
+//! The body that issues a document decides its format: a Party committee or
+//! its office follows the Party's (Quy định 66-QĐ/TW, Hướng dẫn
+//! 36-HD/VPTW), HĐND and UBND bodies the State's (Nghị định 30/2020/NĐ-CP).
+//! The text is set in Liberation Serif, metric-compatible with the Times New
+//! Roman the formats prescribe, and every line is measured from its metrics.
 
-use printpdf::{Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, TextItem};
+pub mod bodies;
+mod docx;
+pub mod fonts;
+mod layout;
+mod pdf;
+pub mod read;
 
-static REGULAR: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
-static BOLD: &[u8] = include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf");
+pub use bodies::{Body, party_committee, state_body};
+use doithoai_proto::common::v1::{DocumentFormat, RenderedDocument};
+pub use layout::{Page, Placed, TEXT_LEFT, TEXT_RIGHT};
 
-const PAGE_WIDTH: f32 = 210.0;
-const PAGE_HEIGHT: f32 = 297.0;
-const MARGIN: f32 = 20.0;
-/// DejaVu Sans averages a little over half an em per character.
-const CHAR_WIDTH_EM: f32 = 0.55;
-const PT_IN_MM: f32 = 0.3528;
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Line {
-    Left {
-        text: String,
-        bold: bool,
-    },
-    Center {
-        text: String,
-        bold: bool,
-    },
-    Right {
-        text: String,
-    },
-    /// The header and signature blocks: two columns on one line.
-    Columns {
-        left: String,
-        right: String,
-        bold: bool,
-    },
-    Blank,
+/// Which body's rules a document is set by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Quy định 66-QĐ/TW, Hướng dẫn 36-HD/VPTW: "ĐẢNG CỘNG SẢN VIỆT NAM".
+    Party,
+    /// Nghị định 30/2020/NĐ-CP: the national motto.
+    State,
 }
 
-pub fn left(text: impl Into<String>) -> Line {
-    Line::Left { text: text.into(), bold: false }
-}
-
-pub fn heading(text: impl Into<String>) -> Line {
-    Line::Left { text: text.into(), bold: true }
-}
-
-pub fn center(text: impl Into<String>, bold: bool) -> Line {
-    Line::Center { text: text.into(), bold }
-}
-
-pub fn columns(left: impl Into<String>, right: impl Into<String>, bold: bool) -> Line {
-    Line::Columns { left: left.into(), right: right.into(), bold }
-}
-
+pub const PARTY_TITLE: &str = "ĐẢNG CỘNG SẢN VIỆT NAM";
 pub const MOTTO: &str = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM";
 pub const MOTTO_2: &str = "Độc lập - Tự do - Hạnh phúc";
 
-/// "Hưng Yên, ngày 20 tháng 3 năm 2026".
-pub fn place_and_date(place: &str, day: u32, month: u32, year: i32) -> String {
-    format!("{place}, ngày {day} tháng {month} năm {year}")
+/// The issuer block (a line break in either name starts a new line): the
+/// body directly above the issuer (empty for a body
+/// named on its own, e.g. "ỦY BAN NHÂN DÂN\nTỈNH HƯNG YÊN")
+/// over the issuer itself, e.g. "TỈNH ỦY HƯNG YÊN" over "VĂN PHÒNG".
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Issuer {
+    pub parent: String,
+    pub name: String,
 }
 
-fn wrap(text: &str, size: f32, width_mm: f32) -> Vec<String> {
-    let per_line = ((width_mm / PT_IN_MM) / (size * CHAR_WIDTH_EM)).max(10.0) as usize;
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for word in text.split_whitespace() {
-        if !current.is_empty() && current.chars().count() + 1 + word.chars().count() > per_line {
-            out.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(word);
+/// A document's number and symbol. The symbol is the type's abbreviation
+/// and the issuer's as each format writes them: "TB-VP" for the State,
+/// "TB/VPTU" for the Party. An empty number leaves room to write it by hand
+/// when the office registers the document; an empty symbol prints the
+/// number as the office registered it, symbol and all.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Number {
+    pub number: String,
+    pub symbol: String,
+}
+
+/// The place and date line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Date {
+    pub day: u32,
+    pub month: u32,
+    pub year: i32,
+}
+
+/// A part of the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// Body text: justified, its first line indented.
+    Paragraph(String),
+    /// A section heading, bold: "I. KHAI MẠC".
+    Heading(String),
+    /// A line of a list, not indented: "1. …".
+    Item(String),
+    /// A remark in italics.
+    Note(String),
+}
+
+/// One signer: the authority wording ("TM. ỦY BAN NHÂN DÂN", "TL. NGƯỜI
+/// CHỦ TRÌ", "KT. CHỦ TỊCH", or none), the signer's title and name, and,
+/// once signed in doithoai, when. Room for the hand signature and the seal
+/// is left between the title and the name.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Signature {
+    pub authority: String,
+    pub title: String,
+    pub name: String,
+    /// "Đã ký lúc 10 giờ 15, ngày 20/3/2026", shown in the signature space.
+    pub signed: String,
+}
+
+impl Signature {
+    /// The lines above the signature space: the authority and the title.
+    pub fn head_lines(&self) -> usize {
+        usize::from(!self.authority.is_empty()) + usize::from(!self.title.is_empty())
     }
-    if !current.is_empty() || out.is_empty() {
-        out.push(current);
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub format: Format,
+    pub issuer: Issuer,
+    pub number: Option<Number>,
+    pub place: String,
+    pub date: Option<Date>,
+    /// The type: "THÔNG BÁO", "BIÊN BẢN", "BÁO CÁO".
+    pub kind: String,
+    /// The summary under the type (trích yếu).
+    pub title: String,
+    pub body: Vec<Block>,
+    /// "Nơi nhận", the last usually "Lưu: VT".
+    pub recipients: Vec<String>,
+    /// One signer on the right, or two side by side (the minutes).
+    pub signatures: Vec<Signature>,
+}
+
+impl Document {
+    /// "Số: 12/TB-VP" (State) or "Số 12-TB/VPTU" (Party).
+    pub fn number_line(&self) -> Option<String> {
+        self.number.as_ref().map(|n| {
+            let number = if n.number.is_empty() { "     " } else { n.number.as_str() };
+            match (self.format, n.symbol.is_empty()) {
+                (Format::State, false) => format!("Số: {number}/{}", n.symbol),
+                (Format::Party, false) => format!("Số {number}-{}", n.symbol),
+                (Format::State, true) => format!("Số: {number}"),
+                (Format::Party, true) => format!("Số {number}"),
+            }
+        })
     }
-    out
+
+    /// "Hưng Yên, ngày 05 tháng 01 năm 2026": both formats write a day
+    /// below 10 and the months 1 and 2 with a leading zero.
+    pub fn date_line(&self) -> Option<String> {
+        self.date.map(|d| {
+            let month = if d.month < 3 { format!("{:02}", d.month) } else { d.month.to_string() };
+            format!("{}, ngày {:02} tháng {month} năm {}", self.place, d.day, d.year)
+        })
+    }
+
+    /// The type's name on its own line, and the summary under it.
+    pub fn heading_lines(&self) -> Vec<&str> {
+        [self.kind.as_str(), self.title.as_str()].into_iter().filter(|s| !s.is_empty()).collect()
+    }
+
+    /// The pages as laid out: every piece of text where it is printed.
+    pub fn pages(&self) -> Vec<Page> {
+        layout::lay_out(self)
+    }
+
+    pub fn pdf(&self) -> Vec<u8> {
+        pdf::render(self, &self.pages())
+    }
+
+    pub fn docx(&self) -> Vec<u8> {
+        docx::render(self)
+    }
 }
 
-fn width_mm(text: &str, size: f32) -> f32 {
-    text.chars().count() as f32 * size * CHAR_WIDTH_EM * PT_IN_MM
-}
+pub const PDF: &str = "application/pdf";
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
-/// Lays the lines out on A4 pages and returns the PDF.
-pub fn render(title: &str, lines: &[Line]) -> Vec<u8> {
-    let mut doc = PdfDocument::new(title);
-    let mut warnings = Vec::new();
-    let regular = doc.add_font(&ParsedFont::from_bytes(REGULAR, 0, &mut warnings).expect("the shipped font parses"));
-    let bold = doc.add_font(&ParsedFont::from_bytes(BOLD, 0, &mut warnings).expect("the shipped font parses"));
-    let size = 11.0;
-    let step = size * 1.5 * PT_IN_MM;
-    let text_width = PAGE_WIDTH - 2.0 * MARGIN;
-    let column = text_width / 2.0;
-
-    let mut pages = Vec::new();
-    let mut ops = Vec::new();
-    let mut y = PAGE_HEIGHT - MARGIN;
-    let put = |ops: &mut Vec<Op>, y: &mut f32, pages: &mut Vec<PdfPage>, pieces: Vec<(f32, String, bool)>| {
-        if *y < MARGIN + step {
-            pages.push(PdfPage::new(Mm(PAGE_WIDTH), Mm(PAGE_HEIGHT), std::mem::take(ops)));
-            *y = PAGE_HEIGHT - MARGIN;
+/// The document as the file asked for, named `name` with its extension:
+/// PDF unless DOCX.
+pub fn rendered(document: &Document, format: DocumentFormat, name: &str) -> RenderedDocument {
+    match format {
+        DocumentFormat::Docx => {
+            RenderedDocument { file_name: format!("{name}.docx"), content: document.docx(), content_type: DOCX.into() }
         }
-        for (x, text, is_bold) in pieces {
-            if text.is_empty() {
-                continue;
-            }
-            let font = if is_bold { bold.clone() } else { regular.clone() };
-            ops.extend([
-                Op::StartTextSection,
-                Op::SetFont { font: PdfFontHandle::External(font), size: Pt(size) },
-                Op::SetTextCursor { pos: Point::new(Mm(x), Mm(*y)) },
-                Op::ShowText { items: vec![TextItem::Text(text)] },
-                Op::EndTextSection,
-            ]);
-        }
-        *y -= step;
-    };
-    for line in lines {
-        match line {
-            Line::Blank => y -= step,
-            Line::Left { text, bold } => {
-                for piece in wrap(text, size, text_width) {
-                    put(&mut ops, &mut y, &mut pages, vec![(MARGIN, piece, *bold)]);
-                }
-            }
-            Line::Center { text, bold } => {
-                for piece in wrap(text, size, text_width) {
-                    let x = MARGIN + ((text_width - width_mm(&piece, size)) / 2.0).max(0.0);
-                    put(&mut ops, &mut y, &mut pages, vec![(x, piece, *bold)]);
-                }
-            }
-            Line::Right { text } => {
-                let x = PAGE_WIDTH - MARGIN - width_mm(text, size).min(text_width);
-                put(&mut ops, &mut y, &mut pages, vec![(x, text.clone(), false)]);
-            }
-            Line::Columns { left, right, bold } => {
-                let (lefts, rights) = (wrap(left, size, column - 5.0), wrap(right, size, column));
-                for n in 0..lefts.len().max(rights.len()) {
-                    let l = lefts.get(n).cloned().unwrap_or_default();
-                    let r = rights.get(n).cloned().unwrap_or_default();
-                    let right_x = MARGIN + column + ((column - width_mm(&r, size)) / 2.0).max(0.0);
-                    put(&mut ops, &mut y, &mut pages, vec![(MARGIN, l, *bold), (right_x, r, *bold)]);
-                }
-            }
+        DocumentFormat::Pdf | DocumentFormat::Unspecified => {
+            RenderedDocument { file_name: format!("{name}.pdf"), content: document.pdf(), content_type: PDF.into() }
         }
     }
-    pages.push(PdfPage::new(Mm(PAGE_WIDTH), Mm(PAGE_HEIGHT), ops));
-    doc.with_pages(pages).save(&PdfSaveOptions::default(), &mut Vec::new())
 }
 
-/// The text a reader sees in a PDF, whitespace collapsed: for tests.
-pub fn text_of(pdf: &[u8]) -> Result<String, String> {
-    let doc = PdfDocument::parse(pdf, &printpdf::PdfParseOptions::default(), &mut Vec::new())?;
-    let words: Vec<String> = doc
-        .extract_text()
-        .into_iter()
-        .flatten()
-        .flat_map(|t| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-        .collect();
-    Ok(words.join(" "))
+/// Uppercase as the issuer block and the titles write it ("ủy" → "ỦY").
+pub fn upper(text: &str) -> String {
+    text.to_uppercase()
 }
 
-/// How many pages a PDF has: for tests.
-pub fn pages(pdf: &[u8]) -> Result<usize, String> {
-    Ok(PdfDocument::parse(pdf, &printpdf::PdfParseOptions::default(), &mut Vec::new())?.pages.len())
+/// Text in composed form (NFC), which the fonts' glyphs are for: text typed
+/// on some systems arrives with its tone marks as separate characters.
+pub(crate) fn composed(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfc().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notice(format: Format) -> Document {
+        Document {
+            format,
+            issuer: Issuer::default(),
+            number: Some(Number { number: "12".into(), symbol: "TB-VP".into() }),
+            place: "Hưng Yên".into(),
+            date: Some(Date { day: 5, month: 1, year: 2026 }),
+            kind: "THÔNG BÁO".into(),
+            title: String::new(),
+            body: Vec::new(),
+            recipients: Vec::new(),
+            signatures: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_state_writes_its_number_with_a_colon_the_party_without() {
+        assert_eq!(notice(Format::State).number_line().unwrap(), "Số: 12/TB-VP");
+        let mut party = notice(Format::Party);
+        party.number = Some(Number { number: "12".into(), symbol: "TB/VPTU".into() });
+        assert_eq!(party.number_line().unwrap(), "Số 12-TB/VPTU");
+    }
+
+    #[test]
+    fn days_below_ten_and_the_first_two_months_take_a_leading_zero() {
+        assert_eq!(notice(Format::State).date_line().unwrap(), "Hưng Yên, ngày 05 tháng 01 năm 2026");
+        let mut later = notice(Format::State);
+        later.date = Some(Date { day: 20, month: 3, year: 2026 });
+        assert_eq!(later.date_line().unwrap(), "Hưng Yên, ngày 20 tháng 3 năm 2026");
+    }
 }

@@ -34,6 +34,11 @@ pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
     Ok(value.to_owned())
 }
 
+/// A text that may be left empty, of at most `max` characters, trimmed.
+pub fn optional_text(field: &str, value: &str, max: usize) -> Checked<String> {
+    if value.trim().is_empty() { Ok(String::new()) } else { text(field, value, max) }
+}
+
 pub fn id(field: &str, text: &str) -> Checked<Uuid> {
     Uuid::parse_str(text).map_err(|_| {
         invalid(field, format!("{field} {:?} is not an id", short(text)), format!("{field} không phải mã hợp lệ"))

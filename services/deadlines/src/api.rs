@@ -5,12 +5,14 @@
 
 use doithoai_directory as directory;
 use doithoai_directory::units::require_reach;
+use doithoai_documents::Body;
 use doithoai_proto::deadlines::v1::{
     AgencyOverdue, FileReportRequest, GetObligationRequest, Leaderboard, LeaderboardRequest, ListObligationsRequest,
     ListObligationsResponse, LoadAnnouncementRequest, LoadAnnouncementResponse, Obligation, ObligationKind,
     ObligationState, RenderReportRequest, RenderedReport, Report, ReportFormat, ReportRequest, Summary, SummaryRequest,
     deadlines_server::Deadlines,
 };
+use doithoai_proto::scheduling::v1::Body as ScheduledBody;
 use doithoai_runtime::{
     Caller, Change, Clock, Reason, Refusal, Role, ServiceError, ServiceResult, idempotency::Once, outbox::Outbox,
     pagination::Page, parse, rpc::handle,
@@ -189,16 +191,35 @@ impl DeadlinesApi {
     }
 
     async fn render_report(&self, caller: Caller, request: RenderReportRequest) -> ServiceResult<RenderedReport> {
+        let format = parse::known::<ReportFormat>("format", request.format)?;
+        let body = match parse::known::<ScheduledBody>("issuing_body", request.issuing_body)? {
+            ScheduledBody::PeoplesCouncil => Body::PeoplesCouncil,
+            ScheduledBody::PeoplesCommittee => Body::PeoplesCommittee,
+            ScheduledBody::PartyCommittee | ScheduledBody::Unspecified => Body::PartyCommittee,
+        };
         let (report, place) = self.report(&caller, &request.report.unwrap_or_default()).await?;
         let name = format!("bao-cao-{}-{}-{}", report.unit_code, report.from, report.to);
-        Ok(match parse::known::<ReportFormat>("format", request.format)? {
+        let today = self.clock.today();
+        let document = || async {
+            let mut conn = self.pool.acquire().await?;
+            let issuing = crate::report::Issuing {
+                body,
+                parent_unit_name: directory::units::parent_name(&mut conn, &report.unit_code).await?,
+                place,
+                head_name: crate::report::head_name(&mut conn, &report.unit_code, body, today).await?,
+            };
+            ServiceResult::Ok(crate::report::document(&report, &issuing, today))
+        };
+        Ok(match format {
             ReportFormat::Pdf => RenderedReport {
                 file_name: format!("{name}.pdf"),
-                content_type: "application/pdf".into(),
-                content: doithoai_documents::render(
-                    "Báo cáo kết quả tiếp xúc, đối thoại",
-                    &crate::report::lines(&report, &place, self.clock.today()),
-                ),
+                content_type: doithoai_documents::PDF.into(),
+                content: document().await?.pdf(),
+            },
+            ReportFormat::Docx => RenderedReport {
+                file_name: format!("{name}.docx"),
+                content_type: doithoai_documents::DOCX.into(),
+                content: document().await?.docx(),
             },
             _ => RenderedReport {
                 file_name: format!("{name}.csv"),

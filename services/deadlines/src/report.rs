@@ -3,7 +3,7 @@
 //! clocks were kept — as figures, CSV, and a Vietnamese PDF.
 
 use chrono::{Datelike, NaiveDate};
-use doithoai_documents::{Line, MOTTO, MOTTO_2, center, columns, heading, left, place_and_date};
+use doithoai_documents::{Block, Body, Date, Document, Number, Signature};
 use std::collections::BTreeMap;
 
 use doithoai_proto::deadlines::v1::{Count, Report, ReportPart};
@@ -314,69 +314,93 @@ fn part_line(part: &ReportPart, whole: &str) -> String {
     )
 }
 
-pub fn lines(report: &Report, place: &str, today: NaiveDate) -> Vec<Line> {
-    let mut lines = vec![
-        columns(report.unit_name.to_uppercase(), MOTTO, true),
-        columns("", MOTTO_2, false),
-        Line::Right { text: place_and_date(place, today.day(), today.month(), today.year()) },
-        Line::Blank,
-        center("BÁO CÁO", true),
-        center("Kết quả tiếp xúc, đối thoại của người đứng đầu cấp ủy, chính quyền với nhân dân", true),
-        center(format!("(từ ngày {} đến ngày {})", date_vi(&report.from), date_vi(&report.to)), false),
-        Line::Blank,
-        heading("I. HỘI NGHỊ ĐÃ TỔ CHỨC"),
-    ];
-    let list = |lines: &mut Vec<Line>, counts: &[Count]| {
+/// Who issues the report and signs it: the body, its unit's name and the
+/// unit above, the place, and the head who held the post on the day.
+pub struct Issuing {
+    pub body: Body,
+    pub parent_unit_name: Option<String>,
+    pub place: String,
+    pub head_name: String,
+}
+
+/// The body's head on `day` in the unit: their name, if the replica has it.
+pub async fn head_name(conn: &mut PgConnection, code: &str, body: Body, day: NaiveDate) -> sqlx::Result<String> {
+    let name: Option<String> = sqlx::query_scalar(
+        "SELECT person_name FROM heads
+         WHERE unit_code = $1 AND body = $2 AND term_start <= $3 AND (term_end IS NULL OR term_end >= $3)
+         ORDER BY term_start DESC LIMIT 1",
+    )
+    .bind(code)
+    .bind(body.proto_name())
+    .bind(day)
+    .fetch_optional(conn)
+    .await?;
+    Ok(name.unwrap_or_default())
+}
+
+/// The report as its body issues it (R13.1), to the Provincial Internal
+/// Affairs Committee.
+pub fn document(report: &Report, issuing: &Issuing, today: NaiveDate) -> Document {
+    let mut body = vec![Block::Heading("I. HỘI NGHỊ ĐÃ TỔ CHỨC".into())];
+    let list = |body: &mut Vec<Block>, counts: &[Count]| {
         if counts.is_empty() {
-            lines.push(left("- Không có."));
+            body.push(Block::Item("- Không có.".into()));
         }
         for c in counts {
-            lines.push(left(format!("- {}: {}", vi(&c.key), c.count)));
+            body.push(Block::Item(format!("- {}: {}", vi(&c.key), c.count)));
         }
     };
-    lines.push(left("Theo hình thức:"));
-    list(&mut lines, &report.conferences_by_kind);
-    lines.push(left("Theo chế độ:"));
-    list(&mut lines, &report.conferences_by_regime);
-    lines.extend([
-        Line::Blank,
-        heading("II. ĐỐI THOẠI ĐỊNH KỲ CỦA NGƯỜI ĐỨNG ĐẦU"),
-        left(format!("- Đã tổ chức: {} người; chưa tổ chức: {} người.", report.heads_held, report.heads_not_held)),
-        Line::Blank,
-        heading("III. Ý KIẾN, KIẾN NGHỊ CỦA NHÂN DÂN"),
-        left("Theo lĩnh vực:"),
+    body.push(Block::Item("Theo hình thức:".into()));
+    list(&mut body, &report.conferences_by_kind);
+    body.push(Block::Item("Theo chế độ:".into()));
+    list(&mut body, &report.conferences_by_regime);
+    body.extend([
+        Block::Heading("II. ĐỐI THOẠI ĐỊNH KỲ CỦA NGƯỜI ĐỨNG ĐẦU".into()),
+        Block::Item(format!(
+            "- Đã tổ chức: {} người; chưa tổ chức: {} người.",
+            report.heads_held, report.heads_not_held
+        )),
+        Block::Heading("III. Ý KIẾN, KIẾN NGHỊ CỦA NHÂN DÂN".into()),
+        Block::Item("Theo lĩnh vực:".into()),
     ]);
-    list(&mut lines, &report.petitions_by_field);
-    lines.push(left("Theo loại:"));
-    list(&mut lines, &report.petitions_by_classification);
-    lines.extend([
-        left(format!("- Trả lời trực tiếp tại hội nghị: {}", report.petitions_answered_at_conference)),
-        left(format!(
+    list(&mut body, &report.petitions_by_field);
+    body.push(Block::Item("Theo loại:".into()));
+    list(&mut body, &report.petitions_by_classification);
+    body.extend([
+        Block::Item(format!("- Trả lời trực tiếp tại hội nghị: {}", report.petitions_answered_at_conference)),
+        Block::Item(format!(
             "- Chuyển giải quyết theo thủ tục tiếp công dân, khiếu nại, tố cáo: {}",
             report.petitions_referred
         )),
-        left(format!("- Đề xuất cấp trên giải quyết: {}", report.petitions_escalated)),
-        Line::Blank,
-        heading("IV. THỰC HIỆN THỜI HẠN"),
-        left(format!(
+        Block::Item(format!("- Đề xuất cấp trên giải quyết: {}", report.petitions_escalated)),
+        Block::Heading("IV. THỰC HIỆN THỜI HẠN".into()),
+        Block::Item(format!(
             "- Thông báo kết luận (10 ngày làm việc): đúng hạn {}, trễ hạn {}, quá hạn chưa ban hành {}.",
             report.notices_on_time, report.notices_late, report.notices_overdue
         )),
-        left(format!(
+        Block::Item(format!(
             "- Trả lời bằng văn bản của cơ quan (30 ngày làm việc): đúng hạn {}, trễ hạn {}, quá hạn chưa trả lời {}.",
             report.responses_on_time, report.responses_late, report.responses_overdue
         )),
-        Line::Blank,
-        heading("V. THEO ĐƠN VỊ"),
+        Block::Heading("V. THEO ĐƠN VỊ".into()),
     ]);
-    for part in &report.parts {
-        lines.push(left(part_line(part, &report.unit_code)));
+    body.extend(report.parts.iter().map(|part| Block::Item(part_line(part, &report.unit_code))));
+    let (authority, title) = issuing.body.head_signs(&report.unit_name);
+    Document {
+        format: issuing.body.format(),
+        issuer: issuing.body.issuer(&report.unit_name, issuing.parent_unit_name.as_deref()),
+        // Numbered by hand when the office registers it.
+        number: Some(Number { number: String::new(), symbol: issuing.body.symbol("BC", &report.unit_name, false) }),
+        place: issuing.place.clone(),
+        date: Some(Date { day: today.day(), month: today.month(), year: today.year() }),
+        kind: "Báo cáo".into(),
+        title: format!(
+            "Kết quả tiếp xúc, đối thoại của người đứng đầu cấp ủy, chính quyền với nhân dân (từ ngày {} đến ngày {})",
+            date_vi(&report.from),
+            date_vi(&report.to)
+        ),
+        body,
+        recipients: vec!["Ban Nội chính Tỉnh ủy".into(), "Lưu: VT".into()],
+        signatures: vec![Signature { authority, title, name: issuing.head_name.clone(), signed: String::new() }],
     }
-    lines.extend([
-        Line::Blank,
-        columns("Nơi nhận:", "NGƯỜI LẬP BÁO CÁO", true),
-        columns("- Ban Nội chính Tỉnh ủy;", "", false),
-        columns("- Lưu.", "", false),
-    ]);
-    lines
 }

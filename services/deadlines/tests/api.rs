@@ -791,11 +791,13 @@ async fn reports_and_scope_of_a_districts_obligations() {
     assert_eq!((report.notices_on_time, report.notices_late, report.notices_overdue), (1, 0, 0));
     assert_eq!((report.responses_on_time, report.responses_late, report.responses_overdue), (0, 0, 1));
 
-    let render = |format: ReportFormat| {
-        let request = RenderReportRequest { report: Some(half_year.clone()), format: format as i32 };
+    let render_by = |format: ReportFormat, body: Body| {
+        let request =
+            RenderReportRequest { report: Some(half_year.clone()), format: format as i32, issuing_body: body as i32 };
         let (mut client, request) = (f.client(), authorized(request, &monitor));
         async move { client.render_report(request).await.unwrap().into_inner() }
     };
+    let render = |format: ReportFormat| render_by(format, Body::Unspecified);
     let csv = render(ReportFormat::Csv).await;
     assert_eq!(
         (csv.file_name.as_str(), csv.content_type.as_str()),
@@ -809,14 +811,60 @@ async fn reports_and_scope_of_a_districts_obligations() {
             && text.contains("responses,overdue,1,323\n"),
         "{text}"
     );
-    let pdf = render(ReportFormat::Pdf).await;
-    assert!(pdf.content.starts_with(b"%PDF") && pdf.content_type == "application/pdf", "{}", pdf.file_name);
-    let words = doithoai_documents::text_of(&pdf.content).unwrap();
-    for expected in
-        ["THÀNH PHỐ HƯNG YÊN", "Hưng Yên, ngày 1 tháng 7 năm 2026", "từ ngày 01/01/2026 đến ngày 30/06/2026"]
-    {
+    // The Party committee issues it unless asked otherwise, signed by its
+    // head as the directory names them.
+    let post = Position {
+        id: id(),
+        unit_code: "323".into(),
+        body: Body::PartyCommittee as i32,
+        rank: Rank::Head as i32,
+        title: "Bí thư Thành ủy".into(),
+        person_name: "Nguyễn Văn Thành".into(),
+        term_start: "2020-10-01".into(),
+        ..Default::default()
+    };
+    let upserted = PositionUpserted { position: Some(post.clone()), unit_path: district() };
+    f.scheduling.publish(&Event::new("position_upserted", post.id.clone(), district(), &upserted)).await.unwrap();
+    let mut words = String::new();
+    for _ in 0..100 {
+        let pdf = render(ReportFormat::Pdf).await;
+        assert!(pdf.content.starts_with(b"%PDF") && pdf.content_type == "application/pdf", "{}", pdf.file_name);
+        words = doithoai_documents::read::text_of(&pdf.content).unwrap();
+        if words.contains("Nguyễn Văn Thành") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for expected in [
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        "THÀNH ỦY HƯNG YÊN",
+        "Số -BC/TU",
+        "Hưng Yên, ngày 01 tháng 7 năm 2026",
+        "từ ngày 01/01/2026 đến ngày 30/06/2026",
+        "T/M BAN THƯỜNG VỤ BÍ THƯ Nguyễn Văn Thành",
+        "Nơi nhận: - Ban Nội chính Tỉnh ủy; - Lưu: VT.",
+    ] {
         assert!(words.contains(expected), "{expected:?} not in {words}");
     }
+    assert!(!words.contains("CỘNG HÒA"), "a Party committee's report carries no State motto");
+    // The People's Committee issues it in the State's format; its head is not in the directory.
+    let state = render_by(ReportFormat::Pdf, Body::PeoplesCommittee).await;
+    doithoai_documents::read::keep("state-report.pdf", &state.content);
+    let words = doithoai_documents::read::text_of(&state.content).unwrap();
+    for expected in [
+        "ỦY BAN NHÂN DÂN THÀNH PHỐ HƯNG YÊN",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Số: /BC-UBND",
+        "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH",
+    ] {
+        assert!(words.contains(expected), "{expected:?} not in {words}");
+    }
+    assert!(!words.contains("Nguyễn Văn Thành"));
+    let docx = render(ReportFormat::Docx).await;
+    assert_eq!(docx.file_name, "bao-cao-323-2026-01-01-2026-06-30.docx");
+    let paragraphs = doithoai_documents::read::docx_paragraphs(&docx.content).unwrap();
+    assert!(paragraphs.iter().any(|p| p == "Nguyễn Văn Thành"), "{paragraphs:?}");
+    assert!(paragraphs.iter().any(|p| p.contains("quá hạn chưa trả lời 1")), "the same figures");
 
     // Another district's official sees none of it; the district sees nothing above itself.
     let (outsider, own, mut client) = (token("325", &[Role::Monitor]), token("323", &[Role::Office]), f.client());

@@ -1,14 +1,29 @@
-//! The minutes and the conclusion notice as Vietnamese administrative
-//! documents (lines, laid out by `doithoai-documents`).
+//! The minutes and the conclusion notice as the host's body issues them
+//! (`doithoai-documents`): the Party's format for a Party committee, the
+//! State's for HĐND and UBND; names and titles from the directory.
 
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
-#[cfg(test)]
-use doithoai_documents::render;
-use doithoai_documents::{Line, MOTTO, MOTTO_2, center, columns, heading, left, place_and_date};
-use doithoai_proto::minutes::v1::{Classification, ConclusionNotice, Minutes, Petition, PetitionStatus, Signature};
+use doithoai_documents::{Block, Body, Date, Document, Issuer, Number, Signature};
+use doithoai_proto::minutes::v1::{Classification, ConclusionNotice, Minutes, Petition, PetitionStatus};
 use doithoai_runtime::time::ZONE;
+
+/// What a conference's documents print besides the minutes themselves.
+#[derive(Debug, Clone)]
+pub struct Letterhead {
+    /// The body of the post that hosted (the deputy's, when the host delegated).
+    pub body: Body,
+    pub unit_name: String,
+    pub parent_unit_name: Option<String>,
+    pub place: String,
+    pub host_title: String,
+    pub host_name: String,
+    pub secretary_name: String,
+    /// The body's office, which issues the notice: its name, its head's title and name.
+    pub office: Option<(String, String, String)>,
+}
+
 fn local(at: &Option<prost_types::Timestamp>) -> String {
     at.as_ref()
         .and_then(doithoai_runtime::time::instant)
@@ -16,11 +31,13 @@ fn local(at: &Option<prost_types::Timestamp>) -> String {
         .unwrap_or_default()
 }
 
-fn signed(signature: &Option<Signature>) -> String {
-    match signature {
-        Some(s) => format!("Đã ký: {} ({})", s.subject, local(&s.signed_at)),
-        None => "(chưa ký)".to_owned(),
-    }
+fn day_of(at: &Option<prost_types::Timestamp>) -> Option<Date> {
+    let day = at.as_ref().and_then(doithoai_runtime::time::instant)?.with_timezone(&ZONE).date_naive();
+    Some(Date { day: day.day(), month: day.month(), year: day.year() })
+}
+
+fn signed(signature: &Option<doithoai_proto::minutes::v1::Signature>) -> String {
+    signature.as_ref().map(|s| format!("Đã ký lúc {}", local(&s.signed_at))).unwrap_or_default()
 }
 
 fn classification(value: i32) -> &'static str {
@@ -35,139 +52,177 @@ fn classification(value: i32) -> &'static str {
 }
 
 /// The public minutes: matters that are State secrets are counted, not shown (R5.1).
-pub fn minutes_lines(minutes: &Minutes, unit_name: &str) -> Vec<Line> {
-    let mut lines = vec![
-        columns(unit_name.to_uppercase(), MOTTO, true),
-        columns("", MOTTO_2, false),
-        Line::Blank,
-        center("BIÊN BẢN", true),
-        center("HỘI NGHỊ TIẾP XÚC, ĐỐI THOẠI CỦA NGƯỜI ĐỨNG ĐẦU VỚI NHÂN DÂN", true),
-        Line::Blank,
-        left(format!("Bắt đầu: {}", local(&minutes.opened_at))),
-        left(format!("Thư ký hội nghị: {}", minutes.secretary_subject)),
-        Line::Blank,
-        heading("I. KHAI MẠC"),
-        left(format!("Mục đích: {}", minutes.purpose)),
-        left(format!("Yêu cầu: {}", minutes.requirements)),
-        left(format!("Nội dung chính: {}", minutes.content)),
-        Line::Blank,
-        heading("II. Ý KIẾN, KIẾN NGHỊ CỦA NHÂN DÂN"),
+pub fn minutes_document(minutes: &Minutes, letterhead: &Letterhead) -> Document {
+    let mut body = vec![
+        Block::Paragraph(format!("Bắt đầu: {}.", local(&minutes.opened_at))),
+        Block::Paragraph(format!(
+            "Chủ trì: đồng chí {}, {}. Thư ký hội nghị: {}.",
+            or_blank(&letterhead.host_name),
+            letterhead.host_title,
+            or_blank(&letterhead.secretary_name)
+        )),
+        Block::Heading("I. KHAI MẠC".into()),
+        Block::Paragraph(format!("Mục đích: {}", minutes.purpose)),
+        Block::Paragraph(format!("Yêu cầu: {}", minutes.requirements)),
+        Block::Paragraph(format!("Nội dung chính: {}", minutes.content)),
+        Block::Heading("II. Ý KIẾN, KIẾN NGHỊ CỦA NHÂN DÂN".into()),
     ];
     let public: Vec<&Petition> = minutes.petitions.iter().filter(|p| !p.state_secret).collect();
     for (n, petition) in public.iter().enumerate() {
-        lines.push(left(format!("{}. [{}] {}", n + 1, classification(petition.classification), petition.text)));
+        let mut item = format!("{}. [{}] {}", n + 1, classification(petition.classification), petition.text);
         if !petition.receipt_code.is_empty() {
             // The citizen follows it on the public status page by this code.
-            lines.push(left(format!("   Mã tra cứu: {}", petition.receipt_code)));
+            item.push_str(&format!(" (Mã tra cứu: {})", petition.receipt_code));
         }
+        body.push(Block::Item(item));
         let follow_up = match PetitionStatus::try_from(petition.status).unwrap_or_default() {
             PetitionStatus::Answered => petition.answer.as_ref().map(|a| {
-                let by = if a.answered_by_name.is_empty() {
-                    "người chủ trì".to_owned()
-                } else {
-                    a.answered_by_name.clone()
-                };
-                format!("   Trả lời tại hội nghị ({by}; người chủ trì chịu trách nhiệm): {}", a.text)
+                let by =
+                    if a.answered_by_name.is_empty() { "người chủ trì" } else { a.answered_by_name.as_str() };
+                format!("Trả lời tại hội nghị ({by}; người chủ trì chịu trách nhiệm): {}", a.text)
             }),
             PetitionStatus::Referred => petition.referral.as_ref().map(|r| {
                 format!(
-                    "   Chuyển {} ngày {} để giải quyết theo quy định về tiếp công dân, khiếu nại, tố cáo.",
+                    "Chuyển {} ngày {} để giải quyết theo quy định về tiếp công dân, khiếu nại, tố cáo.",
                     r.receiving_body, r.referred_on
                 )
             }),
             PetitionStatus::Recorded => {
-                Some("   Chưa trả lời tại hội nghị: giao cơ quan giải quyết trong thông báo kết luận.".to_owned())
+                Some("Chưa trả lời tại hội nghị: giao cơ quan giải quyết trong thông báo kết luận.".to_owned())
             }
-            _ => Some("   Đã giao cơ quan giải quyết theo thông báo kết luận.".to_owned()),
+            _ => Some("Đã giao cơ quan giải quyết theo thông báo kết luận.".to_owned()),
         };
-        lines.extend(follow_up.map(left));
+        body.extend(follow_up.map(Block::Paragraph));
     }
     let secret = minutes.petitions.len() - public.len();
     if secret > 0 {
-        lines.push(left(format!("(Có {secret} nội dung thuộc bí mật nhà nước không ghi vào biên bản công khai.)")));
+        body.push(Block::Note(format!("Có {secret} nội dung thuộc bí mật nhà nước không ghi vào biên bản công khai.")));
     }
-    lines.extend([Line::Blank, heading("III. KẾT LUẬN CỦA NGƯỜI CHỦ TRÌ"), left(minutes.conclusion.clone())]);
+    body.extend([
+        Block::Heading("III. KẾT LUẬN CỦA NGƯỜI CHỦ TRÌ".into()),
+        Block::Paragraph(minutes.conclusion.clone()),
+    ]);
     if !minutes.entries.is_empty() {
-        lines.extend([Line::Blank, heading("IV. ĐÍNH CHÍNH, GHI CHÚ SAU HỘI NGHỊ")]);
+        body.push(Block::Heading("IV. ĐÍNH CHÍNH, GHI CHÚ SAU HỘI NGHỊ".into()));
         for entry in &minutes.entries {
-            lines.push(left(format!(
-                "- {} ({}, {}): {}",
-                entry.kind,
-                entry.author,
-                local(&entry.recorded_at),
-                entry.text
-            )));
+            body.push(Block::Item(format!("- {} ({}): {}", entry.kind, local(&entry.recorded_at), entry.text)));
         }
     }
-    lines.extend([
-        Line::Blank,
-        columns("THƯ KÝ", "NGƯỜI CHỦ TRÌ", true),
-        columns(signed(&minutes.secretary_signature), signed(&minutes.host_signature), false),
-    ]);
-    lines
+    Document {
+        format: letterhead.body.format(),
+        issuer: letterhead.body.issuer(&letterhead.unit_name, letterhead.parent_unit_name.as_deref()),
+        number: None,
+        place: letterhead.place.clone(),
+        date: day_of(&minutes.opened_at),
+        kind: "Biên bản".into(),
+        title: "Hội nghị tiếp xúc, đối thoại của người đứng đầu với nhân dân".into(),
+        body,
+        recipients: Vec::new(),
+        signatures: vec![
+            Signature {
+                authority: "Thư ký".into(),
+                title: String::new(),
+                name: letterhead.secretary_name.clone(),
+                signed: signed(&minutes.secretary_signature),
+            },
+            Signature {
+                authority: "Người chủ trì".into(),
+                title: letterhead.host_title.clone(),
+                name: letterhead.host_name.clone(),
+                signed: signed(&minutes.host_signature),
+            },
+        ],
+    }
 }
 
-/// The conclusion notice (R10.2): each petition not answered at the
-/// conference and the agency that resolves it.
-pub fn notice_lines(
+/// A name the directory does not have yet: a line to write it on.
+fn or_blank(name: &str) -> &str {
+    if name.is_empty() { "…………" } else { name }
+}
+
+/// The conclusion notice (R10.2), issued by the host's office: each petition
+/// not answered at the conference and the agency that resolves it.
+pub fn notice_document(
     notice: &ConclusionNotice,
     minutes: &Minutes,
-    unit_name: &str,
-    place: &str,
+    letterhead: &Letterhead,
     agencies: &HashMap<String, String>,
-) -> Vec<Line> {
-    let sent = NaiveDate::parse_from_str(&notice.sent_on, "%Y-%m-%d").unwrap_or_default();
-    let mut lines = vec![
-        columns(unit_name.to_uppercase(), MOTTO, true),
-        columns(format!("Số: {}", notice.number), MOTTO_2, false),
-        Line::Right { text: place_and_date(place, sent.day(), sent.month(), sent.year()) },
-        Line::Blank,
-        center("THÔNG BÁO", true),
-        center("Kết luận của người chủ trì hội nghị tiếp xúc, đối thoại với nhân dân", true),
-        Line::Blank,
-        left(
-            "Thực hiện Quy chế tiếp xúc, đối thoại ban hành kèm theo Quyết định số 1548-QĐ/TU ngày 28/5/2019 của Ban Thường vụ Tỉnh ủy, người chủ trì hội nghị kết luận như sau:",
+) -> Document {
+    let body_kind = letterhead.body;
+    let sent = NaiveDate::parse_from_str(&notice.sent_on, "%Y-%m-%d").ok();
+    let agency = |id: &str| agencies.get(id).map_or(id, String::as_str).to_owned();
+    let mut body = vec![
+        Block::Paragraph(
+            "Thực hiện Quy chế tiếp xúc, đối thoại ban hành kèm theo Quyết định số 1548-QĐ/TU ngày 28/5/2019 của Ban Thường vụ Tỉnh ủy, người chủ trì hội nghị kết luận như sau:".into(),
         ),
-        left(minutes.conclusion.clone()),
-        Line::Blank,
-        left(
-            "Giao các cơ quan, đơn vị giải quyết các ý kiến, kiến nghị chưa được trả lời tại hội nghị; thông báo kết quả bằng văn bản cho công dân trong thời hạn 30 ngày làm việc kể từ ngày nhận được thông báo này và báo cáo người đứng đầu cấp ủy, HĐND, UBND cùng cấp:",
+        Block::Paragraph(minutes.conclusion.clone()),
+        Block::Paragraph(
+            "Giao các cơ quan, đơn vị giải quyết các ý kiến, kiến nghị chưa được trả lời tại hội nghị; thông báo kết quả bằng văn bản cho công dân trong thời hạn 30 ngày làm việc kể từ ngày nhận được thông báo này và báo cáo người đứng đầu cấp ủy, HĐND, UBND cùng cấp:".into(),
         ),
     ];
     for (n, assignment) in notice.assignments.iter().enumerate() {
         let text = minutes.petitions.iter().find(|p| p.id == assignment.petition_id).map_or("", |p| p.text.as_str());
-        let agency =
-            agencies.get(&assignment.organization_id).map_or(assignment.organization_id.as_str(), String::as_str);
-        lines.push(left(format!("{}. {text} — Cơ quan giải quyết: {agency}", n + 1)));
+        body.push(Block::Item(format!(
+            "{}. {text} — Cơ quan giải quyết: {}",
+            n + 1,
+            agency(&assignment.organization_id)
+        )));
     }
-    let mut recipients: Vec<&str> = notice
-        .assignments
-        .iter()
-        .map(|a| agencies.get(&a.organization_id).map_or(a.organization_id.as_str(), String::as_str))
-        .collect();
+    let mut recipients: Vec<String> = notice.assignments.iter().map(|a| agency(&a.organization_id)).collect();
     recipients.sort();
     recipients.dedup();
-    lines.extend([Line::Blank, columns("Nơi nhận:", "TL. NGƯỜI CHỦ TRÌ", true)]);
-    let signer = notice.signer.clone();
-    for (n, recipient) in recipients.iter().enumerate() {
-        lines.push(columns(format!("- {recipient};"), if n == 0 { signer.clone() } else { String::new() }, false));
+    recipients.push("Lưu: VT".into());
+    // The office's head signs for the host when the notice names that title.
+    let (office_name, head_title, head_name) = letterhead.office.clone().unwrap_or_default();
+    let name = if !head_name.is_empty() && head_title.eq_ignore_ascii_case(&notice.signer) {
+        head_name
+    } else {
+        String::new()
+    };
+    Document {
+        format: body_kind.format(),
+        issuer: office_issuer(body_kind, &letterhead.unit_name, &office_name),
+        number: Some(number(&notice.number, body_kind.symbol("TB", &letterhead.unit_name, true))),
+        place: letterhead.place.clone(),
+        date: sent.map(|d| Date { day: d.day(), month: d.month(), year: d.year() }),
+        kind: "Thông báo".into(),
+        title: format!(
+            "Kết luận của đồng chí {} tại hội nghị tiếp xúc, đối thoại với nhân dân",
+            if letterhead.host_title.is_empty() { "người chủ trì" } else { letterhead.host_title.as_str() }
+        ),
+        body,
+        recipients,
+        signatures: vec![Signature {
+            authority: "TL. Người chủ trì".into(),
+            title: notice.signer.clone(),
+            name,
+            signed: String::new(),
+        }],
     }
-    if recipients.is_empty() {
-        lines.push(columns("", signer, false));
+}
+
+fn office_issuer(body: Body, unit_name: &str, office_name: &str) -> Issuer {
+    body.office_issuer(unit_name, Some(office_name).filter(|n| !n.is_empty()))
+}
+
+/// The number as the office registered it: digits alone take the symbol of
+/// the issuing office; anything else is printed as typed.
+fn number(registered: &str, symbol: String) -> Number {
+    let registered = registered.trim();
+    if !registered.is_empty() && registered.chars().all(|c| c.is_ascii_digit()) {
+        Number { number: registered.to_owned(), symbol }
+    } else {
+        Number { number: registered.to_owned(), symbol: String::new() }
     }
-    lines.push(left("- Lưu."));
-    lines
 }
 
 #[cfg(test)]
 mod tests {
+    use doithoai_documents::Format;
+    use doithoai_documents::read::text_of;
     use doithoai_proto::minutes::v1::{Answer, MinutesState, NoticeAssignment};
 
     use super::*;
-
-    fn text_of(pdf: &[u8]) -> String {
-        doithoai_documents::text_of(pdf).unwrap()
-    }
 
     fn minutes() -> Minutes {
         Minutes {
@@ -202,15 +257,34 @@ mod tests {
                     ..Default::default()
                 },
             ],
+            secretary_signature: Some(doithoai_proto::minutes::v1::Signature {
+                subject: "thuky-323".into(),
+                signed_at: Some(prost_types::Timestamp { seconds: 1_774_000_000, nanos: 0 }),
+            }),
             ..Default::default()
+        }
+    }
+
+    fn letterhead(body: Body) -> Letterhead {
+        Letterhead {
+            body,
+            unit_name: "Thành phố Hưng Yên".into(),
+            parent_unit_name: Some("Tỉnh Hưng Yên".into()),
+            place: "Hưng Yên".into(),
+            host_title: "Phó Bí thư Thường trực Thành ủy".into(),
+            host_name: "Đỗ Văn Minh".into(),
+            secretary_name: "Trần Thị Lan".into(),
+            office: Some(("Văn phòng Thành ủy".into(), "Chánh Văn phòng".into(), "Nguyễn Văn Ký".into())),
         }
     }
 
     #[test]
     fn the_minutes_read_as_a_vietnamese_record_without_state_secrets() {
-        let text = text_of(&render("Biên bản", &minutes_lines(&minutes(), "Thành phố Hưng Yên")));
+        let document = minutes_document(&minutes(), &letterhead(Body::PeoplesCommittee));
+        assert_eq!(document.format, Format::State);
+        let text = text_of(&document.pdf()).unwrap();
         for expected in [
-            "THÀNH PHỐ HƯNG YÊN",
+            "ỦY BAN NHÂN DÂN THÀNH PHỐ HƯNG YÊN",
             "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
             "BIÊN BẢN",
             "Cấp giấy chứng nhận",
@@ -218,37 +292,55 @@ mod tests {
             "Sửa xong trong tháng 4",
             "KẾT LUẬN",
             "THƯ KÝ",
+            "Trần Thị Lan",
+            "Đỗ Văn Minh",
             "bí mật nhà nước",
         ] {
             assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
         }
         assert!(!text.contains("trận địa"), "a State secret is left out");
+        assert!(!text.contains("thuky-323"), "signatures name people, not logins");
     }
 
     #[test]
-    fn the_notice_lists_each_petition_with_its_agency() {
-        let notice = ConclusionNotice {
-            number: "15/TB-TU".into(),
+    fn a_party_committees_minutes_follow_the_partys_format() {
+        let text = text_of(&minutes_document(&minutes(), &letterhead(Body::PartyCommittee)).pdf()).unwrap();
+        assert!(text.contains("ĐẢNG BỘ TỈNH HƯNG YÊN THÀNH ỦY HƯNG YÊN"), "{text}");
+        assert!(text.contains("ĐẢNG CỘNG SẢN VIỆT NAM"));
+        assert!(!text.contains("CỘNG HÒA"));
+    }
+
+    fn notice(number: &str, signer: &str) -> ConclusionNotice {
+        ConclusionNotice {
+            number: number.into(),
             sent_on: "2026-03-20".into(),
-            signer: "Nguyễn Văn Ký".into(),
+            signer: signer.into(),
             assignments: vec![NoticeAssignment {
                 petition_id: "p1".into(),
                 organization_id: "a1".into(),
                 received_on: String::new(),
             }],
             ..Default::default()
-        };
+        }
+    }
+
+    #[test]
+    fn the_notice_lists_each_petition_with_its_agency_and_is_signed_by_the_offices_head() {
         let agencies = HashMap::from([("a1".to_owned(), "Phòng Tài nguyên và Môi trường".to_owned())]);
-        let text = text_of(&render(
-            "Thông báo",
-            &notice_lines(&notice, &minutes(), "Thành ủy Hưng Yên", "Hưng Yên", &agencies),
-        ));
+        let document =
+            notice_document(&notice("15", "Chánh Văn phòng"), &minutes(), &letterhead(Body::PartyCommittee), &agencies);
+        let text = text_of(&document.pdf()).unwrap();
         for expected in [
-            "Số: 15/TB-TU",
+            "THÀNH ỦY HƯNG YÊN VĂN PHÒNG",
+            "ĐẢNG CỘNG SẢN VIỆT NAM",
+            "Số 15-TB/VPTU",
             "Hưng Yên, ngày 20 tháng 3 năm 2026",
             "THÔNG BÁO",
             "30 ngày làm việc",
             "Cơ quan giải quyết: Phòng Tài nguyên",
+            "Nơi nhận:",
+            "- Phòng Tài nguyên và Môi trường;",
+            "TL. NGƯỜI CHỦ TRÌ CHÁNH VĂN PHÒNG",
             "Nguyễn Văn Ký",
         ] {
             assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
@@ -256,10 +348,22 @@ mod tests {
     }
 
     #[test]
+    fn a_number_registered_whole_is_printed_as_typed() {
+        let document = notice_document(
+            &notice("15/TB-VP", "Phó Chánh Văn phòng"),
+            &minutes(),
+            &letterhead(Body::PeoplesCommittee),
+            &HashMap::new(),
+        );
+        assert_eq!(document.number_line().unwrap(), "Số: 15/TB-VP");
+        assert!(document.signatures[0].name.is_empty(), "only the head who holds the title is named");
+    }
+
+    #[test]
     fn long_text_wraps_and_pages_break() {
         let mut long = minutes();
         long.conclusion = "rất dài ".repeat(2000);
-        let pdf = render("Biên bản", &minutes_lines(&long, "Thành phố Hưng Yên"));
-        assert!(doithoai_documents::pages(&pdf).unwrap() > 1);
+        let pdf = minutes_document(&long, &letterhead(Body::PeoplesCommittee)).pdf();
+        assert!(doithoai_documents::read::pages(&pdf).unwrap() > 1);
     }
 }

@@ -41,12 +41,13 @@ impl SchedulingReplica {
             conference.invited_organization_ids.iter().map(|i| Uuid::parse_str(i)).collect::<Result<_, _>>()?;
         sqlx::query(
             "INSERT INTO conferences (id, unit_code, unit_path, state, host_position_id, delegate_position_id, accountable_position_id,
-                 secretary_subject, invited_organization_ids, ended_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 secretary_subject, invited_organization_ids, ended_at, version, secretary_name)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (id) DO UPDATE SET unit_code = EXCLUDED.unit_code, unit_path = EXCLUDED.unit_path, state = EXCLUDED.state,
                  host_position_id = EXCLUDED.host_position_id, delegate_position_id = EXCLUDED.delegate_position_id,
                  accountable_position_id = EXCLUDED.accountable_position_id, secretary_subject = EXCLUDED.secretary_subject,
-                 invited_organization_ids = EXCLUDED.invited_organization_ids, ended_at = EXCLUDED.ended_at, version = EXCLUDED.version
+                 invited_organization_ids = EXCLUDED.invited_organization_ids, ended_at = EXCLUDED.ended_at, version = EXCLUDED.version,
+                 secretary_name = EXCLUDED.secretary_name
              WHERE conferences.version < EXCLUDED.version",
         )
         .bind(id)
@@ -60,6 +61,7 @@ impl SchedulingReplica {
         .bind(&invited)
         .bind(conference.ended_at.as_ref().and_then(instant))
         .bind(conference.version as i32)
+        .bind(&conference.secretary_name)
         .execute(&mut *conn)
         .await?;
         // The minutes open once, with the first event that shows the conference under way.

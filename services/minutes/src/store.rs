@@ -116,6 +116,52 @@ pub async fn save_minutes(conn: &mut PgConnection, minutes: &Minutes) -> Service
 
 /// The minutes with their petitions (those escalated here from below are
 /// the receiving level's, not part of this record).
+/// What the conference's documents print of it, from the replicas: who
+/// hosted (the deputy's post when the host delegated, R2.2) as body, title
+/// and name; the secretary; the unit and the unit above it.
+#[derive(sqlx::FromRow)]
+pub struct Letterhead {
+    pub unit_code: String,
+    pub secretary_name: String,
+    pub host_body: Option<String>,
+    pub host_title: Option<String>,
+    pub host_name: Option<String>,
+    pub unit_name: Option<String>,
+    pub parent_unit_name: Option<String>,
+}
+
+pub async fn letterhead(conn: &mut PgConnection, conference: Uuid) -> ServiceResult<Letterhead> {
+    sqlx::query_as(
+        "SELECT c.unit_code, c.secretary_name, p.body AS host_body, p.title AS host_title, p.person_name AS host_name,
+                u.name AS unit_name, parent.name AS parent_unit_name
+         FROM conferences c
+         LEFT JOIN positions p ON p.id = coalesce(c.delegate_position_id, c.host_position_id)
+         LEFT JOIN units u ON u.code = c.unit_code
+         LEFT JOIN units parent ON parent.code = u.parent_code
+         WHERE c.id = $1",
+    )
+    .bind(conference)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| unknown_conference(conference))
+}
+
+/// The unit's active office of `kind`: its name, head's title and name.
+pub async fn office(
+    conn: &mut PgConnection,
+    unit_code: &str,
+    kind: &str,
+) -> sqlx::Result<Option<(String, String, String)>> {
+    sqlx::query_as(
+        "SELECT name, head_title, head_name FROM organizations
+         WHERE unit_code = $1 AND kind = $2 AND active ORDER BY name LIMIT 1",
+    )
+    .bind(unit_code)
+    .bind(kind)
+    .fetch_optional(conn)
+    .await
+}
+
 pub async fn full_minutes(conn: &mut PgConnection, conference: Uuid) -> ServiceResult<Minutes> {
     let mut minutes = minutes(conn, conference, false).await?;
     minutes.petitions = petitions(conn, conference, false).await?;

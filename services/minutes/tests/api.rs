@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use chrono::{DateTime, Utc};
+use doithoai_proto::common::v1::DocumentFormat;
 use doithoai_proto::{
     common::v1::{EventEnvelope, Tier, Unit},
     directory::v1::{GetUnitRequest, UnitUpserted, unit_replica_client::UnitReplicaClient},
@@ -16,7 +17,7 @@ use doithoai_proto::{
         ConclusionSigned, ConferenceRequest, EscalatePetitionRequest, FindPetitionRequest,
         IssueConclusionNoticeRequest, MinutesOpened, MinutesState, NoticeAssignment, NoticeReceived, Outcome, Petition,
         PetitionRequest, PetitionStatus, RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest,
-        RecordResponseRequest, ReferPetitionRequest, Response as WrittenResponse,
+        RecordResponseRequest, ReferPetitionRequest, RenderRequest, Response as WrittenResponse,
         minutes_service_client::MinutesServiceClient,
     },
     scheduling::v1::{
@@ -242,6 +243,10 @@ impl Fixture {
 
     fn conference_ref(&self) -> ConferenceRequest {
         ConferenceRequest { conference_id: self.conference.id.clone() }
+    }
+
+    fn render(&self, format: DocumentFormat) -> RenderRequest {
+        RenderRequest { conference_id: self.conference.id.clone(), format: format as i32 }
     }
 
     fn petition_request(&self, classification: Classification, text: &str) -> RecordPetitionRequest {
@@ -480,9 +485,17 @@ async fn the_record_from_opening_to_signatures_and_corrections() {
     assert_eq!(statuses, [answered, answered, referred]);
     let outsider = token("325", &[Role::Office]);
     refused(client.get_minutes(authorized(f.conference_ref(), &outsider)).await, denied("OUT_OF_SCOPE"));
-    let rendered = ok(client.render_minutes(authorized(f.conference_ref(), office)).await);
-    assert!(rendered.pdf.starts_with(b"%PDF"), "a PDF");
-    assert_eq!(rendered.file_name, format!("bien-ban-{}.pdf", f.conference.id));
+    let rendered = ok(client.render_minutes(authorized(f.render(DocumentFormat::Unspecified), office)).await);
+    assert!(rendered.content.starts_with(b"%PDF"), "a PDF unless asked otherwise");
+    assert_eq!(
+        (rendered.file_name, rendered.content_type),
+        (format!("bien-ban-{}.pdf", f.conference.id), "application/pdf".into())
+    );
+    let docx = ok(client.render_minutes(authorized(f.render(DocumentFormat::Docx), office)).await);
+    assert!(docx.content.starts_with(b"PK"), "a DOCX is a zip");
+    assert_eq!(docx.file_name, format!("bien-ban-{}.docx", f.conference.id));
+    let unknown = RenderRequest { format: 9, ..f.render(DocumentFormat::Pdf) };
+    refused(client.render_minutes(authorized(unknown, office)).await, (Code::InvalidArgument, "INVALID_ARGUMENT"));
     f.finish().await;
 }
 
@@ -525,7 +538,7 @@ async fn the_notice_the_agencies_responses_and_escalation() {
     let both = vec![assign(&unanswered), assign(&beyond)];
     f.clock.set(at("2026-03-20T02:00:00Z"));
     refused(client.issue_conclusion_notice(authorized(issue(both.clone(), ""), office)).await, rule("R10.2"));
-    let nothing_yet = client.render_conclusion_notice(authorized(f.conference_ref(), office)).await;
+    let nothing_yet = client.render_conclusion_notice(authorized(f.render(DocumentFormat::Pdf), office)).await;
     refused(nothing_yet, (Code::NotFound, "NOT_FOUND"));
     f.sign().await;
     let missing = issue(vec![assign(&unanswered)], "");
@@ -537,8 +550,8 @@ async fn the_notice_the_agencies_responses_and_escalation() {
     refused(client.issue_conclusion_notice(authorized(issue(both.clone(), ""), office)).await, repeated("R10.2"));
     let replayed = ok(client.issue_conclusion_notice(authorized(issue(both, "notice-15"), office)).await);
     assert_eq!(replayed, notice, "a retry returns the first notice");
-    let rendered = ok(client.render_conclusion_notice(authorized(f.conference_ref(), office)).await);
-    assert!(rendered.pdf.starts_with(b"%PDF"), "a PDF");
+    let rendered = ok(client.render_conclusion_notice(authorized(f.render(DocumentFormat::Pdf), office)).await);
+    assert!(rendered.content.starts_with(b"%PDF"), "a PDF");
     assert_eq!(rendered.file_name, "thong-bao-ket-luan-15-TB-TU.pdf");
 
     // R10.3: the agency acknowledges its receipt, once.

@@ -40,6 +40,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use doithoai_proto::common::v1::DocumentFormat;
 use doithoai_proto::{
     clock::v1::{GetTimeRequest, SetTimeRequest, simulated_clock_client::SimulatedClockClient},
     deadlines::v1::{
@@ -55,7 +56,7 @@ use doithoai_proto::{
         AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, Classification, ConferenceRequest,
         EscalatePetitionRequest, FindPetitionRequest, IssueConclusionNoticeRequest, NoticeAssignment, Outcome,
         PetitionRequest, RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest,
-        ReferPetitionRequest, Response as WrittenResponse, minutes_service_client::MinutesServiceClient,
+        ReferPetitionRequest, RenderRequest, Response as WrittenResponse, minutes_service_client::MinutesServiceClient,
     },
     participants::v1::{
         CheckInRequest, ConferenceRequest as ParticipantsConference, InvitationStatus, InviteRequest,
@@ -642,7 +643,6 @@ fn minutes(t: &mut Table, c: &Clients, who: &Callers, w: &World) {
     let c1 = "C1 (host bithu-323, secretary thuky-323; signed, noticed)";
     let c2 = "C2 (host bithu-323, secretary thuky-323; minutes open)";
     let running = ConferenceRequest { conference_id: w.c2.clone() };
-    let closed = ConferenceRequest { conference_id: w.c1.clone() };
     t.rpc(svc, "GetMinutes", c2, call!(c.minutes, get_minutes, running.clone()))
         .deny(&who.office_325, OUT_OF_SCOPE)
         .deny(&who.office_11950, OUT_OF_SCOPE)
@@ -811,10 +811,11 @@ fn minutes(t: &mut Table, c: &Clients, who: &Callers, w: &World) {
         .allow_with(&who.office_325, Code::NotFound)
         .allow(&who.front_323)
         .allow(&who.service_323);
-    t.rpc(svc, "RenderMinutes", c2, call!(c.minutes, render_minutes, running))
+    let render = |c: &str| RenderRequest { conference_id: c.to_owned(), format: DocumentFormat::Pdf as i32 };
+    t.rpc(svc, "RenderMinutes", c2, call!(c.minutes, render_minutes, render(&w.c2)))
         .deny(&who.office_325, OUT_OF_SCOPE)
         .allow(&who.front_33);
-    t.rpc(svc, "RenderConclusionNotice", c1, call!(c.minutes, render_conclusion_notice, closed))
+    t.rpc(svc, "RenderConclusionNotice", c1, call!(c.minutes, render_conclusion_notice, render(&w.c1)))
         .deny(&who.office_325, OUT_OF_SCOPE)
         .deny(&who.agency_a_outside, OUT_OF_SCOPE)
         .allow(&who.front_323)
@@ -843,7 +844,7 @@ fn deadlines(t: &mut Table, c: &Clients, who: &Callers, w: &World) {
         .allow_with(&who.admin_33, Code::InvalidArgument);
     let report = ReportRequest { unit_code: "323".into(), from: "2026-01-01".into(), to: "2026-06-30".into() };
     reads(t.rpc(svc, "GetReport", "323, first half of 2026", call!(c.deadlines, get_report, report.clone())));
-    let render = RenderReportRequest { report: Some(report), format: ReportFormat::Csv as i32 };
+    let render = RenderReportRequest { report: Some(report), format: ReportFormat::Csv as i32, ..Default::default() };
     reads(t.rpc(svc, "RenderReport", "323, first half of 2026", call!(c.deadlines, render_report, render)));
     let file = FileReportRequest {
         head_position_id: w.head.clone(),

@@ -280,7 +280,11 @@ async fn the_notice_and_response_clocks_from_the_real_events() {
     );
     assert_eq!((report.notices_on_time, report.notices_late, report.notices_overdue), (1, 0, 0));
     assert_eq!((report.responses_on_time, report.responses_late, report.responses_overdue), (1, 0, 1));
-    let render = |format: ReportFormat| RenderReportRequest { report: Some(period.clone()), format: format as i32 };
+    let render = |format: ReportFormat| RenderReportRequest {
+        report: Some(period.clone()),
+        format: format as i32,
+        ..Default::default()
+    };
     let csv = deadlines.render_report(authorized(render(ReportFormat::Csv), &monitor)).await.unwrap().into_inner();
     let csv = String::from_utf8(csv.content).unwrap();
     assert!(
@@ -289,9 +293,15 @@ async fn the_notice_and_response_clocks_from_the_real_events() {
         "{csv}"
     );
     let pdf = deadlines.render_report(authorized(render(ReportFormat::Pdf), &monitor)).await.unwrap().into_inner();
-    let text = doithoai_documents::text_of(&pdf.content).unwrap();
+    let text = doithoai_documents::read::text_of(&pdf.content).unwrap();
+    doithoai_documents::read::keep("party-report-e2e.pdf", &pdf.content);
+    let words = doithoai_documents::read::poppler_words(&pdf.content).unwrap();
+    assert!(doithoai_documents::read::outside_margins(&words).is_empty(), "the report stays within its margins");
+    // Issued by the Party committee, signed by its head as the directory names them.
     for expected in [
-        "THÀNH PHỐ HƯNG YÊN",
+        "ĐẢNG BỘ TỈNH HƯNG YÊN THÀNH ỦY HƯNG YÊN",
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        "T/M BAN THƯỜNG VỤ BÍ THƯ Nguyễn Văn Chủ Trì",
         "BÁO CÁO",
         "từ ngày 01/01/2026 đến ngày 30/06/2026",
         "Trực tiếp với nhân dân (1.3): 1",

@@ -2,12 +2,13 @@
 //! sign-off and corrections, the conclusion notice, responses, escalation.
 #![allow(clippy::unwrap_used)]
 
+use doithoai_proto::common::v1::DocumentFormat;
 use doithoai_proto::{
     minutes::v1::{
         AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, Classification, ConferenceRequest,
         EscalatePetitionRequest, IssueConclusionNoticeRequest, MinutesState, NoticeAssignment, Outcome, Petition,
         PetitionStatus, RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest,
-        ReferPetitionRequest, Response as WrittenResponse, minutes_service_client::MinutesServiceClient,
+        ReferPetitionRequest, RenderRequest, Response as WrittenResponse, minutes_service_client::MinutesServiceClient,
     },
     scheduling::v1::{CreateOrganizationRequest, Organization, OrganizationKind, directory_client::DirectoryClient},
 };
@@ -16,14 +17,14 @@ use tonic::{Code, Status, transport::Channel};
 
 /// The text a reader sees in a PDF, whitespace collapsed.
 fn pdf_text(pdf: &[u8]) -> String {
-    let doc = printpdf::PdfDocument::parse(pdf, &printpdf::PdfParseOptions::default(), &mut Vec::new()).unwrap();
-    let words: Vec<String> = doc
-        .extract_text()
-        .into_iter()
-        .flatten()
-        .flat_map(|t| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-        .collect();
-    words.join(" ")
+    doithoai_documents::read::text_of(pdf).unwrap()
+}
+
+/// Poppler finds every word of the document inside its margins.
+fn printed_within_margins(name: &str, pdf: &[u8]) {
+    doithoai_documents::read::keep(name, pdf);
+    let words = doithoai_documents::read::poppler_words(pdf).unwrap();
+    assert!(doithoai_documents::read::outside_margins(&words).is_empty(), "{name}: {words:?}");
 }
 
 struct Fixture {
@@ -245,6 +246,22 @@ async fn the_record_from_opening_to_signature_and_corrections() {
 async fn the_notice_the_agencies_responses_and_escalation() {
     let f = Fixture::started().await;
     let mut client = f.client().await;
+    // The host's office, whose head signs the notice for the host.
+    let office = Organization {
+        unit_code: "323".into(),
+        kind: OrganizationKind::PartyCommitteeOffice as i32,
+        name: "Văn phòng Thành ủy Hưng Yên".into(),
+        head_title: "Chánh Văn phòng Thành ủy".into(),
+        head_name: "Trần Văn Chánh".into(),
+        ..Default::default()
+    };
+    DirectoryClient::new(f.stack.channel("scheduling").await)
+        .create_organization(authorized(
+            CreateOrganizationRequest { organization: Some(office), ..Default::default() },
+            &f.district.office,
+        ))
+        .await
+        .unwrap();
     let unanswered = f.petition(Classification::Petition, "Cấp giấy chứng nhận quyền sử dụng đất").await;
     let beyond = f.petition(Classification::Proposal, "Nâng cấp quốc lộ 39").await;
     let answered = f.petition(Classification::Feedback, "Thái độ cán bộ một cửa").await;
@@ -298,19 +315,54 @@ async fn the_notice_the_agencies_responses_and_escalation() {
     let twice = client.issue_conclusion_notice(authorized(issue(both), &f.district.office)).await.unwrap_err();
     assert_eq!((twice.code(), rule(&twice)), (Code::AlreadyExists, "R10.2".into()));
 
-    let rendered =
-        client.render_conclusion_notice(authorized(f.conference(), &f.district.office)).await.unwrap().into_inner();
-    let text = pdf_text(&rendered.pdf);
+    // A Bí thư hosted: the Party's format, issued by the Thành ủy's office,
+    // signed for the host by the office's head, named from the directory.
+    let render =
+        |format: DocumentFormat| RenderRequest { conference_id: f.conference_id.clone(), format: format as i32 };
+    let rendered = client
+        .render_conclusion_notice(authorized(render(DocumentFormat::Pdf), &f.district.office))
+        .await
+        .unwrap()
+        .into_inner();
+    let text = pdf_text(&rendered.content);
+    printed_within_margins("party-notice-e2e.pdf", &rendered.content);
     for expected in [
-        "Số: 15/TB-TU",
+        "THÀNH ỦY HƯNG YÊN VĂN PHÒNG",
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        "Số 15/TB-TU",
         "Hưng Yên, ngày 20 tháng 3 năm 2026",
         "THÔNG BÁO",
+        "Kết luận của đồng chí Bí thư Thành ủy",
         "Cấp giấy chứng nhận quyền sử dụng đất",
         "Cơ quan giải quyết: Phòng Tài nguyên và Môi trường",
+        "Nơi nhận: - Phòng Tài nguyên và Môi trường; - Lưu: VT.",
+        "TL. NGƯỜI CHỦ TRÌ CHÁNH VĂN PHÒNG THÀNH ỦY",
+        "Trần Văn Chánh",
     ] {
         assert!(text.contains(expected), "{expected:?} not in the notice: {text}");
     }
+    assert!(!text.contains("CỘNG HÒA"), "a Party office's notice carries no State motto");
     assert!(!text.contains("Thái độ cán bộ"), "an answered petition is not in the notice");
+    let docx = client
+        .render_conclusion_notice(authorized(render(DocumentFormat::Docx), &f.district.office))
+        .await
+        .unwrap()
+        .into_inner();
+    let paragraphs = doithoai_documents::read::docx_paragraphs(&docx.content).unwrap();
+    for expected in ["Số 15/TB-TU", "Trần Văn Chánh", "- Phòng Tài nguyên và Môi trường;"] {
+        assert!(paragraphs.iter().any(|p| p == expected), "{expected:?} not in the DOCX: {paragraphs:?}");
+    }
+    // The minutes, signed by the secretary and the host by name, never by login.
+    let minutes =
+        client.render_minutes(authorized(render(DocumentFormat::Pdf), &f.district.office)).await.unwrap().into_inner();
+    let text = pdf_text(&minutes.content);
+    printed_within_margins("party-minutes-e2e.pdf", &minutes.content);
+    for expected in
+        ["ĐẢNG BỘ TỈNH HƯNG YÊN THÀNH ỦY HƯNG YÊN", "BIÊN BẢN", "THƯ KÝ", "Lê Thị Thư Ký", "Nguyễn Văn Chủ Trì"]
+    {
+        assert!(text.contains(expected), "{expected:?} not in the minutes: {text}");
+    }
+    assert!(!text.contains("thuky-323") && !text.contains("bithu-323"), "{text}");
     let stranger = agency_token(&uuid::Uuid::now_v7().to_string(), "323");
     let acknowledge = AcknowledgeNoticeRequest {
         notice_id: notice.id.clone(),
@@ -385,7 +437,7 @@ async fn the_notice_the_agencies_responses_and_escalation() {
         .unwrap()
         .into_inner();
     eventually(WAIT, "the province agency replica", || async {
-        (f.stack.count("minutes", "SELECT count(*) FROM organizations").await == 2).then_some(())
+        (f.stack.count("minutes", "SELECT count(*) FROM organizations").await == 3).then_some(())
     })
     .await;
     let sideways = EscalatePetitionRequest {

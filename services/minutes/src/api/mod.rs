@@ -8,13 +8,15 @@
 mod notice;
 mod petitions;
 mod record;
+mod render;
 
 use doithoai_directory::units::require_reach;
+use doithoai_proto::common::v1::RenderedDocument;
 use doithoai_proto::minutes::v1::{
     AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, ConclusionNotice, ConferenceRequest,
     EscalatePetitionRequest, FindPetitionRequest, IssueConclusionNoticeRequest, Minutes, Petition, PetitionRequest,
     RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest,
-    RenderedDocument, minutes_service_server::MinutesService,
+    RenderRequest, minutes_service_server::MinutesService,
 };
 use doithoai_runtime::{
     Caller, Clock, Reason, Refusal, ServiceResult, access::Actor, events::Event, outbox::Outbox, rpc::handle,
@@ -38,13 +40,13 @@ impl MinutesService for MinutesApi {
         handle(request, |caller, request| self.get_minutes(caller, request)).await
     }
 
-    async fn render_minutes(&self, request: Request<ConferenceRequest>) -> Result<Response<RenderedDocument>, Status> {
+    async fn render_minutes(&self, request: Request<RenderRequest>) -> Result<Response<RenderedDocument>, Status> {
         handle(request, |caller, request| self.render_minutes(caller, request)).await
     }
 
     async fn render_conclusion_notice(
         &self,
-        request: Request<ConferenceRequest>,
+        request: Request<RenderRequest>,
     ) -> Result<Response<RenderedDocument>, Status> {
         handle(request, |caller, request| self.render_conclusion_notice(caller, request)).await
     }

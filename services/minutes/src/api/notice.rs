@@ -4,10 +4,9 @@
 //! starts its R10.3 clock.
 
 use doithoai_directory::organizations;
-use doithoai_directory::units::{place, unit_name};
 use doithoai_proto::minutes::v1::{
-    AcknowledgeNoticeRequest, ConclusionNotice, ConclusionNoticeIssued, ConferenceRequest,
-    IssueConclusionNoticeRequest, MinutesState, NoticeAssignment, NoticeReceived, PetitionStatus, RenderedDocument,
+    AcknowledgeNoticeRequest, ConclusionNotice, ConclusionNoticeIssued, IssueConclusionNoticeRequest, MinutesState,
+    NoticeAssignment, NoticeReceived, PetitionStatus,
 };
 use doithoai_runtime::{
     Caller, Change, Refusal, Role, ServiceResult, access::Actor, idempotency::Once, parse, time::timestamp,
@@ -16,7 +15,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{MinutesApi, event, not_your_organization};
-use crate::{documents, domain, store};
+use crate::{domain, store};
 
 impl MinutesApi {
     pub(super) async fn issue_conclusion_notice(
@@ -127,29 +126,5 @@ impl MinutesApi {
             .events(events.collect::<Vec<_>>());
         store::update_notice(&mut tx, &notice).await?;
         self.outbox.commit(tx, &caller, change, &once, notice).await
-    }
-
-    pub(super) async fn render_conclusion_notice(
-        &self,
-        caller: Caller,
-        request: ConferenceRequest,
-    ) -> ServiceResult<RenderedDocument> {
-        let mut conn = self.pool.acquire().await?;
-        let conference =
-            self.conference(&mut conn, &caller, parse::id("conference_id", &request.conference_id)?).await?;
-        let notice = store::notice(&mut conn, conference.id, false).await?.ok_or_else(|| {
-            Refusal::not_found("no conclusion notice was issued yet", "chưa ban hành thông báo kết luận")
-        })?;
-        let minutes = store::full_minutes(&mut conn, conference.id).await?;
-        let unit = unit_name(&mut conn, &minutes.unit_code).await?.unwrap_or_else(|| minutes.unit_code.clone());
-        let place = place(&mut conn, &conference.unit_path).await?;
-        let ids: Vec<Uuid> =
-            notice.assignments.iter().filter_map(|a| Uuid::parse_str(&a.organization_id).ok()).collect();
-        let agencies = organizations::names(&mut conn, &ids).await?.into_iter().collect();
-        let pdf = doithoai_documents::render(
-            "Thông báo kết luận",
-            &documents::notice_lines(&notice, &minutes, &unit, &place, &agencies),
-        );
-        Ok(RenderedDocument { file_name: format!("thong-bao-ket-luan-{}.pdf", notice.number.replace('/', "-")), pdf })
     }
 }

@@ -2,10 +2,9 @@
 //! (R8.2) and conclusion, the two signatures and the entries added after
 //! them (R8.4).
 
-use doithoai_directory::units::unit_name;
 use doithoai_proto::minutes::v1::{
     AddEntryRequest, ConclusionSigned, ConferenceRequest, Entry, EntryAdded, Minutes, MinutesState,
-    RecordConclusionRequest, RecordOpeningRequest, RenderedDocument, Signature,
+    RecordConclusionRequest, RecordOpeningRequest, Signature,
 };
 use doithoai_runtime::{
     Caller, Change, ServiceResult, access::Actor, events::Event, idempotency::Once, parse, time::timestamp,
@@ -15,7 +14,6 @@ use uuid::Uuid;
 
 use super::{MinutesApi, event};
 use crate::{
-    documents,
     domain::{self, Signer},
     store::{self, ConferenceRow},
 };
@@ -34,23 +32,6 @@ impl MinutesApi {
         let conference =
             self.conference(&mut conn, &caller, parse::id("conference_id", &request.conference_id)?).await?;
         store::full_minutes(&mut conn, conference.id).await
-    }
-
-    pub(super) async fn render_minutes(
-        &self,
-        caller: Caller,
-        request: ConferenceRequest,
-    ) -> ServiceResult<RenderedDocument> {
-        let mut conn = self.pool.acquire().await?;
-        let conference =
-            self.conference(&mut conn, &caller, parse::id("conference_id", &request.conference_id)?).await?;
-        let minutes = store::full_minutes(&mut conn, conference.id).await?;
-        let unit = unit_name(&mut conn, &minutes.unit_code).await?.unwrap_or_else(|| minutes.unit_code.clone());
-        let pdf = doithoai_documents::render(
-            "Biên bản hội nghị tiếp xúc, đối thoại",
-            &documents::minutes_lines(&minutes, &unit),
-        );
-        Ok(RenderedDocument { file_name: format!("bien-ban-{}.pdf", conference.id), pdf })
     }
 
     pub(super) async fn record_opening(&self, caller: Caller, request: RecordOpeningRequest) -> ServiceResult<Minutes> {

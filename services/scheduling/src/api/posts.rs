@@ -325,6 +325,8 @@ fn organization_row(organization: &Organization, id: Uuid) -> Checked<Organizati
         successor_id: None,
         ended_on: None,
         decision_number: None,
+        head_title: parse::optional_text("head_title", &organization.head_title, MAX_NAME)?,
+        head_name: parse::optional_text("head_name", &organization.head_name, MAX_NAME)?,
     })
 }
 
@@ -335,5 +337,6 @@ fn position_summary(row: &PositionRow) -> serde_json::Value {
 
 fn organization_summary(row: &OrganizationRow) -> serde_json::Value {
     json!({ "unit_code": row.unit_code, "kind": row.kind, "name": row.name, "active": row.active,
-            "successor_id": row.successor_id, "ended_on": row.ended_on, "decision_number": row.decision_number })
+            "successor_id": row.successor_id, "ended_on": row.ended_on, "decision_number": row.decision_number,
+            "head_title": row.head_title, "head_name": row.head_name })
 }

@@ -165,9 +165,11 @@ pub struct OrganizationRow {
     pub successor_id: Option<Uuid>,
     pub ended_on: Option<NaiveDate>,
     pub decision_number: Option<String>,
+    pub head_title: String,
+    pub head_name: String,
 }
 
-const ORGANIZATION: &str = "o.id, o.unit_code, o.kind, o.name, o.active, o.successor_id, o.ended_on, o.decision_number";
+const ORGANIZATION: &str = "o.id, o.unit_code, o.kind, o.name, o.active, o.successor_id, o.ended_on, o.decision_number, o.head_title, o.head_name";
 
 impl OrganizationRow {
     pub fn wire(&self) -> Organization {
@@ -180,6 +182,8 @@ impl OrganizationRow {
             successor_id: self.successor_id.map(|id| id.to_string()).unwrap_or_default(),
             ended_on: self.ended_on.map(|day| day.to_string()).unwrap_or_default(),
             decision_number: self.decision_number.clone().unwrap_or_default(),
+            head_title: self.head_title.clone(),
+            head_name: self.head_name.clone(),
         }
     }
 
@@ -204,11 +208,13 @@ pub async fn find_organization(conn: &mut PgConnection, id: Uuid, lock: bool) ->
 /// and its succession.
 pub async fn save_organization(conn: &mut PgConnection, row: &OrganizationRow) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO organizations (id, unit_code, kind, name, active, successor_id, ended_on, decision_number)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        "INSERT INTO organizations (id, unit_code, kind, name, active, successor_id, ended_on, decision_number,
+             head_title, head_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name, active = EXCLUDED.active,
              successor_id = EXCLUDED.successor_id, ended_on = EXCLUDED.ended_on,
-             decision_number = EXCLUDED.decision_number, updated_at = now()",
+             decision_number = EXCLUDED.decision_number, head_title = EXCLUDED.head_title,
+             head_name = EXCLUDED.head_name, updated_at = now()",
     )
     .bind(row.id)
     .bind(&row.unit_code)
@@ -218,6 +224,8 @@ pub async fn save_organization(conn: &mut PgConnection, row: &OrganizationRow) -
     .bind(row.successor_id)
     .bind(row.ended_on)
     .bind(&row.decision_number)
+    .bind(&row.head_title)
+    .bind(&row.head_name)
     .execute(conn)
     .await?;
     Ok(())

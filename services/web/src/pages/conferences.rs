@@ -11,9 +11,10 @@ use axum::{
     response::IntoResponse,
 };
 use chrono::{Datelike, Duration, NaiveDate};
+use doithoai_proto::common::v1::DocumentFormat;
 use doithoai_proto::{
     deadlines::v1::{ListObligationsRequest, ObligationKind, ObligationState},
-    minutes::v1::{ConferenceRequest, MinutesState},
+    minutes::v1::{ConferenceRequest, MinutesState, RenderRequest},
     scheduling::v1::{
         Body, Conference, ConferenceKind, ConferenceRef, ConferenceState, Form, ListPositionsRequest, Regime,
     },
@@ -417,14 +418,14 @@ async fn published(web: &State, lang: Lang, id: &str, document: Published) -> Pa
         return Err(Failed(Problem::NotFound, lang));
     }
     let token = web.sessions.portal_token();
-    let request = ask(ConferenceRequest { conference_id: c.id }, &token);
+    let request = ask(RenderRequest { conference_id: c.id, format: DocumentFormat::Pdf as i32 }, &token);
     let mut minutes = web.backends.minutes();
     let rendered = match document {
         Published::Minutes => minutes.render_minutes(request).await,
         Published::Notice => minutes.render_conclusion_notice(request).await,
     }
     .or_problem(lang)?;
-    Ok(pdf(&rendered.file_name, rendered.pdf))
+    Ok(pdf(&rendered.file_name, rendered.content))
 }
 
 /// `/conferences/{id}/minutes.pdf`: the public minutes, once signed.

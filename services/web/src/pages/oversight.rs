@@ -527,11 +527,15 @@ pub async fn report_file(
     let format = match format.as_str() {
         "pdf" => ReportFormat::Pdf,
         "csv" => ReportFormat::Csv,
+        "docx" => ReportFormat::Docx,
         _ => return Err(Failed(Problem::NotFound, lang)),
     };
     let (from, to) = period_of(&period, this_year(&web));
-    let request =
-        RenderReportRequest { report: Some(ReportRequest { unit_code: code, from, to }), format: format as i32 };
+    let request = RenderReportRequest {
+        report: Some(ReportRequest { unit_code: code, from, to }),
+        format: format as i32,
+        ..Default::default()
+    };
     let rendered = web.backends.deadlines().render_report(ask(request, &viewer.token)).await.or_problem(lang)?;
     let disposition = format!("attachment; filename=\"{}\"", rendered.file_name.replace('"', ""));
     Ok(([(header::CONTENT_TYPE, rendered.content_type), (header::CONTENT_DISPOSITION, disposition)], rendered.content)

@@ -1,0 +1,82 @@
+//! The conference's documents as the host's body issues them, PDF or DOCX:
+//! the public minutes and the conclusion notice, with names and titles
+//! from the directory's replicas.
+
+use doithoai_directory::{organizations, units::place};
+use doithoai_documents::{Body, rendered};
+use doithoai_proto::common::v1::{DocumentFormat, RenderedDocument};
+use doithoai_proto::minutes::v1::{Minutes, RenderRequest};
+use doithoai_runtime::{Caller, Refusal, ServiceResult, parse};
+use sqlx::{PgConnection, Postgres, pool::PoolConnection};
+use uuid::Uuid;
+
+use super::MinutesApi;
+use crate::{
+    documents::{self, Letterhead},
+    store::{self, ConferenceRow},
+};
+
+/// What both documents start from.
+struct Prepared {
+    conn: PoolConnection<Postgres>,
+    conference: ConferenceRow,
+    minutes: Minutes,
+    letterhead: Letterhead,
+    format: DocumentFormat,
+}
+
+impl MinutesApi {
+    async fn prepare(&self, caller: &Caller, request: &RenderRequest) -> ServiceResult<Prepared> {
+        let format = parse::known::<DocumentFormat>("format", request.format)?;
+        let mut conn = self.pool.acquire().await?;
+        let conference =
+            self.conference(&mut conn, caller, parse::id("conference_id", &request.conference_id)?).await?;
+        let minutes = store::full_minutes(&mut conn, conference.id).await?;
+        let letterhead = letterhead(&mut conn, &conference).await?;
+        Ok(Prepared { conn, conference, minutes, letterhead, format })
+    }
+
+    pub(super) async fn render_minutes(
+        &self,
+        caller: Caller,
+        request: RenderRequest,
+    ) -> ServiceResult<RenderedDocument> {
+        let p = self.prepare(&caller, &request).await?;
+        let document = documents::minutes_document(&p.minutes, &p.letterhead);
+        Ok(rendered(&document, p.format, &format!("bien-ban-{}", p.conference.id)))
+    }
+
+    pub(super) async fn render_conclusion_notice(
+        &self,
+        caller: Caller,
+        request: RenderRequest,
+    ) -> ServiceResult<RenderedDocument> {
+        let mut p = self.prepare(&caller, &request).await?;
+        let notice = store::notice(&mut p.conn, p.conference.id, false).await?.ok_or_else(|| {
+            Refusal::not_found("no conclusion notice was issued yet", "chưa ban hành thông báo kết luận")
+        })?;
+        let ids: Vec<Uuid> =
+            notice.assignments.iter().filter_map(|a| Uuid::parse_str(&a.organization_id).ok()).collect();
+        let agencies = organizations::names(&mut p.conn, &ids).await?.into_iter().collect();
+        let document = documents::notice_document(&notice, &p.minutes, &p.letterhead, &agencies);
+        let name = format!("thong-bao-ket-luan-{}", notice.number.replace('/', "-"));
+        Ok(rendered(&document, p.format, &name))
+    }
+}
+
+async fn letterhead(conn: &mut PgConnection, conference: &ConferenceRow) -> ServiceResult<Letterhead> {
+    let row = store::letterhead(conn, conference.id).await?;
+    // A post the replica has not yet heard named (an older replica) prints as the State's.
+    let body = row.host_body.as_deref().and_then(Body::from_name).unwrap_or(Body::PeoplesCommittee);
+    let office = store::office(conn, &row.unit_code, body.office_kind()).await?;
+    Ok(Letterhead {
+        body,
+        unit_name: row.unit_name.unwrap_or_else(|| row.unit_code.clone()),
+        parent_unit_name: row.parent_unit_name,
+        place: place(conn, &conference.unit_path).await?,
+        host_title: row.host_title.unwrap_or_default(),
+        host_name: row.host_name.unwrap_or_default(),
+        secretary_name: row.secretary_name,
+        office,
+    })
+}
