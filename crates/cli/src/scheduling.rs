@@ -8,13 +8,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use doithoai_proto::{
-    common::v1::Field,
+    common::v1::{DocumentFormat, Field},
     scheduling::v1::{
         AgendaItem, AnnounceConferenceRequest, AnnualPlan, AssignSecretaryRequest, Body, Conference, ConferenceDraft,
         ConferenceKind, ConferenceRef, ConferenceState, CreateConferenceRequest, CreateOrganizationRequest,
         CreatePositionRequest, DelegateHostRequest, ExtendConferenceRequest, Form, GetAnnualPlanRequest,
         GetPeriodicDialogueReportRequest, ListConferencesRequest, ListPositionsRequest, Organization, OrganizationKind,
-        PlannedConference, Position, PostponeConferenceRequest, Rank, ReasonRequest, Regime,
+        PlannedConference, Position, PostponeConferenceRequest, Rank, ReasonRequest, Regime, RenderConferenceRequest,
         SucceedOrganizationRequest, conferences_client::ConferencesClient, directory_client::DirectoryClient,
         plans_client::PlansClient,
     },
@@ -350,6 +350,15 @@ pub enum ConferenceCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Writes the R7.3 public notice of an announced conference: DOCX to a
+    /// .docx file, PDF to any other name.
+    Notice {
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
     /// Conferences of a unit's subtree.
     List {
         #[arg(long)]
@@ -422,6 +431,19 @@ pub async fn conference(command: ConferenceCommand) -> anyhow::Result<()> {
         }
         ConferenceCommand::Get { id, connection } => {
             conferences(&connection).await?.get_conference(reference(id)).await
+        }
+        ConferenceCommand::Notice { id, out, connection } => {
+            let docx = out.extension().is_some_and(|e| e == "docx");
+            let format = if docx { DocumentFormat::Docx } else { DocumentFormat::Pdf } as i32;
+            let rendered = conferences(&connection)
+                .await?
+                .render_public_notice(RenderConferenceRequest { id, format })
+                .await
+                .map_err(explain)?
+                .into_inner();
+            std::fs::write(&out, &rendered.content).with_context(|| format!("cannot write {}", out.display()))?;
+            out!("{} ({} bytes, {})", out.display(), rendered.content.len(), rendered.file_name)?;
+            return Ok(());
         }
         ConferenceCommand::List { unit, year, inherited, connection } => {
             let request = ListConferencesRequest { unit_code: unit, year, inherited, ..Default::default() };

@@ -12,6 +12,23 @@ pub async fn active_unit(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Opti
         .await
 }
 
+/// The unit's active office of `kind` (`ORGANIZATION_KIND_…`), which issues
+/// its body's notices: its name, its head's title and name.
+pub async fn office(
+    conn: &mut PgConnection,
+    unit_code: &str,
+    kind: &str,
+) -> sqlx::Result<Option<(String, String, String)>> {
+    sqlx::query_as(
+        "SELECT name, head_title, head_name FROM organizations
+         WHERE unit_code = $1 AND kind = $2 AND active ORDER BY name LIMIT 1",
+    )
+    .bind(unit_code)
+    .bind(kind)
+    .fetch_optional(conn)
+    .await
+}
+
 /// The names of the agencies, by id.
 pub async fn names(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<(String, String)>> {
     let rows: Vec<(Uuid, String)> =

@@ -141,6 +141,11 @@ fn is_province(kind: &str) -> bool {
     kind == "Tỉnh"
 }
 
+/// "Phường Hiến Nam" → "phường Hiến Nam", as a unit reads inside a sentence.
+pub fn in_sentence(unit_name: &str) -> String {
+    lower_kind(unit_name)
+}
+
 /// "Tỉnh Hưng Yên" → "tỉnh Hưng Yên", as it reads inside a name.
 fn lower_kind(unit_name: &str) -> String {
     match split_unit(unit_name) {

@@ -172,7 +172,8 @@ fn wrap(text: &str, face: Face, size: f32, first: f32, rest: f32) -> Vec<String>
     let mut current = String::new();
     let mut used = 0.0;
     let limit = |lines: &Vec<String>| if lines.is_empty() { first } else { rest };
-    for word in text.split_whitespace() {
+    // No-break spaces hold words (and blanks left to fill in) together.
+    for word in text.split(|c: char| c.is_whitespace() && c != '\u{a0}').filter(|w| !w.is_empty()) {
         let mut word = word.to_owned();
         let mut width = face.width(&word, size);
         if !current.is_empty() && used + space + width > limit(&lines) {

@@ -12,12 +12,14 @@ pub mod bodies;
 mod docx;
 pub mod fonts;
 mod layout;
+mod names;
 mod pdf;
 pub mod read;
 
-pub use bodies::{Body, party_committee, state_body};
+pub use bodies::{Body, in_sentence, party_committee, state_body};
 use doithoai_proto::common::v1::{DocumentFormat, RenderedDocument};
 pub use layout::{Page, Placed, TEXT_LEFT, TEXT_RIGHT};
+pub use names::{vietnamese, weekday};
 
 /// Which body's rules a document is set by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +118,9 @@ impl Document {
     /// "Số: 12/TB-VP" (State) or "Số 12-TB/VPTU" (Party).
     pub fn number_line(&self) -> Option<String> {
         self.number.as_ref().map(|n| {
-            let number = if n.number.is_empty() { "     " } else { n.number.as_str() };
+            // Room to write the number by hand: no-break spaces, which wrapping keeps.
+            let blank = "\u{a0}".repeat(8);
+            let number = if n.number.is_empty() { blank.as_str() } else { n.number.as_str() };
             match (self.format, n.symbol.is_empty()) {
                 (Format::State, false) => format!("Số: {number}/{}", n.symbol),
                 (Format::Party, false) => format!("Số {number}-{}", n.symbol),
@@ -168,6 +172,11 @@ pub fn rendered(document: &Document, format: DocumentFormat, name: &str) -> Rend
             RenderedDocument { file_name: format!("{name}.pdf"), content: document.pdf(), content_type: PDF.into() }
         }
     }
+}
+
+/// A name the directory does not have yet: a line to write it on.
+pub fn name_or_blank(name: &str) -> &str {
+    if name.is_empty() { "…………" } else { name }
 }
 
 /// Uppercase as the issuer block and the titles write it ("ủy" → "ỦY").

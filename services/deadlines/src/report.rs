@@ -3,7 +3,7 @@
 //! clocks were kept — as figures, CSV, and a Vietnamese PDF.
 
 use chrono::{Datelike, NaiveDate};
-use doithoai_documents::{Block, Body, Date, Document, Number, Signature};
+use doithoai_documents::{Block, Body, Date, Document, Number, Signature, vietnamese};
 use std::collections::BTreeMap;
 
 use doithoai_proto::deadlines::v1::{Count, Report, ReportPart};
@@ -251,30 +251,6 @@ fn figures_csv(out: &mut String, report: &Report, unit: &str) {
 }
 
 /// The Vietnamese name of a counted key.
-fn vi(key: &str) -> &str {
-    match key {
-        "CONFERENCE_KIND_SECTOR_CADRES" => "Với cán bộ, lãnh đạo cấp dưới của ngành (1.1)",
-        "CONFERENCE_KIND_REPRESENTATIVES" => "Với đại diện tổ chức, MTTQ, đoàn thể và nhân dân (1.2)",
-        "CONFERENCE_KIND_CITIZENS_DIRECT" => "Trực tiếp với nhân dân (1.3)",
-        "CONFERENCE_KIND_THEMATIC" => "Theo chuyên đề (1.4)",
-        "REGIME_PERIODIC" => "Định kỳ",
-        "REGIME_REGULAR" => "Thường xuyên",
-        "REGIME_AD_HOC" => "Đột xuất",
-        "FIELD_ECONOMY_AND_SOCIETY" => "Kinh tế - xã hội",
-        "FIELD_DEFENCE_AND_SECURITY" => "Quốc phòng - an ninh",
-        "FIELD_SOCIAL_ORDER_AND_SAFETY" => "Trật tự, an toàn xã hội",
-        "FIELD_PARTY_BUILDING" => "Xây dựng Đảng",
-        "FIELD_GOVERNMENT_BUILDING" => "Xây dựng chính quyền",
-        "FIELD_FRONT_AND_ORGANIZATIONS" => "Mặt trận và các đoàn thể",
-        "CLASSIFICATION_PETITION" => "Kiến nghị",
-        "CLASSIFICATION_PROPOSAL" => "Đề xuất",
-        "CLASSIFICATION_FEEDBACK" => "Phản ánh",
-        "CLASSIFICATION_COMPLAINT" => "Khiếu nại",
-        "CLASSIFICATION_DENUNCIATION" => "Tố cáo",
-        other => other,
-    }
-}
-
 fn date_vi(date: &str) -> String {
     NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .map(|d| d.format("%d/%m/%Y").to_string())
@@ -347,7 +323,7 @@ pub fn document(report: &Report, issuing: &Issuing, today: NaiveDate) -> Documen
             body.push(Block::Item("- Không có.".into()));
         }
         for c in counts {
-            body.push(Block::Item(format!("- {}: {}", vi(&c.key), c.count)));
+            body.push(Block::Item(format!("- {}: {}", vietnamese(&c.key), c.count)));
         }
     };
     body.push(Block::Item("Theo hình thức:".into()));

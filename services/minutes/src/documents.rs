@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
-use doithoai_documents::{Block, Body, Date, Document, Issuer, Number, Signature};
+use doithoai_documents::{Block, Body, Date, Document, Issuer, Number, Signature, name_or_blank};
 use doithoai_proto::minutes::v1::{Classification, ConclusionNotice, Minutes, Petition, PetitionStatus};
 use doithoai_runtime::time::ZONE;
 
@@ -57,9 +57,9 @@ pub fn minutes_document(minutes: &Minutes, letterhead: &Letterhead) -> Document 
         Block::Paragraph(format!("Bắt đầu: {}.", local(&minutes.opened_at))),
         Block::Paragraph(format!(
             "Chủ trì: đồng chí {}, {}. Thư ký hội nghị: {}.",
-            or_blank(&letterhead.host_name),
+            name_or_blank(&letterhead.host_name),
             letterhead.host_title,
-            or_blank(&letterhead.secretary_name)
+            name_or_blank(&letterhead.secretary_name)
         )),
         Block::Heading("I. KHAI MẠC".into()),
         Block::Paragraph(format!("Mục đích: {}", minutes.purpose)),
@@ -133,11 +133,6 @@ pub fn minutes_document(minutes: &Minutes, letterhead: &Letterhead) -> Document 
             },
         ],
     }
-}
-
-/// A name the directory does not have yet: a line to write it on.
-fn or_blank(name: &str) -> &str {
-    if name.is_empty() { "…………" } else { name }
 }
 
 /// The conclusion notice (R10.2), issued by the host's office: each petition

@@ -146,22 +146,6 @@ pub async fn letterhead(conn: &mut PgConnection, conference: Uuid) -> ServiceRes
     .ok_or_else(|| unknown_conference(conference))
 }
 
-/// The unit's active office of `kind`: its name, head's title and name.
-pub async fn office(
-    conn: &mut PgConnection,
-    unit_code: &str,
-    kind: &str,
-) -> sqlx::Result<Option<(String, String, String)>> {
-    sqlx::query_as(
-        "SELECT name, head_title, head_name FROM organizations
-         WHERE unit_code = $1 AND kind = $2 AND active ORDER BY name LIMIT 1",
-    )
-    .bind(unit_code)
-    .bind(kind)
-    .fetch_optional(conn)
-    .await
-}
-
 pub async fn full_minutes(conn: &mut PgConnection, conference: Uuid) -> ServiceResult<Minutes> {
     let mut minutes = minutes(conn, conference, false).await?;
     minutes.petitions = petitions(conn, conference, false).await?;

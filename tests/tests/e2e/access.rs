@@ -71,7 +71,7 @@ use doithoai_proto::{
         DelegateHostRequest, ExtendConferenceRequest, Form, GetAnnualPlanRequest, GetPeriodicDialogueReportRequest,
         ListConferencesRequest, ListConferencesResponse, ListOrganizationsRequest, ListPositionsRequest, Organization,
         OrganizationKind, PlannedConference, Position, PostponeConferenceRequest, Rank, ReasonRequest, Regime,
-        UpdateConferenceRequest, UpdateOrganizationRequest, UpdatePositionRequest,
+        RenderConferenceRequest, UpdateConferenceRequest, UpdateOrganizationRequest, UpdatePositionRequest,
         conferences_client::ConferencesClient, directory_client::DirectoryClient, plans_client::PlansClient,
     },
 };
@@ -416,6 +416,12 @@ fn conferences(t: &mut Table, c: &Clients, who: &Callers, w: &World) {
         .deny(&who.office_11953, OUT_OF_SCOPE)
         .allow(&who.front_323)
         .allow(&who.agency_a)
+        .allow(&who.office_11950);
+    let notice_of = |c: &str| RenderConferenceRequest { id: c.to_owned(), format: DocumentFormat::Pdf as i32 };
+    t.rpc(svc, "RenderPublicNotice", "C3 (announced)", call!(c.conferences, render_public_notice, notice_of(&w.c3)))
+        .deny(&who.none_11950, ROLE_REQUIRED)
+        .deny(&who.office_325, OUT_OF_SCOPE)
+        .allow(&who.front_323)
         .allow(&who.office_11950);
     t.rpc(svc, "GetConference", "P (coordinated by 323 and 11950)", call!(c.conferences, get_conference, get(&w.p)))
         .deny(&who.none_11950, ROLE_REQUIRED)

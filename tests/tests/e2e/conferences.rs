@@ -4,13 +4,14 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Utc};
+use doithoai_proto::common::v1::DocumentFormat;
 use doithoai_proto::scheduling::v1::{
     AgendaItem, AnnounceConferenceRequest, AnnualPlan, AssignSecretaryRequest, Body, Conference, ConferenceDraft,
     ConferenceKind, ConferenceRef, ConferenceState, CreateConferenceRequest, CreateOrganizationRequest,
     CreatePositionRequest, DelegateHostRequest, ExtendConferenceRequest, Form, GetPeriodicDialogueReportRequest,
     ListConferencesRequest, Organization, OrganizationKind, PlannedConference, Position, PostponeConferenceRequest,
-    Rank, ReasonRequest, Regime, UpdateConferenceRequest, UpdatePositionRequest, conferences_client::ConferencesClient,
-    directory_client::DirectoryClient, plans_client::PlansClient,
+    Rank, ReasonRequest, Regime, RenderConferenceRequest, UpdateConferenceRequest, UpdatePositionRequest,
+    conferences_client::ConferencesClient, directory_client::DirectoryClient, plans_client::PlansClient,
 };
 use doithoai_runtime::time::timestamp;
 use doithoai_tests::*;
@@ -180,10 +181,53 @@ async fn r7_3_announcing_needs_seven_days_notice() {
     let announced = f.announce(&eight_days.id, "2026-03-02").await.unwrap();
     assert_eq!(announced.state, ConferenceState::Announced as i32);
     assert_eq!(announced.notice.unwrap().media_channel, "Báo Hưng Yên");
+    // The notice as a document: issued by the Party committee's office, signed
+    // for the host by its head, named from the directory.
+    let office = Organization {
+        unit_code: "323".into(),
+        kind: OrganizationKind::PartyCommitteeOffice as i32,
+        name: "Văn phòng Thành ủy Hưng Yên".into(),
+        head_title: "Chánh Văn phòng".into(),
+        head_name: "Trần Văn Chánh".into(),
+        ..Default::default()
+    };
+    let request = CreateOrganizationRequest { organization: Some(office), ..Default::default() };
+    f.directory().await.create_organization(authorized(request, &f.office_323)).await.unwrap();
+    let render = |id: &str, format: DocumentFormat| {
+        authorized(RenderConferenceRequest { id: id.into(), format: format as i32 }, &f.office_323)
+    };
+    let pdf = f.conferences().await.render_public_notice(render(&eight_days.id, DocumentFormat::Pdf)).await.unwrap();
+    let pdf = pdf.into_inner();
+    doithoai_documents::read::keep("party-public-notice-e2e.pdf", &pdf.content);
+    let text = doithoai_documents::read::text_of(&pdf.content).unwrap();
+    for expected in [
+        "THÀNH ỦY HƯNG YÊN VĂN PHÒNG",
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        "Hưng Yên, ngày 02 tháng 3 năm 2026",
+        "THÔNG BÁO Về việc tổ chức hội nghị tiếp xúc, đối thoại của đồng chí bithu_323 với nhân dân",
+        "Người chủ trì: đồng chí Ông/bà bithu_323",
+        "thứ Ba, ngày 10/03/2026",
+        "- Báo Hưng Yên (để đưa tin);",
+        "TL. NGƯỜI CHỦ TRÌ CHÁNH VĂN PHÒNG Trần Văn Chánh",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in the notice: {text}");
+    }
+    let words = doithoai_documents::read::poppler_words(&pdf.content).unwrap();
+    assert!(doithoai_documents::read::outside_margins(&words).is_empty(), "within its margins");
+    let docx = f.conferences().await.render_public_notice(render(&eight_days.id, DocumentFormat::Docx)).await.unwrap();
+    let paragraphs = doithoai_documents::read::docx_paragraphs(&docx.into_inner().content).unwrap();
+    assert!(paragraphs.iter().any(|p| p == "Trần Văn Chánh"), "{paragraphs:?}");
 
     let six_days = f.create(f.draft("bithu_323", at("2026-03-08T02:00:00Z")), &f.office_323).await.unwrap();
     let refused = f.announce(&six_days.id, "2026-03-02").await.unwrap_err();
     assert_eq!((refused.code(), rule(&refused)), (Code::FailedPrecondition, "R7.3".into()));
+    let no_notice =
+        f.conferences().await.render_public_notice(render(&six_days.id, DocumentFormat::Pdf)).await.unwrap_err();
+    assert_eq!(
+        (no_notice.code(), rule(&no_notice)),
+        (Code::FailedPrecondition, "R7.3".into()),
+        "a draft has no notice"
+    );
     let vietnamese = refused.get_error_details_vec().into_iter().any(|d| matches!(d, tonic_types::ErrorDetail::LocalizedMessage(m) if m.locale == "vi-VN" && m.message.contains("7 ngày")));
     assert!(vietnamese, "{refused:?}");
     // A notice is recorded once it has run, not when it is planned.

@@ -68,7 +68,7 @@ async fn letterhead(conn: &mut PgConnection, conference: &ConferenceRow) -> Serv
     let row = store::letterhead(conn, conference.id).await?;
     // A post the replica has not yet heard named (an older replica) prints as the State's.
     let body = row.host_body.as_deref().and_then(Body::from_name).unwrap_or(Body::PeoplesCommittee);
-    let office = store::office(conn, &row.unit_code, body.office_kind()).await?;
+    let office = organizations::office(conn, &row.unit_code, body.office_kind()).await?;
     Ok(Letterhead {
         body,
         unit_name: row.unit_name.unwrap_or_else(|| row.unit_code.clone()),

@@ -4,12 +4,13 @@
 use chrono::{DateTime, Utc};
 use doithoai_directory as directory;
 use doithoai_directory::units::require_reach;
+use doithoai_proto::common::v1::RenderedDocument;
 use doithoai_proto::scheduling::v1::{
     AnnounceConferenceRequest, AssignSecretaryRequest, Body, Conference, ConferenceAnnounced, ConferenceCancelled,
     ConferenceDraft, ConferenceEnded, ConferenceExtended, ConferencePostponed, ConferenceRef, ConferenceStarted,
     ConferenceState, CoordinationRequested, CreateConferenceRequest, DelegateHostRequest, Delegation,
     ExtendConferenceRequest, HostDelegated, ListConferencesRequest, ListConferencesResponse, PostponeConferenceRequest,
-    PublicNotice, ReasonRequest, UpdateConferenceRequest, conferences_server::Conferences,
+    PublicNotice, ReasonRequest, RenderConferenceRequest, UpdateConferenceRequest, conferences_server::Conferences,
 };
 use doithoai_runtime::{
     Caller, Change, Checked, Clock, ServiceError, ServiceResult,
@@ -40,7 +41,7 @@ use crate::{
 };
 
 pub struct ConferencesApi {
-    pool: PgPool,
+    pub(super) pool: PgPool,
     outbox: Outbox,
     clock: Clock,
 }
@@ -111,6 +112,13 @@ impl Conferences for ConferencesApi {
         request: Request<ListConferencesRequest>,
     ) -> Result<Response<ListConferencesResponse>, Status> {
         handle(request, |caller, request| self.list_conferences(caller, request)).await
+    }
+
+    async fn render_public_notice(
+        &self,
+        request: Request<RenderConferenceRequest>,
+    ) -> Result<Response<RenderedDocument>, Status> {
+        handle(request, |caller, request| self.render_public_notice(caller, request)).await
     }
 }
 
@@ -265,7 +273,7 @@ impl ConferencesApi {
         .await
     }
 
-    async fn get_conference(&self, caller: Caller, request: ConferenceRef) -> ServiceResult<Conference> {
+    pub(super) async fn get_conference(&self, caller: Caller, request: ConferenceRef) -> ServiceResult<Conference> {
         caller.require_role(&READERS)?;
         let mut conn = self.pool.acquire().await?;
         let conference = stored::find_conference(&mut conn, parse::id("id", &request.id)?).await?;

@@ -6,6 +6,7 @@
 pub mod conferences;
 pub mod plans;
 pub mod posts;
+mod public_notice;
 mod reorganisation;
 pub mod units;
 
