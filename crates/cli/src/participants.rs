@@ -3,12 +3,12 @@
 
 use clap::Subcommand;
 use doithoai_proto::{
-    common::v1::Field,
+    common::v1::{DocumentFormat, Field},
     participants::v1::{
         CheckInRequest, Collective, ConferenceRequest, InvitationStatus, InviteRequest, MergeSpeakerRequest,
         MoveSpeakerRequest, Person, RefusalReason, RefuseParticipantRequest, RegisterParticipantRequest,
-        RegisterSpeakerRequest, SpeakerNoteRequest, SpeakerRegistration, SpeakerRequest, SpeakerStatus,
-        UpdateInvitationRequest, check_in_request, participants_client::ParticipantsClient,
+        RegisterSpeakerRequest, RenderInvitationRequest, SpeakerNoteRequest, SpeakerRegistration, SpeakerRequest,
+        SpeakerStatus, UpdateInvitationRequest, check_in_request, participants_client::ParticipantsClient,
         register_participant_request::Who,
     },
 };
@@ -140,6 +140,15 @@ pub enum ParticipantCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Writes an invitation as the office sends it (R7.4): DOCX to a .docx
+    /// file, PDF to any other name.
+    InvitationDocument {
+        invitation: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
     /// Checks in a participant (or, with --invitation, an invitee).
     CheckIn {
         id: String,
@@ -261,6 +270,16 @@ pub async fn run(command: ParticipantCommand) -> anyhow::Result<()> {
             let request = UpdateInvitationRequest { invitation_id: invitation, status: status as i32 };
             let invitation = client(&connection).await?.update_invitation(request).await.map_err(explain)?;
             out!("{} {}", invitation.get_ref().id, status.as_str_name().trim_start_matches("INVITATION_STATUS_"))?;
+            return Ok(());
+        }
+        ParticipantCommand::InvitationDocument { invitation, out, connection } => {
+            let docx = out.extension().is_some_and(|e| e == "docx");
+            let format = if docx { DocumentFormat::Docx } else { DocumentFormat::Pdf } as i32;
+            let request = RenderInvitationRequest { invitation_id: invitation, format };
+            let rendered = client(&connection).await?.render_invitation(request).await.map_err(explain)?.into_inner();
+            std::fs::write(&out, &rendered.content)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            out!("{} ({} bytes, {})", out.display(), rendered.content.len(), rendered.file_name)?;
             return Ok(());
         }
         ParticipantCommand::CheckIn { id, invitation, connection } => {

@@ -26,6 +26,17 @@ impl Body {
         }
     }
 
+    /// From the directory's value; none when unspecified.
+    pub fn from_proto(body: doithoai_proto::scheduling::v1::Body) -> Option<Body> {
+        use doithoai_proto::scheduling::v1::Body as Wire;
+        match body {
+            Wire::PartyCommittee => Some(Body::PartyCommittee),
+            Wire::PeoplesCouncil => Some(Body::PeoplesCouncil),
+            Wire::PeoplesCommittee => Some(Body::PeoplesCommittee),
+            Wire::Unspecified => None,
+        }
+    }
+
     /// The directory's name of it.
     pub fn proto_name(self) -> &'static str {
         match self {

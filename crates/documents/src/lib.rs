@@ -9,6 +9,7 @@
 //! Roman the formats prescribe, and every line is measured from its metrics.
 
 pub mod bodies;
+pub mod conference;
 mod docx;
 pub mod fonts;
 mod layout;

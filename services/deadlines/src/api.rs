@@ -192,11 +192,9 @@ impl DeadlinesApi {
 
     async fn render_report(&self, caller: Caller, request: RenderReportRequest) -> ServiceResult<RenderedReport> {
         let format = parse::known::<ReportFormat>("format", request.format)?;
-        let body = match parse::known::<ScheduledBody>("issuing_body", request.issuing_body)? {
-            ScheduledBody::PeoplesCouncil => Body::PeoplesCouncil,
-            ScheduledBody::PeoplesCommittee => Body::PeoplesCommittee,
-            ScheduledBody::PartyCommittee | ScheduledBody::Unspecified => Body::PartyCommittee,
-        };
+        // The regulation is the Party's: its committee issues unless asked otherwise.
+        let body = Body::from_proto(parse::known::<ScheduledBody>("issuing_body", request.issuing_body)?)
+            .unwrap_or(Body::PartyCommittee);
         let (report, place) = self.report(&caller, &request.report.unwrap_or_default()).await?;
         let name = format!("bao-cao-{}-{}-{}", report.unit_code, report.from, report.to);
         let today = self.clock.today();

@@ -28,7 +28,8 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     doithoai_directory::check_caller_units(&mut platform);
     let scheduling = replica::SchedulingReplica { outbox: platform.outbox.clone() };
     let units = doithoai_directory::keep_replica(&mut platform, scheduling);
-    let participants = api::ParticipantsApi::new(platform.pool.clone(), platform.outbox.clone(), identity);
+    let participants =
+        api::ParticipantsApi::new(platform.pool.clone(), platform.outbox.clone(), identity, platform.clock.clone());
     let api = Api::new().with(units).with(doithoai_runtime::guarded!(platform, ParticipantsServer, participants));
     platform.serve(api).await
 }

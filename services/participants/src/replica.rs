@@ -12,6 +12,7 @@ use doithoai_proto::{
     scheduling::v1::{Conference, ConferenceState},
 };
 use doithoai_runtime::{consumer::EventHandler, events::Event, outbox::Outbox};
+use prost::Message;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -45,11 +46,12 @@ impl SchedulingReplica {
             .context("a conference without a start")?;
         let delegate = conference.delegation.as_ref().map(|d| Uuid::parse_str(&d.deputy_position_id)).transpose()?;
         let applied = sqlx::query(
-            "INSERT INTO conferences (id, unit_path, state, starts_at, host_position_id, delegate_position_id, secretary_subject, agenda_items, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            "INSERT INTO conferences (id, unit_path, state, starts_at, host_position_id, delegate_position_id, secretary_subject, agenda_items, version, document)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (id) DO UPDATE SET unit_path = EXCLUDED.unit_path, state = EXCLUDED.state, starts_at = EXCLUDED.starts_at,
                  host_position_id = EXCLUDED.host_position_id, delegate_position_id = EXCLUDED.delegate_position_id,
-                 secretary_subject = EXCLUDED.secretary_subject, agenda_items = EXCLUDED.agenda_items, version = EXCLUDED.version
+                 secretary_subject = EXCLUDED.secretary_subject, agenda_items = EXCLUDED.agenda_items, version = EXCLUDED.version,
+                 document = EXCLUDED.document
              WHERE conferences.version < EXCLUDED.version",
         )
         .bind(id)
@@ -61,6 +63,7 @@ impl SchedulingReplica {
         .bind(&conference.secretary_subject)
         .bind(conference.agenda.len() as i32)
         .bind(conference.version as i32)
+        .bind(conference.encode_to_vec())
         .execute(&mut *conn)
         .await?
         .rows_affected()

@@ -5,9 +5,10 @@
 use doithoai_proto::{
     common::v1::Field,
     participants::v1::{Attendance, Invitation, InvitationStatus, SpeakerRegistration, SpeakerStatus, SpeakerUpdated},
-    scheduling::v1::ConferenceState,
+    scheduling::v1::{Conference, ConferenceState},
 };
-use doithoai_runtime::{Refusal, ServiceResult, access};
+use doithoai_runtime::{Refusal, ServiceError, ServiceResult, access};
+use prost::Message;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -445,12 +446,35 @@ pub async fn insert_invitation(conn: &mut PgConnection, row: &InvitationRow) -> 
     Ok(())
 }
 
+pub async fn invitation(conn: &mut PgConnection, id: Uuid) -> ServiceResult<InvitationRow> {
+    sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(unknown_invitation)
+}
+
+/// The conference as the scheduling service last published it.
+pub async fn conference_document(conn: &mut PgConnection, id: Uuid) -> ServiceResult<Option<Conference>> {
+    let document: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT document FROM conferences WHERE id = $1").bind(id).fetch_one(conn).await?;
+    let decode = |d: Vec<u8>| {
+        Conference::decode(d.as_slice())
+            .map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored conference undecodable: {e}")))
+    };
+    document.map(decode).transpose()
+}
+
+fn unknown_invitation() -> ServiceError {
+    Refusal::not_found("the invitation does not exist", "giấy mời không tồn tại").into()
+}
+
 pub async fn lock_invitation(conn: &mut PgConnection, id: Uuid) -> ServiceResult<InvitationRow> {
     sqlx::query_as(&format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1 FOR UPDATE"))
         .bind(id)
         .fetch_optional(conn)
         .await?
-        .ok_or_else(|| Refusal::not_found("the invitation does not exist", "giấy mời không tồn tại").into())
+        .ok_or_else(unknown_invitation)
 }
 
 pub async fn set_invitation_status(conn: &mut PgConnection, row: &InvitationRow) -> sqlx::Result<()> {

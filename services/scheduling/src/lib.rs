@@ -3,7 +3,6 @@
 //! annual plans and conferences, and publishes what the other services need.
 
 mod api;
-mod documents;
 pub mod domain;
 mod public_feed;
 mod store;

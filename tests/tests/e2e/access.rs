@@ -61,8 +61,8 @@ use doithoai_proto::{
     participants::v1::{
         CheckInRequest, ConferenceRequest as ParticipantsConference, InvitationStatus, InviteRequest,
         ListSpeakersResponse, MergeSpeakerRequest, MoveSpeakerRequest, Person, RefusalReason, RefuseParticipantRequest,
-        RegisterParticipantRequest, RegisterSpeakerRequest, SpeakerNoteRequest, SpeakerRequest,
-        UpdateInvitationRequest, check_in_request, participants_client::ParticipantsClient,
+        RegisterParticipantRequest, RegisterSpeakerRequest, RenderInvitationRequest, SpeakerNoteRequest,
+        SpeakerRequest, UpdateInvitationRequest, check_in_request, participants_client::ParticipantsClient,
         register_participant_request::Who,
     },
     scheduling::v1::{
@@ -630,6 +630,13 @@ fn participants(t: &mut Table, c: &Clients, who: &Callers, w: &World) {
         UpdateInvitationRequest { invitation_id: w.invitation.clone(), status: InvitationStatus::Accepted as i32 };
     step_denials(t.rpc(svc, "UpdateInvitation", c3, call!(c.participants, update_invitation, update)));
     t.last().allow(&who.secretary_other).allow(&who.office_323);
+    let invitation =
+        RenderInvitationRequest { invitation_id: w.invitation.clone(), format: DocumentFormat::Pdf as i32 };
+    t.rpc(svc, "RenderInvitation", c3, call!(c.participants, render_invitation, invitation))
+        .deny(&who.office_325, OUT_OF_SCOPE)
+        .deny(&who.office_11950, OUT_OF_SCOPE)
+        .allow(&who.front_323)
+        .allow(&who.agency_a);
     t.rpc(svc, "ListInvitations", c3, call!(c.participants, list_invitations, conference.clone()))
         .deny(&who.office_325, OUT_OF_SCOPE)
         .deny(&who.office_11950, OUT_OF_SCOPE)

@@ -6,13 +6,14 @@ use async_nats::jetstream::{
     self,
     message::{PublishMessage, StreamMessage},
 };
+use doithoai_proto::common::v1::DocumentFormat;
 use doithoai_proto::{
     common::v1::EventEnvelope,
     participants::v1::{
         CheckInRequest, Collective, ConferenceRequest, InvitationStatus, InviteRequest, MergeSpeakerRequest,
         MoveSpeakerRequest, ParticipantStatus, Person, RefusalReason, RefuseParticipantRequest,
-        RegisterParticipantRequest, RegisterSpeakerRequest, RegistrantsNotified, SpeakerNoteRequest, SpeakerQueued,
-        SpeakerRequest, SpeakerStatus, UpdateInvitationRequest, check_in_request,
+        RegisterParticipantRequest, RegisterSpeakerRequest, RegistrantsNotified, RenderInvitationRequest,
+        SpeakerNoteRequest, SpeakerQueued, SpeakerRequest, SpeakerStatus, UpdateInvitationRequest, check_in_request,
         participants_client::ParticipantsClient, register_participant_request::Who,
     },
     scheduling::v1::{PostponeConferenceRequest, ReasonRequest},
@@ -395,6 +396,36 @@ async fn r7_4_invitations_are_tracked_and_attendance_counted() {
     };
     let invitation = client.invite(authorized(invite.clone(), &f.district.office)).await.unwrap().into_inner();
     assert_eq!(invitation.status, InvitationStatus::Sent as i32);
+    // The invitation as the document the office sends: the host's body's
+    // format, the official and agency by name, the items they answer.
+    let render = |format: DocumentFormat| RenderInvitationRequest {
+        invitation_id: invitation.id.clone(),
+        format: format as i32,
+    };
+    let pdf = client.render_invitation(authorized(render(DocumentFormat::Pdf), &f.district.office)).await.unwrap();
+    let pdf = pdf.into_inner();
+    doithoai_documents::read::keep("party-invitation-e2e.pdf", &pdf.content);
+    let text = doithoai_documents::read::text_of(&pdf.content).unwrap();
+    for expected in [
+        "THÀNH ỦY HƯNG YÊN VĂN PHÒNG",
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        "Số -GM/VPTU",
+        "GIẤY MỜI",
+        "kính mời: đồng chí Trưởng phòng Tài nguyên, Trưởng phòng, Phòng Tài nguyên và Môi trường.",
+        "đối thoại của đồng chí Nguyễn Văn Chủ Trì, Bí thư Thành ủy với nhân dân",
+        "Đề nghị đồng chí chuẩn bị nội dung trả lời:",
+        "- Như trên; - Lưu: VT.",
+        "TL. NGƯỜI CHỦ TRÌ",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in the invitation: {text}");
+    }
+    let words = doithoai_documents::read::poppler_words(&pdf.content).unwrap();
+    assert!(doithoai_documents::read::outside_margins(&words).is_empty(), "within its margins");
+    let docx = client.render_invitation(authorized(render(DocumentFormat::Docx), &f.district.office)).await.unwrap();
+    assert!(docx.into_inner().file_name.ends_with(".docx"));
+    let stranger = token("325", &[Role::Office]);
+    let refused = client.render_invitation(authorized(render(DocumentFormat::Pdf), &stranger)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "another district's office sees none of it");
     let unknown = InviteRequest { organization_id: uuid::Uuid::now_v7().to_string(), ..invite.clone() };
     assert_eq!(client.invite(authorized(unknown, &f.district.office)).await.unwrap_err().code(), Code::NotFound);
     let no_item = InviteRequest { answers_agenda_items: vec![5], ..invite };

@@ -6,18 +6,20 @@
 //! RPC reads: parse → load (store) → decide (domain) → write the change with
 //! its audit entry and events, in one transaction.
 
+mod invitation_document;
 mod invitations;
 mod queue;
 mod registration;
 
 use doithoai_directory::units::require_reach;
+use doithoai_proto::common::v1::RenderedDocument;
 use doithoai_proto::participants::v1::{
     Attendance, CheckInRequest, ConferenceRequest, Invitation, InviteRequest, ListInvitationsResponse,
     ListSpeakersResponse, MergeSpeakerRequest, MoveSpeakerRequest, Participant, RefuseParticipantRequest,
-    RegisterParticipantRequest, RegisterSpeakerRequest, SpeakerNoteRequest, SpeakerRegistration, SpeakerRequest,
-    UpdateInvitationRequest, participants_server::Participants,
+    RegisterParticipantRequest, RegisterSpeakerRequest, RenderInvitationRequest, SpeakerNoteRequest,
+    SpeakerRegistration, SpeakerRequest, UpdateInvitationRequest, participants_server::Participants,
 };
-use doithoai_runtime::{Caller, ServiceResult, access::Actor, outbox::Outbox, rpc::handle};
+use doithoai_runtime::{Caller, Clock, ServiceResult, access::Actor, outbox::Outbox, rpc::handle};
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -31,6 +33,7 @@ pub struct ParticipantsApi {
     pool: PgPool,
     outbox: Outbox,
     identity: IdentityKey,
+    clock: Clock,
 }
 
 #[tonic::async_trait]
@@ -128,11 +131,18 @@ impl Participants for ParticipantsApi {
     async fn get_attendance(&self, request: Request<ConferenceRequest>) -> Result<Response<Attendance>, Status> {
         handle(request, |caller, request| self.get_attendance(caller, request)).await
     }
+
+    async fn render_invitation(
+        &self,
+        request: Request<RenderInvitationRequest>,
+    ) -> Result<Response<RenderedDocument>, Status> {
+        handle(request, |caller, request| self.render_invitation(caller, request)).await
+    }
 }
 
 impl ParticipantsApi {
-    pub fn new(pool: PgPool, outbox: Outbox, identity: IdentityKey) -> Self {
-        Self { pool, outbox, identity }
+    pub fn new(pool: PgPool, outbox: Outbox, identity: IdentityKey, clock: Clock) -> Self {
+        Self { pool, outbox, identity, clock }
     }
 
     /// The conference, if it lies in the caller's scope (`lock` to order

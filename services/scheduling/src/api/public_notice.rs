@@ -8,8 +8,8 @@ use doithoai_proto::scheduling::v1::{Body, ConferenceRef, RenderConferenceReques
 use doithoai_runtime::{Caller, Refusal, ServiceResult, parse};
 
 use super::conferences::ConferencesApi;
-use crate::documents::{Host, public_notice};
 use crate::store::posts;
+use doithoai_documents::conference::{Host, public_notice};
 
 impl ConferencesApi {
     pub(super) async fn render_public_notice(
@@ -34,11 +34,8 @@ impl ConferencesApi {
             .as_ref()
             .map_or(conference.host_position_id.as_str(), |d| d.deputy_position_id.as_str());
         let post = posts::find_position(&mut conn, parse::id("host_position_id", hosting)?).await?;
-        let body = match Body::try_from(conference.body).unwrap_or_default() {
-            Body::PartyCommittee => IssuingBody::PartyCommittee,
-            Body::PeoplesCouncil => IssuingBody::PeoplesCouncil,
-            _ => IssuingBody::PeoplesCommittee,
-        };
+        let body = IssuingBody::from_proto(Body::try_from(conference.body).unwrap_or_default())
+            .unwrap_or(IssuingBody::PeoplesCommittee);
         let unit_name =
             units::unit_name(&mut conn, &conference.unit_code).await?.unwrap_or_else(|| conference.unit_code.clone());
         let venue = units::unit_name(&mut conn, &conference.venue_unit_code).await?.unwrap_or_default();

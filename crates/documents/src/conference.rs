@@ -1,14 +1,14 @@
-//! R7.3: the public notice of a conference, as the host's office issues it
-//! (`doithoai-documents`): who hosts, when and where, in what form, on what
-//! agenda, and how citizens take part.
+//! The documents of a conference before it is held, as the host's office
+//! issues them: the public notice (R7.3: who hosts, when and where, in what
+//! form, on what agenda, and how citizens take part) and the invitation to
+//! an agency's official (R7.4).
 
-use chrono::{Datelike, NaiveDate, Timelike};
-use doithoai_documents::{
-    Block, Body, Date, Document, Number, Signature, in_sentence, name_or_blank, vietnamese, weekday,
-};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike};
+use chrono_tz::Asia::Ho_Chi_Minh;
 use doithoai_proto::common::v1::Field;
 use doithoai_proto::scheduling::v1::{Conference, ConferenceKind, Form, Regime};
-use doithoai_runtime::time::{ZONE, instant};
+
+use crate::{Block, Body, Date, Document, Number, Signature, in_sentence, name_or_blank, vietnamese, weekday};
 
 /// What the notice prints besides the conference: the host's body, unit and
 /// place, the hosting post's title and holder, the body's office (name,
@@ -28,24 +28,19 @@ fn date(day: NaiveDate) -> Date {
     Date { day: day.day(), month: day.month(), year: day.year() }
 }
 
-pub fn public_notice(conference: &Conference, host: &Host) -> Document {
-    let starts = conference.starts_at.as_ref().and_then(instant).map(|t| t.with_timezone(&ZONE));
-    let when = starts.map_or_else(String::new, |t| {
+/// "08 giờ 00, thứ Ba, ngày 10/03/2026; thời lượng dự kiến 4 giờ", in Hà Nội's time.
+fn when(conference: &Conference) -> String {
+    let starts = conference.starts_at.as_ref().and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32));
+    let at = starts.map(|t| t.with_timezone(&Ho_Chi_Minh)).map_or_else(String::new, |t| {
         format!("{:02} giờ {:02}, {}, ngày {}", t.hour(), t.minute(), weekday(t.weekday()), t.format("%d/%m/%Y"))
     });
     let hours = f64::from(conference.planned_minutes) / 60.0;
-    let kind = vietnamese(ConferenceKind::try_from(conference.kind).unwrap_or_default().as_str_name());
-    let regime = vietnamese(Regime::try_from(conference.regime).unwrap_or_default().as_str_name());
+    format!("{at}; thời lượng dự kiến {hours:.1} giờ").replace(".0 giờ", " giờ")
+}
+
+/// The hall and its unit, the online link, or both, as the form has it.
+fn place(conference: &Conference, host: &Host) -> String {
     let form = Form::try_from(conference.form).unwrap_or_default();
-    let (office_name, head_title, head_name) = host.office.clone().unwrap_or_default();
-    let office = if office_name.is_empty() { "Văn phòng".to_owned() } else { office_name.clone() };
-    let mut body = vec![
-        Block::Paragraph(format!(
-            "Thực hiện Quy chế tiếp xúc, đối thoại ban hành kèm theo Quyết định số 1548-QĐ/TU ngày 28/5/2019 của Ban Thường vụ Tỉnh ủy, {office} thông báo tổ chức hội nghị tiếp xúc, đối thoại như sau:"
-        )),
-        Block::Item(format!("1. Người chủ trì: đồng chí {}, {}.", name_or_blank(&host.name), host.title)),
-        Block::Item(format!("2. Thời gian: {when}; thời lượng dự kiến {hours:.1} giờ.").replace(".0 giờ", " giờ")),
-    ];
     let mut place = Vec::new();
     if form != Form::Online {
         place.push(format!("{}{}", conference.venue_address, unit_suffix(&host.venue_unit_name)));
@@ -53,7 +48,68 @@ pub fn public_notice(conference: &Conference, host: &Host) -> Document {
     if matches!(form, Form::Online | Form::Hybrid) && !conference.online_link.is_empty() {
         place.push(format!("trực tuyến tại {}", conference.online_link));
     }
-    body.push(Block::Item(format!("3. Địa điểm: {}.", place.join("; "))));
+    place.join("; ")
+}
+
+/// The office's name, or "Văn phòng" when the directory has none.
+fn office_name(host: &Host) -> String {
+    match &host.office {
+        Some((name, _, _)) if !name.is_empty() => name.clone(),
+        _ => "Văn phòng".to_owned(),
+    }
+}
+
+/// The office's head signs for the host.
+fn for_the_host(host: &Host) -> Signature {
+    let (_, head_title, head_name) = host.office.clone().unwrap_or_default();
+    Signature {
+        authority: "TL. Người chủ trì".into(),
+        title: if head_title.is_empty() { "Chánh Văn phòng".into() } else { head_title },
+        name: head_name,
+        signed: String::new(),
+    }
+}
+
+fn issued_by_the_office(
+    host: &Host,
+    type_abbreviation: &str,
+    kind: &str,
+    title: String,
+    body: Vec<Block>,
+    recipients: Vec<String>,
+    date: Option<Date>,
+) -> Document {
+    let office = host.office.as_ref().map(|o| o.0.as_str()).filter(|o| !o.is_empty());
+    Document {
+        format: host.body.format(),
+        issuer: host.body.office_issuer(&host.unit_name, office),
+        number: Some(Number {
+            number: String::new(),
+            symbol: host.body.symbol(type_abbreviation, &host.unit_name, true),
+        }),
+        place: host.place.clone(),
+        date,
+        kind: kind.into(),
+        title,
+        body,
+        recipients,
+        signatures: vec![for_the_host(host)],
+    }
+}
+
+pub fn public_notice(conference: &Conference, host: &Host) -> Document {
+    let kind = vietnamese(ConferenceKind::try_from(conference.kind).unwrap_or_default().as_str_name());
+    let regime = vietnamese(Regime::try_from(conference.regime).unwrap_or_default().as_str_name());
+    let form = Form::try_from(conference.form).unwrap_or_default();
+    let office = office_name(host);
+    let mut body = vec![
+        Block::Paragraph(format!(
+            "Thực hiện Quy chế tiếp xúc, đối thoại ban hành kèm theo Quyết định số 1548-QĐ/TU ngày 28/5/2019 của Ban Thường vụ Tỉnh ủy, {office} thông báo tổ chức hội nghị tiếp xúc, đối thoại như sau:"
+        )),
+        Block::Item(format!("1. Người chủ trì: đồng chí {}, {}.", name_or_blank(&host.name), host.title)),
+        Block::Item(format!("2. Thời gian: {}.", when(conference))),
+        Block::Item(format!("3. Địa điểm: {}.", place(conference, host))),
+    ];
     body.push(Block::Item(format!(
         "4. Hình thức: {} ({}), {}.",
         kind,
@@ -85,23 +141,62 @@ pub fn public_notice(conference: &Conference, host: &Host) -> Document {
     }
     recipients.extend(host.coordinating_unit_names.iter().map(|u| format!("Người đứng đầu {}", in_sentence(u))));
     recipients.push("Lưu: VT".into());
-    Document {
-        format: host.body.format(),
-        issuer: host.body.office_issuer(&host.unit_name, Some(office_name.as_str()).filter(|o| !o.is_empty())),
-        number: Some(Number { number: String::new(), symbol: host.body.symbol("TB", &host.unit_name, true) }),
-        place: host.place.clone(),
-        date: published.map(date),
-        kind: "Thông báo".into(),
-        title: format!("Về việc tổ chức hội nghị tiếp xúc, đối thoại của đồng chí {} với nhân dân", host.title),
-        body,
-        recipients,
-        signatures: vec![Signature {
-            authority: "TL. Người chủ trì".into(),
-            title: if head_title.is_empty() { "Chánh Văn phòng".into() } else { head_title },
-            name: head_name,
-            signed: String::new(),
-        }],
+    let title = format!("Về việc tổ chức hội nghị tiếp xúc, đối thoại của đồng chí {} với nhân dân", host.title);
+    issued_by_the_office(host, "TB", "Thông báo", title, body, recipients, published.map(date))
+}
+
+/// Who is invited (R7.4): the official by name and title, the agency they
+/// lead, and the agenda items (by index) they are to answer.
+pub struct Invitee {
+    pub name: String,
+    pub title: String,
+    pub agency: String,
+    pub answers_agenda_items: Vec<u32>,
+}
+
+/// R7.4: the invitation (giấy mời) to an agency's official, issued by the
+/// host's office, dated the day it is rendered.
+pub fn invitation(conference: &Conference, host: &Host, invitee: &Invitee, today: NaiveDate) -> Document {
+    let who = [invitee.title.as_str(), invitee.agency.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut body = vec![
+        Block::Paragraph(format!(
+            "{} trân trọng kính mời: đồng chí {}{}.",
+            office_name(host),
+            name_or_blank(&invitee.name),
+            if who.is_empty() { String::new() } else { format!(", {who}") }
+        )),
+        Block::Paragraph(format!(
+            "Tham dự hội nghị tiếp xúc, đối thoại của đồng chí {}, {} với nhân dân.",
+            name_or_blank(&host.name),
+            host.title
+        )),
+        Block::Item(format!("Thời gian: {}.", when(conference))),
+        Block::Item(format!("Địa điểm: {}.", place(conference, host))),
+    ];
+    let answers: Vec<&str> = invitee
+        .answers_agenda_items
+        .iter()
+        .filter_map(|i| conference.agenda.get(*i as usize))
+        .filter(|a| !a.state_secret)
+        .map(|a| a.title.as_str())
+        .collect();
+    if answers.is_empty() {
+        body.push(Block::Paragraph(
+            "Đề nghị đồng chí chuẩn bị nội dung trả lời các ý kiến, kiến nghị thuộc lĩnh vực phụ trách.".into(),
+        ));
+    } else {
+        body.push(Block::Item("Đề nghị đồng chí chuẩn bị nội dung trả lời:".into()));
+        body.extend(answers.iter().map(|a| Block::Item(format!("- {a}."))));
     }
+    body.push(Block::Paragraph("Đề nghị đồng chí xác nhận tham dự với Văn phòng trước ngày tổ chức hội nghị.".into()));
+    let title = format!("Tham dự hội nghị tiếp xúc, đối thoại của đồng chí {} với nhân dân", host.title);
+    let recipients = vec!["Như trên".into(), "Lưu: VT".into()];
+    issued_by_the_office(host, "GM", "Giấy mời", title, body, recipients, Some(date(today)))
 }
 
 fn unit_suffix(unit_name: &str) -> String {
@@ -110,8 +205,8 @@ fn unit_suffix(unit_name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use doithoai_documents::Format;
-    use doithoai_documents::read::text_of;
+    use crate::Format;
+    use crate::read::text_of;
     use doithoai_proto::scheduling::v1::{AgendaItem, PublicNotice};
 
     use super::*;
@@ -190,5 +285,31 @@ mod tests {
         let text = text_of(&public_notice(&conference(), &committee).pdf()).unwrap();
         assert!(text.contains("UBND THÀNH PHỐ HƯNG YÊN VĂN PHÒNG"), "{text}");
         assert!(text.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM") && text.contains("Số: /TB-VP"), "{text}");
+    }
+
+    #[test]
+    fn r7_4_an_invitation_names_the_official_and_what_they_answer() {
+        let invitee = Invitee {
+            name: "Phạm Văn Sở".into(),
+            title: "Giám đốc".into(),
+            agency: "Sở Nông nghiệp và Môi trường".into(),
+            answers_agenda_items: vec![0, 1, 7],
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 3, 3).unwrap();
+        let document = invitation(&conference(), &host(Body::PartyCommittee), &invitee, today);
+        let text = text_of(&document.pdf()).unwrap();
+        for expected in [
+            "GIẤY MỜI",
+            "Số -GM/VPTU",
+            "Hưng Yên, ngày 03 tháng 3 năm 2026",
+            "trân trọng kính mời: đồng chí Phạm Văn Sở, Giám đốc, Sở Nông nghiệp và Môi trường.",
+            "Thời gian: 08 giờ 00, thứ Ba, ngày 10/03/2026",
+            "- Bồi thường đất nông nghiệp.",
+            "- Như trên; - Lưu: VT.",
+            "Trần Văn Chánh",
+        ] {
+            assert!(text.contains(expected), "{expected:?} not in {text}");
+        }
+        assert!(!text.contains("Trận địa"), "a State secret item is not printed");
     }
 }
