@@ -9,8 +9,8 @@ use doithoai_proto::{
         AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, Classification, ConclusionNotice,
         ConferenceRequest, EscalatePetitionRequest, IssueConclusionNoticeRequest, Minutes, MinutesState,
         NoticeAssignment, Outcome, Petition, PetitionStatus, RecordConclusionRequest, RecordOpeningRequest,
-        RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, RenderRequest, Response,
-        minutes_service_client::MinutesServiceClient,
+        RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, RenderPetitionRequest, RenderRequest,
+        Response, minutes_service_client::MinutesServiceClient,
     },
 };
 use doithoai_runtime::idempotency::request_id;
@@ -156,6 +156,15 @@ pub enum MinutesCommand {
         #[arg(long)]
         notice: bool,
         /// The file to write; prints its name.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Writes the receipt for a petition, to hand the citizen: DOCX to a
+    /// .docx file, PDF to any other name.
+    Receipt {
+        petition: String,
         #[arg(long)]
         out: std::path::PathBuf,
         #[command(flatten)]
@@ -314,6 +323,16 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
             let request =
                 RecordResponseRequest { request_id: request_id(), petition_id: petition, response: Some(response) };
             petition_line(sent!(client(&connection).await?, record_response, request).map_err(explain)?.get_ref())
+        }
+        MinutesCommand::Receipt { petition, out, connection } => {
+            let docx = out.extension().is_some_and(|e| e == "docx");
+            let format = if docx { DocumentFormat::Docx } else { DocumentFormat::Pdf } as i32;
+            let request = RenderPetitionRequest { petition_id: petition, format };
+            let document =
+                client(&connection).await?.render_petition_receipt(request).await.map_err(explain)?.into_inner();
+            std::fs::write(&out, &document.content)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            format!("{} ({} bytes, {})", out.display(), document.content.len(), document.file_name)
         }
         MinutesCommand::Render { conference: id, notice, out, connection } => {
             let mut client = client(&connection).await?;

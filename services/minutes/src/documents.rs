@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
-use doithoai_documents::{Block, Body, Date, Document, Issuer, Number, Signature, name_or_blank};
+use doithoai_documents::{Block, Body, Date, Document, Issuer, Number, Signature, name_or_blank, vietnamese};
+use doithoai_proto::common::v1::Field;
 use doithoai_proto::minutes::v1::{Classification, ConclusionNotice, Minutes, Petition, PetitionStatus};
 use doithoai_runtime::time::ZONE;
 
@@ -132,6 +133,48 @@ pub fn minutes_document(minutes: &Minutes, letterhead: &Letterhead) -> Document 
                 signed: signed(&minutes.host_signature),
             },
         ],
+    }
+}
+
+/// The receipt the secretary hands the citizen for what they raised: the
+/// code they follow it by, and the R10.2/R10.3 clocks that start if it is
+/// not answered at the conference.
+pub fn receipt_document(petition: &Petition, minutes: &Minutes, letterhead: &Letterhead) -> Document {
+    let field = vietnamese(Field::try_from(petition.field).unwrap_or_default().as_str_name());
+    let day = day_of(&minutes.opened_at);
+    let on = day.map(|d| format!(", ngày {:02}/{:02}/{}", d.day, d.month, d.year)).unwrap_or_default();
+    let mut body = vec![
+        Block::Paragraph(format!(
+            "Hội nghị tiếp xúc, đối thoại của đồng chí {}, {} với nhân dân{on} đã tiếp nhận ý kiến, kiến nghị sau của công dân:",
+            name_or_blank(&letterhead.host_name),
+            letterhead.host_title
+        )),
+        Block::Item(format!("Loại: {}; lĩnh vực: {field}.", classification(petition.classification))),
+        Block::Item(format!("Nội dung: {}", petition.text)),
+    ];
+    if !petition.receipt_code.is_empty() {
+        body.push(Block::Heading(format!("Mã tra cứu: {}", petition.receipt_code)));
+    }
+    body.push(Block::Paragraph(
+        "Công dân tra cứu tình trạng giải quyết bằng mã trên tại cổng thông tin tiếp xúc, đối thoại. Ý kiến, kiến nghị chưa được trả lời tại hội nghị được giao cơ quan có thẩm quyền giải quyết trong thông báo kết luận (trong 10 ngày làm việc sau hội nghị) và được trả lời bằng văn bản trong thời hạn 30 ngày làm việc kể từ ngày cơ quan nhận thông báo.".into(),
+    ));
+    let office = letterhead.office.as_ref().map(|o| o.0.as_str()).filter(|o| !o.is_empty());
+    Document {
+        format: letterhead.body.format(),
+        issuer: letterhead.body.office_issuer(&letterhead.unit_name, office),
+        number: None,
+        place: letterhead.place.clone(),
+        date: day,
+        kind: "Giấy biên nhận".into(),
+        title: "Ý kiến, kiến nghị của công dân tại hội nghị tiếp xúc, đối thoại".into(),
+        body,
+        recipients: vec!["Công dân".into(), "Lưu: VT".into()],
+        signatures: vec![Signature {
+            authority: "Thư ký hội nghị".into(),
+            title: String::new(),
+            name: letterhead.secretary_name.clone(),
+            signed: String::new(),
+        }],
     }
 }
 
@@ -360,5 +403,26 @@ mod tests {
         long.conclusion = "rất dài ".repeat(2000);
         let pdf = minutes_document(&long, &letterhead(Body::PeoplesCommittee)).pdf();
         assert!(doithoai_documents::read::pages(&pdf).unwrap() > 1);
+    }
+
+    #[test]
+    fn the_receipt_gives_the_citizen_the_code_and_names_no_one_but_officials() {
+        let minutes =
+            Minutes { opened_at: Some(prost_types::Timestamp { seconds: 1_773_104_400, nanos: 0 }), ..minutes() };
+        let document = receipt_document(&minutes.petitions[0], &minutes, &letterhead(Body::PartyCommittee));
+        let text = text_of(&document.pdf()).unwrap();
+        for expected in [
+            "THÀNH ỦY HƯNG YÊN VĂN PHÒNG",
+            "GIẤY BIÊN NHẬN",
+            "ngày 10/03/2026 đã tiếp nhận",
+            "Loại: Kiến nghị",
+            "Nội dung: Cấp giấy chứng nhận quyền sử dụng đất chậm",
+            "Mã tra cứu: 7A23T-FAQZT",
+            "30 ngày làm việc",
+            "THƯ KÝ HỘI NGHỊ",
+            "Trần Thị Lan",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+        }
     }
 }

@@ -56,7 +56,8 @@ use doithoai_proto::{
         AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, Classification, ConferenceRequest,
         EscalatePetitionRequest, FindPetitionRequest, IssueConclusionNoticeRequest, NoticeAssignment, Outcome,
         PetitionRequest, RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest,
-        ReferPetitionRequest, RenderRequest, Response as WrittenResponse, minutes_service_client::MinutesServiceClient,
+        ReferPetitionRequest, RenderPetitionRequest, RenderRequest, Response as WrittenResponse,
+        minutes_service_client::MinutesServiceClient,
     },
     participants::v1::{
         CheckInRequest, ConferenceRequest as ParticipantsConference, InvitationStatus, InviteRequest,
@@ -816,6 +817,17 @@ fn minutes(t: &mut Table, c: &Clients, who: &Callers, w: &World) {
         .deny(&who.agency_b_outside, OUT_OF_SCOPE)
         .allow(&who.front_323)
         .allow(&who.agency_a_outside);
+    let receipt = |id: &str| RenderPetitionRequest { petition_id: id.into(), format: DocumentFormat::Pdf as i32 };
+    t.rpc(
+        svc,
+        "RenderPetitionReceipt",
+        "P1 (C1, assigned to A)",
+        call!(c.minutes, render_petition_receipt, receipt(&w.p1)),
+    )
+    .deny(&who.office_325, OUT_OF_SCOPE)
+    .deny(&who.agency_b_outside, OUT_OF_SCOPE)
+    .allow(&who.front_323)
+    .allow(&who.agency_a_outside);
     t.rpc(svc, "GetPetition", "R (P3 of C1, received by 33)", call!(c.minutes, get_petition, get(&w.received)))
         .deny(&who.office_323, OUT_OF_SCOPE)
         .allow(&who.office_33);

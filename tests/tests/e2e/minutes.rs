@@ -8,7 +8,8 @@ use doithoai_proto::{
         AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, Classification, ConferenceRequest,
         EscalatePetitionRequest, IssueConclusionNoticeRequest, MinutesState, NoticeAssignment, Outcome, Petition,
         PetitionStatus, RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest,
-        ReferPetitionRequest, RenderRequest, Response as WrittenResponse, minutes_service_client::MinutesServiceClient,
+        ReferPetitionRequest, RenderPetitionRequest, RenderRequest, Response as WrittenResponse,
+        minutes_service_client::MinutesServiceClient,
     },
     scheduling::v1::{CreateOrganizationRequest, Organization, OrganizationKind, directory_client::DirectoryClient},
 };
@@ -351,6 +352,19 @@ async fn the_notice_the_agencies_responses_and_escalation() {
     let paragraphs = doithoai_documents::read::docx_paragraphs(&docx.content).unwrap();
     for expected in ["Số 15/TB-TU", "Trần Văn Chánh", "- Phòng Tài nguyên và Môi trường;"] {
         assert!(paragraphs.iter().any(|p| p == expected), "{expected:?} not in the DOCX: {paragraphs:?}");
+    }
+    // The receipt handed to the citizen: the code, the secretary by name, no citizen's name.
+    let receipt = RenderPetitionRequest { petition_id: unanswered.id.clone(), format: DocumentFormat::Pdf as i32 };
+    let receipt = client.render_petition_receipt(authorized(receipt, &f.district.office)).await.unwrap().into_inner();
+    printed_within_margins("party-receipt-e2e.pdf", &receipt.content);
+    let text = pdf_text(&receipt.content);
+    for expected in [
+        "GIẤY BIÊN NHẬN",
+        "Nội dung: Cấp giấy chứng nhận quyền sử dụng đất",
+        &format!("Mã tra cứu: {}", unanswered.receipt_code),
+        "THƯ KÝ HỘI NGHỊ Lê Thị Thư Ký",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in the receipt: {text}");
     }
     // The minutes, signed by the secretary and the host by name, never by login.
     let minutes =

@@ -16,7 +16,7 @@ use doithoai_proto::minutes::v1::{
     AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, ConclusionNotice, ConferenceRequest,
     EscalatePetitionRequest, FindPetitionRequest, IssueConclusionNoticeRequest, Minutes, Petition, PetitionRequest,
     RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest,
-    RenderRequest, minutes_service_server::MinutesService,
+    RenderPetitionRequest, RenderRequest, minutes_service_server::MinutesService,
 };
 use doithoai_runtime::{
     Caller, Clock, Reason, Refusal, ServiceResult, access::Actor, events::Event, outbox::Outbox, rpc::handle,
@@ -38,6 +38,13 @@ pub struct MinutesApi {
 impl MinutesService for MinutesApi {
     async fn get_minutes(&self, request: Request<ConferenceRequest>) -> Result<Response<Minutes>, Status> {
         handle(request, |caller, request| self.get_minutes(caller, request)).await
+    }
+
+    async fn render_petition_receipt(
+        &self,
+        request: Request<RenderPetitionRequest>,
+    ) -> Result<Response<RenderedDocument>, Status> {
+        handle(request, |caller, request| self.render_petition_receipt(caller, request)).await
     }
 
     async fn render_minutes(&self, request: Request<RenderRequest>) -> Result<Response<RenderedDocument>, Status> {

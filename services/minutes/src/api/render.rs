@@ -5,7 +5,7 @@
 use doithoai_directory::{organizations, units::place};
 use doithoai_documents::{Body, rendered};
 use doithoai_proto::common::v1::{DocumentFormat, RenderedDocument};
-use doithoai_proto::minutes::v1::{Minutes, RenderRequest};
+use doithoai_proto::minutes::v1::{Minutes, PetitionRequest, RenderPetitionRequest, RenderRequest};
 use doithoai_runtime::{Caller, Refusal, ServiceResult, parse};
 use sqlx::{PgConnection, Postgres, pool::PoolConnection};
 use uuid::Uuid;
@@ -61,6 +61,24 @@ impl MinutesApi {
         let document = documents::notice_document(&notice, &p.minutes, &p.letterhead, &agencies);
         let name = format!("thong-bao-ket-luan-{}", notice.number.replace('/', "-"));
         Ok(rendered(&document, p.format, &name))
+    }
+}
+
+impl MinutesApi {
+    pub(super) async fn render_petition_receipt(
+        &self,
+        caller: Caller,
+        request: RenderPetitionRequest,
+    ) -> ServiceResult<RenderedDocument> {
+        let format = parse::known::<DocumentFormat>("format", request.format)?;
+        // Whoever may read the petition may print its receipt.
+        let petition = self.get_petition(caller, PetitionRequest { petition_id: request.petition_id }).await?;
+        let mut conn = self.pool.acquire().await?;
+        let conference = store::conference(&mut conn, parse::id("conference_id", &petition.conference_id)?).await?;
+        let minutes = store::full_minutes(&mut conn, conference.id).await?;
+        let letterhead = letterhead(&mut conn, &conference).await?;
+        let document = documents::receipt_document(&petition, &minutes, &letterhead);
+        Ok(rendered(&document, format, &format!("bien-nhan-{}", petition.receipt_code)))
     }
 }
 
