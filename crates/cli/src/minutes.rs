@@ -8,9 +8,9 @@ use doithoai_proto::{
     minutes::v1::{
         AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, Classification, ConclusionNotice,
         ConferenceRequest, EscalatePetitionRequest, IssueConclusionNoticeRequest, Minutes, MinutesState,
-        NoticeAssignment, Outcome, Petition, PetitionStatus, RecordConclusionRequest, RecordOpeningRequest,
-        RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, RenderPetitionRequest, RenderRequest,
-        Response, minutes_service_client::MinutesServiceClient,
+        NoticeAssignment, Outcome, Petition, PetitionRequest, PetitionStatus, RecordConclusionRequest,
+        RecordOpeningRequest, RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest,
+        RenderPetitionRequest, RenderRequest, Response, minutes_service_client::MinutesServiceClient,
     },
 };
 use doithoai_runtime::idempotency::request_id;
@@ -146,6 +146,20 @@ pub enum MinutesCommand {
         summary: String,
         #[arg(long)]
         reported_to_heads: bool,
+        /// The signed response as a PDF, kept with the petition.
+        #[arg(long)]
+        attach: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Writes the agency's attached response (or, with --cover, the
+    /// office's cover sheet filing it).
+    Response {
+        petition: String,
+        #[arg(long)]
+        cover: bool,
+        #[arg(long)]
+        out: std::path::PathBuf,
         #[command(flatten)]
         connection: Connection,
     },
@@ -310,7 +324,18 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
             };
             notice_line(sent!(client(&connection).await?, acknowledge_notice, request).map_err(explain)?.get_ref())
         }
-        MinutesCommand::Respond { petition, on, document, outcome, summary, reported_to_heads, connection } => {
+        MinutesCommand::Respond { petition, on, document, outcome, summary, reported_to_heads, attach, connection } => {
+            let attachment = match &attach {
+                Some(path) => {
+                    std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?
+                }
+                None => Vec::new(),
+            };
+            let attachment_file_name = attach
+                .as_ref()
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let outcome = named("OUTCOME", &outcome, Outcome::from_str_name)? as i32;
             let response = Response {
                 organization_id: String::new(),
@@ -319,10 +344,30 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
                 outcome,
                 summary,
                 reported_to_heads,
+                ..Default::default()
             };
-            let request =
-                RecordResponseRequest { request_id: request_id(), petition_id: petition, response: Some(response) };
+            let request = RecordResponseRequest {
+                request_id: request_id(),
+                petition_id: petition,
+                response: Some(response),
+                attachment,
+                attachment_file_name,
+            };
             petition_line(sent!(client(&connection).await?, record_response, request).map_err(explain)?.get_ref())
+        }
+        MinutesCommand::Response { petition, cover, out, connection } => {
+            let mut client = client(&connection).await?;
+            let document = if cover {
+                let docx = out.extension().is_some_and(|e| e == "docx");
+                let format = if docx { DocumentFormat::Docx } else { DocumentFormat::Pdf } as i32;
+                client.render_response_cover(RenderPetitionRequest { petition_id: petition, format }).await
+            } else {
+                client.get_response_document(PetitionRequest { petition_id: petition }).await
+            };
+            let document = document.map_err(explain)?.into_inner();
+            std::fs::write(&out, &document.content)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            format!("{} ({} bytes, {})", out.display(), document.content.len(), document.file_name)
         }
         MinutesCommand::Receipt { petition, out, connection } => {
             let docx = out.extension().is_some_and(|e| e == "docx");

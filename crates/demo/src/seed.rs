@@ -1016,6 +1016,7 @@ impl Seeder<'_> {
             request_id: request_id(),
             petition_id: petition_id.clone(),
             response: Some(response),
+            ..Default::default()
         };
         let token = self.agency(agency)?;
         as_successor!(self.acting(agency) != agency, create!(self.minutes, record_response, request.clone(), &token))

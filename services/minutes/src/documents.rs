@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate};
 use doithoai_documents::{Block, Body, Date, Document, Issuer, Number, Signature, name_or_blank, vietnamese};
 use doithoai_proto::common::v1::Field;
-use doithoai_proto::minutes::v1::{Classification, ConclusionNotice, Minutes, Petition, PetitionStatus};
+use doithoai_proto::minutes::v1::{Classification, ConclusionNotice, Minutes, Outcome, Petition, PetitionStatus};
 use doithoai_runtime::time::ZONE;
 
 /// What a conference's documents print besides the minutes themselves.
@@ -175,6 +175,59 @@ pub fn receipt_document(petition: &Petition, minutes: &Minutes, letterhead: &Let
             name: letterhead.secretary_name.clone(),
             signed: String::new(),
         }],
+    }
+}
+
+fn outcome(value: i32) -> &'static str {
+    match Outcome::try_from(value).unwrap_or_default() {
+        Outcome::Resolved => "Đã giải quyết",
+        Outcome::PartlyResolved => "Giải quyết một phần",
+        Outcome::Explained => "Giải thích, trả lời",
+        Outcome::NotAccepted => "Không chấp nhận",
+        Outcome::Unspecified => "Chưa rõ",
+    }
+}
+
+/// R10.3: the office's cover sheet that files an agency's written response
+/// (the agency's own document, kept as it attached it).
+pub fn response_cover(petition: &Petition, letterhead: &Letterhead, agency: &str) -> Document {
+    let response = petition.response.clone().unwrap_or_default();
+    let responded = NaiveDate::parse_from_str(&response.responded_on, "%Y-%m-%d").ok();
+    let mut body = vec![
+        Block::Item(format!("Ý kiến, kiến nghị (mã tra cứu {}): {}", petition.receipt_code, petition.text)),
+        Block::Item(format!("Cơ quan trả lời: {agency}.")),
+        Block::Item(format!(
+            "Văn bản trả lời số {}, ngày {}.",
+            response.document_number,
+            responded.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default()
+        )),
+        Block::Item(format!("Kết quả: {}.", outcome(response.outcome))),
+        Block::Item(format!("Tóm tắt: {}", response.summary)),
+        Block::Item(format!(
+            "Báo cáo người đứng đầu cấp ủy, HĐND, UBND cùng cấp: {}.",
+            if response.reported_to_heads { "đã báo cáo" } else { "chưa báo cáo" }
+        )),
+    ];
+    body.push(if response.attachment_file_name.is_empty() {
+        Block::Note("Cơ quan chưa đính kèm văn bản trả lời.".into())
+    } else {
+        Block::Item(format!(
+            "Văn bản kèm theo: {} ({} byte; SHA-256 {}).",
+            response.attachment_file_name, response.attachment_bytes, response.attachment_sha256
+        ))
+    });
+    let office = letterhead.office.as_ref().map(|o| o.0.as_str()).filter(|o| !o.is_empty());
+    Document {
+        format: letterhead.body.format(),
+        issuer: letterhead.body.office_issuer(&letterhead.unit_name, office),
+        number: None,
+        place: letterhead.place.clone(),
+        date: responded.map(|d| Date { day: d.day(), month: d.month(), year: d.year() }),
+        kind: "Phiếu theo dõi".into(),
+        title: "Văn bản trả lời ý kiến, kiến nghị của công dân".into(),
+        body,
+        recipients: vec!["Lưu: VT, hồ sơ hội nghị".into()],
+        signatures: Vec::new(),
     }
 }
 
@@ -421,6 +474,33 @@ mod tests {
             "30 ngày làm việc",
             "THƯ KÝ HỘI NGHỊ",
             "Trần Thị Lan",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+        }
+    }
+
+    #[test]
+    fn r10_3_the_cover_sheet_files_the_agencys_response_with_its_digest() {
+        let mut petition = minutes().petitions[0].clone();
+        petition.response = Some(doithoai_proto::minutes::v1::Response {
+            responded_on: "2026-04-20".into(),
+            document_number: "45/TNMT".into(),
+            outcome: Outcome::Resolved as i32,
+            summary: "Đã cấp giấy chứng nhận".into(),
+            attachment_file_name: "45-TNMT.pdf".into(),
+            attachment_bytes: 1234,
+            attachment_sha256: "ab".repeat(32),
+            ..Default::default()
+        });
+        let cover = response_cover(&petition, &letterhead(Body::PeoplesCommittee), "Phòng Tài nguyên và Môi trường");
+        let text = text_of(&cover.pdf()).unwrap();
+        for expected in [
+            "PHIẾU THEO DÕI",
+            "mã tra cứu 7A23T-FAQZT",
+            "Cơ quan trả lời: Phòng Tài nguyên và Môi trường.",
+            "Văn bản trả lời số 45/TNMT, ngày 20/04/2026.",
+            "Kết quả: Đã giải quyết.",
+            "45-TNMT.pdf (1234 byte; SHA-256",
         ] {
             assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
         }

@@ -19,6 +19,42 @@ pub fn text(field: &str, value: &str) -> Checked<String> {
     parse::text(field, value, MAX_TEXT)
 }
 
+/// The largest response file kept (R10.3), under gRPC's 4 MiB message.
+pub const MAX_ATTACHMENT: usize = 3 * 1024 * 1024;
+
+/// The agency's response document as it attached it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub file_name: String,
+    pub content: Vec<u8>,
+}
+
+/// R10.3: the written response, when attached, is a PDF of at most 3 MiB; its
+/// name is kept without any folder ("tra-loi.pdf" when none is given).
+pub fn r10_3_response_attachment(file_name: &str, content: &[u8]) -> Checked<Option<Attachment>> {
+    if content.is_empty() {
+        return Ok(None);
+    }
+    if !content.starts_with(b"%PDF-") {
+        return Err(Refusal::invalid(
+            "attachment",
+            "the response must be attached as a PDF",
+            "văn bản trả lời phải đính kèm dạng PDF",
+        ));
+    }
+    if content.len() > MAX_ATTACHMENT {
+        return Err(Refusal::invalid(
+            "attachment",
+            "the attached response is larger than 3 MiB",
+            "văn bản trả lời đính kèm lớn hơn 3 MiB",
+        ));
+    }
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    let file_name =
+        if base.is_empty() { "tra-loi.pdf".to_owned() } else { parse::text("attachment_file_name", base, 200)? };
+    Ok(Some(Attachment { file_name, content: content.to_vec() }))
+}
+
 /// The day the minutes opened: the conference's first day, which the dates
 /// of what followed it (a referral, an escalation, a notice) cannot precede.
 pub fn opened_on(minutes: &Minutes) -> NaiveDate {
@@ -367,6 +403,18 @@ pub fn r10_4_may_escalate(petition: &Petition) -> Checked {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn r10_3_a_response_attachment_is_a_pdf_of_at_most_3_mib() {
+        assert_eq!(r10_3_response_attachment("", b"").unwrap(), None, "attaching is optional");
+        let kept = r10_3_response_attachment("C:\\Văn bản\\12-TL.pdf", b"%PDF-1.7 ...").unwrap().unwrap();
+        assert_eq!(kept.file_name, "12-TL.pdf", "no folder is kept");
+        assert_eq!(r10_3_response_attachment("", b"%PDF-1.4").unwrap().unwrap().file_name, "tra-loi.pdf");
+        assert!(r10_3_response_attachment("a.docx", b"PK\x03\x04").is_err(), "not a PDF");
+        let mut large = b"%PDF-1.7".to_vec();
+        large.resize(MAX_ATTACHMENT + 1, b' ');
+        assert!(r10_3_response_attachment("big.pdf", &large).is_err(), "over 3 MiB");
+    }
 
     fn petition(id: &str, classification: Classification, status: PetitionStatus) -> Petition {
         Petition { id: id.into(), classification: classification as i32, status: status as i32, ..Default::default() }

@@ -177,6 +177,32 @@ pub async fn petition(conn: &mut PgConnection, id: Uuid, lock: bool) -> ServiceR
     Ok((decode("petition", &document)?, path))
 }
 
+/// Keeps the agency's response file with its SHA-256 (R10.3).
+pub async fn save_response_file(
+    conn: &mut PgConnection,
+    petition: Uuid,
+    file_name: &str,
+    content: &[u8],
+    sha256: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO response_files (petition_id, file_name, content, sha256) VALUES ($1, $2, $3, $4)")
+        .bind(petition)
+        .bind(file_name)
+        .bind(content)
+        .bind(sha256)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The agency's response file: its name and content.
+pub async fn response_file(conn: &mut PgConnection, petition: Uuid) -> sqlx::Result<Option<(String, Vec<u8>)>> {
+    sqlx::query_as("SELECT file_name, content FROM response_files WHERE petition_id = $1")
+        .bind(petition)
+        .fetch_optional(conn)
+        .await
+}
+
 /// The petition a receipt code (in its printed form) names, with its unit path.
 pub async fn petition_by_code(conn: &mut PgConnection, code: &str) -> ServiceResult<Option<(Petition, Vec<String>)>> {
     let row: Option<(Vec<u8>, Vec<String>)> =

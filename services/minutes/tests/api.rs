@@ -17,7 +17,7 @@ use doithoai_proto::{
         ConclusionSigned, ConferenceRequest, EscalatePetitionRequest, FindPetitionRequest,
         IssueConclusionNoticeRequest, MinutesOpened, MinutesState, NoticeAssignment, NoticeReceived, Outcome, Petition,
         PetitionRequest, PetitionStatus, RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest,
-        RecordResponseRequest, ReferPetitionRequest, RenderRequest, Response as WrittenResponse,
+        RecordResponseRequest, ReferPetitionRequest, RenderPetitionRequest, RenderRequest, Response as WrittenResponse,
         minutes_service_client::MinutesServiceClient,
     },
     scheduling::v1::{
@@ -580,12 +580,22 @@ async fn the_notice_the_agencies_responses_and_escalation() {
         outcome: Outcome::PartlyResolved as i32,
         summary: "Đã cấp cho 12/15 hộ".into(),
         reported_to_heads: true,
+        ..Default::default()
     };
+    // The agency's own signed document, attached as it is.
+    let signed_pdf = b"%PDF-1.7\n% the agency's signed response\n%%EOF\n".to_vec();
     let respond = |responded_on: &str| RecordResponseRequest {
         petition_id: unanswered.id.clone(),
         response: Some(WrittenResponse { responded_on: responded_on.into(), ..response.clone() }),
+        attachment: signed_pdf.clone(),
+        attachment_file_name: "D:\\Công văn\\112-TNMT.pdf".into(),
         ..Default::default()
     };
+    let not_a_pdf = RecordResponseRequest { attachment: b"PK\x03\x04 a docx".to_vec(), ..respond("2026-04-20") };
+    refused(
+        client.record_response(authorized(not_a_pdf, &official)).await,
+        (Code::InvalidArgument, "INVALID_ARGUMENT"),
+    );
     refused(
         client.record_response(authorized(respond("2026-04-20"), &stranger)).await,
         denied("NOT_YOUR_ORGANIZATION"),
@@ -599,8 +609,25 @@ async fn the_notice_the_agencies_responses_and_escalation() {
     let written = responded.response.unwrap();
     assert_eq!((written.organization_id.as_str(), written.outcome), (agency.as_str(), Outcome::PartlyResolved as i32));
     refused(client.record_response(authorized(respond("2026-04-20"), &official)).await, rule("R10.3"));
-    // The assigned agency reads its petition, even as an official outside the unit.
+    // The file is kept as attached; the petition and its event carry only its name, size and digest.
+    assert_eq!(
+        (written.attachment_file_name.as_str(), written.attachment_bytes),
+        ("112-TNMT.pdf", signed_pdf.len() as u64)
+    );
     let read = PetitionRequest { petition_id: unanswered.id.clone() };
+    let kept = ok(client.get_response_document(authorized(read.clone(), office)).await);
+    assert_eq!((kept.content, kept.file_name.as_str()), (signed_pdf.clone(), "112-TNMT.pdf"));
+    let cover_request =
+        RenderPetitionRequest { petition_id: unanswered.id.clone(), format: DocumentFormat::Pdf as i32 };
+    let cover = ok(client.render_response_cover(authorized(cover_request, office)).await);
+    let text = doithoai_documents::read::text_of(&cover.content).unwrap();
+    assert!(
+        text.contains("Văn bản trả lời số 112/TNMT, ngày 20/04/2026.") && text.contains(&written.attachment_sha256),
+        "{text}"
+    );
+    let never_attached = PetitionRequest { petition_id: beyond.id.clone() };
+    refused(client.get_response_document(authorized(never_attached, office)).await, (Code::NotFound, "NOT_FOUND"));
+    // The assigned agency reads its petition, even as an official outside the unit.
     let from_outside = agency_token(&agency, "325");
     let mine = ok(client.get_petition(authorized(read.clone(), &from_outside)).await);
     assert_eq!((mine.status, mine.assigned_organization_id), (PetitionStatus::Responded as i32, agency.clone()));

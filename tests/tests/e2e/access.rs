@@ -784,6 +784,7 @@ fn minutes(t: &mut Table, c: &Clients, who: &Callers, w: &World) {
             outcome: Outcome::Resolved as i32,
             summary: "Đã giải quyết".into(),
             reported_to_heads: true,
+            ..Default::default()
         }),
         ..Default::default()
     };
@@ -823,6 +824,21 @@ fn minutes(t: &mut Table, c: &Clients, who: &Callers, w: &World) {
         "RenderPetitionReceipt",
         "P1 (C1, assigned to A)",
         call!(c.minutes, render_petition_receipt, receipt(&w.p1)),
+    )
+    .deny(&who.office_325, OUT_OF_SCOPE)
+    .deny(&who.agency_b_outside, OUT_OF_SCOPE)
+    .allow(&who.front_323)
+    .allow(&who.agency_a_outside);
+    t.rpc(svc, "GetResponseDocument", "P1 (C1, assigned to A)", call!(c.minutes, get_response_document, get(&w.p1)))
+        .deny(&who.office_325, OUT_OF_SCOPE)
+        .deny(&who.agency_b_outside, OUT_OF_SCOPE)
+        .allow(&who.front_323)
+        .allow(&who.agency_a_outside);
+    t.rpc(
+        svc,
+        "RenderResponseCover",
+        "P1 (C1, assigned to A)",
+        call!(c.minutes, render_response_cover, receipt(&w.p1)),
     )
     .deny(&who.office_325, OUT_OF_SCOPE)
     .deny(&who.agency_b_outside, OUT_OF_SCOPE)

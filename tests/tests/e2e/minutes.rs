@@ -407,6 +407,7 @@ async fn the_notice_the_agencies_responses_and_escalation() {
         outcome: Outcome::PartlyResolved as i32,
         summary: "Đã cấp cho 12/15 hộ".into(),
         reported_to_heads: true,
+        ..Default::default()
     };
     let respond = |token: &str| {
         let (mut client, request) = (

@@ -40,6 +40,20 @@ impl MinutesService for MinutesApi {
         handle(request, |caller, request| self.get_minutes(caller, request)).await
     }
 
+    async fn get_response_document(
+        &self,
+        request: Request<PetitionRequest>,
+    ) -> Result<Response<RenderedDocument>, Status> {
+        handle(request, |caller, request| self.get_response_document(caller, request)).await
+    }
+
+    async fn render_response_cover(
+        &self,
+        request: Request<RenderPetitionRequest>,
+    ) -> Result<Response<RenderedDocument>, Status> {
+        handle(request, |caller, request| self.render_response_cover(caller, request)).await
+    }
+
     async fn render_petition_receipt(
         &self,
         request: Request<RenderPetitionRequest>,

@@ -18,6 +18,7 @@ use doithoai_runtime::{
     Caller, Change, Refusal, Role, ServiceResult, access::Actor, idempotency::Once, parse, time::timestamp,
 };
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -195,6 +196,7 @@ impl MinutesApi {
         domain::text("response.document_number", &response.document_number)?;
         domain::text("response.summary", &response.summary)?;
         let outcome: Outcome = parse::required("response.outcome", response.outcome)?;
+        let attachment = domain::r10_3_response_attachment(&request.attachment_file_name, &request.attachment)?;
         let id = parse::id("petition_id", &request.petition_id)?;
         caller.require_role(&[Role::Agency])?;
         let organization = caller.organization.clone().ok_or_else(|| not_your_organization("assigned"))?;
@@ -215,12 +217,20 @@ impl MinutesApi {
         let follows = domain::r10_3_answer_follows(notice.as_ref(), &petition.id)?;
         domain::r10_3_may_respond(&petition, &represented, responded_on, follows)?;
         petition.status = PetitionStatus::Responded as i32;
+        // Only the file's name, size and digest go with the petition and its event.
+        let digest = attachment.as_ref().map(|a| format!("{:x}", Sha256::digest(&a.content))).unwrap_or_default();
         petition.response = Some(doithoai_proto::minutes::v1::Response {
             organization_id: organization.clone(),
             responded_on: responded_on.to_string(),
+            attachment_file_name: attachment.as_ref().map(|a| a.file_name.clone()).unwrap_or_default(),
+            attachment_bytes: attachment.as_ref().map_or(0, |a| a.content.len() as u64),
+            attachment_sha256: digest.clone(),
             ..response
         });
         store::update_petition(&mut tx, &petition, &path).await?;
+        if let Some(file) = &attachment {
+            store::save_response_file(&mut tx, id, &file.file_name, &file.content, &digest).await?;
+        }
         let recorded = ResponseRecorded {
             conference_id: petition.conference_id.clone(),
             petition_id: petition.id.clone(),

@@ -5,7 +5,7 @@
 use doithoai_directory::{organizations, units::place};
 use doithoai_documents::{Body, rendered};
 use doithoai_proto::common::v1::{DocumentFormat, RenderedDocument};
-use doithoai_proto::minutes::v1::{Minutes, PetitionRequest, RenderPetitionRequest, RenderRequest};
+use doithoai_proto::minutes::v1::{Minutes, Petition, PetitionRequest, RenderPetitionRequest, RenderRequest};
 use doithoai_runtime::{Caller, Refusal, ServiceResult, parse};
 use sqlx::{PgConnection, Postgres, pool::PoolConnection};
 use uuid::Uuid;
@@ -15,6 +15,15 @@ use crate::{
     documents::{self, Letterhead},
     store::{self, ConferenceRow},
 };
+
+/// What a petition's documents start from.
+struct PreparedPetition {
+    conn: PoolConnection<Postgres>,
+    conference: ConferenceRow,
+    petition: Petition,
+    letterhead: Letterhead,
+    format: DocumentFormat,
+}
 
 /// What both documents start from.
 struct Prepared {
@@ -70,15 +79,57 @@ impl MinutesApi {
         caller: Caller,
         request: RenderPetitionRequest,
     ) -> ServiceResult<RenderedDocument> {
+        let mut p = self.prepare_petition(caller, request).await?;
+        let minutes = store::full_minutes(&mut p.conn, p.conference.id).await?;
+        let document = documents::receipt_document(&p.petition, &minutes, &p.letterhead);
+        Ok(rendered(&document, p.format, &format!("bien-nhan-{}", p.petition.receipt_code)))
+    }
+
+    /// Whoever may read the petition may print its documents.
+    async fn prepare_petition(
+        &self,
+        caller: Caller,
+        request: RenderPetitionRequest,
+    ) -> ServiceResult<PreparedPetition> {
         let format = parse::known::<DocumentFormat>("format", request.format)?;
-        // Whoever may read the petition may print its receipt.
         let petition = self.get_petition(caller, PetitionRequest { petition_id: request.petition_id }).await?;
         let mut conn = self.pool.acquire().await?;
         let conference = store::conference(&mut conn, parse::id("conference_id", &petition.conference_id)?).await?;
-        let minutes = store::full_minutes(&mut conn, conference.id).await?;
         let letterhead = letterhead(&mut conn, &conference).await?;
-        let document = documents::receipt_document(&petition, &minutes, &letterhead);
-        Ok(rendered(&document, format, &format!("bien-nhan-{}", petition.receipt_code)))
+        Ok(PreparedPetition { conn, conference, petition, letterhead, format })
+    }
+
+    pub(super) async fn get_response_document(
+        &self,
+        caller: Caller,
+        request: PetitionRequest,
+    ) -> ServiceResult<RenderedDocument> {
+        let petition = self.get_petition(caller, request).await?;
+        let mut conn = self.pool.acquire().await?;
+        let (file_name, content) =
+            store::response_file(&mut conn, parse::id("petition_id", &petition.id)?).await?.ok_or_else(|| {
+                Refusal::not_found("the agency attached no response document", "cơ quan chưa đính kèm văn bản trả lời")
+            })?;
+        Ok(RenderedDocument { file_name, content, content_type: doithoai_documents::PDF.into() })
+    }
+
+    pub(super) async fn render_response_cover(
+        &self,
+        caller: Caller,
+        request: RenderPetitionRequest,
+    ) -> ServiceResult<RenderedDocument> {
+        let mut p = self.prepare_petition(caller, request).await?;
+        if p.petition.response.is_none() {
+            return Err(Refusal::rule("R10.3", "the agency has not responded yet", "cơ quan chưa trả lời").into());
+        }
+        let (petition, conn, letterhead) = (&p.petition, &mut p.conn, &p.letterhead);
+        let agency_id = Uuid::parse_str(&petition.assigned_organization_id).ok();
+        let agency = match agency_id {
+            Some(id) => organizations::names(conn, &[id]).await?.into_iter().next().map(|(_, n)| n),
+            None => None,
+        };
+        let document = documents::response_cover(petition, letterhead, &agency.unwrap_or_default());
+        Ok(rendered(&document, p.format, &format!("phieu-tra-loi-{}", petition.receipt_code)))
     }
 }
 
