@@ -149,6 +149,13 @@ pub fn print_with_libreoffice(docx: &[u8]) -> Result<Vec<u8>, String> {
     printed.map_err(|_| format!("LibreOffice printed nothing: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
+/// The words of a DOCX as LibreOffice prints it, joined by spaces: what an
+/// office sees after opening and printing the file.
+pub fn printed_text(docx: &[u8]) -> Result<String, String> {
+    let words = poppler_words(&print_with_libreoffice(docx)?)?;
+    Ok(words.into_iter().map(|w| w.text).collect::<Vec<_>>().join(" "))
+}
+
 /// Keeps a copy of a rendered file in `DOITHOAI_DOCUMENTS_OUT` when that is
 /// set, so that the tests' documents can be looked at (`docs/documents.md`
 /// shows pages of them).

@@ -865,6 +865,8 @@ async fn reports_and_scope_of_a_districts_obligations() {
     let paragraphs = doithoai_documents::read::docx_paragraphs(&docx.content).unwrap();
     assert!(paragraphs.iter().any(|p| p == "Nguyễn Văn Thành"), "{paragraphs:?}");
     assert!(paragraphs.iter().any(|p| p.contains("quá hạn chưa trả lời 1")), "the same figures");
+    let printed = doithoai_documents::read::printed_text(&docx.content).unwrap();
+    assert!(printed.contains("BÁO CÁO") && printed.contains("Nguyễn Văn Thành"), "LibreOffice prints it: {printed}");
 
     // Another district's official sees none of it; the district sees nothing above itself.
     let (outsider, own, mut client) = (token("325", &[Role::Monitor]), token("323", &[Role::Office]), f.client());

@@ -215,8 +215,11 @@ async fn r7_3_announcing_needs_seven_days_notice() {
     let words = doithoai_documents::read::poppler_words(&pdf.content).unwrap();
     assert!(doithoai_documents::read::outside_margins(&words).is_empty(), "within its margins");
     let docx = f.conferences().await.render_public_notice(render(&eight_days.id, DocumentFormat::Docx)).await.unwrap();
-    let paragraphs = doithoai_documents::read::docx_paragraphs(&docx.into_inner().content).unwrap();
+    let docx = docx.into_inner().content;
+    let paragraphs = doithoai_documents::read::docx_paragraphs(&docx).unwrap();
     assert!(paragraphs.iter().any(|p| p == "Trần Văn Chánh"), "{paragraphs:?}");
+    let printed = doithoai_documents::read::printed_text(&docx).unwrap();
+    assert!(printed.contains("THÔNG BÁO") && printed.contains("Trần Văn Chánh"), "LibreOffice prints it: {printed}");
 
     let six_days = f.create(f.draft("bithu_323", at("2026-03-08T02:00:00Z")), &f.office_323).await.unwrap();
     let refused = f.announce(&six_days.id, "2026-03-02").await.unwrap_err();

@@ -353,6 +353,8 @@ async fn the_notice_the_agencies_responses_and_escalation() {
     for expected in ["Số 15/TB-TU", "Trần Văn Chánh", "- Phòng Tài nguyên và Môi trường;"] {
         assert!(paragraphs.iter().any(|p| p == expected), "{expected:?} not in the DOCX: {paragraphs:?}");
     }
+    let printed = doithoai_documents::read::printed_text(&docx.content).unwrap();
+    assert!(printed.contains("THÔNG BÁO") && printed.contains("Trần Văn Chánh"), "LibreOffice prints it: {printed}");
     // The receipt handed to the citizen: the code, the secretary by name, no citizen's name.
     let receipt = RenderPetitionRequest { petition_id: unanswered.id.clone(), format: DocumentFormat::Pdf as i32 };
     let receipt = client.render_petition_receipt(authorized(receipt, &f.district.office)).await.unwrap().into_inner();
@@ -377,6 +379,10 @@ async fn the_notice_the_agencies_responses_and_escalation() {
         assert!(text.contains(expected), "{expected:?} not in the minutes: {text}");
     }
     assert!(!text.contains("thuky-323") && !text.contains("bithu-323"), "{text}");
+    let docx =
+        client.render_minutes(authorized(render(DocumentFormat::Docx), &f.district.office)).await.unwrap().into_inner();
+    let printed = doithoai_documents::read::printed_text(&docx.content).unwrap();
+    assert!(printed.contains("BIÊN BẢN") && printed.contains("Lê Thị Thư Ký"), "LibreOffice prints it: {printed}");
     let stranger = agency_token(&uuid::Uuid::now_v7().to_string(), "323");
     let acknowledge = AcknowledgeNoticeRequest {
         notice_id: notice.id.clone(),

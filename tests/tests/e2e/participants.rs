@@ -422,7 +422,10 @@ async fn r7_4_invitations_are_tracked_and_attendance_counted() {
     let words = doithoai_documents::read::poppler_words(&pdf.content).unwrap();
     assert!(doithoai_documents::read::outside_margins(&words).is_empty(), "within its margins");
     let docx = client.render_invitation(authorized(render(DocumentFormat::Docx), &f.district.office)).await.unwrap();
-    assert!(docx.into_inner().file_name.ends_with(".docx"));
+    let docx = docx.into_inner();
+    assert!(docx.file_name.ends_with(".docx"));
+    let printed = doithoai_documents::read::printed_text(&docx.content).unwrap();
+    assert!(printed.contains("GIẤY MỜI") && printed.contains("Phòng Tài nguyên và Môi trường"), "{printed}");
     let stranger = token("325", &[Role::Office]);
     let refused = client.render_invitation(authorized(render(DocumentFormat::Pdf), &stranger)).await.unwrap_err();
     assert_eq!(refused.code(), Code::PermissionDenied, "another district's office sees none of it");
