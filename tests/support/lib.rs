@@ -35,6 +35,15 @@ pub const SERVICES: [&str; 4] = ["scheduling", "participants", "minutes", "deadl
 pub const REPLICAS: [&str; 3] = ["participants", "minutes", "deadlines"];
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// Poppler finds every word of a rendered PDF inside its margins; with
+/// `DOITHOAI_DOCUMENTS_OUT` set, the file is kept there as `name`.
+pub fn printed_within_margins(name: &str, pdf: &[u8]) {
+    doithoai_documents::read::keep(name, pdf);
+    let words = doithoai_documents::read::poppler_words(pdf).expect("poppler reads the PDF");
+    let outside = doithoai_documents::read::outside_margins(&words);
+    assert!(outside.is_empty(), "{name}: words outside the margins: {outside:?}");
+}
+
 struct Service {
     name: &'static str,
     settings: Settings,

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::Args;
+use doithoai_proto::common::v1::{DocumentFormat, RenderedDocument};
 use doithoai_runtime::time::{ZONE, timestamp};
 use tonic::{
     Request, Status,
@@ -89,6 +90,19 @@ pub fn local_time(text: &str) -> Result<prost_types::Timestamp, crate::UsageErro
 
 /// A protobuf enum value from its name without the prefix, in any case and
 /// with `-` for `_`: `party-committee` → `BODY_PARTY_COMMITTEE`.
+/// The document format an output file's name asks for: DOCX for a .docx
+/// file, PDF for any other.
+pub fn document_format(out: &std::path::Path) -> i32 {
+    let docx = out.extension().is_some_and(|e| e == "docx");
+    (if docx { DocumentFormat::Docx } else { DocumentFormat::Pdf }) as i32
+}
+
+/// Writes a rendered document to `out`; the line that says so.
+pub fn write_document(out: &std::path::Path, document: &RenderedDocument) -> anyhow::Result<String> {
+    std::fs::write(out, &document.content).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(format!("{} ({} bytes, {})", out.display(), document.content.len(), document.file_name))
+}
+
 pub fn named<E>(prefix: &str, text: &str, parse: impl Fn(&str) -> Option<E>) -> Result<E, crate::UsageError> {
     let name = format!("{prefix}_{}", text.trim().to_uppercase().replace('-', "_"));
     parse(&name).ok_or_else(|| crate::UsageError(format!("{text:?} is not a known {}", prefix.to_lowercase())))

@@ -2,7 +2,6 @@
 //! through the minutes service.
 
 use clap::Subcommand;
-use doithoai_proto::common::v1::DocumentFormat;
 use doithoai_proto::{
     common::v1::Field,
     minutes::v1::{
@@ -17,7 +16,7 @@ use doithoai_runtime::idempotency::request_id;
 
 use crate::{
     UsageError,
-    client::{AuthedChannel, Connection, Service, explain, named},
+    client::{AuthedChannel, Connection, Service, document_format, explain, named, write_document},
 };
 
 #[derive(Subcommand)]
@@ -358,31 +357,24 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
         MinutesCommand::Response { petition, cover, out, connection } => {
             let mut client = client(&connection).await?;
             let document = if cover {
-                let docx = out.extension().is_some_and(|e| e == "docx");
-                let format = if docx { DocumentFormat::Docx } else { DocumentFormat::Pdf } as i32;
+                let format = document_format(&out);
                 client.render_response_cover(RenderPetitionRequest { petition_id: petition, format }).await
             } else {
                 client.get_response_document(PetitionRequest { petition_id: petition }).await
             };
             let document = document.map_err(explain)?.into_inner();
-            std::fs::write(&out, &document.content)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-            format!("{} ({} bytes, {})", out.display(), document.content.len(), document.file_name)
+            write_document(&out, &document)?
         }
         MinutesCommand::Receipt { petition, out, connection } => {
-            let docx = out.extension().is_some_and(|e| e == "docx");
-            let format = if docx { DocumentFormat::Docx } else { DocumentFormat::Pdf } as i32;
+            let format = document_format(&out);
             let request = RenderPetitionRequest { petition_id: petition, format };
             let document =
                 client(&connection).await?.render_petition_receipt(request).await.map_err(explain)?.into_inner();
-            std::fs::write(&out, &document.content)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-            format!("{} ({} bytes, {})", out.display(), document.content.len(), document.file_name)
+            write_document(&out, &document)?
         }
         MinutesCommand::Render { conference: id, notice, out, connection } => {
             let mut client = client(&connection).await?;
-            let docx = out.extension().is_some_and(|e| e == "docx");
-            let format = if docx { DocumentFormat::Docx } else { DocumentFormat::Pdf } as i32;
+            let format = document_format(&out);
             let request = RenderRequest { conference_id: id, format };
             let document = if notice {
                 client.render_conclusion_notice(request).await
@@ -390,9 +382,7 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
                 client.render_minutes(request).await
             };
             let document = document.map_err(explain)?.into_inner();
-            std::fs::write(&out, &document.content)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-            format!("{} ({} bytes, {})", out.display(), document.content.len(), document.file_name)
+            write_document(&out, &document)?
         }
         MinutesCommand::Escalate { petition, to_unit, to_organization, notified_on, connection } => {
             let request = EscalatePetitionRequest {

@@ -3,7 +3,7 @@
 
 use clap::Subcommand;
 use doithoai_proto::{
-    common::v1::{DocumentFormat, Field},
+    common::v1::Field,
     participants::v1::{
         CheckInRequest, Collective, ConferenceRequest, InvitationStatus, InviteRequest, MergeSpeakerRequest,
         MoveSpeakerRequest, Person, RefusalReason, RefuseParticipantRequest, RegisterParticipantRequest,
@@ -14,7 +14,7 @@ use doithoai_proto::{
 };
 use doithoai_runtime::idempotency::request_id;
 
-use crate::client::{AuthedChannel, Connection, Service, explain, named};
+use crate::client::{AuthedChannel, Connection, Service, document_format, explain, named, write_document};
 
 #[derive(Subcommand)]
 pub enum ParticipantCommand {
@@ -273,13 +273,10 @@ pub async fn run(command: ParticipantCommand) -> anyhow::Result<()> {
             return Ok(());
         }
         ParticipantCommand::InvitationDocument { invitation, out, connection } => {
-            let docx = out.extension().is_some_and(|e| e == "docx");
-            let format = if docx { DocumentFormat::Docx } else { DocumentFormat::Pdf } as i32;
+            let format = document_format(&out);
             let request = RenderInvitationRequest { invitation_id: invitation, format };
             let rendered = client(&connection).await?.render_invitation(request).await.map_err(explain)?.into_inner();
-            std::fs::write(&out, &rendered.content)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-            out!("{} ({} bytes, {})", out.display(), rendered.content.len(), rendered.file_name)?;
+            out!("{}", write_document(&out, &rendered)?)?;
             return Ok(());
         }
         ParticipantCommand::CheckIn { id, invitation, connection } => {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use doithoai_proto::{
-    common::v1::{DocumentFormat, Field},
+    common::v1::Field,
     scheduling::v1::{
         AgendaItem, AnnounceConferenceRequest, AnnualPlan, AssignSecretaryRequest, Body, Conference, ConferenceDraft,
         ConferenceKind, ConferenceRef, ConferenceState, CreateConferenceRequest, CreateOrganizationRequest,
@@ -23,7 +23,7 @@ use doithoai_runtime::time::{ZONE, instant};
 
 use crate::{
     UsageError,
-    client::{AuthedChannel, Connection, Service, explain, local_time, named},
+    client::{AuthedChannel, Connection, Service, document_format, explain, local_time, named, write_document},
 };
 
 #[derive(Subcommand)]
@@ -433,16 +433,14 @@ pub async fn conference(command: ConferenceCommand) -> anyhow::Result<()> {
             conferences(&connection).await?.get_conference(reference(id)).await
         }
         ConferenceCommand::Notice { id, out, connection } => {
-            let docx = out.extension().is_some_and(|e| e == "docx");
-            let format = if docx { DocumentFormat::Docx } else { DocumentFormat::Pdf } as i32;
+            let format = document_format(&out);
             let rendered = conferences(&connection)
                 .await?
                 .render_public_notice(RenderConferenceRequest { id, format })
                 .await
                 .map_err(explain)?
                 .into_inner();
-            std::fs::write(&out, &rendered.content).with_context(|| format!("cannot write {}", out.display()))?;
-            out!("{} ({} bytes, {})", out.display(), rendered.content.len(), rendered.file_name)?;
+            out!("{}", write_document(&out, &rendered)?)?;
             return Ok(());
         }
         ConferenceCommand::List { unit, year, inherited, connection } => {

@@ -24,10 +24,6 @@ pub struct Host {
     pub coordinating_unit_names: Vec<String>,
 }
 
-fn date(day: NaiveDate) -> Date {
-    Date { day: day.day(), month: day.month(), year: day.year() }
-}
-
 /// "08 giờ 00, thứ Ba, ngày 10/03/2026; thời lượng dự kiến 4 giờ", in Hà Nội's time.
 fn when(conference: &Conference) -> String {
     let starts = conference.starts_at.as_ref().and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32));
@@ -79,10 +75,9 @@ fn issued_by_the_office(
     recipients: Vec<String>,
     date: Option<Date>,
 ) -> Document {
-    let office = host.office.as_ref().map(|o| o.0.as_str()).filter(|o| !o.is_empty());
     Document {
         format: host.body.format(),
-        issuer: host.body.office_issuer(&host.unit_name, office),
+        issuer: host.body.office_issuer(&host.unit_name, host.office.as_ref().map(|o| o.0.as_str())),
         number: Some(Number {
             number: String::new(),
             symbol: host.body.symbol(type_abbreviation, &host.unit_name, true),
@@ -142,7 +137,7 @@ pub fn public_notice(conference: &Conference, host: &Host) -> Document {
     recipients.extend(host.coordinating_unit_names.iter().map(|u| format!("Người đứng đầu {}", in_sentence(u))));
     recipients.push("Lưu: VT".into());
     let title = format!("Về việc tổ chức hội nghị tiếp xúc, đối thoại của đồng chí {} với nhân dân", host.title);
-    issued_by_the_office(host, "TB", "Thông báo", title, body, recipients, published.map(date))
+    issued_by_the_office(host, "TB", "Thông báo", title, body, recipients, published.map(Date::from))
 }
 
 /// Who is invited (R7.4): the official by name and title, the agency they
@@ -196,7 +191,7 @@ pub fn invitation(conference: &Conference, host: &Host, invitee: &Invitee, today
     body.push(Block::Paragraph("Đề nghị đồng chí xác nhận tham dự với Văn phòng trước ngày tổ chức hội nghị.".into()));
     let title = format!("Tham dự hội nghị tiếp xúc, đối thoại của đồng chí {} với nhân dân", host.title);
     let recipients = vec!["Như trên".into(), "Lưu: VT".into()];
-    issued_by_the_office(host, "GM", "Giấy mời", title, body, recipients, Some(date(today)))
+    issued_by_the_office(host, "GM", "Giấy mời", title, body, recipients, Some(Date::from(today)))
 }
 
 fn unit_suffix(unit_name: &str) -> String {

@@ -199,11 +199,7 @@ fn recipients(document: &Document, sizes: &Sizes, party: bool) -> Vec<Paragraph>
     }
     let head =
         if party { Style { underline: true, ..PLAIN } } else { Style { bold: true, italic: true, underline: false } };
-    let last = document.recipients.len() - 1;
     let mut out = vec![para("Nơi nhận:", sizes.recipients_head, head, AlignmentType::Left)];
-    for (n, recipient) in document.recipients.iter().enumerate() {
-        let end = if n == last { "." } else { ";" };
-        out.push(para(&format!("- {recipient}{end}"), sizes.recipients, PLAIN, AlignmentType::Left));
-    }
+    out.extend(document.recipient_lines().iter().map(|l| para(l, sizes.recipients, PLAIN, AlignmentType::Left)));
     out
 }

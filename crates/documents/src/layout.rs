@@ -82,12 +82,6 @@ pub struct Placed {
     pub text: String,
 }
 
-impl Placed {
-    pub fn width(&self) -> f32 {
-        self.face.width(&self.text, self.size)
-    }
-}
-
 /// A horizontal rule, in millimetres.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rule {
@@ -455,13 +449,8 @@ fn recipients(document: &Document, sizes: &Sizes, party: bool) -> Vec<Piece> {
     } else {
         text("Nơi nhận:", Face::BoldItalic, sizes.recipients_head, Align::Left)
     };
-    let last = document.recipients.len() - 1;
-    let mut pieces = vec![head];
-    for (n, recipient) in document.recipients.iter().enumerate() {
-        let end = if n == last { "." } else { ";" };
-        pieces.push(text(format!("- {recipient}{end}"), Face::Regular, sizes.recipients, Align::Left));
-    }
-    pieces
+    let lines = document.recipient_lines().into_iter();
+    [head].into_iter().chain(lines.map(|l| text(l, Face::Regular, sizes.recipients, Align::Left))).collect()
 }
 
 #[cfg(test)]

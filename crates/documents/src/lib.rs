@@ -64,6 +64,13 @@ pub struct Date {
     pub year: i32,
 }
 
+impl From<chrono::NaiveDate> for Date {
+    fn from(day: chrono::NaiveDate) -> Self {
+        use chrono::Datelike;
+        Date { day: day.day(), month: day.month(), year: day.year() }
+    }
+}
+
 /// A part of the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Block {
@@ -138,6 +145,13 @@ impl Document {
             let month = if d.month < 3 { format!("{:02}", d.month) } else { d.month.to_string() };
             format!("{}, ngày {:02} tháng {month} năm {}", self.place, d.day, d.year)
         })
+    }
+
+    /// "Nơi nhận" as both formats list it: "- X;" each, the last "- Lưu: VT.".
+    pub fn recipient_lines(&self) -> Vec<String> {
+        let last = self.recipients.len().saturating_sub(1);
+        let end = |n: usize| if n == last { "." } else { ";" };
+        self.recipients.iter().enumerate().map(|(n, r)| format!("- {r}{}", end(n))).collect()
     }
 
     /// The type's name on its own line, and the summary under it.

@@ -66,12 +66,18 @@ pub struct Word {
 
 const MM: f32 = 72.0 / 25.4;
 
+/// A temporary path of this process's own, new at every call, so that
+/// parallel tests never share a file.
+fn scratch(name: &str) -> std::path::PathBuf {
+    static FILES: AtomicUsize = AtomicUsize::new(0);
+    let n = FILES.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("doithoai-{}-{n}-{name}", std::process::id()))
+}
+
 /// The words of a PDF as poppler reads them (needs `pdftotext`, from
 /// poppler-utils).
 pub fn poppler_words(pdf: &[u8]) -> Result<Vec<Word>, String> {
-    static FILES: AtomicUsize = AtomicUsize::new(0);
-    let n = FILES.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("doithoai-read-{}-{n}.pdf", std::process::id()));
+    let path = scratch("read.pdf");
     std::fs::write(&path, pdf).map_err(|e| e.to_string())?;
     let out = Command::new("pdftotext").arg("-bbox").arg(&path).arg("-").output();
     let _ = std::fs::remove_file(&path);
@@ -129,9 +135,7 @@ pub fn outside_margins(words: &[Word]) -> Vec<&Word> {
 /// A DOCX printed to PDF by LibreOffice, as an office would print it
 /// (needs `soffice`, from libreoffice-writer-nogui).
 pub fn print_with_libreoffice(docx: &[u8]) -> Result<Vec<u8>, String> {
-    static FILES: AtomicUsize = AtomicUsize::new(0);
-    let n = FILES.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("doithoai-print-{}-{n}", std::process::id()));
+    let dir = scratch("print");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let docx_path = dir.join("document.docx");
     std::fs::write(&docx_path, docx).map_err(|e| e.to_string())?;

@@ -2,8 +2,8 @@
 //! was held, what was raised and what became of it, and whether the R10
 //! clocks were kept — as figures, CSV, and a Vietnamese PDF.
 
-use chrono::{Datelike, NaiveDate};
-use doithoai_documents::{Block, Body, Date, Document, Number, Signature, vietnamese};
+use chrono::NaiveDate;
+use doithoai_documents::{Block, Body, Document, Number, Signature, vietnamese};
 use std::collections::BTreeMap;
 
 use doithoai_proto::deadlines::v1::{Count, Report, ReportPart};
@@ -368,7 +368,7 @@ pub fn document(report: &Report, issuing: &Issuing, today: NaiveDate) -> Documen
         // Numbered by hand when the office registers it.
         number: Some(Number { number: String::new(), symbol: issuing.body.symbol("BC", &report.unit_name, false) }),
         place: issuing.place.clone(),
-        date: Some(Date { day: today.day(), month: today.month(), year: today.year() }),
+        date: Some(today.into()),
         kind: "Báo cáo".into(),
         title: format!(
             "Kết quả tiếp xúc, đối thoại của người đứng đầu cấp ủy, chính quyền với nhân dân (từ ngày {} đến ngày {})",

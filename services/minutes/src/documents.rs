@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use doithoai_documents::{Block, Body, Date, Document, Issuer, Number, Signature, name_or_blank, vietnamese};
 use doithoai_proto::common::v1::Field;
 use doithoai_proto::minutes::v1::{Classification, ConclusionNotice, Minutes, Outcome, Petition, PetitionStatus};
@@ -25,6 +25,13 @@ pub struct Letterhead {
     pub office: Option<(String, String, String)>,
 }
 
+impl Letterhead {
+    /// The host's office as the issuer of the notices and receipts.
+    fn office_issuer(&self) -> Issuer {
+        self.body.office_issuer(&self.unit_name, self.office.as_ref().map(|o| o.0.as_str()))
+    }
+}
+
 fn local(at: &Option<prost_types::Timestamp>) -> String {
     at.as_ref()
         .and_then(doithoai_runtime::time::instant)
@@ -33,8 +40,7 @@ fn local(at: &Option<prost_types::Timestamp>) -> String {
 }
 
 fn day_of(at: &Option<prost_types::Timestamp>) -> Option<Date> {
-    let day = at.as_ref().and_then(doithoai_runtime::time::instant)?.with_timezone(&ZONE).date_naive();
-    Some(Date { day: day.day(), month: day.month(), year: day.year() })
+    Some(at.as_ref().and_then(doithoai_runtime::time::instant)?.with_timezone(&ZONE).date_naive().into())
 }
 
 fn signed(signature: &Option<doithoai_proto::minutes::v1::Signature>) -> String {
@@ -158,10 +164,9 @@ pub fn receipt_document(petition: &Petition, minutes: &Minutes, letterhead: &Let
     body.push(Block::Paragraph(
         "Công dân tra cứu tình trạng giải quyết bằng mã trên tại cổng thông tin tiếp xúc, đối thoại. Ý kiến, kiến nghị chưa được trả lời tại hội nghị được giao cơ quan có thẩm quyền giải quyết trong thông báo kết luận (trong 10 ngày làm việc sau hội nghị) và được trả lời bằng văn bản trong thời hạn 30 ngày làm việc kể từ ngày cơ quan nhận thông báo.".into(),
     ));
-    let office = letterhead.office.as_ref().map(|o| o.0.as_str()).filter(|o| !o.is_empty());
     Document {
         format: letterhead.body.format(),
-        issuer: letterhead.body.office_issuer(&letterhead.unit_name, office),
+        issuer: letterhead.office_issuer(),
         number: None,
         place: letterhead.place.clone(),
         date: day,
@@ -216,13 +221,12 @@ pub fn response_cover(petition: &Petition, letterhead: &Letterhead, agency: &str
             response.attachment_file_name, response.attachment_bytes, response.attachment_sha256
         ))
     });
-    let office = letterhead.office.as_ref().map(|o| o.0.as_str()).filter(|o| !o.is_empty());
     Document {
         format: letterhead.body.format(),
-        issuer: letterhead.body.office_issuer(&letterhead.unit_name, office),
+        issuer: letterhead.office_issuer(),
         number: None,
         place: letterhead.place.clone(),
-        date: responded.map(|d| Date { day: d.day(), month: d.month(), year: d.year() }),
+        date: responded.map(Date::from),
         kind: "Phiếu theo dõi".into(),
         title: "Văn bản trả lời ý kiến, kiến nghị của công dân".into(),
         body,
@@ -264,7 +268,7 @@ pub fn notice_document(
     recipients.dedup();
     recipients.push("Lưu: VT".into());
     // The office's head signs for the host when the notice names that title.
-    let (office_name, head_title, head_name) = letterhead.office.clone().unwrap_or_default();
+    let (_, head_title, head_name) = letterhead.office.clone().unwrap_or_default();
     let name = if !head_name.is_empty() && head_title.eq_ignore_ascii_case(&notice.signer) {
         head_name
     } else {
@@ -272,10 +276,10 @@ pub fn notice_document(
     };
     Document {
         format: body_kind.format(),
-        issuer: office_issuer(body_kind, &letterhead.unit_name, &office_name),
+        issuer: letterhead.office_issuer(),
         number: Some(number(&notice.number, body_kind.symbol("TB", &letterhead.unit_name, true))),
         place: letterhead.place.clone(),
-        date: sent.map(|d| Date { day: d.day(), month: d.month(), year: d.year() }),
+        date: sent.map(Date::from),
         kind: "Thông báo".into(),
         title: format!(
             "Kết luận của đồng chí {} tại hội nghị tiếp xúc, đối thoại với nhân dân",
@@ -290,10 +294,6 @@ pub fn notice_document(
             signed: String::new(),
         }],
     }
-}
-
-fn office_issuer(body: Body, unit_name: &str, office_name: &str) -> Issuer {
-    body.office_issuer(unit_name, Some(office_name).filter(|n| !n.is_empty()))
 }
 
 /// The number as the office registered it: digits alone take the symbol of

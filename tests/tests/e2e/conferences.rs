@@ -198,7 +198,6 @@ async fn r7_3_announcing_needs_seven_days_notice() {
     };
     let pdf = f.conferences().await.render_public_notice(render(&eight_days.id, DocumentFormat::Pdf)).await.unwrap();
     let pdf = pdf.into_inner();
-    doithoai_documents::read::keep("party-public-notice-e2e.pdf", &pdf.content);
     let text = doithoai_documents::read::text_of(&pdf.content).unwrap();
     for expected in [
         "THÀNH ỦY HƯNG YÊN VĂN PHÒNG",
@@ -212,8 +211,7 @@ async fn r7_3_announcing_needs_seven_days_notice() {
     ] {
         assert!(text.contains(expected), "{expected:?} not in the notice: {text}");
     }
-    let words = doithoai_documents::read::poppler_words(&pdf.content).unwrap();
-    assert!(doithoai_documents::read::outside_margins(&words).is_empty(), "within its margins");
+    printed_within_margins("party-public-notice-e2e.pdf", &pdf.content);
     let docx = f.conferences().await.render_public_notice(render(&eight_days.id, DocumentFormat::Docx)).await.unwrap();
     let docx = docx.into_inner().content;
     let paragraphs = doithoai_documents::read::docx_paragraphs(&docx).unwrap();

@@ -21,13 +21,6 @@ fn pdf_text(pdf: &[u8]) -> String {
     doithoai_documents::read::text_of(pdf).unwrap()
 }
 
-/// Poppler finds every word of the document inside its margins.
-fn printed_within_margins(name: &str, pdf: &[u8]) {
-    doithoai_documents::read::keep(name, pdf);
-    let words = doithoai_documents::read::poppler_words(pdf).unwrap();
-    assert!(doithoai_documents::read::outside_margins(&words).is_empty(), "{name}: {words:?}");
-}
-
 struct Fixture {
     stack: Stack,
     district: District,
