@@ -291,6 +291,41 @@ pub fn with_bearer<T>(message: T, token: &str) -> Request<T> {
     request
 }
 
+/// The caller's own credentials, to ask another service on their behalf:
+/// that service then decides what the caller may see there, exactly as if
+/// asked directly, so no service holds a key that sees more than its caller.
+#[derive(Clone)]
+pub struct OnBehalf(MetadataValue<Ascii>);
+
+impl OnBehalf {
+    /// The `authorization` a request came with; the [`Authenticator`] has
+    /// checked it before any RPC body runs.
+    pub fn of<T>(request: &Request<T>) -> ServiceResult<OnBehalf> {
+        request.metadata().get("authorization").cloned().map(OnBehalf).ok_or_else(|| {
+            ServiceError::unauthenticated(
+                "missing `authorization: Bearer <token>`",
+                "thiếu `authorization: Bearer <mã xác thực>`",
+            )
+        })
+    }
+
+    /// `message` as a request carrying these credentials, in the current trace.
+    pub fn request<T>(&self, message: T) -> Request<T> {
+        let mut request = Request::new(message);
+        request.metadata_mut().insert("authorization", self.0.clone());
+        if let Some(parent) = crate::telemetry::current_traceparent().and_then(|t| t.parse().ok()) {
+            request.metadata_mut().insert("traceparent", parent);
+        }
+        request
+    }
+}
+
+impl fmt::Debug for OnBehalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OnBehalf(…)")
+    }
+}
+
 /// Signs tokens: for the operator CLI's development tokens and for tests.
 pub struct TokenSigner {
     key: EncodingKey,
