@@ -128,7 +128,12 @@ impl Stack {
         let clock = Clock::fixed(chrono::Utc::now());
         let mut services = Vec::new();
         for name in SERVICES {
-            let settings = testsuite::settings(&testsuite::unique_database(name), &nats.url());
+            let mut settings = testsuite::settings(&testsuite::unique_database(name), &nats.url());
+            if let Some(participants) = services.iter().find(|s: &&Service| s.name == "participants") {
+                // The minutes asks it for the speakers' names (the internal minutes).
+                let addr = format!("http://{}", participants.running.as_ref().expect("started").grpc_addr);
+                settings = settings.with("minutes.participants_addr", addr).expect("a valid address");
+            }
             let settings = change(&settings).expect("the changed settings are valid");
             let running = Some(start(name, settings.clone(), clock.clone()).await);
             services.push(Service { name, settings, running });

@@ -162,12 +162,15 @@ pub enum MinutesCommand {
         #[command(flatten)]
         connection: Connection,
     },
-    /// Writes the public minutes (or, with --notice, the conclusion notice):
-    /// DOCX to a .docx file, PDF to any other name.
+    /// Writes the public minutes (with --internal, the office's own, naming
+    /// the citizens; with --notice, the conclusion notice): DOCX to a .docx
+    /// file, PDF to any other name.
     Render {
         conference: String,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "internal")]
         notice: bool,
+        #[arg(long)]
+        internal: bool,
         /// The file to write; prints its name.
         #[arg(long)]
         out: std::path::PathBuf,
@@ -372,12 +375,14 @@ pub async fn run(command: MinutesCommand) -> anyhow::Result<()> {
                 client(&connection).await?.render_petition_receipt(request).await.map_err(explain)?.into_inner();
             write_document(&out, &document)?
         }
-        MinutesCommand::Render { conference: id, notice, out, connection } => {
+        MinutesCommand::Render { conference: id, notice, internal, out, connection } => {
             let mut client = client(&connection).await?;
             let format = document_format(&out);
             let request = RenderRequest { conference_id: id, format };
             let document = if notice {
                 client.render_conclusion_notice(request).await
+            } else if internal {
+                client.render_internal_minutes(request).await
             } else {
                 client.render_minutes(request).await
             };

@@ -82,6 +82,7 @@ fn issued_by_the_office(
             number: String::new(),
             symbol: host.body.symbol(type_abbreviation, &host.unit_name, true),
         }),
+        marking: None,
         place: host.place.clone(),
         date,
         kind: kind.into(),

@@ -72,7 +72,8 @@ fn cell(width: f32, paragraphs: Vec<Paragraph>) -> TableCell {
 
 fn table(cells: Vec<(f32, Vec<Paragraph>)>) -> Table {
     let grid = cells.iter().map(|(w, _)| twips(*w) as usize).collect();
-    Table::without_borders(vec![TableRow::new(cells.into_iter().map(|(w, p)| cell(w, p)).collect())])
+    // A row is kept whole on one page: a signature is never split from its name.
+    Table::without_borders(vec![TableRow::new(cells.into_iter().map(|(w, p)| cell(w, p)).collect()).cant_split()])
         .set_grid(grid)
         .layout(TableLayoutType::Fixed)
         .width(twips(TEXT_WIDTH) as usize, WidthType::Dxa)
@@ -93,6 +94,7 @@ pub(crate) fn render(document: &Document) -> Vec<u8> {
     }
     left.push(if party { centred("*", sizes.issuer, PLAIN) } else { rule(18, sizes.issuer) });
     left.extend(document.number_line().map(|n| centred(&n, sizes.number, PLAIN)));
+    left.extend(document.marking.as_ref().map(|m| centred(&upper(m), sizes.number, BOLD)));
     let mut right = if party {
         vec![centred(PARTY_TITLE, sizes.top_right, Style { underline: true, ..BOLD })]
     } else {
@@ -131,7 +133,7 @@ pub(crate) fn render(document: &Document) -> Vec<u8> {
     }
     docx = docx.add_paragraph(rule(24, sizes.title)).add_paragraph(Paragraph::new());
 
-    for block in &document.body {
+    for (n, block) in document.body.iter().enumerate() {
         let (text, style, indent) = match block {
             Block::Paragraph(s) => (s, PLAIN, true),
             Block::Heading(s) => (s, BOLD, false),
@@ -145,9 +147,13 @@ pub(crate) fn render(document: &Document) -> Vec<u8> {
         if indent {
             p = p.indent(None, Some(SpecialIndentType::FirstLine(twips(INDENT))), None, None);
         }
+        // The last paragraph goes with the signatures, so they never stand alone on a page.
+        if n + 1 == document.body.len() {
+            p = p.keep_next(true).keep_lines(true);
+        }
         docx = docx.add_paragraph(p);
     }
-    docx = docx.add_paragraph(Paragraph::new());
+    docx = docx.add_paragraph(Paragraph::new().keep_next(true));
 
     let recipients = recipients(document, sizes, party);
     match document.signatures.as_slice() {

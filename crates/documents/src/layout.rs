@@ -256,6 +256,14 @@ fn justify(content: &str, face: Face, size: f32, offset: f32, room: f32) -> Vec<
         .collect()
 }
 
+fn height(lines: &[Line]) -> f32 {
+    lines.iter().map(|l| l.height).sum()
+}
+
+fn tallest(columns: &[(f32, Vec<Line>)]) -> f32 {
+    columns.iter().map(|(_, lines)| height(lines)).fold(0.0, f32::max)
+}
+
 struct Flow {
     pages: Vec<Page>,
     top: f32,
@@ -300,14 +308,18 @@ impl Flow {
         }
     }
 
-    /// Columns side by side from the same top, kept on one page.
-    fn columns(&mut self, columns: &[(f32, Vec<Line>)]) {
-        let height = |lines: &Vec<Line>| lines.iter().map(|l| l.height).sum::<f32>();
-        let tallest = columns.iter().map(|(_, lines)| height(lines)).fold(0.0, f32::max);
+    /// Breaks the page unless `height` still fits on it (or it is empty).
+    fn keep(&mut self, height: f32) {
         let fresh = self.pages.last().is_some_and(|p| p.placed.is_empty());
-        if self.top - tallest < BOTTOM && !fresh {
+        if self.top - height < BOTTOM && !fresh {
             self.break_page();
         }
+    }
+
+    /// Columns side by side from the same top, kept on one page.
+    fn columns(&mut self, columns: &[(f32, Vec<Line>)]) {
+        let tallest = tallest(columns);
+        self.keep(tallest);
         for (x0, lines) in columns {
             let mut top = self.top;
             for line in lines {
@@ -352,9 +364,10 @@ pub(crate) fn lay_out(document: &Document) -> Vec<Page> {
     flow.columns(&[issuer_column(&left), right_column(&right)]);
     // The number under the issuer, level with the place and date.
     let number = document.number_line().map(|n| centred(n, Face::Regular, sizes.number));
+    let marking = document.marking.as_ref().map(|m| centred(upper(m), Face::Bold, sizes.number));
     let date = document.date_line().map(|d| centred(d, Face::Italic, sizes.number));
     flow.columns(&[
-        issuer_column(&[Piece::Gap(1.0)].into_iter().chain(number).collect::<Vec<_>>()),
+        issuer_column(&[Piece::Gap(1.0)].into_iter().chain(number).chain(marking).collect::<Vec<_>>()),
         right_column(&[Piece::Gap(1.0)].into_iter().chain(date).collect::<Vec<_>>()),
     ]);
 
@@ -369,17 +382,6 @@ pub(crate) fn lay_out(document: &Document) -> Vec<Page> {
     heading.extend([Piece::Rule(25.0), Piece::Gap(4.0)]);
     flow.lines(&heading.iter().flat_map(|p| set(p, TEXT_WIDTH)).collect::<Vec<_>>());
 
-    for block in &document.body {
-        let piece = match block {
-            Block::Paragraph(s) => paragraph(s, Face::Regular, sizes.body, INDENT),
-            Block::Heading(s) => paragraph(s, Face::Bold, sizes.body, 0.0),
-            Block::Item(s) => paragraph(s, Face::Regular, sizes.body, 0.0),
-            Block::Note(s) => paragraph(s, Face::Italic, sizes.body, INDENT),
-        };
-        flow.lines(&set(&piece, TEXT_WIDTH));
-    }
-    flow.lines(&set(&Piece::Gap(4.0), TEXT_WIDTH));
-
     // The recipients at the bottom left, the signer at the right; two
     // signers share the width and the recipients go under them.
     let recipients = recipients(document, sizes, party);
@@ -389,19 +391,39 @@ pub(crate) fn lay_out(document: &Document) -> Vec<Page> {
     let sign = |s: &Signature, width: f32| {
         signature(s, sizes, head_lines).iter().flat_map(|p| set(p, width)).collect::<Vec<_>>()
     };
-    match document.signatures.as_slice() {
+    let closing: Vec<Vec<(f32, Vec<Line>)>> = match document.signatures.as_slice() {
         [one] => {
             let left: Vec<Line> = recipients.iter().flat_map(|p| set(p, signer_x - TEXT_LEFT - 2.0)).collect();
-            flow.columns(&[(TEXT_LEFT, left), (signer_x, sign(one, SIGNER_WIDTH))]);
+            vec![vec![(TEXT_LEFT, left), (signer_x, sign(one, SIGNER_WIDTH))]]
         }
         signers => {
             let width = TEXT_WIDTH / signers.len().max(1) as f32;
-            let columns: Vec<(f32, Vec<Line>)> =
-                signers.iter().enumerate().map(|(n, s)| (TEXT_LEFT + n as f32 * width, sign(s, width))).collect();
-            flow.columns(&columns);
             let left: Vec<Line> = recipients.iter().flat_map(|p| set(p, TEXT_WIDTH / 2.0)).collect();
-            flow.columns(&[(TEXT_LEFT, left)]);
+            vec![
+                signers.iter().enumerate().map(|(n, s)| (TEXT_LEFT + n as f32 * width, sign(s, width))).collect(),
+                vec![(TEXT_LEFT, left)],
+            ]
         }
+    };
+
+    let gap = set(&Piece::Gap(4.0), TEXT_WIDTH);
+    for (n, block) in document.body.iter().enumerate() {
+        let piece = match block {
+            Block::Paragraph(s) => paragraph(s, Face::Regular, sizes.body, INDENT),
+            Block::Heading(s) => paragraph(s, Face::Bold, sizes.body, 0.0),
+            Block::Item(s) => paragraph(s, Face::Regular, sizes.body, 0.0),
+            Block::Note(s) => paragraph(s, Face::Italic, sizes.body, INDENT),
+        };
+        let lines = set(&piece, TEXT_WIDTH);
+        // The last paragraph goes with the signatures, so they never stand alone on a page.
+        if n + 1 == document.body.len() {
+            flow.keep(height(&lines) + height(&gap) + closing.first().map_or(0.0, |c| tallest(c)));
+        }
+        flow.lines(&lines);
+    }
+    flow.lines(&gap);
+    for columns in &closing {
+        flow.columns(columns);
     }
 
     let mut pages = flow.pages;

@@ -109,6 +109,9 @@ pub struct Document {
     pub format: Format,
     pub issuer: Issuer,
     pub number: Option<Number>,
+    /// The mark of a document that holds State secrets ("MẬT"), under the
+    /// number, as the Law on Protection of State Secrets (2018) requires.
+    pub marking: Option<String>,
     pub place: String,
     pub date: Option<Date>,
     /// The type: "THÔNG BÁO", "BIÊN BẢN", "BÁO CÁO".
@@ -215,6 +218,7 @@ mod tests {
             format,
             issuer: Issuer::default(),
             number: Some(Number { number: "12".into(), symbol: "TB-VP".into() }),
+            marking: None,
             place: "Hưng Yên".into(),
             date: Some(Date { day: 5, month: 1, year: 2026 }),
             kind: "THÔNG BÁO".into(),

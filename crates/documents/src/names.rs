@@ -26,6 +26,14 @@ pub fn vietnamese(name: &str) -> &str {
         "CLASSIFICATION_FEEDBACK" => "Phản ánh",
         "CLASSIFICATION_COMPLAINT" => "Khiếu nại",
         "CLASSIFICATION_DENUNCIATION" => "Tố cáo",
+        "SPEAKER_STATUS_QUEUED" => "Chờ phát biểu",
+        "SPEAKER_STATUS_CONFIRMED" => "Đã xác nhận, chờ phát biểu",
+        "SPEAKER_STATUS_MERGED" => "Gộp với đăng ký cùng nội dung",
+        "SPEAKER_STATUS_OUT_OF_SCOPE" => "Ngoài phạm vi hội nghị",
+        "SPEAKER_STATUS_CALLED" => "Đang phát biểu",
+        "SPEAKER_STATUS_SPOKE" => "Đã phát biểu",
+        "SPEAKER_STATUS_ABSENT" => "Vắng mặt khi được mời phát biểu",
+        "SPEAKER_STATUS_REMOVED" => "Bị từ chối đối thoại (khoản 3 Điều 2 Quy chế)",
         other => other,
     }
 }

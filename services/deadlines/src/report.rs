@@ -367,6 +367,7 @@ pub fn document(report: &Report, issuing: &Issuing, today: NaiveDate) -> Documen
         issuer: issuing.body.issuer(&report.unit_name, issuing.parent_unit_name.as_deref()),
         // Numbered by hand when the office registers it.
         number: Some(Number { number: String::new(), symbol: issuing.body.symbol("BC", &report.unit_name, false) }),
+        marking: None,
         place: issuing.place.clone(),
         date: Some(today.into()),
         kind: "Báo cáo".into(),

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use doithoai_documents::{Block, Body, Date, Document, Issuer, Number, Signature, name_or_blank, vietnamese};
 use doithoai_proto::common::v1::Field;
 use doithoai_proto::minutes::v1::{Classification, ConclusionNotice, Minutes, Outcome, Petition, PetitionStatus};
+use doithoai_proto::participants::v1::{SpeakerRegistration, SpeakerStatus};
 use doithoai_runtime::time::ZONE;
 
 /// What a conference's documents print besides the minutes themselves.
@@ -58,9 +59,35 @@ fn classification(value: i32) -> &'static str {
     }
 }
 
-/// The public minutes: matters that are State secrets are counted, not shown (R5.1).
-pub fn minutes_document(minutes: &Minutes, letterhead: &Letterhead) -> Document {
-    let mut body = vec![
+/// Which minutes a document is.
+#[derive(Debug, Clone, Copy)]
+pub enum Edition<'a> {
+    /// The public extract: no citizen named, matters that are State secrets
+    /// counted, not shown (R5.1).
+    Public,
+    /// The office's own record: every petition with who raised it, State
+    /// secrets included (the document is then marked), and the speaker queue
+    /// as it ended.
+    Internal { speakers: &'a [SpeakerRegistration] },
+}
+
+/// The marking of a document that holds State secrets.
+const SECRET: &str = "Mật";
+
+pub fn minutes_document(minutes: &Minutes, letterhead: &Letterhead, edition: Edition) -> Document {
+    let speakers = match edition {
+        Edition::Public => None,
+        Edition::Internal { speakers } => Some(speakers),
+    };
+    let mut body = Vec::new();
+    if speakers.is_some() {
+        body.push(Block::Note(
+            "Bản lưu của cơ quan chủ trì, ghi tên người nêu ý kiến và các nội dung thuộc bí mật nhà nước; \
+             không công bố. Bản công khai không ghi các nội dung này."
+                .into(),
+        ));
+    }
+    body.extend([
         Block::Paragraph(format!("Bắt đầu: {}.", local(&minutes.opened_at))),
         Block::Paragraph(format!(
             "Chủ trì: đồng chí {}, {}. Thư ký hội nghị: {}.",
@@ -73,15 +100,19 @@ pub fn minutes_document(minutes: &Minutes, letterhead: &Letterhead) -> Document 
         Block::Paragraph(format!("Yêu cầu: {}", minutes.requirements)),
         Block::Paragraph(format!("Nội dung chính: {}", minutes.content)),
         Block::Heading("II. Ý KIẾN, KIẾN NGHỊ CỦA NHÂN DÂN".into()),
-    ];
-    let public: Vec<&Petition> = minutes.petitions.iter().filter(|p| !p.state_secret).collect();
-    for (n, petition) in public.iter().enumerate() {
-        let mut item = format!("{}. [{}] {}", n + 1, classification(petition.classification), petition.text);
+    ]);
+    let shown: Vec<&Petition> = minutes.petitions.iter().filter(|p| speakers.is_some() || !p.state_secret).collect();
+    for (n, petition) in shown.iter().enumerate() {
+        let secret = if petition.state_secret { "(Mật) " } else { "" };
+        let mut item = format!("{}. {secret}[{}] {}", n + 1, classification(petition.classification), petition.text);
         if !petition.receipt_code.is_empty() {
             // The citizen follows it on the public status page by this code.
             item.push_str(&format!(" (Mã tra cứu: {})", petition.receipt_code));
         }
         body.push(Block::Item(item));
+        if let Some(speakers) = speakers {
+            body.push(Block::Paragraph(raised_by(petition, speakers)));
+        }
         let follow_up = match PetitionStatus::try_from(petition.status).unwrap_or_default() {
             PetitionStatus::Answered => petition.answer.as_ref().map(|a| {
                 let by =
@@ -101,24 +132,41 @@ pub fn minutes_document(minutes: &Minutes, letterhead: &Letterhead) -> Document 
         };
         body.extend(follow_up.map(Block::Paragraph));
     }
-    let secret = minutes.petitions.len() - public.len();
-    if secret > 0 {
-        body.push(Block::Note(format!("Có {secret} nội dung thuộc bí mật nhà nước không ghi vào biên bản công khai.")));
+    let left_out = minutes.petitions.len() - shown.len();
+    if left_out > 0 {
+        body.push(Block::Note(format!(
+            "Có {left_out} nội dung thuộc bí mật nhà nước không ghi vào biên bản công khai."
+        )));
     }
+    let mut sections = ["III", "IV", "V"].into_iter();
+    if let Some(speakers) = speakers {
+        let number = sections.next().unwrap_or_default();
+        body.push(Block::Heading(format!("{number}. DANH SÁCH ĐĂNG KÝ PHÁT BIỂU")));
+        if speakers.is_empty() {
+            body.push(Block::Paragraph("Không có người đăng ký phát biểu.".into()));
+        }
+        for speaker in speakers {
+            body.push(Block::Item(speaker_line(speaker)));
+        }
+    }
+    let number = sections.next().unwrap_or_default();
     body.extend([
-        Block::Heading("III. KẾT LUẬN CỦA NGƯỜI CHỦ TRÌ".into()),
+        Block::Heading(format!("{number}. KẾT LUẬN CỦA NGƯỜI CHỦ TRÌ")),
         Block::Paragraph(minutes.conclusion.clone()),
     ]);
     if !minutes.entries.is_empty() {
-        body.push(Block::Heading("IV. ĐÍNH CHÍNH, GHI CHÚ SAU HỘI NGHỊ".into()));
+        let number = sections.next().unwrap_or_default();
+        body.push(Block::Heading(format!("{number}. ĐÍNH CHÍNH, GHI CHÚ SAU HỘI NGHỊ")));
         for entry in &minutes.entries {
             body.push(Block::Item(format!("- {} ({}): {}", entry.kind, local(&entry.recorded_at), entry.text)));
         }
     }
+    let holds_secrets = speakers.is_some() && minutes.petitions.iter().any(|p| p.state_secret);
     Document {
         format: letterhead.body.format(),
         issuer: letterhead.body.issuer(&letterhead.unit_name, letterhead.parent_unit_name.as_deref()),
         number: None,
+        marking: holds_secrets.then(|| SECRET.to_owned()),
         place: letterhead.place.clone(),
         date: day_of(&minutes.opened_at),
         kind: "Biên bản".into(),
@@ -140,6 +188,34 @@ pub fn minutes_document(minutes: &Minutes, letterhead: &Letterhead) -> Document 
             },
         ],
     }
+}
+
+/// Who raised a petition: the speaker it was recorded under, or the
+/// participant's own registration to speak.
+fn raised_by(petition: &Petition, speakers: &[SpeakerRegistration]) -> String {
+    let speaker = speakers
+        .iter()
+        .find(|s| !petition.speaker_registration_id.is_empty() && s.id == petition.speaker_registration_id)
+        .or_else(|| {
+            speakers.iter().find(|s| !petition.participant_id.is_empty() && s.participant_id == petition.participant_id)
+        });
+    match speaker {
+        Some(s) => format!("Người nêu: {} (đăng ký phát biểu số {}).", name_or_blank(&s.speaker_name), s.position),
+        None => "Người nêu: không đăng ký phát biểu (ý kiến ghi nhận tại hội nghị).".to_owned(),
+    }
+}
+
+/// "3. Nguyễn Văn An — Kinh tế - xã hội: Đường liên thôn — Đã phát biểu."
+fn speaker_line(speaker: &SpeakerRegistration) -> String {
+    let field = vietnamese(Field::try_from(speaker.field).unwrap_or_default().as_str_name());
+    let status = vietnamese(SpeakerStatus::try_from(speaker.status).unwrap_or_default().as_str_name());
+    let note = if speaker.note.is_empty() { String::new() } else { format!(" ({})", speaker.note) };
+    format!(
+        "{}. {} — {field}: {} — {status}{note}.",
+        speaker.position,
+        name_or_blank(&speaker.speaker_name),
+        speaker.topic
+    )
 }
 
 /// The receipt the secretary hands the citizen for what they raised: the
@@ -168,6 +244,7 @@ pub fn receipt_document(petition: &Petition, minutes: &Minutes, letterhead: &Let
         format: letterhead.body.format(),
         issuer: letterhead.office_issuer(),
         number: None,
+        marking: None,
         place: letterhead.place.clone(),
         date: day,
         kind: "Giấy biên nhận".into(),
@@ -225,6 +302,7 @@ pub fn response_cover(petition: &Petition, letterhead: &Letterhead, agency: &str
         format: letterhead.body.format(),
         issuer: letterhead.office_issuer(),
         number: None,
+        marking: None,
         place: letterhead.place.clone(),
         date: responded.map(Date::from),
         kind: "Phiếu theo dõi".into(),
@@ -278,6 +356,7 @@ pub fn notice_document(
         format: body_kind.format(),
         issuer: letterhead.office_issuer(),
         number: Some(number(&notice.number, body_kind.symbol("TB", &letterhead.unit_name, true))),
+        marking: None,
         place: letterhead.place.clone(),
         date: sent.map(Date::from),
         kind: "Thông báo".into(),
@@ -371,7 +450,7 @@ mod tests {
 
     #[test]
     fn the_minutes_read_as_a_vietnamese_record_without_state_secrets() {
-        let document = minutes_document(&minutes(), &letterhead(Body::PeoplesCommittee));
+        let document = minutes_document(&minutes(), &letterhead(Body::PeoplesCommittee), Edition::Public);
         assert_eq!(document.format, Format::State);
         let text = text_of(&document.pdf()).unwrap();
         for expected in [
@@ -395,10 +474,64 @@ mod tests {
 
     #[test]
     fn a_party_committees_minutes_follow_the_partys_format() {
-        let text = text_of(&minutes_document(&minutes(), &letterhead(Body::PartyCommittee)).pdf()).unwrap();
+        let text =
+            text_of(&minutes_document(&minutes(), &letterhead(Body::PartyCommittee), Edition::Public).pdf()).unwrap();
         assert!(text.contains("ĐẢNG BỘ TỈNH HƯNG YÊN THÀNH ỦY HƯNG YÊN"), "{text}");
         assert!(text.contains("ĐẢNG CỘNG SẢN VIỆT NAM"));
         assert!(!text.contains("CỘNG HÒA"));
+    }
+
+    #[test]
+    fn the_internal_minutes_name_who_raised_each_petition_and_keep_state_secrets_marked() {
+        let mut minutes = minutes();
+        minutes.petitions[0].speaker_registration_id = "s1".into();
+        minutes.petitions[2].participant_id = "person-2".into();
+        let speakers = [
+            SpeakerRegistration {
+                id: "s1".into(),
+                participant_id: "person-1".into(),
+                position: 1,
+                topic: "Giấy chứng nhận".into(),
+                field: Field::EconomyAndSociety as i32,
+                status: SpeakerStatus::Spoke as i32,
+                speaker_name: "Phạm Văn Bình".into(),
+                ..Default::default()
+            },
+            SpeakerRegistration {
+                id: "s2".into(),
+                participant_id: "person-2".into(),
+                position: 2,
+                topic: "Quốc phòng".into(),
+                field: Field::DefenceAndSecurity as i32,
+                status: SpeakerStatus::Absent as i32,
+                speaker_name: "Lê Thị Cúc".into(),
+                ..Default::default()
+            },
+        ];
+        let document =
+            minutes_document(&minutes, &letterhead(Body::PeoplesCommittee), Edition::Internal { speakers: &speakers });
+        assert_eq!(document.marking.as_deref(), Some("Mật"));
+        let text = text_of(&document.pdf()).unwrap();
+        for expected in [
+            "MẬT",
+            "Bản lưu của cơ quan chủ trì",
+            "Người nêu: Phạm Văn Bình (đăng ký phát biểu số 1)",
+            "(Mật) [Ý kiến] Bố trí trận địa phòng không",
+            "Người nêu: Lê Thị Cúc (đăng ký phát biểu số 2)",
+            "Người nêu: không đăng ký phát biểu",
+            "III. DANH SÁCH ĐĂNG KÝ PHÁT BIỂU",
+            "1. Phạm Văn Bình — Kinh tế - xã hội: Giấy chứng nhận — Đã phát biểu.",
+            "2. Lê Thị Cúc — Quốc phòng - an ninh: Quốc phòng — Vắng mặt",
+            "IV. KẾT LUẬN CỦA NGƯỜI CHỦ TRÌ",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+        }
+        assert!(!text.contains("không ghi vào biên bản công khai"), "nothing is left out of the internal minutes");
+
+        let public = minutes_document(&minutes, &letterhead(Body::PeoplesCommittee), Edition::Public);
+        assert_eq!(public.marking, None, "the public extract holds no secret");
+        let text = text_of(&public.pdf()).unwrap();
+        assert!(!text.contains("Phạm Văn Bình") && !text.contains("DANH SÁCH"), "the public extract names no citizen");
     }
 
     fn notice(number: &str, signer: &str) -> ConclusionNotice {
@@ -454,7 +587,7 @@ mod tests {
     fn long_text_wraps_and_pages_break() {
         let mut long = minutes();
         long.conclusion = "rất dài ".repeat(2000);
-        let pdf = minutes_document(&long, &letterhead(Body::PeoplesCommittee)).pdf();
+        let pdf = minutes_document(&long, &letterhead(Body::PeoplesCommittee), Edition::Public).pdf();
         assert!(doithoai_documents::read::pages(&pdf).unwrap() > 1);
     }
 

@@ -8,6 +8,7 @@ mod documents;
 pub mod domain;
 mod receipt;
 mod replica;
+mod speakers;
 mod store;
 
 use doithoai_proto::minutes::v1::minutes_service_server::MinutesServiceServer;
@@ -17,6 +18,7 @@ pub const SERVICE: &str = "minutes";
 pub const PORTS: Ports = Ports { grpc: 7063, metrics: 9163, public: 8063 };
 
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
+    let speakers = speakers::Speakers::new(&settings.section("minutes")?)?;
     let migrations = vec![
         db::plumbing_migrations(),
         doithoai_directory::unit_migrations(),
@@ -27,7 +29,8 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
     doithoai_directory::check_caller_units(&mut platform);
     let scheduling = replica::SchedulingReplica { outbox: platform.outbox.clone() };
     let units = doithoai_directory::keep_replica(&mut platform, scheduling);
-    let minutes = api::MinutesApi::new(platform.pool.clone(), platform.outbox.clone(), platform.clock.clone());
+    let minutes =
+        api::MinutesApi::new(platform.pool.clone(), platform.outbox.clone(), platform.clock.clone(), speakers);
     let api = Api::new().with(units).with(doithoai_runtime::guarded!(platform, MinutesServiceServer, minutes));
     platform.serve(api).await
 }

@@ -856,6 +856,15 @@ fn minutes(t: &mut Table, c: &Clients, who: &Callers, w: &World) {
     t.rpc(svc, "RenderMinutes", c2, call!(c.minutes, render_minutes, render(&w.c2)))
         .deny(&who.office_325, OUT_OF_SCOPE)
         .allow(&who.front_33);
+    t.rpc(svc, "RenderInternalMinutes", c2, call!(c.minutes, render_internal_minutes, render(&w.c2)))
+        .deny(&who.office_325, OUT_OF_SCOPE)
+        .deny(&who.front_323, NOT_YOUR_CONFERENCE)
+        .deny(&who.secretary_other, NOT_YOUR_CONFERENCE)
+        .deny(&who.host_other, NOT_YOUR_CONFERENCE)
+        .deny(&who.agency_a, NOT_YOUR_CONFERENCE)
+        .allow(&who.office_323)
+        .allow(&who.secretary)
+        .allow(&who.host);
     t.rpc(svc, "RenderConclusionNotice", c1, call!(c.minutes, render_conclusion_notice, render(&w.c1)))
         .deny(&who.office_325, OUT_OF_SCOPE)
         .deny(&who.agency_a_outside, OUT_OF_SCOPE)

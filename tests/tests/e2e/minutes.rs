@@ -521,3 +521,118 @@ async fn an_undecodable_stored_petition_is_an_error_never_a_shorter_record() {
     assert_eq!(refused.code(), Code::Internal, "{refused:?}");
     f.stack.finish().await;
 }
+
+#[tokio::test]
+async fn the_internal_minutes_name_the_citizens_for_those_who_run_the_conference_only() {
+    use doithoai_proto::participants::v1::{
+        ConferenceRequest as Attending, Person, RegisterParticipantRequest, RegisterSpeakerRequest,
+        participants_client::ParticipantsClient, register_participant_request::Who,
+    };
+    let mut stack = Stack::start().await;
+    let district = District::set_up(&stack).await;
+    let conference = district.announced(&stack).await;
+    let id = conference.id.clone();
+    let secretary = token_for("thuky-323", "323", &[Role::Secretary]);
+    let host = token_for("bithu-323", "323", &[Role::Host]);
+    let mut participants = ParticipantsClient::new(stack.channel("participants").await);
+    eventually(WAIT, "registration to open", || {
+        let (mut participants, request) =
+            (participants.clone(), authorized(Attending { conference_id: id.clone() }, &district.office));
+        async move { participants.get_attendance(request).await.ok()?.into_inner().registration_open.then_some(()) }
+    })
+    .await;
+    let person = Person { full_name: "Trần Văn Dân".into(), ..Default::default() };
+    let register = RegisterParticipantRequest {
+        conference_id: id.clone(),
+        who: Some(Who::Person(person)),
+        unit_code: "11950".into(),
+        ..Default::default()
+    };
+    let participant = participants.register_participant(authorized(register, &secretary)).await.unwrap().into_inner();
+    let speak = RegisterSpeakerRequest {
+        conference_id: id.clone(),
+        participant_id: participant.id.clone(),
+        topic: "Bồi thường chậm".into(),
+        field: 1,
+        ..Default::default()
+    };
+    let speaker = participants.register_speaker(authorized(speak, &secretary)).await.unwrap().into_inner();
+    district.start(&stack, &id).await;
+    let mut client = MinutesServiceClient::new(stack.channel("minutes").await);
+    let open = ConferenceRequest { conference_id: id.clone() };
+    eventually(WAIT, "the minutes open", || {
+        let (mut client, request) = (client.clone(), authorized(open.clone(), &secretary));
+        async move { client.get_minutes(request).await.ok() }
+    })
+    .await;
+    let petitions = [
+        RecordPetitionRequest {
+            conference_id: id.clone(),
+            speaker_registration_id: speaker.id.clone(),
+            participant_id: participant.id.clone(),
+            text: "Tiền bồi thường giải phóng mặt bằng chi trả chậm".into(),
+            field: 1,
+            classification: Classification::Petition as i32,
+            ..Default::default()
+        },
+        RecordPetitionRequest {
+            conference_id: id.clone(),
+            text: "Vị trí kho vũ khí của dân quân".into(),
+            field: 2,
+            classification: Classification::Feedback as i32,
+            state_secret: true,
+            ..Default::default()
+        },
+    ];
+    for petition in petitions {
+        client.record_petition(authorized(petition, &secretary)).await.unwrap();
+    }
+
+    let render = |format: DocumentFormat| RenderRequest { conference_id: id.clone(), format: format as i32 };
+    let internal =
+        client.render_internal_minutes(authorized(render(DocumentFormat::Pdf), &district.office)).await.unwrap();
+    let internal = internal.into_inner();
+    printed_within_margins("party-internal-minutes-e2e.pdf", &internal.content);
+    let text = pdf_text(&internal.content);
+    for expected in [
+        "MẬT",
+        "Bản lưu của cơ quan chủ trì",
+        "Người nêu: Trần Văn Dân (đăng ký phát biểu số 1).",
+        "(Mật) [Phản ánh] Vị trí kho vũ khí của dân quân",
+        "III. DANH SÁCH ĐĂNG KÝ PHÁT BIỂU",
+        "1. Trần Văn Dân — Kinh tế - xã hội: Bồi thường chậm — Chờ phát biểu.",
+        "Lê Thị Thư Ký",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in the internal minutes: {text}");
+    }
+    let docx = client
+        .render_internal_minutes(authorized(render(DocumentFormat::Docx), &secretary))
+        .await
+        .unwrap()
+        .into_inner();
+    let paragraphs = doithoai_documents::read::docx_paragraphs(&docx.content).unwrap();
+    for expected in ["MẬT", "Người nêu: Trần Văn Dân (đăng ký phát biểu số 1)."] {
+        assert!(paragraphs.iter().any(|p| p == expected), "{expected:?} not in the DOCX: {paragraphs:?}");
+    }
+    client.render_internal_minutes(authorized(render(DocumentFormat::Pdf), &host)).await.unwrap();
+
+    // The public extract names nobody and leaves the secret out.
+    let public = client.render_minutes(authorized(render(DocumentFormat::Pdf), &district.office)).await.unwrap();
+    let text = pdf_text(&public.into_inner().content);
+    assert!(!text.contains("Trần Văn Dân") && !text.contains("kho vũ khí") && !text.contains("MẬT"), "{text}");
+
+    // Who does not run the conference reads the public minutes only.
+    let front = token_for("mttq-323", "323", &[Role::Front]);
+    for (who, token) in [("the Front", front), ("an agency", agency_token(&district.agency.id, "323"))] {
+        let refused = client.render_internal_minutes(authorized(render(DocumentFormat::Pdf), &token)).await;
+        assert_eq!(refused.unwrap_err().code(), Code::PermissionDenied, "{who}");
+    }
+
+    // Without the participants service the internal minutes waits for it; the public one does not.
+    stack.stop_service("participants").await;
+    let refused = client.render_internal_minutes(authorized(render(DocumentFormat::Pdf), &district.office)).await;
+    let refused = refused.unwrap_err();
+    assert_eq!((refused.code(), rule(&refused)), (Code::Unavailable, "UNAVAILABLE".into()), "{refused:?}");
+    client.render_minutes(authorized(render(DocumentFormat::Pdf), &district.office)).await.unwrap();
+    stack.finish().await;
+}

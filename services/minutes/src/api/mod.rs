@@ -19,19 +19,27 @@ use doithoai_proto::minutes::v1::{
     RenderPetitionRequest, RenderRequest, minutes_service_server::MinutesService,
 };
 use doithoai_runtime::{
-    Caller, Clock, Reason, Refusal, ServiceResult, access::Actor, events::Event, outbox::Outbox, rpc::handle,
+    Caller, Clock, Reason, Refusal, ServiceResult,
+    access::Actor,
+    events::Event,
+    outbox::Outbox,
+    rpc::{handle, handle_on_behalf},
 };
 use prost::Message;
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::store::{self, ConferenceRow};
+use crate::{
+    speakers::Speakers,
+    store::{self, ConferenceRow},
+};
 
 pub struct MinutesApi {
     pool: PgPool,
     outbox: Outbox,
     clock: Clock,
+    speakers: Speakers,
 }
 
 #[tonic::async_trait]
@@ -63,6 +71,14 @@ impl MinutesService for MinutesApi {
 
     async fn render_minutes(&self, request: Request<RenderRequest>) -> Result<Response<RenderedDocument>, Status> {
         handle(request, |caller, request| self.render_minutes(caller, request)).await
+    }
+
+    async fn render_internal_minutes(
+        &self,
+        request: Request<RenderRequest>,
+    ) -> Result<Response<RenderedDocument>, Status> {
+        handle_on_behalf(request, |caller, on_behalf, request| self.render_internal_minutes(caller, on_behalf, request))
+            .await
     }
 
     async fn render_conclusion_notice(
@@ -132,8 +148,8 @@ impl MinutesService for MinutesApi {
 }
 
 impl MinutesApi {
-    pub fn new(pool: PgPool, outbox: Outbox, clock: Clock) -> Self {
-        Self { pool, outbox, clock }
+    pub fn new(pool: PgPool, outbox: Outbox, clock: Clock, speakers: Speakers) -> Self {
+        Self { pool, outbox, clock, speakers }
     }
 
     /// The conference, if it lies in the caller's scope.

@@ -1,18 +1,18 @@
 //! The conference's documents as the host's body issues them, PDF or DOCX:
-//! the public minutes and the conclusion notice, with names and titles
+//! the public and the internal minutes and the conclusion notice, with names and titles
 //! from the directory's replicas.
 
 use doithoai_directory::{organizations, units::place};
 use doithoai_documents::{Body, rendered};
 use doithoai_proto::common::v1::{DocumentFormat, RenderedDocument};
 use doithoai_proto::minutes::v1::{Minutes, Petition, PetitionRequest, RenderPetitionRequest, RenderRequest};
-use doithoai_runtime::{Caller, Refusal, ServiceResult, parse};
+use doithoai_runtime::{Caller, Refusal, ServiceResult, access::Actor, auth::OnBehalf, parse};
 use sqlx::{PgConnection, Postgres, pool::PoolConnection};
 use uuid::Uuid;
 
 use super::MinutesApi;
 use crate::{
-    documents::{self, Letterhead},
+    documents::{self, Edition, Letterhead},
     store::{self, ConferenceRow},
 };
 
@@ -51,8 +51,25 @@ impl MinutesApi {
         request: RenderRequest,
     ) -> ServiceResult<RenderedDocument> {
         let p = self.prepare(&caller, &request).await?;
-        let document = documents::minutes_document(&p.minutes, &p.letterhead);
+        let document = documents::minutes_document(&p.minutes, &p.letterhead, Edition::Public);
         Ok(rendered(&document, p.format, &format!("bien-ban-{}", p.conference.id)))
+    }
+
+    /// For those who run the conference: its office, secretary and host (the
+    /// participants service decides the same of the names it gives).
+    pub(super) async fn render_internal_minutes(
+        &self,
+        caller: Caller,
+        on_behalf: OnBehalf,
+        request: RenderRequest,
+    ) -> ServiceResult<RenderedDocument> {
+        let Prepared { mut conn, conference, minutes, letterhead, format } = self.prepare(&caller, &request).await?;
+        conference.actors().acting(&mut conn, &caller, &[Actor::Office, Actor::Secretary, Actor::Host]).await?;
+        // The connection goes back to the pool while the other service answers.
+        drop(conn);
+        let speakers = self.speakers.of(&request.conference_id, &on_behalf).await?;
+        let document = documents::minutes_document(&minutes, &letterhead, Edition::Internal { speakers: &speakers });
+        Ok(rendered(&document, format, &format!("bien-ban-noi-bo-{}", conference.id)))
     }
 
     pub(super) async fn render_conclusion_notice(
