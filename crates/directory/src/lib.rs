@@ -4,6 +4,7 @@
 //! the same shape from its events (`units`, `positions`, `organizations`),
 //! migrated here once, and answer the same questions from them.
 
+pub mod hosts;
 pub mod organizations;
 pub mod scheduling;
 pub mod units;

@@ -136,7 +136,6 @@ pub async fn unit_name(conn: &mut PgConnection, code: &str) -> sqlx::Result<Opti
     sqlx::query_scalar("SELECT name FROM units WHERE code = $1").bind(code).fetch_optional(conn).await
 }
 
-/// The place a province's documents are dated at: its name without "Tỉnh" or "Thành phố".
 /// The name of the unit directly above `code`, if any.
 pub async fn parent_name(conn: &mut PgConnection, code: &str) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT p.name FROM units u JOIN units p ON p.code = u.parent_code WHERE u.code = $1")
@@ -145,6 +144,7 @@ pub async fn parent_name(conn: &mut PgConnection, code: &str) -> sqlx::Result<Op
         .await
 }
 
+/// The place a province's documents are dated at: its name without "Tỉnh" or "Thành phố".
 pub async fn place(conn: &mut PgConnection, unit_path: &[String]) -> sqlx::Result<String> {
     let province = unit_name(conn, unit_path.first().map_or("", String::as_str)).await?.unwrap_or_default();
     Ok(province.trim_start_matches("Tỉnh ").trim_start_matches("Thành phố ").to_owned())

@@ -344,6 +344,11 @@ async fn r2_2_a_deputy_hosts_through_a_recorded_delegation_and_the_head_stays_ac
     let delegated = client.delegate_host(authorized(delegation, &head)).await.unwrap().into_inner();
     assert_eq!(delegated.delegation.as_ref().unwrap().recorded_by, "bithu-323");
     assert_eq!(delegated.accountable_position_id, f.posts["bithu_323"].id, "the head stays accountable");
+    // The public notice names who hosts now: the deputy.
+    let render = RenderConferenceRequest { id: conference.id.clone(), format: DocumentFormat::Pdf as i32 };
+    let notice = client.render_public_notice(authorized(render, &f.office_323)).await.unwrap().into_inner();
+    let text = doithoai_documents::read::text_of(&notice.content).unwrap();
+    assert!(text.contains("Người chủ trì: đồng chí Ông/bà phobithu_323"), "{text}");
 
     f.stack.clock.set(at("2026-03-10T01:30:00Z"));
     let secretary = token_for("thuky-323", "323", &[Role::Secretary]);
@@ -365,6 +370,11 @@ async fn r4_2_a_province_conference_in_a_commune_asks_the_lower_units_to_coordin
     f.announce(&conference.id, "2026-03-02").await.unwrap();
     f.subjects_eventually("doithoai.scheduling.coordination_requested.33.323.11950").await;
     f.subjects_eventually("doithoai.scheduling.coordination_requested.33.323").await;
+    // The public notice asks both heads to coordinate, by their units' names.
+    let render = RenderConferenceRequest { id: conference.id.clone(), format: DocumentFormat::Pdf as i32 };
+    let notice = f.conferences().await.render_public_notice(authorized(render, &f.office_33)).await.unwrap();
+    let text = doithoai_documents::read::text_of(&notice.into_inner().content).unwrap();
+    assert!(text.contains("Đề nghị người đứng đầu thành phố Hưng Yên, "), "{text}");
 
     // A district head cannot hold it in another district's commune.
     let other_commune = read_rows("hung-yen-2020.csv").into_iter().find(|r| r.parent_code == "325").unwrap().code;

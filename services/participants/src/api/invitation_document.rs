@@ -1,16 +1,13 @@
 //! R7.4: an invitation as the document the host's office sends the invited
 //! official (`doithoai_documents::conference::invitation`), from the
-//! replicas of the conference, the hosting post, the office and the agency.
+//! replicas of the conference, the directory's host (`doithoai_directory::hosts`) and the agency.
 
-use doithoai_directory::{organizations, units};
-use doithoai_documents::conference::{Host, Invitee, invitation};
-use doithoai_documents::{Body as IssuingBody, rendered};
+use doithoai_directory::{hosts, organizations};
+use doithoai_documents::conference::{Invitee, invitation};
+use doithoai_documents::rendered;
 use doithoai_proto::common::v1::{DocumentFormat, RenderedDocument};
 use doithoai_proto::participants::v1::RenderInvitationRequest;
-use doithoai_proto::scheduling::v1::Body;
 use doithoai_runtime::{Caller, Refusal, ServiceResult, parse};
-use sqlx::PgConnection;
-use uuid::Uuid;
 
 use super::ParticipantsApi;
 use crate::store;
@@ -32,22 +29,7 @@ impl ParticipantsApi {
                 "thông tin hội nghị chưa được đồng bộ",
             )
         })?;
-        let body = IssuingBody::from_proto(Body::try_from(conference.body).unwrap_or_default())
-            .unwrap_or(IssuingBody::PeoplesCommittee);
-        let (title, name) =
-            hosting_post(&mut conn, stored.delegate_position_id.unwrap_or(stored.host_position_id)).await?;
-        let host = Host {
-            body,
-            unit_name: units::unit_name(&mut conn, &conference.unit_code)
-                .await?
-                .unwrap_or_else(|| conference.unit_code.clone()),
-            place: units::place(&mut conn, &conference.unit_path).await?,
-            title,
-            name,
-            office: organizations::office(&mut conn, &conference.unit_code, body.office_kind()).await?,
-            venue_unit_name: units::unit_name(&mut conn, &conference.venue_unit_code).await?.unwrap_or_default(),
-            coordinating_unit_names: Vec::new(),
-        };
+        let host = hosts::host(&mut conn, &conference).await?;
         let agency = match row.organization_id {
             Some(id) => {
                 organizations::names(&mut conn, &[id]).await?.into_iter().next().map(|(_, n)| n).unwrap_or_default()
@@ -63,11 +45,4 @@ impl ParticipantsApi {
         let document = invitation(&conference, &host, &invitee, self.clock.today());
         Ok(rendered(&document, format, &format!("giay-moi-{}", row.id)))
     }
-}
-
-/// The hosting post's title and holder, as the replica knows them.
-async fn hosting_post(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<(String, String)> {
-    let found: Option<(String, String)> =
-        sqlx::query_as("SELECT title, person_name FROM positions WHERE id = $1").bind(id).fetch_optional(conn).await?;
-    Ok(found.unwrap_or_default())
 }
