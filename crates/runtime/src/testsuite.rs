@@ -20,9 +20,14 @@ use crate::{
     settings::{Ports, Settings},
 };
 
-/// The repository's root, from this crate's location.
+/// The repository's root.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    // Cargo runs a test in its package's folder: the workspace is the nearest
+    // folder above with the lock file. (The path compiled in may be another
+    // checkout's when checkouts share one target folder.)
+    let here = std::env::current_dir().ok();
+    let found = here.as_deref().and_then(|d| d.ancestors().find(|a| a.join("Cargo.lock").is_file()).map(Into::into));
+    found.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
 pub fn dev_key(name: &str) -> PathBuf {
