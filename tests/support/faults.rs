@@ -151,6 +151,8 @@ async fn run(command: &mut Command) -> anyhow::Result<()> {
 /// it comes back where its callers look for it.
 pub struct ServiceProcess {
     pub name: &'static str,
+    /// Which of the service's instances, from 0.
+    pub instance: usize,
     binary: PathBuf,
     pub grpc: SocketAddr,
     config: PathBuf,
@@ -159,9 +161,16 @@ pub struct ServiceProcess {
 }
 
 impl ServiceProcess {
-    fn new(binary: &Path, name: &'static str, folder: &Path, postgres: &str, nats: &str) -> anyhow::Result<Self> {
+    fn new(
+        binary: &Path,
+        (name, instance): (&'static str, usize),
+        folder: &Path,
+        postgres: &str,
+        nats: &str,
+    ) -> anyhow::Result<Self> {
         let grpc: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-        let config = folder.join(format!("{name}.toml"));
+        let label = format!("{name}-{instance}");
+        let config = folder.join(format!("{label}.toml"));
         // The test suite's settings (`testsuite::settings`), on this stack's
         // PostgreSQL and NATS, with a clock the load tool moves.
         let settings = format!(
@@ -194,7 +203,8 @@ sweep_interval_ms = 200
             root = testsuite::ROOT_UNIT,
         );
         std::fs::write(&config, settings)?;
-        Ok(Self { name, binary: binary.to_owned(), grpc, config, log: folder.join(format!("{name}.log")), child: None })
+        let log = folder.join(format!("{label}.log"));
+        Ok(Self { name, instance, binary: binary.to_owned(), grpc, config, log, child: None })
     }
 
     /// Starts the process and waits until it answers on its gRPC port.
@@ -246,30 +256,54 @@ impl ProcessStack {
     /// Every service from `binary` (the tests' `doithoai-test-service`,
     /// whose path cargo gives the tests as `CARGO_BIN_EXE_doithoai-test-service`).
     pub async fn start(binary: &str) -> Self {
+        Self::start_instances(binary, 1).await
+    }
+
+    /// `instances` of every service on the same databases and NATS, as a
+    /// province's Deployments run them.
+    pub async fn start_instances(binary: &str, instances: usize) -> Self {
         let postgres = TestPostgres::start().await.expect("a private PostgreSQL starts");
         let nats = TestNats::start().await.expect("nats-server starts");
         let folder = tempfile::tempdir().unwrap();
         let mut services = Vec::new();
         for name in SERVICES {
-            let mut service =
-                ServiceProcess::new(Path::new(binary), name, folder.path(), &postgres.url(), &nats.url()).unwrap();
-            service.start().await.unwrap();
-            services.push(service);
+            for instance in 0..instances {
+                let which = (name, instance);
+                let mut service =
+                    ServiceProcess::new(Path::new(binary), which, folder.path(), &postgres.url(), &nats.url()).unwrap();
+                service.start().await.unwrap();
+                services.push(service);
+            }
         }
         Self { postgres, nats, services, _folder: folder }
     }
 
     fn service_mut(&mut self, name: &str) -> &mut ServiceProcess {
-        self.services.iter_mut().find(|s| s.name == name).expect("a known service")
+        self.instance_mut(name, 0)
     }
 
+    fn instance_mut(&mut self, name: &str, instance: usize) -> &mut ServiceProcess {
+        let found = self.services.iter_mut().find(|s| s.name == name && s.instance == instance);
+        found.expect("a known service")
+    }
+
+    /// The first instance's address.
     pub fn addr(&self, name: &str) -> String {
-        let service = self.services.iter().find(|s| s.name == name).expect("a known service");
-        format!("http://{}", service.grpc)
+        self.addrs(name).swap_remove(0)
+    }
+
+    /// Every instance's address.
+    pub fn addrs(&self, name: &str) -> Vec<String> {
+        self.services.iter().filter(|s| s.name == name).map(|s| format!("http://{}", s.grpc)).collect()
     }
 
     pub async fn kill(&mut self, name: &str) {
         self.service_mut(name).kill().await;
+    }
+
+    /// SIGKILL of one instance; the others go on.
+    pub async fn kill_instance(&mut self, name: &str, instance: usize) {
+        self.instance_mut(name, instance).kill().await;
     }
 
     pub async fn restart(&mut self, name: &str) {
@@ -286,7 +320,7 @@ impl ProcessStack {
 
     /// Every service's log, for a failed test's message.
     pub fn logs(&self) -> String {
-        self.services.iter().map(|s| format!("--- {}\n{}", s.name, s.log_text())).collect()
+        self.services.iter().map(|s| format!("--- {} {}\n{}", s.name, s.instance, s.log_text())).collect()
     }
 
     pub async fn database(&self, name: &str) -> sqlx::PgPool {
@@ -328,7 +362,8 @@ impl ProcessStack {
     /// What a fault must never cause, checked once the stack is whole again:
     /// every request answered OK in the end, each by a petition of its own;
     /// the minutes hold exactly those; each one's event is in the stream once
-    /// and was taken in by the deadlines service once.
+    /// and was taken in by the deadlines service once; each conference's
+    /// events are in the stream in the order they were written.
     pub async fn assert_nothing_lost_or_twice(&self, calls: &Calls) {
         let answered = calls.answered();
         let ids: HashSet<&str> = answered.values().map(String::as_str).collect();
@@ -354,13 +389,25 @@ impl ProcessStack {
         })
         .await;
 
+        // Each conference's events in the stream in the order they were written.
+        let written: HashMap<String, i64> = sqlx::query_as("SELECT event_id::text, seq FROM outbox")
+            .fetch_all(&minutes)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        let mut last: HashMap<String, i64> = HashMap::new();
         let mut on_nats: HashMap<String, usize> = HashMap::new();
         for message in stream_messages(&self.nats.url(), "DOITHOAI_MINUTES").await {
             if !message.subject.starts_with("doithoai.minutes.petition_recorded.") {
                 continue;
             }
+            let id = message.headers.get("Nats-Msg-Id").map(|v| v.as_str().to_owned()).unwrap_or_default();
+            let seq = *written.get(&id).unwrap_or_else(|| panic!("event {id:?} was never written"));
             let envelope = EventEnvelope::decode(message.payload).unwrap();
             let recorded = decode_payload::<PetitionRecorded>(&envelope).unwrap().unwrap();
+            let before = last.insert(recorded.conference_id.clone(), seq).unwrap_or(0);
+            assert!(before < seq, "conference {}: event {seq} published after {before}", recorded.conference_id);
             *on_nats.entry(recorded.petition_id).or_default() += 1;
         }
         let twice: Vec<_> = on_nats.iter().filter(|(_, n)| **n > 1).collect();
@@ -443,22 +490,26 @@ pub struct Secretaries {
 }
 
 impl Secretaries {
-    /// One secretary per conference, each sending a petition every 10 ms.
-    pub fn start(minutes: &str, conferences: &[(String, String)]) -> Self {
+    /// One secretary per conference, each sending a petition every 10 ms to
+    /// one of the minutes service's instances (`minutes`), in turn; a
+    /// retry goes to the next, as a connection through a Service would.
+    pub fn start(minutes: &[String], conferences: &[(String, String)]) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let next = Arc::new(AtomicU64::new(0));
-        let channel = Channel::from_shared(minutes.to_owned()).unwrap().connect_lazy();
+        let clients: Vec<MinutesServiceClient<Channel>> = minutes
+            .iter()
+            .map(|addr| MinutesServiceClient::new(Channel::from_shared(addr.clone()).unwrap().connect_lazy()))
+            .collect();
         let tasks = conferences
             .iter()
             .cloned()
             .map(|(conference, secretary)| {
-                let (stop, next) = (stop.clone(), next.clone());
-                let client = MinutesServiceClient::new(channel.clone());
+                let (stop, next, clients) = (stop.clone(), next.clone(), clients.clone());
                 tokio::spawn(async move {
                     let mut calls = Vec::new();
                     while !stop.load(Ordering::Relaxed) {
                         let n = next.fetch_add(1, Ordering::Relaxed);
-                        calls.push(record_until_answered(client.clone(), &conference, &secretary, n).await);
+                        calls.push(record_until_answered(&clients, &conference, &secretary, n).await);
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     }
                     calls
@@ -480,7 +531,7 @@ impl Secretaries {
 
 /// Tries for a minute at most, then gives up (and the test fails).
 async fn record_until_answered(
-    mut client: MinutesServiceClient<Channel>,
+    clients: &[MinutesServiceClient<Channel>],
     conference: &str,
     secretary: &str,
     n: u64,
@@ -488,7 +539,11 @@ async fn record_until_answered(
     let request_id = format!("fault-{n}");
     let mut attempts = Vec::new();
     let first = Instant::now();
-    while first.elapsed() < Duration::from_secs(60) {
+    for attempt in 0.. {
+        if first.elapsed() >= Duration::from_secs(60) {
+            break;
+        }
+        let mut client = clients[(n as usize + attempt) % clients.len()].clone();
         let record = RecordPetitionRequest {
             conference_id: conference.to_owned(),
             text: format!("Kiến nghị số {n}"),

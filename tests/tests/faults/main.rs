@@ -58,7 +58,7 @@ struct Through {
 async fn through(fault: impl AsyncFnOnce(&mut ProcessStack)) -> (ProcessStack, Through) {
     let mut stack = ProcessStack::start(SERVICE_BINARY).await;
     let conferences = stack.conferences(CONFERENCES).await;
-    let secretaries = Secretaries::start(&stack.addr("minutes"), &conferences);
+    let secretaries = Secretaries::start(&stack.addrs("minutes"), &conferences);
     tokio::time::sleep(LOAD).await;
     fault(&mut stack).await;
     let back = Instant::now();
@@ -131,6 +131,39 @@ async fn the_deadlines_service_killed_mid_stream_takes_in_each_event_once() {
     report(
         &format!("deadlines killed mid-stream, restarted after 1 s, {} petitions", calls.0.len()),
         &[("restart to the backlog taken in", caught_up)],
+    );
+}
+
+/// Two instances of every service on the same databases and NATS, as a
+/// province's Deployments run them (deploy/k8s): one relay publishes at a
+/// time, each conference's events in order; the two deadlines instances share
+/// one durable consumer, so each event is taken in once. One minutes and one
+/// deadlines instance are killed mid-load and not restarted: the secretaries
+/// go on with the other minutes instance, and nothing is lost or done twice.
+#[tokio::test]
+async fn two_instances_of_every_service_do_nothing_twice_and_lose_nothing_when_one_is_killed() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let mut stack = ProcessStack::start_instances(SERVICE_BINARY, 2).await;
+    let conferences = stack.conferences(CONFERENCES).await;
+    let secretaries = Secretaries::start(&stack.addrs("minutes"), &conferences);
+    tokio::time::sleep(LOAD).await;
+    stack.kill_instance("minutes", 0).await;
+    stack.kill_instance("deadlines", 0).await;
+    let killed = Instant::now();
+    let caught_up = stack.backlog_cleared(IN_FLIGHT).await;
+    tokio::time::sleep(LOAD).await;
+    let calls = secretaries.finish().await;
+
+    assert_eq!(calls.unexpected(), [], "only failures worth retrying, from the killed instance");
+    stack.assert_nothing_lost_or_twice(&calls).await;
+    let recovered = calls.recovered(killed);
+    report(
+        &format!(
+            "two instances each, one minutes and one deadlines killed, {} petitions, {} failed tries",
+            calls.0.len(),
+            calls.errors().len()
+        ),
+        &[("kill to the first answer after it", recovered), ("kill to the backlog taken in", caught_up)],
     );
 }
 
