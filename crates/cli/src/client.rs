@@ -4,10 +4,11 @@ use anyhow::Context;
 use clap::Args;
 use doithoai_proto::common::v1::{DocumentFormat, RenderedDocument};
 use doithoai_runtime::time::{ZONE, timestamp};
+use doithoai_runtime::tls::{self, ClientTlsSettings};
 use tonic::{
     Request, Status,
     service::{Interceptor, interceptor::InterceptedService},
-    transport::{Channel, Endpoint},
+    transport::Channel,
 };
 
 /// The service a command talks to, and where it listens by default.
@@ -40,6 +41,21 @@ pub struct Connection {
     /// Bearer token (see `doithoai dev token`).
     #[arg(long, env = "DOITHOAI_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// TLS towards a service at an `https://` address.
+#[derive(Args, Clone, Default)]
+pub struct TlsArgs {
+    /// The CA that signed the service's certificate (PEM).
+    #[arg(long, env = "DOITHOAI_CA_FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// For mutual TLS: this client's certificate and key (PEM).
+    #[arg(long, env = "DOITHOAI_CLIENT_CERT_FILE", requires = "client_key_file")]
+    pub client_cert_file: Option<std::path::PathBuf>,
+    #[arg(long, env = "DOITHOAI_CLIENT_KEY_FILE", requires = "client_cert_file")]
+    pub client_key_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone)]
@@ -62,7 +78,12 @@ impl Connection {
             .as_deref()
             .context("no token: set DOITHOAI_TOKEN or pass --token (for example: export DOITHOAI_TOKEN=$(doithoai dev token --unit 33 --role ADMIN))")?;
         let bearer = doithoai_runtime::auth::bearer_value(token).context("the token is not ASCII")?;
-        let channel = Endpoint::from_shared(addr.clone())
+        let tls = ClientTlsSettings {
+            ca_file: self.tls.ca_file.clone(),
+            cert_file: self.tls.client_cert_file.clone(),
+            key_file: self.tls.client_key_file.clone(),
+        };
+        let channel = tls::endpoint(&addr, &tls)
             .with_context(|| format!("bad address {addr}"))?
             .connect()
             .await

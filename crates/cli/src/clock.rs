@@ -8,7 +8,7 @@ use doithoai_runtime::time::{ZONE, instant};
 
 use crate::{
     UsageError,
-    client::{Connection, Service, explain, local_time},
+    client::{Connection, Service, TlsArgs, explain, local_time},
 };
 
 const SERVICES: [(&str, Service); 4] = [
@@ -37,6 +37,8 @@ pub struct ClockArgs {
     /// An administrator's bearer token (see `doithoai dev token`).
     #[arg(long, env = "DOITHOAI_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    #[command(flatten)]
+    tls: TlsArgs,
 }
 
 fn time(service: &str, time: &Time) -> anyhow::Result<String> {
@@ -53,7 +55,7 @@ pub async fn run(command: ClockCommand) -> anyhow::Result<()> {
         }
         ClockCommand::Set { when, args } => (args, Some(local_time(&when)?)),
     };
-    let connection = Connection { addr: None, token: args.token };
+    let connection = Connection { addr: None, token: args.token, tls: args.tls };
     for (name, service) in SERVICES {
         let mut clock = SimulatedClockClient::new(connection.channel(service).await?);
         let answer = match to {

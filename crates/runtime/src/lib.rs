@@ -24,6 +24,7 @@ pub mod telemetry;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 pub mod time;
+pub mod tls;
 
 pub use auth::{Caller, Role};
 pub use change::Change;

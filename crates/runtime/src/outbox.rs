@@ -58,8 +58,8 @@ macro_rules! store_statement {
     ($unit_end:literal) => {
         concat!(
             "WITH audit AS (
-                 INSERT INTO audit_log (actor, rpc, record_type, record_id, before, after, trace_id)
-                 SELECT $1, a.rpc, a.record_type, a.record_id, a.before, a.after, $7
+                 INSERT INTO audit_log (actor, peer, rpc, record_type, record_id, before, after, trace_id)
+                 SELECT $1, $18, a.rpc, a.record_type, a.record_id, a.before, a.after, $7
                  FROM UNNEST($2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])
                       AS a(rpc, record_type, record_id, before, after)
              ), events AS (
@@ -152,6 +152,7 @@ impl Outbox {
         let statement = if self.caller_units { STORE_CHECKING_UNIT } else { STORE };
         let written = Written {
             actor: &caller.subject,
+            peer: caller.peer.as_deref(),
             audit: &change.audit,
             events: &change.events,
             kept,
@@ -169,7 +170,7 @@ impl Outbox {
         actor: &str,
         events: &[events::Event],
     ) -> sqlx::Result<Vec<Uuid>> {
-        let written = Written { actor, audit: &[], events, kept: None, unit: "" };
+        let written = Written { actor, peer: None, audit: &[], events, kept: None, unit: "" };
         let (_, ids) = self.write_rows(conn, STORE, written).await?;
         Ok(ids)
     }
@@ -181,7 +182,7 @@ impl Outbox {
         statement: &'static str,
         written: Written<'_>,
     ) -> sqlx::Result<(UnitEnd, Vec<Uuid>)> {
-        let Written { actor, audit, events, kept, unit } = written;
+        let Written { actor, peer, audit, events, kept, unit } = written;
         let traceparent = telemetry::current_traceparent();
         let audit = audit::Columns::of(audit);
         let events = self.rows(actor, events, traceparent.as_deref());
@@ -203,6 +204,7 @@ impl Outbox {
             .bind(kept.as_ref().map(|k| k.request_id))
             .bind(kept.as_ref().map(|k| k.response.as_slice()))
             .bind(unit)
+            .bind(peer)
             .fetch_one(conn)
             .await?;
         Ok((end, events.ids))
@@ -228,6 +230,8 @@ impl Outbox {
 /// What one store statement writes.
 struct Written<'a> {
     actor: &'a str,
+    /// The caller's client certificate's identity (mutual TLS).
+    peer: Option<&'a str>,
     audit: &'a [audit::AuditEntry],
     events: &'a [events::Event],
     kept: Option<Kept<'a>>,

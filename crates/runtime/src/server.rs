@@ -9,6 +9,7 @@ use anyhow::Context;
 use async_nats::jetstream;
 use axum::serve::ListenerExt;
 use doithoai_proto::clock::v1::simulated_clock_server::SimulatedClockServer;
+use futures::future::BoxFuture;
 use sqlx::{PgPool, migrate::Migrator};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -29,6 +30,7 @@ use crate::{
     settings::{Ports, Settings},
     telemetry,
     time::Clock,
+    tls::ServerTls,
 };
 
 /// A service's connections and background work, before it serves.
@@ -143,15 +145,21 @@ impl Platform {
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?);
 
-        let server = tonic::transport::Server::builder()
+        let router = tonic::transport::Server::builder()
             .layer(metrics::ObserveLayer::new(self.service))
-            .add_routes(routes.routes())
+            .add_routes(routes.routes());
+        let shutdown = stop.clone().cancelled_owned();
+        let server: BoxFuture<'static, Result<(), tonic::transport::Error>> = match &self.settings.tls {
+            Some(tls) => {
+                let incoming = ServerTls::load(tls, stop.clone())?.incoming(listener, stop.clone());
+                Box::pin(router.serve_with_incoming_shutdown(incoming, shutdown))
+            }
             // Without TCP_NODELAY a response's frames wait on the caller's delayed
             // ACK: some 40 ms an RPC.
-            .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
-                stop.clone().cancelled_owned(),
-            );
+            None => Box::pin(
+                router.serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), shutdown),
+            ),
+        };
 
         let relay = Relay {
             service: self.service,

@@ -28,6 +28,12 @@ pub struct Settings {
     pub clock: ClockSettings,
     #[serde(default)]
     pub limits: LimitSettings,
+    /// gRPC over TLS, and whom it asks for client certificates; unset, plaintext.
+    #[serde(default)]
+    pub tls: Option<crate::tls::TlsSettings>,
+    /// How this service calls the others over TLS (`https://` addresses).
+    #[serde(default)]
+    pub client_tls: crate::tls::ClientTlsSettings,
     /// Where these settings came from, for the sections a service reads itself.
     #[serde(skip)]
     sources: Sources,
@@ -256,6 +262,9 @@ impl Settings {
             && !valid_database_name(name)
         {
             return bad("database.name", "must be lowercase letters, digits and _");
+        }
+        if let Some(Err((setting, why))) = self.tls.as_ref().map(crate::tls::TlsSettings::validate) {
+            return bad(setting, why);
         }
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");

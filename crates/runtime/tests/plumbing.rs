@@ -338,6 +338,7 @@ async fn the_audit_log_refuses_updates_and_deletes() {
         roles: vec![Role::Office],
         organization: None,
         at_root: false,
+        peer: None,
     };
     let mut conn = fixture.pool.acquire().await.unwrap();
     let change = Change::of("Test", "thing", 1).after(serde_json::json!({"state": "A"}));

@@ -18,7 +18,7 @@ pub const SERVICE: &str = "minutes";
 pub const PORTS: Ports = Ports { grpc: 7063, metrics: 9163, public: 8063 };
 
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
-    let speakers = speakers::Speakers::new(&settings.section("minutes")?)?;
+    let speakers = speakers::Speakers::new(&settings.section("minutes")?, &settings.client_tls)?;
     let migrations = vec![
         db::plumbing_migrations(),
         doithoai_directory::unit_migrations(),

@@ -5,15 +5,14 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
 use doithoai_proto::participants::v1::{
     ConferenceRequest, SpeakerRegistration, participants_client::ParticipantsClient,
 };
+use doithoai_runtime::tls::{self, ClientTlsSettings};
 use doithoai_runtime::{Reason, ServiceError, ServiceResult, auth::OnBehalf};
 use serde::Deserialize;
-use tonic::{
-    Code,
-    transport::{Channel, Endpoint},
-};
+use tonic::{Code, transport::Channel};
 
 /// The service's own settings, section `minutes`.
 #[derive(Debug, Clone, Deserialize)]
@@ -38,9 +37,9 @@ pub struct Speakers {
 }
 
 impl Speakers {
-    pub fn new(settings: &MinutesSettings) -> anyhow::Result<Self> {
-        let endpoint = Endpoint::from_shared(settings.participants_addr.clone())
-            .map_err(|e| anyhow::anyhow!("invalid setting `minutes.participants_addr`: {e}"))?
+    pub fn new(settings: &MinutesSettings, tls: &ClientTlsSettings) -> anyhow::Result<Self> {
+        let endpoint = tls::endpoint(&settings.participants_addr, tls)
+            .context("invalid setting `minutes.participants_addr`")?
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(10));
         Ok(Self { channel: endpoint.connect_lazy() })

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
 use doithoai_proto::{
     deadlines::v1::deadlines_client::DeadlinesClient,
     directory::v1::unit_directory_client::UnitDirectoryClient,
@@ -14,7 +15,8 @@ use doithoai_proto::{
     },
 };
 pub use doithoai_runtime::auth::with_bearer as ask;
-use tonic::transport::{Channel, Endpoint};
+use doithoai_runtime::tls::{self, ClientTlsSettings};
+use tonic::transport::Channel;
 
 use crate::settings::WebSettings;
 
@@ -30,21 +32,22 @@ pub struct Backends {
     deadlines: Channel,
 }
 
-fn channel(setting: &str, addr: &str) -> anyhow::Result<Channel> {
-    let endpoint = Endpoint::from_shared(addr.to_owned())
-        .map_err(|e| anyhow::anyhow!("invalid setting `web.{setting}`: {e}"))?
+fn channel(setting: &str, addr: &str, tls: &ClientTlsSettings) -> anyhow::Result<Channel> {
+    let endpoint = tls::endpoint(addr, tls)
+        .with_context(|| format!("invalid setting `web.{setting}`"))?
         .connect_timeout(Duration::from_secs(3))
         .timeout(DEADLINE);
     Ok(endpoint.connect_lazy())
 }
 
 impl Backends {
-    pub fn new(settings: &WebSettings) -> anyhow::Result<Self> {
+    /// The four services at their `web.*_addr`, over TLS with `tls` where an address is `https://`.
+    pub fn new(settings: &WebSettings, tls: &ClientTlsSettings) -> anyhow::Result<Self> {
         Ok(Self {
-            scheduling: channel("scheduling_addr", &settings.scheduling_addr)?,
-            participants: channel("participants_addr", &settings.participants_addr)?,
-            minutes: channel("minutes_addr", &settings.minutes_addr)?,
-            deadlines: channel("deadlines_addr", &settings.deadlines_addr)?,
+            scheduling: channel("scheduling_addr", &settings.scheduling_addr, tls)?,
+            participants: channel("participants_addr", &settings.participants_addr, tls)?,
+            minutes: channel("minutes_addr", &settings.minutes_addr, tls)?,
+            deadlines: channel("deadlines_addr", &settings.deadlines_addr, tls)?,
         })
     }
 

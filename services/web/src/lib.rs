@@ -66,7 +66,7 @@ impl RunningWeb {
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningWeb> {
     let web = WebSettings::from(&settings)?;
     let state = Arc::new(Web {
-        backends: backends::Backends::new(&web)?,
+        backends: backends::Backends::new(&web, &settings.client_tls)?,
         directory: directory::Directory::default(),
         sessions: session::Sessions::new(&web, &settings)?,
         limits: limits::Limits::new(&web),

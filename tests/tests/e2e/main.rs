@@ -18,5 +18,6 @@ mod reorganisation;
 mod resilience;
 mod scenario;
 mod signin;
+mod tls;
 mod units;
 mod web;

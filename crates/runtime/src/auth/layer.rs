@@ -8,6 +8,7 @@ use std::{
 };
 
 use futures::future::BoxFuture;
+use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tonic::{Status, body::Body, server::NamedService};
 use tower::Service;
 
@@ -47,7 +48,8 @@ where
         let authenticator = self.authenticator.clone();
         Box::pin(async move {
             match authenticator.authenticate(request.headers()).await {
-                Ok(caller) => {
+                Ok(mut caller) => {
+                    caller.peer = peer(&request);
                     tracing::Span::current().record("caller", tracing::field::display(&caller.subject));
                     request.extensions_mut().insert(caller);
                     inner.call(request).await
@@ -56,6 +58,12 @@ where
             }
         })
     }
+}
+
+/// The identity of the verified client certificate the connection came with.
+fn peer(request: &http::Request<Body>) -> Option<String> {
+    let certificates = request.extensions().get::<TlsConnectInfo<TcpConnectInfo>>()?.peer_certs()?;
+    crate::tls::identity(certificates.first()?)
 }
 
 impl<S: NamedService> NamedService for Authenticated<S> {

@@ -101,6 +101,9 @@ pub struct Caller {
     /// its administrators keep what the whole deployment shares, the legal
     /// calendar and a rehearsal's clock.
     pub at_root: bool,
+    /// The identity of the client certificate the call came with (mutual
+    /// TLS: another service, an agency's system), beside the token's subject.
+    pub peer: Option<String>,
 }
 
 impl Caller {
@@ -238,7 +241,8 @@ impl Authenticator {
             )
         })?;
         let at_root = self.root_unit.as_ref() == Some(&unit);
-        Ok(Caller { subject: claims.subject, unit, roles: claims.roles, organization: claims.organization, at_root })
+        let organization = claims.organization;
+        Ok(Caller { subject: claims.subject, unit, roles: claims.roles, organization, at_root, peer: None })
     }
 
     /// The caller of a request's `authorization: Bearer` header. Every RPC
@@ -426,6 +430,7 @@ mod tests {
             roles: vec![Role::Office],
             organization: None,
             at_root: false,
+            peer: None,
         };
         assert!(caller.require_within(&["33", "323", "11950"]).is_ok());
         assert!(caller.require_within(&["33", "323"]).is_ok());
@@ -442,6 +447,7 @@ mod tests {
             roles: vec![Role::Front],
             organization: None,
             at_root: false,
+            peer: None,
         };
         assert!(caller.require_role(&[Role::Front, Role::Monitor]).is_ok());
         assert_eq!(caller.require_role(&[Role::Admin]).unwrap_err().code(), tonic::Code::PermissionDenied);
