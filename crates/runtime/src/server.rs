@@ -140,6 +140,10 @@ impl Platform {
             ));
             routes.add_service(Authenticated::new(clock, self.authenticator.clone()));
         }
+        let health_task = match self.settings.health_addr {
+            Some(addr) => Some(serve_health(addr, health_service.clone(), stop.clone()).await?),
+            None => None,
+        };
         routes
             .add_service(health_service)
             .add_service(reflection().build_v1()?)
@@ -185,6 +189,9 @@ impl Platform {
             if let Some((_, task)) = public {
                 let _ = task.await;
             }
+            if let Some(task) = health_task {
+                let _ = task.await;
+            }
             pool.close().await;
             tracing::info!(service, "stopped");
             served.context("gRPC server failed")
@@ -192,6 +199,29 @@ impl Platform {
         tracing::info!(service = self.service, %grpc_addr, %metrics_addr, "serving");
         Ok(RunningService { grpc_addr, metrics_addr, public_addr, stop, task })
     }
+}
+
+/// The health service alone, in plaintext on `addr`, until `stop`.
+async fn serve_health<S>(addr: SocketAddr, health: S, stop: CancellationToken) -> anyhow::Result<JoinHandle<()>>
+where
+    S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+        + NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on health_addr {addr}"))?;
+    let server = tonic::transport::Server::builder()
+        .add_service(health)
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener), stop.cancelled_owned());
+    Ok(tokio::spawn(async move {
+        if let Err(error) = server.await {
+            tracing::error!(%error, "health server failed");
+        }
+    }))
 }
 
 /// A generated gRPC server for `api`, with the service's message limits

@@ -28,6 +28,10 @@ pub struct Settings {
     pub clock: ClockSettings,
     #[serde(default)]
     pub limits: LimitSettings,
+    /// gRPC health alone, in plaintext, for probes that cannot speak TLS (the
+    /// kubelet's); unset, health is asked on `grpc_addr` with the API.
+    #[serde(default)]
+    pub health_addr: Option<SocketAddr>,
     /// gRPC over TLS, and whom it asks for client certificates; unset, plaintext.
     #[serde(default)]
     pub tls: Option<crate::tls::TlsSettings>,

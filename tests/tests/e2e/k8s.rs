@@ -3,7 +3,7 @@
 //! schemas (`kubernetes-validate --strict`); every workload has its probes,
 //! resources, locked-down security context, disruption budget, autoscaler and
 //! network policy; and every port, address and name in the manifests agrees
-//! with what the services read from their settings.
+//! with what the services read from their settings, mutual TLS included.
 #![allow(clippy::unwrap_used)]
 
 use std::{
@@ -22,14 +22,17 @@ use serde_json::Value;
 const OVERLAYS: [&str; 2] = ["province", "staging"];
 
 /// The kinds no Kubernetes schema covers: the operators' own (CloudNativePG,
-/// the Prometheus Operator), checked here by the tests below instead.
-const CUSTOM_KINDS: [&str; 5] = ["Cluster", "ScheduledBackup", "ServiceMonitor", "PodMonitor", "PrometheusRule"];
+/// the Prometheus Operator, cert-manager), checked here by the tests below instead.
+const CUSTOM_KINDS: [&str; 7] =
+    ["Cluster", "ScheduledBackup", "ServiceMonitor", "PodMonitor", "PrometheusRule", "Certificate", "Issuer"];
 
 /// What the operator of a province provides before applying an overlay
 /// (docs/operations.md, "Before the first deployment"): the Secrets and the
-/// token key's ConfigMap. CloudNativePG makes each `<cluster>-app` Secret.
-const PROVIDED: [(&str, &str); 5] = [
+/// token key's ConfigMap, the province's CA. CloudNativePG makes each
+/// `<cluster>-app` Secret, cert-manager each Certificate's.
+const PROVIDED: [(&str, &str); 6] = [
     ("ConfigMap", "doithoai-trust"),
+    ("Secret", "doithoai-ca"),
     ("Secret", "doithoai-privacy"),
     ("Secret", "doithoai-web"),
     ("Secret", "doithoai-backup"),
@@ -210,9 +213,14 @@ fn settings_of(objects: &Objects, deployment: &Value, ports: Ports, secrets: &[(
         figment = figment.merge((key, *value));
     }
     let settings = Settings::from_figment(figment).unwrap_or_else(|e| panic!("{}: {e:#}", name(deployment)));
-    // The key that verifies tokens is a mounted file.
-    let key_file = settings.auth.public_key_file.clone().unwrap();
-    assert!(mounts.iter().any(|m| key_file.starts_with(m["mountPath"].as_str().unwrap())), "{key_file:?} is mounted");
+    // The key that verifies tokens and the TLS files are mounted.
+    let tls = settings.tls.iter().flat_map(|t| [Some(&t.cert_file), Some(&t.key_file), t.client_ca_file.as_ref()]);
+    let client = &settings.client_tls;
+    let client = [client.ca_file.as_ref(), client.cert_file.as_ref(), client.key_file.as_ref()];
+    let files = tls.chain(client).flatten().chain(settings.auth.public_key_file.as_ref());
+    for file in files {
+        assert!(mounts.iter().any(|m| file.starts_with(m["mountPath"].as_str().unwrap())), "{file:?} is mounted");
+    }
     settings
 }
 
@@ -260,9 +268,18 @@ fn every_port_address_and_name_agrees_with_the_services_settings() {
                 (ports.public, u64::from(ports.public))
             );
         }
-        // The probes ask its gRPC health service.
+        // Mutual TLS with the province's certificates, which cert-manager issues
+        // for the service's name; the probes ask health on its plaintext port.
+        let tls = settings.tls.as_ref().unwrap_or_else(|| panic!("{service} serves TLS"));
+        assert!(tls.require_client_cert && tls.client_ca_file.is_some(), "{service}: mutual TLS");
+        let volumes = deployment["spec"]["template"]["spec"]["volumes"].as_array().unwrap();
+        let secret = volumes.iter().find(|v| v["name"] == "tls").unwrap()["secret"]["secretName"].as_str().unwrap();
+        let certificate = objects.kind("Certificate").find(|c| c["spec"]["secretName"] == secret).unwrap();
+        assert!(certificate["spec"]["dnsNames"].as_array().unwrap().iter().any(|n| n == service), "{service}");
+        let health = settings.health_addr.unwrap_or_else(|| panic!("{service}: a port for the probes"));
+        assert_eq!(port_of(container, "health"), u64::from(health.port()), "{service}");
         for probe in ["readinessProbe", "livenessProbe"] {
-            assert_eq!(container[probe]["grpc"]["port"].as_u64(), Some(u64::from(ports.grpc)), "{service} {probe}");
+            assert_eq!(container[probe]["grpc"]["port"].as_u64(), Some(u64::from(health.port())), "{service} {probe}");
         }
 
         // Its database: its CloudNativePG cluster bootstraps the database it
@@ -279,7 +296,10 @@ fn every_port_address_and_name_agrees_with_the_services_settings() {
         assert_eq!(settings.nats.stream_replicas as u64, nats_replicas, "{service}");
         if service == doithoai_minutes::SERVICE {
             let own: Value = settings.section("minutes").unwrap();
-            assert_eq!(service_port_name(&objects, own["participants_addr"].as_str().unwrap()), "grpc");
+            let participants = own["participants_addr"].as_str().unwrap();
+            assert!(participants.starts_with("https://"), "{participants}");
+            assert_eq!(service_port_name(&objects, participants), "grpc");
+            assert!(settings.client_tls.cert_file.is_some(), "the minutes calls with its certificate");
         }
     }
 
@@ -290,8 +310,10 @@ fn every_port_address_and_name_agrees_with_the_services_settings() {
     let own = doithoai_web::WebSettings::from(&settings.with("auth.root_unit", "33").unwrap()).unwrap();
     assert!(own.secure_cookies && own.behind_proxy, "behind the Ingress's TLS");
     for address in [&own.scheduling_addr, &own.participants_addr, &own.minutes_addr, &own.deadlines_addr] {
+        assert!(address.starts_with("https://"), "{address}");
         assert_eq!(service_port_name(&objects, address), "grpc", "{address}");
     }
+    assert!(settings.client_tls.cert_file.is_some(), "the web calls with its certificate");
     let container = &web["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(port_of(container, "http"), u64::from(settings.public_addr.port()));
     assert_eq!(port_of(container, "metrics"), u64::from(settings.metrics_addr.port()));
@@ -319,8 +341,11 @@ fn everything_referenced_is_rendered_or_provided_by_the_operator() {
                 && name
                     .strip_suffix("-app")
                     .is_some_and(|c| objects.kind("Cluster").any(|o| o["metadata"]["name"] == c));
+            let by_cert_manager =
+                kind == "Secret" && objects.kind("Certificate").any(|c| c["spec"]["secretName"] == name.as_str());
             let provided = PROVIDED.contains(&(kind.as_str(), name.as_str()));
-            assert!(rendered || by_cnpg || provided, "{overlay}: {kind} {name} is neither rendered nor provided");
+            let made = by_cnpg || by_cert_manager;
+            assert!(rendered || made || provided, "{overlay}: {kind} {name} is neither rendered nor provided");
         }
         for provided in PROVIDED {
             assert!(referenced.contains(&(provided.0.to_owned(), provided.1.to_owned())), "{provided:?} is still used");

@@ -15,6 +15,7 @@ use doithoai_runtime::{Clock, RunningService, Settings};
 use doithoai_tests::{Role, WAIT, authorized, eventually, import_units, read_rows, token};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
 use tonic::transport::Channel;
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
 /// A certificate authority the test runs.
 struct Authority {
@@ -75,6 +76,8 @@ async fn get_unit(channel: Channel) -> Result<String, tonic::Status> {
 
 struct Fixture {
     _nats: TestNats,
+    /// Health alone, in plaintext, for the kubelet's probes.
+    health: SocketAddr,
     dir: tempfile::TempDir,
     settings: Settings,
     service: RunningService,
@@ -95,10 +98,13 @@ impl Fixture {
             "require_client_cert": true,
             "reload_secs": 1,
         });
-        let settings =
-            testsuite::settings(&testsuite::unique_database("scheduling"), &nats.url()).with("tls", tls).unwrap();
+        let health: SocketAddr = ([127, 0, 0, 1], testsuite::free_port()).into();
+        let settings = testsuite::settings(&testsuite::unique_database("scheduling"), &nats.url())
+            .with("tls", tls)
+            .and_then(|s| s.with("health_addr", health.to_string()))
+            .unwrap();
         let service = doithoai_scheduling::start(settings.clone(), Clock::system()).await.unwrap();
-        Self { _nats: nats, dir, settings, service, province }
+        Self { _nats: nats, health, dir, settings, service, province }
     }
 
     fn client_certificate(&self, authority: &Authority, name: &str, identity: &str) {
@@ -143,6 +149,13 @@ async fn mutual_tls_refuses_plaintext_strangers_and_callers_without_a_certificat
             "{who}: {refused:?}"
         );
     }
+
+    // The probes' port answers health, in plaintext, and nothing else.
+    let probe = Channel::from_shared(format!("http://{}", f.health)).unwrap().connect().await.unwrap();
+    let serving = HealthClient::new(probe.clone()).check(HealthCheckRequest { service: String::new() }).await.unwrap();
+    assert_eq!(serving.into_inner().status, ServingStatus::Serving as i32);
+    let api = get_unit(probe).await.unwrap_err();
+    assert_eq!(api.code(), tonic::Code::Unimplemented, "only health on the probes' port");
 }
 
 #[tokio::test]
