@@ -166,7 +166,7 @@ impl ServiceProcess {
         (name, instance): (&'static str, usize),
         folder: &Path,
         postgres: &str,
-        nats: &str,
+        (nats, replicas): (&str, usize),
     ) -> anyhow::Result<Self> {
         let grpc: SocketAddr = ([127, 0, 0, 1], free_port()).into();
         let label = format!("{name}-{instance}");
@@ -182,6 +182,7 @@ url = "{postgres}"
 max_connections = 5
 [nats]
 url = "{nats}"
+stream_replicas = {replicas}
 [auth]
 public_key_file = "{key}"
 root_unit = "{root}"
@@ -262,15 +263,30 @@ impl ProcessStack {
     /// `instances` of every service on the same databases and NATS, as a
     /// province's Deployments run them.
     pub async fn start_instances(binary: &str, instances: usize) -> Self {
+        Self::launch(binary, instances, TestNats::start().await.expect("nats-server starts"), 1).await
+    }
+
+    /// Every service on a JetStream cluster of `nodes` servers, its streams
+    /// replicated on each.
+    pub async fn start_on_cluster(binary: &str, nodes: usize) -> Self {
+        Self::launch(binary, 1, TestNats::cluster(nodes).await.expect("the NATS cluster starts"), nodes).await
+    }
+
+    async fn launch(binary: &str, instances: usize, nats: TestNats, replicas: usize) -> Self {
         let postgres = TestPostgres::start().await.expect("a private PostgreSQL starts");
-        let nats = TestNats::start().await.expect("nats-server starts");
         let folder = tempfile::tempdir().unwrap();
         let mut services = Vec::new();
         for name in SERVICES {
             for instance in 0..instances {
                 let which = (name, instance);
-                let mut service =
-                    ServiceProcess::new(Path::new(binary), which, folder.path(), &postgres.url(), &nats.url()).unwrap();
+                let mut service = ServiceProcess::new(
+                    Path::new(binary),
+                    which,
+                    folder.path(),
+                    &postgres.url(),
+                    (&nats.url(), replicas),
+                )
+                .unwrap();
                 service.start().await.unwrap();
                 services.push(service);
             }

@@ -268,7 +268,7 @@ impl Stack {
 /// Every message a JetStream stream on the NATS at `url` holds, in order;
 /// none if the stream does not exist yet.
 pub async fn stream_messages(url: &str, stream: &str) -> Vec<async_nats::jetstream::message::StreamMessage> {
-    let js = async_nats::jetstream::new(async_nats::connect(url).await.unwrap());
+    let js = async_nats::jetstream::new(testsuite::nats_client(url).await.unwrap());
     let Ok(mut stream) = js.get_stream(stream).await else { return Vec::new() };
     let last = stream.info().await.unwrap().state.last_sequence;
     let mut messages = Vec::new();

@@ -63,7 +63,7 @@ impl Platform {
         let client = async_nats::ConnectOptions::new()
             .name(format!("doithoai-{service}"))
             .retry_on_initial_connect()
-            .connect(settings.nats.url.as_str())
+            .connect(settings.nats.servers())
             .await
             .context("invalid setting `nats.url`")?;
         Ok(Self {

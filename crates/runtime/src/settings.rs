@@ -89,10 +89,19 @@ pub struct DatabaseSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct NatsSettings {
+    /// One server, or several separated by commas (the seeds of a cluster;
+    /// the client learns the rest from them).
     pub url: String,
     /// 1 on one machine, 3 in a province cluster.
     pub stream_replicas: usize,
     pub duplicate_window_secs: u64,
+}
+
+impl NatsSettings {
+    /// The servers of `url`, for the client to try in turn.
+    pub fn servers(&self) -> Vec<&str> {
+        self.url.split(',').map(str::trim).filter(|u| !u.is_empty()).collect()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -273,8 +282,9 @@ impl Settings {
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");
         }
-        if !self.nats.url.starts_with("nats://") && !self.nats.url.starts_with("tls://") {
-            return bad("nats.url", "must start with nats:// or tls://");
+        let servers = self.nats.servers();
+        if servers.is_empty() || servers.iter().any(|u| !u.starts_with("nats://") && !u.starts_with("tls://")) {
+            return bad("nats.url", "each server must start with nats:// or tls://");
         }
         if !(1..=5).contains(&self.nats.stream_replicas) {
             return bad("nats.stream_replicas", "must be 1 to 5");

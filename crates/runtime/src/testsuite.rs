@@ -135,41 +135,126 @@ pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
 /// A private `nats-server` with JetStream on a random port, which a test can
 /// stop and restart (same port, same store).
 pub struct TestNats {
+    nodes: Vec<NatsNode>,
+}
+
+/// One nats-server of a test, with its own store.
+struct NatsNode {
+    name: String,
     port: u16,
+    /// Its route port, in a cluster.
+    route: Option<u16>,
     store: tempfile::TempDir,
     child: Option<Child>,
 }
 
 impl TestNats {
+    /// One server with JetStream.
     pub async fn start() -> anyhow::Result<Self> {
-        let mut nats = Self { port: free_port(), store: tempfile::tempdir()?, child: None };
-        nats.restart().await?;
+        Self::start_nodes(1).await
+    }
+
+    /// A JetStream cluster of `size` servers on loopback ports, routed to
+    /// each other, as a province runs three.
+    pub async fn cluster(size: usize) -> anyhow::Result<Self> {
+        Self::start_nodes(size).await
+    }
+
+    async fn start_nodes(size: usize) -> anyhow::Result<Self> {
+        let mut nodes = Vec::with_capacity(size);
+        for n in 0..size {
+            let route = (size > 1).then(free_port);
+            let node =
+                NatsNode { name: format!("n{n}"), port: free_port(), route, store: tempfile::tempdir()?, child: None };
+            nodes.push(node);
+        }
+        let mut nats = Self { nodes };
+        for n in 0..size {
+            nats.restart_node(n).await?;
+        }
+        if size > 1 {
+            nats.wait_for_a_leader().await?;
+        }
         Ok(nats)
     }
 
-    pub fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
+    /// Waits until the cluster has elected its JetStream leader, without
+    /// which no stream can be made.
+    async fn wait_for_a_leader(&self) -> anyhow::Result<()> {
+        let jetstream = async_nats::jetstream::new(nats_client(&self.url()).await?);
+        let started = std::time::Instant::now();
+        // A replicated stream made and removed: the servers' 2.9 answers
+        // the account query in a shape this client no longer reads.
+        let probe = async_nats::jetstream::stream::Config {
+            name: "DOITHOAI_CLUSTER_READY".into(),
+            subjects: vec!["doithoai_cluster_ready".into()],
+            num_replicas: self.nodes.len(),
+            ..Default::default()
+        };
+        loop {
+            let made = jetstream.create_stream(probe.clone()).await;
+            let Err(error) = made else {
+                jetstream.delete_stream(&probe.name).await?;
+                return Ok(());
+            };
+            anyhow::ensure!(started.elapsed() < Duration::from_secs(30), "the NATS cluster elected no leader: {error}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
+    /// Every server's URL, separated by commas (`nats.url`).
+    pub fn url(&self) -> String {
+        self.nodes.iter().map(|n| format!("nats://127.0.0.1:{}", n.port)).collect::<Vec<_>>().join(",")
+    }
+
+    /// Stops every server.
     pub async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        for n in 0..self.nodes.len() {
+            self.stop_node(n).await;
+        }
+    }
+
+    /// Starts every server again.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        for n in 0..self.nodes.len() {
+            self.restart_node(n).await?;
+        }
+        Ok(())
+    }
+
+    /// SIGKILL of one server of the cluster.
+    pub async fn stop_node(&mut self, n: usize) {
+        if let Some(mut child) = self.nodes[n].child.take() {
             let _ = child.kill().await;
         }
     }
 
-    /// Starts the server again (or for the first time) and waits until it listens.
-    pub async fn restart(&mut self) -> anyhow::Result<()> {
-        self.stop().await;
-        let child = Command::new(nats_server_binary())
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
-            .arg(self.store.path())
+    /// Starts one server again (or for the first time) and waits until it listens.
+    pub async fn restart_node(&mut self, n: usize) -> anyhow::Result<()> {
+        self.stop_node(n).await;
+        let routes: Vec<String> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(other, _)| *other != n)
+            .filter_map(|(_, o)| o.route.map(|r| format!("nats://127.0.0.1:{r}")))
+            .collect();
+        let node = &mut self.nodes[n];
+        let mut command = Command::new(nats_server_binary());
+        command.args(["-a", "127.0.0.1", "-p", &node.port.to_string(), "-n", &node.name, "-js", "-sd"]);
+        command.arg(node.store.path());
+        if let Some(route) = node.route {
+            command.args(["--cluster_name", "doithoai", "--cluster", &format!("nats://127.0.0.1:{route}")]);
+            command.args(["--routes", &routes.join(",")]);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .context("cannot start nats-server (install Debian's nats-server, or set NATS_SERVER_BIN)")?;
-        self.child = Some(child);
-        let addr: SocketAddr = ([127, 0, 0, 1], self.port).into();
+        node.child = Some(child);
+        let addr: SocketAddr = ([127, 0, 0, 1], node.port).into();
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(addr).await.is_ok() {
                 return Ok(());
@@ -178,6 +263,12 @@ impl TestNats {
         }
         anyhow::bail!("nats-server did not start listening on {addr}")
     }
+}
+
+/// A client of the test's NATS, one server or a cluster.
+pub async fn nats_client(url: &str) -> anyhow::Result<async_nats::Client> {
+    let servers: Vec<&str> = url.split(',').collect();
+    Ok(async_nats::ConnectOptions::new().retry_on_initial_connect().connect(servers).await?)
 }
 
 fn nats_server_binary() -> PathBuf {
@@ -198,7 +289,7 @@ pub struct Events {
 impl Events {
     /// Events of `service` (`"scheduling"`), on the NATS at `url`.
     pub async fn of(service: &'static str, url: &str) -> anyhow::Result<Self> {
-        let jetstream = async_nats::jetstream::new(async_nats::connect(url).await?);
+        let jetstream = async_nats::jetstream::new(nats_client(url).await?);
         let nats =
             crate::settings::NatsSettings { url: url.to_owned(), stream_replicas: 1, duplicate_window_secs: 120 };
         crate::events::ensure_stream(&jetstream, service, &nats).await?;

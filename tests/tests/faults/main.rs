@@ -167,6 +167,36 @@ async fn two_instances_of_every_service_do_nothing_twice_and_lose_nothing_when_o
     );
 }
 
+/// A province's JetStream cluster of three nats-server processes, the
+/// streams at 3 replicas: one node killed (SIGKILL) during the load, brought
+/// back, then another. The callers notice nothing; every event is in the
+/// stream once, in order, and taken in by the deadlines service once.
+#[tokio::test]
+async fn a_nats_cluster_loses_a_node_then_another_and_nothing_is_lost_or_twice() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let mut stack = ProcessStack::start_on_cluster(SERVICE_BINARY, 3).await;
+    let conferences = stack.conferences(CONFERENCES).await;
+    let secretaries = Secretaries::start(&stack.addrs("minutes"), &conferences);
+    tokio::time::sleep(LOAD).await;
+    let mut measured = Vec::new();
+    for node in [0, 1] {
+        stack.nats.stop_node(node).await;
+        // The events keep flowing through the two nodes left.
+        measured.push(stack.backlog_cleared(IN_FLIGHT).await);
+        tokio::time::sleep(LOAD).await;
+        stack.nats.restart_node(node).await.unwrap();
+        tokio::time::sleep(LOAD).await;
+    }
+    let calls = secretaries.finish().await;
+
+    assert_eq!(calls.errors(), [], "the callers noticed nothing: {}", calls.describe_errors());
+    stack.assert_nothing_lost_or_twice(&calls).await;
+    report(
+        &format!("NATS cluster of 3, node 1 then node 2 killed and restarted, {} petitions", calls.0.len()),
+        &[("first kill to the backlog taken in", measured[0]), ("second kill to the backlog taken in", measured[1])],
+    );
+}
+
 #[tokio::test]
 async fn a_service_killed_between_commit_and_reply_creates_nothing_twice_on_retry() {
     let _one = ONE_AT_A_TIME.lock().await;
