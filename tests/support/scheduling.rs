@@ -13,7 +13,7 @@ use doithoai_proto::scheduling::v1::{
 };
 use tonic::transport::Channel;
 
-use crate::{Role, Stack, WAIT, authorized, eventually, token, token_for};
+use crate::{Role, Stack, WAIT, authorized, eventually, read_rows, token, token_for};
 
 pub fn at(text: &str) -> DateTime<Utc> {
     text.parse().expect("an RFC 3339 instant")
@@ -62,6 +62,9 @@ impl District {
     pub async fn set_up(stack: &Stack) -> Self {
         stack.clock.set(at(MONDAY));
         stack.import_file("hung-yen-2020.csv").await.expect("the units import");
+        // The district acts once every service knows its units, as an office
+        // would after an import: a request before the replica has them is refused.
+        stack.replicas_hold(read_rows("hung-yen-2020.csv").len() as i64).await;
         let office = token("323", &[Role::Office]);
         let mut directory = DirectoryClient::new(stack.channel("scheduling").await);
         let position = Position {
