@@ -179,6 +179,11 @@ fn every_workload_has_probes_resources_a_locked_down_context_a_budget_and_a_poli
             let budget = objects.kind("PodDisruptionBudget").find(|b| selects(&b["spec"]["selector"], labels));
             assert!(budget.is_some(), "{who}: a PodDisruptionBudget");
             if workload["kind"] == "Deployment" {
+                // Drained before it stops: a rolling update keeps serving.
+                let main = &spec["containers"][0];
+                assert!(main["lifecycle"]["preStop"]["sleep"]["seconds"].as_u64() >= Some(5), "{who}: drained");
+                let strategy = &workload["spec"]["strategy"]["rollingUpdate"];
+                assert_eq!(strategy["maxUnavailable"], 0, "{who}: never fewer pods than wanted");
                 let autoscaled = objects.kind("HorizontalPodAutoscaler").any(|h| {
                     h["spec"]["scaleTargetRef"]["kind"] == "Deployment"
                         && h["spec"]["scaleTargetRef"]["name"] == name(workload)
