@@ -418,3 +418,25 @@ fn the_monitoring_component_holds_the_alert_rules_and_scrapes_every_service() {
         assert_eq!(cluster["spec"]["monitoring"]["enablePodMonitor"], true, "{}", name(cluster));
     }
 }
+
+/// Every binary the Deployments and jobs run is one the image builds and copies.
+#[test]
+fn the_image_holds_every_binary_the_manifests_run() {
+    let containerfile = std::fs::read_to_string(repo_root().join("deploy/Containerfile")).unwrap();
+    let copy = containerfile.split("&& cp ").nth(1).and_then(|rest| rest.split("/out/").next()).unwrap();
+    let copied: BTreeSet<&str> = copy.split_whitespace().filter(|w| *w != "\\").collect();
+    let jobs = std::fs::read_to_string(k8s().join("jobs/import-units.yaml")).unwrap();
+    let job = Value::deserialize(serde_norway::Deserializer::from_str(&jobs)).unwrap();
+    let objects = Objects::of("province");
+    let pods = objects
+        .workloads()
+        .filter(|w| w["kind"] == "Deployment")
+        .map(|w| &w["spec"]["template"])
+        .chain([&job["spec"]["template"]]);
+    for pod in pods {
+        let command = pod["spec"]["containers"][0]["command"][0].as_str().unwrap();
+        let binary =
+            command.strip_prefix("/usr/local/bin/").unwrap_or_else(|| panic!("{command} is in /usr/local/bin"));
+        assert!(copied.contains(binary), "the image copies {binary}: {copied:?}");
+    }
+}
