@@ -100,8 +100,13 @@ pub struct NatsSettings {
 impl NatsSettings {
     /// The servers of `url`, for the client to try in turn.
     pub fn servers(&self) -> Vec<&str> {
-        self.url.split(',').map(str::trim).filter(|u| !u.is_empty()).collect()
+        nats_servers(&self.url)
     }
+}
+
+/// The servers of a `nats.url`: one, or several separated by commas.
+pub fn nats_servers(url: &str) -> Vec<&str> {
+    url.split(',').map(str::trim).filter(|u| !u.is_empty()).collect()
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -267,7 +267,7 @@ impl TestNats {
 
 /// A client of the test's NATS, one server or a cluster.
 pub async fn nats_client(url: &str) -> anyhow::Result<async_nats::Client> {
-    let servers: Vec<&str> = url.split(',').collect();
+    let servers = crate::settings::nats_servers(url);
     Ok(async_nats::ConnectOptions::new().retry_on_initial_connect().connect(servers).await?)
 }
 

@@ -56,7 +56,11 @@ struct Through {
 /// A fresh stack whose secretaries record petitions for `LOAD`, through
 /// `fault` (which returns once it is over), and for `LOAD` again.
 async fn through(fault: impl AsyncFnOnce(&mut ProcessStack)) -> (ProcessStack, Through) {
-    let mut stack = ProcessStack::start(SERVICE_BINARY).await;
+    through_on(ProcessStack::start(SERVICE_BINARY).await, fault).await
+}
+
+/// As [`through`], on a stack of another shape (several instances, a cluster).
+async fn through_on(mut stack: ProcessStack, fault: impl AsyncFnOnce(&mut ProcessStack)) -> (ProcessStack, Through) {
     let conferences = stack.conferences(CONFERENCES).await;
     let secretaries = Secretaries::start(&stack.addrs("minutes"), &conferences);
     tokio::time::sleep(LOAD).await;
@@ -143,16 +147,12 @@ async fn the_deadlines_service_killed_mid_stream_takes_in_each_event_once() {
 #[tokio::test]
 async fn two_instances_of_every_service_do_nothing_twice_and_lose_nothing_when_one_is_killed() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let mut stack = ProcessStack::start_instances(SERVICE_BINARY, 2).await;
-    let conferences = stack.conferences(CONFERENCES).await;
-    let secretaries = Secretaries::start(&stack.addrs("minutes"), &conferences);
-    tokio::time::sleep(LOAD).await;
-    stack.kill_instance("minutes", 0).await;
-    stack.kill_instance("deadlines", 0).await;
-    let killed = Instant::now();
-    let caught_up = stack.backlog_cleared(IN_FLIGHT).await;
-    tokio::time::sleep(LOAD).await;
-    let calls = secretaries.finish().await;
+    let stack = ProcessStack::start_instances(SERVICE_BINARY, 2).await;
+    let (stack, Through { calls, back: killed, caught_up }) = through_on(stack, async |stack| {
+        stack.kill_instance("minutes", 0).await;
+        stack.kill_instance("deadlines", 0).await;
+    })
+    .await;
 
     assert_eq!(calls.unexpected(), [], "only failures worth retrying, from the killed instance");
     stack.assert_nothing_lost_or_twice(&calls).await;
@@ -174,20 +174,18 @@ async fn two_instances_of_every_service_do_nothing_twice_and_lose_nothing_when_o
 #[tokio::test]
 async fn a_nats_cluster_loses_a_node_then_another_and_nothing_is_lost_or_twice() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let mut stack = ProcessStack::start_on_cluster(SERVICE_BINARY, 3).await;
-    let conferences = stack.conferences(CONFERENCES).await;
-    let secretaries = Secretaries::start(&stack.addrs("minutes"), &conferences);
-    tokio::time::sleep(LOAD).await;
     let mut measured = Vec::new();
-    for node in [0, 1] {
-        stack.nats.stop_node(node).await;
-        // The events keep flowing through the two nodes left.
-        measured.push(stack.backlog_cleared(IN_FLIGHT).await);
-        tokio::time::sleep(LOAD).await;
-        stack.nats.restart_node(node).await.unwrap();
-        tokio::time::sleep(LOAD).await;
-    }
-    let calls = secretaries.finish().await;
+    let stack = ProcessStack::start_on_cluster(SERVICE_BINARY, 3).await;
+    let (stack, Through { calls, .. }) = through_on(stack, async |stack| {
+        for node in [0, 1] {
+            stack.nats.stop_node(node).await;
+            // The events keep flowing through the two nodes left.
+            measured.push(stack.backlog_cleared(IN_FLIGHT).await);
+            tokio::time::sleep(LOAD).await;
+            stack.nats.restart_node(node).await.unwrap();
+        }
+    })
+    .await;
 
     assert_eq!(calls.errors(), [], "the callers noticed nothing: {}", calls.describe_errors());
     stack.assert_nothing_lost_or_twice(&calls).await;
