@@ -163,7 +163,7 @@ impl EventHandler for PetitionClocks {
             let keys = obligations::response_keys(conn, Uuid::parse_str(&escalated.petition_id)?).await?;
             let reason = format!("R10.4: escalated to unit {}", escalation.to_unit_code);
             for key in keys {
-                obligations::cancel(conn, &key, &reason).await?;
+                obligations::cancel(conn, &self.outbox, &event.actor, &key, &reason).await?;
             }
             let occurred = event.occurred_at.as_ref().and_then(doithoai_runtime::time::instant);
             let key = format!("ESCALATION_NOTICE:{}", escalated.petition_id);

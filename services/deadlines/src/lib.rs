@@ -78,7 +78,8 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
         periods: periods.clone(),
         outbox: platform.outbox.clone(),
     };
-    let units = doithoai_directory::keep_replica(&mut platform, (clocks, (heads, successions::Successions)));
+    let successions = successions::Successions { outbox: platform.outbox.clone() };
+    let units = doithoai_directory::keep_replica(&mut platform, (clocks, (heads, successions)));
     let petitions = handlers::PetitionClocks {
         outbox: platform.outbox.clone(),
         calendars: calendars.clone(),

@@ -5,7 +5,8 @@
 use chrono::NaiveDate;
 use doithoai_calendar::Calendar;
 use doithoai_proto::deadlines::v1::{
-    DeadlineMet, DeadlineRescheduled, Obligation, ObligationKind, ObligationOpened, ObligationState as State,
+    DeadlineCancelled, DeadlineMet, DeadlineRescheduled, Obligation, ObligationKind, ObligationOpened,
+    ObligationState as State,
 };
 use doithoai_runtime::{events::Event, outbox::Outbox};
 use sqlx::PgConnection;
@@ -424,15 +425,44 @@ pub async fn reschedule_open(
 }
 
 /// Cancels an open obligation (the petition went up a level, say).
-pub async fn cancel(conn: &mut PgConnection, key: &str, reason: &str) -> anyhow::Result<()> {
-    sqlx::query(&format!(
+pub async fn cancel(
+    conn: &mut PgConnection,
+    outbox: &Outbox,
+    actor: &str,
+    key: &str,
+    reason: &str,
+) -> anyhow::Result<()> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
         "UPDATE obligations SET state = 'OBLIGATION_STATE_CANCELLED', cancel_reason = $2, updated_at = now()
-         WHERE key = $1 AND state IN {STILL_OPEN}"
+         WHERE key = $1 AND state IN {STILL_OPEN} RETURNING {COLUMNS}"
     ))
     .bind(key)
     .bind(reason)
-    .execute(conn)
+    .fetch_all(&mut *conn)
     .await?;
+    announce_cancelled(conn, outbox, actor, &rows).await?;
+    Ok(())
+}
+
+/// Publishes each cancelled obligation once, from the transaction that
+/// cancelled it, so those who count from the events (the national hub) see
+/// that it is no longer owed.
+pub async fn announce_cancelled(
+    conn: &mut PgConnection,
+    outbox: &Outbox,
+    actor: &str,
+    rows: &[Row],
+) -> sqlx::Result<()> {
+    let events: Vec<Event> = rows
+        .iter()
+        .map(|row| {
+            let cancelled = DeadlineCancelled { obligation: Some(row.wire()) };
+            Event::new("deadline_cancelled", row.id.to_string(), row.unit_path.clone(), &cancelled)
+        })
+        .collect();
+    if !events.is_empty() {
+        outbox.append_all(conn, actor, &events).await?;
+    }
     Ok(())
 }
 
@@ -594,21 +624,24 @@ pub async fn move_open(conn: &mut PgConnection, unit: &str, to_path: &[String], 
 /// contains `last_day`, the unit's last.
 pub async fn cancel_dialogues_of(
     conn: &mut PgConnection,
-    unit: &str,
+    outbox: &Outbox,
+    (actor, unit): (&str, &str),
     last_day: NaiveDate,
     reason: &str,
 ) -> sqlx::Result<u64> {
-    let cancelled = sqlx::query(&format!(
+    let cancelled: Vec<Row> = sqlx::query_as(&format!(
         "UPDATE obligations SET state = 'OBLIGATION_STATE_CANCELLED', cancel_reason = $3, updated_at = now()
          WHERE kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE' AND unit_path[cardinality(unit_path)] = $1
-           AND extract(year FROM anchor_date) = extract(year FROM $2::date) AND state IN {STILL_OPEN}"
+           AND extract(year FROM anchor_date) = extract(year FROM $2::date) AND state IN {STILL_OPEN}
+         RETURNING {COLUMNS}"
     ))
     .bind(unit)
     .bind(last_day)
     .bind(reason)
-    .execute(conn)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(cancelled.rows_affected())
+    announce_cancelled(conn, outbox, actor, &cancelled).await?;
+    Ok(cancelled.len() as u64)
 }
 
 /// Passes the open R10.3 responses an agency owes to its successor, keeping

@@ -8,15 +8,21 @@ use chrono::{Datelike, NaiveDate};
 use doithoai_calendar::Calendar;
 use doithoai_proto::{
     common::v1::EventEnvelope,
+    deadlines::v1::DeadlineRescheduled,
     scheduling::v1::{PositionUpserted, Rank},
 };
-use doithoai_runtime::{consumer::EventHandler, events::decode_payload, outbox::Outbox, time::local_date};
+use doithoai_runtime::{
+    consumer::EventHandler,
+    events::{Event, decode_payload},
+    outbox::Outbox,
+    time::local_date,
+};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
     calendars::Calendars,
-    obligations::{COLUMNS, Row, STILL_OPEN},
+    obligations::{self, COLUMNS, Row, STILL_OPEN},
     reports_due::ReportPeriods,
 };
 
@@ -101,26 +107,19 @@ impl EventHandler for HeadsReplica {
         if applied {
             // Periods the term no longer reaches are cancelled (dialogues and
             // reports alike); the year's dialogue ends with the term.
-            sqlx::query(&format!(
+            let cancelled: Vec<Row> = sqlx::query_as(&format!(
                 "UPDATE obligations SET state = 'OBLIGATION_STATE_CANCELLED', cancel_reason = 'outside the head''s term', updated_at = now()
                  WHERE head_position_id = $1 AND state IN {STILL_OPEN}
-                   AND (due_date < $2 OR ($3::date IS NOT NULL AND anchor_date > $3))"
+                   AND (due_date < $2 OR ($3::date IS NOT NULL AND anchor_date > $3))
+                 RETURNING {COLUMNS}"
             ))
             .bind(id)
             .bind(term_start)
             .bind(term_end)
-            .execute(&mut *conn)
+            .fetch_all(&mut *conn)
             .await?;
-            sqlx::query(&format!(
-                "UPDATE obligations SET due_date = LEAST(make_date(extract(year FROM anchor_date)::int, 12, 31), coalesce($2, make_date(extract(year FROM anchor_date)::int, 12, 31))),
-                     state = 'OBLIGATION_STATE_OPEN', updated_at = now()
-                 WHERE head_position_id = $1 AND kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE'
-                   AND state IN {STILL_OPEN}"
-            ))
-            .bind(id)
-            .bind(term_end)
-            .execute(&mut *conn)
-            .await?;
+            obligations::announce_cancelled(conn, &self.outbox, &event.actor, &cancelled).await?;
+            end_with_the_term(conn, &self.outbox, &event.actor, id, term_end).await?;
             let recorded = event.occurred_at.as_ref().and_then(doithoai_runtime::time::instant);
             let year = local_date(recorded.context("an event without its time")?).year();
             let calendar = self.calendars.current();
@@ -129,4 +128,55 @@ impl EventHandler for HeadsReplica {
         }
         Ok(())
     }
+}
+
+/// The head's open dialogues end with the term (or the year): those whose
+/// due date moves are published as rescheduled, with the day they had.
+async fn end_with_the_term(
+    conn: &mut PgConnection,
+    outbox: &Outbox,
+    actor: &str,
+    head: Uuid,
+    term_end: Option<NaiveDate>,
+) -> anyhow::Result<()> {
+    let due = "LEAST(make_date(extract(year FROM anchor_date)::int, 12, 31), coalesce($2, make_date(extract(year FROM anchor_date)::int, 12, 31)))";
+    let before: Vec<(Uuid, NaiveDate, String)> = sqlx::query_as(&format!(
+        "SELECT id, due_date, calendar_revision FROM obligations
+         WHERE head_position_id = $1 AND kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE' AND state IN {STILL_OPEN}
+           AND due_date IS DISTINCT FROM {due}
+         FOR UPDATE"
+    ))
+    .bind(head)
+    .bind(term_end)
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query(&format!(
+        "UPDATE obligations SET due_date = {due}, state = 'OBLIGATION_STATE_OPEN', updated_at = now()
+         WHERE head_position_id = $1 AND kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE' AND state IN {STILL_OPEN}"
+    ))
+    .bind(head)
+    .bind(term_end)
+    .execute(&mut *conn)
+    .await?;
+    let ids: Vec<Uuid> = before.iter().map(|(id, ..)| *id).collect();
+    let moved: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM obligations WHERE id = ANY($1)"))
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await?;
+    let events: Vec<Event> = moved
+        .iter()
+        .filter_map(|row| {
+            let (_, previous_due, previous_revision) = before.iter().find(|(id, ..)| *id == row.id)?;
+            let message = DeadlineRescheduled {
+                obligation: Some(row.wire()),
+                previous_due_date: previous_due.to_string(),
+                previous_calendar_revision: previous_revision.clone(),
+            };
+            Some(Event::new("deadline_rescheduled", row.id.to_string(), row.unit_path.clone(), &message))
+        })
+        .collect();
+    if !events.is_empty() {
+        outbox.append_all(conn, actor, &events).await?;
+    }
+    Ok(())
 }

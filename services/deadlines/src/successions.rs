@@ -15,18 +15,21 @@ use doithoai_directory as directory;
 use doithoai_proto::{
     common::v1::EventEnvelope, directory::v1::UnitsReorganised, scheduling::v1::OrganizationSucceeded,
 };
-use doithoai_runtime::{consumer::EventHandler, events::decode_payload};
+use doithoai_runtime::{consumer::EventHandler, events::decode_payload, outbox::Outbox};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::obligations;
 
-pub struct Successions;
+/// The outbox announces the obligations a reorganisation cancels.
+pub struct Successions {
+    pub outbox: Outbox,
+}
 
 impl EventHandler for Successions {
     async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
         if let Some(reorganised) = decode_payload::<UnitsReorganised>(event)? {
-            units(conn, &reorganised).await
+            units(conn, &self.outbox, (&event.actor, &reorganised)).await
         } else if let Some(succeeded) = decode_payload::<OrganizationSucceeded>(event)? {
             agency(conn, &succeeded).await
         } else {
@@ -35,7 +38,11 @@ impl EventHandler for Successions {
     }
 }
 
-async fn units(conn: &mut PgConnection, reorganised: &UnitsReorganised) -> anyhow::Result<()> {
+async fn units(
+    conn: &mut PgConnection,
+    outbox: &Outbox,
+    (actor, reorganised): (&str, &UnitsReorganised),
+) -> anyhow::Result<()> {
     let effective: chrono::NaiveDate = reorganised.effective_date.parse()?;
     let last_day = effective.pred_opt().unwrap_or(effective);
     let decision = &reorganised.decision_number;
@@ -53,7 +60,7 @@ async fn units(conn: &mut PgConnection, reorganised: &UnitsReorganised) -> anyho
         let year = chrono::Datelike::year(&last_day);
         let reason =
             format!("R6.2: unit {unit} ended on {last_day} ({decision}); its heads' dialogue of {year} is not owed");
-        obligations::cancel_dialogues_of(conn, unit, last_day, &reason).await?;
+        obligations::cancel_dialogues_of(conn, outbox, (actor, unit), last_day, &reason).await?;
     }
     Ok(())
 }

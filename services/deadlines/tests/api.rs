@@ -10,7 +10,7 @@ use doithoai_calendar::Calendar;
 use doithoai_proto::{
     common::v1::{EventEnvelope, Field, Tier, Unit},
     deadlines::v1::{
-        AgencyOverdue, Count, DeadlineDueSoon, DeadlineMet, DeadlineOverdue, DeadlineReminder, DeadlineRescheduled,
+        AgencyOverdue, Count, DeadlineCancelled, DeadlineDueSoon, DeadlineMet, DeadlineOverdue, DeadlineReminder, DeadlineRescheduled,
         FileReportRequest, GetObligationRequest, LeaderboardRequest, ListObligationsRequest, LoadAnnouncementRequest,
         Obligation, ObligationKind as Kind, ObligationOpened, ObligationState as State, RenderReportRequest,
         ReportFormat, ReportRequest, StateCount, SummaryRequest, deadlines_client::DeadlinesClient,
@@ -446,6 +446,14 @@ async fn r10_4_an_escalation_cancels_the_agencys_clock_and_starts_the_receiving_
         assert_eq!((cancelled.anchor.as_str(), state(&cancelled)), ("SENT", State::Cancelled));
         assert_eq!(cancelled.cancel_reason, "R10.4: escalated to unit 33");
     }
+    // Published once each, redelivery or not, for those who count from the events.
+    let published = f.published_until::<DeadlineCancelled>("deadline_cancelled", |p| p.len() >= 2).await;
+    let mut petitions: Vec<String> = published.iter().map(|c| c.obligation.clone().unwrap().petition_id).collect();
+    petitions.sort();
+    let mut expected = vec![first.clone(), second.clone()];
+    expected.sort();
+    assert_eq!(petitions, expected);
+    assert!(published.iter().all(|c| state(c.obligation.as_ref().unwrap()) == State::Cancelled));
     // The receiving agency's own R10.3 clock runs from the escalation, at the province.
     let theirs = of(&all, &received_first);
     assert_eq!(brief(&theirs), ("R10.3", "ESCALATED", "2026-03-27", due("2026-03-27", 30).as_str(), State::Open));
@@ -958,6 +966,10 @@ async fn after_a_reorganisation_the_successor_owes_the_ended_units_work() {
     let year = f.obligations(&ListObligationsRequest { kind: Kind::ReportYear as i32, ..reports }).await.remove(0);
     assert_eq!(state(&year), State::Cancelled);
     assert_eq!(year.cancel_reason, "outside the head's term", "the post ended with the district");
+    let published = f.published_until::<DeadlineCancelled>("deadline_cancelled", |p| p.len() >= 2).await;
+    let ids: Vec<String> = published.iter().map(|c| c.obligation.clone().unwrap().id).collect();
+    assert!(ids.contains(&cancelled.id) && ids.contains(&year.id), "both cancellations published: {ids:?}");
+    assert_eq!(published.len(), 2, "and nothing else, once");
     f.finish().await;
 }
 
