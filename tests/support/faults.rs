@@ -20,6 +20,7 @@ use std::{
 use anyhow::Context;
 use doithoai_load::conferences::{self, StackArgs};
 use doithoai_proto::common::v1::EventEnvelope;
+use doithoai_proto::directory::v1::UnitRow;
 use doithoai_proto::minutes::v1::{
     Classification, PetitionRecorded, RecordPetitionRequest, minutes_service_client::MinutesServiceClient,
 };
@@ -165,7 +166,7 @@ impl ServiceProcess {
         binary: &Path,
         (name, instance): (&'static str, usize),
         folder: &Path,
-        postgres: &str,
+        (postgres, root): (&str, &str),
         (nats, replicas): (&str, usize),
     ) -> anyhow::Result<Self> {
         let grpc: SocketAddr = ([127, 0, 0, 1], free_port()).into();
@@ -201,7 +202,6 @@ sweep_interval_ms = 200
             metrics = free_port(),
             public = free_port(),
             key = testsuite::dev_key("public.pem").display(),
-            root = testsuite::ROOT_UNIT,
         );
         std::fs::write(&config, settings)?;
         let log = folder.join(format!("{label}.log"));
@@ -249,6 +249,8 @@ sweep_interval_ms = 200
 pub struct ProcessStack {
     pub postgres: TestPostgres,
     pub nats: TestNats,
+    /// The unit the stack serves: Hưng Yên, or another province.
+    pub root: String,
     services: Vec<ServiceProcess>,
     _folder: tempfile::TempDir,
 }
@@ -263,16 +265,24 @@ impl ProcessStack {
     /// `instances` of every service on the same databases and NATS, as a
     /// province's Deployments run them.
     pub async fn start_instances(binary: &str, instances: usize) -> Self {
-        Self::launch(binary, instances, TestNats::start().await.expect("nats-server starts"), 1).await
+        let nats = TestNats::start().await.expect("nats-server starts");
+        Self::launch(binary, (instances, testsuite::ROOT_UNIT), nats, 1).await
+    }
+
+    /// One instance of every service serving the province `root`, on `nats`
+    /// (a province's own, linked to the national hub).
+    pub async fn province(binary: &str, root: &str, nats: TestNats) -> Self {
+        Self::launch(binary, (1, root), nats, 1).await
     }
 
     /// Every service on a JetStream cluster of `nodes` servers, its streams
     /// replicated on each.
     pub async fn start_on_cluster(binary: &str, nodes: usize) -> Self {
-        Self::launch(binary, 1, TestNats::cluster(nodes).await.expect("the NATS cluster starts"), nodes).await
+        let nats = TestNats::cluster(nodes).await.expect("the NATS cluster starts");
+        Self::launch(binary, (1, testsuite::ROOT_UNIT), nats, nodes).await
     }
 
-    async fn launch(binary: &str, instances: usize, nats: TestNats, replicas: usize) -> Self {
+    async fn launch(binary: &str, (instances, root): (usize, &str), nats: TestNats, replicas: usize) -> Self {
         let postgres = TestPostgres::start().await.expect("a private PostgreSQL starts");
         let folder = tempfile::tempdir().unwrap();
         let mut services = Vec::new();
@@ -283,7 +293,7 @@ impl ProcessStack {
                     Path::new(binary),
                     which,
                     folder.path(),
-                    &postgres.url(),
+                    (&postgres.url(), root),
                     (&nats.url(), replicas),
                 )
                 .unwrap();
@@ -291,7 +301,7 @@ impl ProcessStack {
                 services.push(service);
             }
         }
-        Self { postgres, nats, services, _folder: folder }
+        Self { postgres, nats, root: root.to_owned(), services, _folder: folder }
     }
 
     fn service_mut(&mut self, name: &str) -> &mut ServiceProcess {
@@ -348,9 +358,15 @@ impl ProcessStack {
     /// of them started by the load tool, as an office and its secretaries
     /// would. Returns each conference's id and its secretary's token.
     pub async fn conferences(&self, conferences: usize) -> Vec<(String, String)> {
-        let admin = token(testsuite::ROOT_UNIT, &[Role::Admin]);
+        let started = self.conferences_of(read_rows("hung-yen-2025-07.csv"), conferences).await;
+        started.into_iter().map(|conference| (conference.id, conference.secretary)).collect()
+    }
+
+    /// The stack's province from `rows`, in every replica; then `conferences`
+    /// of its communes started by the load tool, each with a head's post.
+    pub async fn conferences_of(&self, rows: Vec<UnitRow>, conferences: usize) -> Vec<conferences::Conference> {
+        let admin = token(&self.root, &[Role::Admin]);
         let scheduling = Channel::from_shared(self.addr("scheduling")).unwrap().connect().await.unwrap();
-        let rows = read_rows("hung-yen-2025-07.csv");
         let units = i64::try_from(rows.len()).unwrap();
         import_units(scheduling, rows, &admin).await.expect("the units import");
         for name in ["participants", "minutes", "deadlines"] {
@@ -366,13 +382,25 @@ impl ProcessStack {
             participants: self.addr("participants"),
             minutes: self.addr("minutes"),
             deadlines: self.addr("deadlines"),
-            root: testsuite::ROOT_UNIT.into(),
+            root: self.root.clone(),
             conferences,
             dev_key: testsuite::dev_key("signing.pem"),
         };
         let announced = conferences::announce(&args).await.expect("the load tool announces its conferences");
-        let started = announced.start().await.expect("the load tool starts its conferences");
-        started.into_iter().map(|conference| (conference.id, conference.secretary)).collect()
+        announced.start().await.expect("the load tool starts its conferences")
+    }
+
+    /// Waits until every event `service` has written is on NATS.
+    pub async fn outbox_published(&self, service: &str) {
+        let pool = self.database(service).await;
+        eventually(WAIT, &format!("the {service} outbox to be published"), || async {
+            let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                .fetch_one(&pool)
+                .await
+                .ok()?;
+            (waiting == 0).then_some(())
+        })
+        .await;
     }
 
     /// What a fault must never cause, checked once the stack is whole again:
@@ -396,14 +424,7 @@ impl ProcessStack {
             answered.len()
         );
         assert_eq!(stored.iter().map(String::as_str).collect::<HashSet<_>>(), ids, "the minutes hold other petitions");
-        eventually(WAIT, "the minutes' outbox to be published", || async {
-            let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-                .fetch_one(&minutes)
-                .await
-                .ok()?;
-            (waiting == 0).then_some(())
-        })
-        .await;
+        self.outbox_published("minutes").await;
 
         // Each conference's events in the stream in the order they were written.
         let written: HashMap<String, i64> = sqlx::query_as("SELECT event_id::text, seq FROM outbox")
@@ -711,5 +732,54 @@ async fn relay(client: TcpStream, service: TcpStream, swallow: &AtomicBool) {
     tokio::select! {
         _ = upstream => {}
         _ = downstream => {}
+    }
+}
+
+/// A link that can be cut: a TCP relay (a province's leaf connection to the
+/// hub) that drops every connection it carries when cut, and refuses new
+/// ones until restored.
+pub struct Link {
+    pub addr: SocketAddr,
+    open: tokio::sync::watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Link {
+    pub async fn start(to: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (open, _) = tokio::sync::watch::channel(true);
+        let watching = open.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let mut open = watching.subscribe();
+                if !*open.borrow_and_update() {
+                    continue;
+                }
+                tokio::spawn(async move {
+                    let Ok(service) = TcpStream::connect(to).await else { return };
+                    let never = AtomicBool::new(false);
+                    tokio::select! {
+                        _ = relay(client, service, &never) => {}
+                        _ = open.wait_for(|open| !open) => {}
+                    }
+                });
+            }
+        });
+        Self { addr, open, task }
+    }
+
+    pub fn cut(&self) {
+        self.open.send_replace(false);
+    }
+
+    pub fn restore(&self) {
+        self.open.send_replace(true);
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

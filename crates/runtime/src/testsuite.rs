@@ -145,7 +145,17 @@ struct NatsNode {
     /// Its route port, in a cluster.
     route: Option<u16>,
     store: tempfile::TempDir,
+    /// Its configuration file's text, for what has no flag (domains, leaf nodes).
+    config: Option<String>,
     child: Option<Child>,
+}
+
+/// How a server with a JetStream domain joins the national hub.
+pub enum Leaf {
+    /// The hub: it takes leaf nodes on this port.
+    Listen(u16),
+    /// A province: a leaf node of the hub at this address.
+    Remote(std::net::SocketAddr),
 }
 
 impl TestNats {
@@ -164,8 +174,8 @@ impl TestNats {
         let mut nodes = Vec::with_capacity(size);
         for n in 0..size {
             let route = (size > 1).then(free_port);
-            let node =
-                NatsNode { name: format!("n{n}"), port: free_port(), route, store: tempfile::tempdir()?, child: None };
+            let store = tempfile::tempdir()?;
+            let node = NatsNode { name: format!("n{n}"), port: free_port(), route, store, config: None, child: None };
             nodes.push(node);
         }
         let mut nats = Self { nodes };
@@ -175,6 +185,34 @@ impl TestNats {
         if size > 1 {
             nats.wait_for_a_leader().await?;
         }
+        Ok(nats)
+    }
+
+    /// One server with a JetStream domain of its own, as the national hub or
+    /// as a province linked to it.
+    pub async fn with_domain(domain: &str, leaf: Leaf) -> anyhow::Result<Self> {
+        let leafnodes = match leaf {
+            // A leaf learns the address the hub advertises and reconnects
+            // there (2.9 ignores `no_advertise` for leaf nodes), so the hub
+            // advertises a port nothing listens on: a province reconnects
+            // only through where it was told, the test's cuttable link.
+            Leaf::Listen(port) => {
+                format!("leafnodes {{ listen: \"127.0.0.1:{port}\", advertise: \"127.0.0.1:{}\" }}", free_port())
+            }
+            // A province's own events stay at home: without the denials its
+            // streams would capture the other provinces' events through the
+            // hub. Only the hub's sources (the JetStream API of the domain
+            // and its deliveries) cross.
+            Leaf::Remote(hub) => format!(
+                "leafnodes {{ reconnect: 1, remotes: [ {{ url: \"nats-leaf://{hub}\", \
+                 deny_imports: [\"doithoai.>\"], deny_exports: [\"doithoai.>\"] }} ] }}"
+            ),
+        };
+        let store = tempfile::tempdir()?;
+        let config = Some(format!("jetstream {{ domain: {domain} }}\n{leafnodes}\n"));
+        let node = NatsNode { name: domain.to_owned(), port: free_port(), route: None, store, config, child: None };
+        let mut nats = Self { nodes: vec![node] };
+        nats.restart_node(0).await?;
         Ok(nats)
     }
 
@@ -243,6 +281,11 @@ impl TestNats {
         let mut command = Command::new(nats_server_binary());
         command.args(["-a", "127.0.0.1", "-p", &node.port.to_string(), "-n", &node.name, "-js", "-sd"]);
         command.arg(node.store.path());
+        if let Some(config) = &node.config {
+            let file = node.store.path().join("nats.conf");
+            std::fs::write(&file, config)?;
+            command.arg("-c").arg(file);
+        }
         if let Some(route) = node.route {
             command.args(["--cluster_name", "doithoai", "--cluster", &format!("nats://127.0.0.1:{route}")]);
             command.args(["--routes", &routes.join(",")]);
@@ -271,7 +314,8 @@ pub async fn nats_client(url: &str) -> anyhow::Result<async_nats::Client> {
     Ok(async_nats::ConnectOptions::new().retry_on_initial_connect().connect(servers).await?)
 }
 
-fn nats_server_binary() -> PathBuf {
+/// The machine's nats-server: `NATS_SERVER_BIN`, else Debian's.
+pub fn nats_server_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("NATS_SERVER_BIN") {
         return path.into();
     }

@@ -30,13 +30,14 @@ const CUSTOM_KINDS: [&str; 7] =
 /// (docs/operations.md, "Before the first deployment"): the Secrets and the
 /// token key's ConfigMap, the province's CA. CloudNativePG makes each
 /// `<cluster>-app` Secret, cert-manager each Certificate's.
-const PROVIDED: [(&str, &str); 6] = [
+const PROVIDED: [(&str, &str); 7] = [
     ("ConfigMap", "doithoai-trust"),
     ("Secret", "doithoai-ca"),
     ("Secret", "doithoai-privacy"),
     ("Secret", "doithoai-web"),
     ("Secret", "doithoai-backup"),
     ("Secret", "web-tls"),
+    ("Secret", "nats-national"),
 ];
 
 /// The gRPC services, as their crates name them and listen by default.
@@ -334,6 +335,7 @@ fn every_port_address_and_name_agrees_with_the_services_settings() {
 
 #[test]
 fn everything_referenced_is_rendered_or_provided_by_the_operator() {
+    let mut used = BTreeSet::new();
     for overlay in OVERLAYS {
         let objects = Objects::of(overlay);
         let mut referenced = BTreeSet::new();
@@ -352,9 +354,10 @@ fn everything_referenced_is_rendered_or_provided_by_the_operator() {
             let made = by_cnpg || by_cert_manager;
             assert!(rendered || made || provided, "{overlay}: {kind} {name} is neither rendered nor provided");
         }
-        for provided in PROVIDED {
-            assert!(referenced.contains(&(provided.0.to_owned(), provided.1.to_owned())), "{provided:?} is still used");
-        }
+        used.extend(referenced);
+    }
+    for provided in PROVIDED {
+        assert!(used.contains(&(provided.0.to_owned(), provided.1.to_owned())), "{provided:?} is still used");
     }
 }
 
@@ -438,5 +441,42 @@ fn the_image_holds_every_binary_the_manifests_run() {
         let binary =
             command.strip_prefix("/usr/local/bin/").unwrap_or_else(|| panic!("{command} is in /usr/local/bin"));
         assert!(copied.contains(binary), "the image copies {binary}: {copied:?}");
+    }
+}
+
+#[test]
+fn the_nats_configuration_of_each_overlay_is_valid_for_nats_server() {
+    let ca = rcgen::generate_simple_self_signed(["doithoai-test-ca".to_owned()]).unwrap();
+    for overlay in OVERLAYS {
+        let objects = Objects::of(overlay);
+        let folder = tempfile::tempdir().unwrap();
+        let config = objects.kind("ConfigMap").find(|c| name(c).starts_with("nats-config")).unwrap();
+        let national = folder.path().join("national");
+        std::fs::create_dir(&national).unwrap();
+        std::fs::write(national.join("ca.crt"), ca.cert.pem()).unwrap();
+        for (file, text) in config["data"].as_object().unwrap() {
+            // The Secret's mount, here.
+            let text = text.as_str().unwrap().replace("/etc/nats-national", national.to_str().unwrap());
+            std::fs::write(folder.path().join(file), text).unwrap();
+        }
+        let statefulset = objects.get("StatefulSet", "nats");
+        let env = statefulset["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap();
+        let domain_key = env.iter().find(|e| e["name"] == "JETSTREAM_DOMAIN").unwrap()["valueFrom"]["configMapKeyRef"]
+            ["key"]
+            .as_str()
+            .unwrap();
+        let province = objects.kind("ConfigMap").find(|c| name(c).starts_with("doithoai-province")).unwrap();
+        let domain = province["data"][domain_key].as_str().unwrap();
+        let out = Command::new(doithoai_runtime::testsuite::nats_server_binary())
+            .args(["-t", "-c"])
+            .arg(folder.path().join("nats.conf"))
+            .env("SERVER_NAME", "nats-0")
+            .env("JETSTREAM_DOMAIN", domain)
+            .output()
+            .unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{overlay}: {said}");
+        let linked = config["data"]["national.conf"].as_str().unwrap().contains("remotes");
+        assert_eq!(linked, overlay.ends_with("province"), "{overlay}: only the province is the hub's leaf node");
     }
 }

@@ -8,6 +8,8 @@
 //! reported in `docs/performance.md`; they are measured, never asserted.
 #![allow(clippy::unwrap_used)]
 
+mod national;
+
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
