@@ -1,7 +1,7 @@
 //! `doithoai`: the operator's command line. It grows a subcommand for every
 //! workflow: development tokens, the unit directory, health checks, the
-//! conference lifecycle, minutes, deadlines, the calendar, the demo year and the
-//! rehearsals' clock.
+//! conference lifecycle, minutes, deadlines, the calendar, the demo year, the
+//! rehearsals' clock and the streams' backups.
 
 /// `println!` that returns the write's error instead of panicking: output
 /// piped into `head` that closed early ends the command quietly (see `main`).
@@ -37,6 +37,7 @@ mod health;
 mod minutes;
 mod participants;
 mod scheduling;
+mod streams;
 mod units;
 
 use std::process::ExitCode;
@@ -87,6 +88,9 @@ enum Command {
     /// The services' simulated clocks, for rehearsals (never production).
     #[command(subcommand)]
     Clock(clock::ClockCommand),
+    /// Backups of the JetStream streams, with their consumers (deploy/local/drill).
+    #[command(subcommand)]
+    Streams(streams::StreamsCommand),
 }
 
 /// Bad input from the operator: a one-line message and exit code 2.
@@ -110,6 +114,7 @@ async fn main() -> ExitCode {
         Command::Deadlines(command) => deadlines::run(command).await,
         Command::Demo(command) => demo::run(command).await,
         Command::Clock(command) => clock::run(command).await,
+        Command::Streams(command) => streams::run(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

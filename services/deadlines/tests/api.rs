@@ -10,10 +10,11 @@ use doithoai_calendar::Calendar;
 use doithoai_proto::{
     common::v1::{EventEnvelope, Field, Tier, Unit},
     deadlines::v1::{
-        AgencyOverdue, Count, DeadlineCancelled, DeadlineDueSoon, DeadlineMet, DeadlineOverdue, DeadlineReminder, DeadlineRescheduled,
-        FileReportRequest, GetObligationRequest, LeaderboardRequest, ListObligationsRequest, LoadAnnouncementRequest,
-        Obligation, ObligationKind as Kind, ObligationOpened, ObligationState as State, RenderReportRequest,
-        ReportFormat, ReportRequest, StateCount, SummaryRequest, deadlines_client::DeadlinesClient,
+        AgencyOverdue, Count, DeadlineCancelled, DeadlineDueSoon, DeadlineMet, DeadlineOverdue, DeadlineReminder,
+        DeadlineRescheduled, FileReportRequest, GetObligationRequest, LeaderboardRequest, ListObligationsRequest,
+        LoadAnnouncementRequest, Obligation, ObligationKind as Kind, ObligationOpened, ObligationState as State,
+        RenderReportRequest, ReportFormat, ReportRequest, StateCount, SummaryRequest,
+        deadlines_client::DeadlinesClient,
     },
     directory::v1::{Succession, UnitUpserted, UnitsReorganised},
     minutes::v1::{

@@ -8,6 +8,7 @@
 //! reported in `docs/performance.md`; they are measured, never asserted.
 #![allow(clippy::unwrap_used)]
 
+mod drill;
 mod national;
 
 use std::{

@@ -179,8 +179,12 @@ async fn end_conferences(province: &Linked) {
         let end = authorized(ConferenceRef { id: conference.id.clone() }, &conference.office);
         ConferencesClient::new(scheduling.clone()).end_conference(end).await.unwrap();
     }
-    let pool = province.stack.database("deadlines").await;
-    let wanted = province.conferences.len() as i64;
+    conclusion_notices(&province.stack, province.conferences.len() as i64).await;
+}
+
+/// Waits until the deadlines service holds `wanted` R10.2 clocks.
+pub(crate) async fn conclusion_notices(stack: &ProcessStack, wanted: i64) {
+    let pool = stack.database("deadlines").await;
     eventually(WAIT, "the conclusion notices to open", || async {
         let opened: i64 =
             sqlx::query_scalar("SELECT count(*) FROM obligations WHERE kind = 'OBLIGATION_KIND_CONCLUSION_NOTICE'")
@@ -193,7 +197,7 @@ async fn end_conferences(province: &Linked) {
 }
 
 /// Every service's clock moved on by `days`; the sweeper follows.
-async fn move_clocks(stack: &ProcessStack, days: chrono::Days) {
+pub(crate) async fn move_clocks(stack: &ProcessStack, days: chrono::Days) {
     let admin = token(&stack.root, &[Role::Admin]);
     for name in doithoai_tests::SERVICES {
         let channel = Channel::from_shared(stack.addr(name)).unwrap().connect().await.unwrap();
