@@ -139,17 +139,27 @@ pub async fn open(
 /// Publishes ObligationOpened for the obligations just opened (the rows an
 /// insert returned), in the transaction that opened them.
 pub async fn announce_opened(conn: &mut PgConnection, outbox: &Outbox, rows: &[Row]) -> anyhow::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let events: Vec<Event> = rows
-        .iter()
-        .map(|row| {
-            let opened = ObligationOpened { obligation: Some(row.wire()) };
-            Event::new("obligation_opened", row.id.to_string(), row.unit_path.clone(), &opened)
-        })
+    let opened = rows.iter().map(|row| (row, ObligationOpened { obligation: Some(row.wire()) }));
+    announce(conn, outbox, "deadlines", "obligation_opened", opened).await?;
+    Ok(())
+}
+
+/// Publishes an event of `kind` for each row a change returned, from the
+/// transaction that changed them; nothing when none changed.
+pub async fn announce<'a, M: prost::Message + prost::Name>(
+    conn: &mut PgConnection,
+    outbox: &Outbox,
+    actor: &str,
+    kind: &'static str,
+    changed: impl IntoIterator<Item = (&'a Row, M)>,
+) -> sqlx::Result<()> {
+    let events: Vec<Event> = changed
+        .into_iter()
+        .map(|(row, message)| Event::new(kind, row.id.to_string(), row.unit_path.clone(), &message))
         .collect();
-    outbox.append_all(conn, "deadlines", &events).await?;
+    if !events.is_empty() {
+        outbox.append_all(conn, actor, &events).await?;
+    }
     Ok(())
 }
 
@@ -453,17 +463,8 @@ pub async fn announce_cancelled(
     actor: &str,
     rows: &[Row],
 ) -> sqlx::Result<()> {
-    let events: Vec<Event> = rows
-        .iter()
-        .map(|row| {
-            let cancelled = DeadlineCancelled { obligation: Some(row.wire()) };
-            Event::new("deadline_cancelled", row.id.to_string(), row.unit_path.clone(), &cancelled)
-        })
-        .collect();
-    if !events.is_empty() {
-        outbox.append_all(conn, actor, &events).await?;
-    }
-    Ok(())
+    let cancelled = rows.iter().map(|row| (row, DeadlineCancelled { obligation: Some(row.wire()) }));
+    announce(conn, outbox, actor, "deadline_cancelled", cancelled).await
 }
 
 /// The R10.3 clocks of a petition, by key.

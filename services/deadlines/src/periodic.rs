@@ -11,12 +11,7 @@ use doithoai_proto::{
     deadlines::v1::DeadlineRescheduled,
     scheduling::v1::{PositionUpserted, Rank},
 };
-use doithoai_runtime::{
-    consumer::EventHandler,
-    events::{Event, decode_payload},
-    outbox::Outbox,
-    time::local_date,
-};
+use doithoai_runtime::{consumer::EventHandler, events::decode_payload, outbox::Outbox, time::local_date};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -150,33 +145,24 @@ async fn end_with_the_term(
     .bind(term_end)
     .fetch_all(&mut *conn)
     .await?;
-    sqlx::query(&format!(
+    let ended: Vec<Row> = sqlx::query_as(&format!(
         "UPDATE obligations SET due_date = {due}, state = 'OBLIGATION_STATE_OPEN', updated_at = now()
-         WHERE head_position_id = $1 AND kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE' AND state IN {STILL_OPEN}"
+         WHERE head_position_id = $1 AND kind = 'OBLIGATION_KIND_PERIODIC_DIALOGUE' AND state IN {STILL_OPEN}
+         RETURNING {COLUMNS}"
     ))
     .bind(head)
     .bind(term_end)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    let ids: Vec<Uuid> = before.iter().map(|(id, ..)| *id).collect();
-    let moved: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM obligations WHERE id = ANY($1)"))
-        .bind(&ids)
-        .fetch_all(&mut *conn)
-        .await?;
-    let events: Vec<Event> = moved
-        .iter()
-        .filter_map(|row| {
-            let (_, previous_due, previous_revision) = before.iter().find(|(id, ..)| *id == row.id)?;
-            let message = DeadlineRescheduled {
-                obligation: Some(row.wire()),
-                previous_due_date: previous_due.to_string(),
-                previous_calendar_revision: previous_revision.clone(),
-            };
-            Some(Event::new("deadline_rescheduled", row.id.to_string(), row.unit_path.clone(), &message))
-        })
-        .collect();
-    if !events.is_empty() {
-        outbox.append_all(conn, actor, &events).await?;
-    }
+    let moved = ended.iter().filter_map(|row| {
+        let (_, previous_due, previous_revision) = before.iter().find(|(id, ..)| *id == row.id)?;
+        let message = DeadlineRescheduled {
+            obligation: Some(row.wire()),
+            previous_due_date: previous_due.to_string(),
+            previous_calendar_revision: previous_revision.clone(),
+        };
+        Some((row, message))
+    });
+    obligations::announce(conn, outbox, actor, "deadline_rescheduled", moved).await?;
     Ok(())
 }
