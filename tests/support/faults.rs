@@ -24,10 +24,15 @@ use doithoai_proto::directory::v1::UnitRow;
 use doithoai_proto::minutes::v1::{
     Classification, PetitionRecorded, RecordPetitionRequest, minutes_service_client::MinutesServiceClient,
 };
+use doithoai_proto::{
+    clock::v1::{GetTimeRequest, SetTimeRequest, simulated_clock_client::SimulatedClockClient},
+    scheduling::v1::{ConferenceRef, conferences_client::ConferencesClient},
+};
 use doithoai_runtime::{
     events::decode_payload,
     idempotency,
     testsuite::{self, TestNats, free_port},
+    time::{instant, timestamp},
 };
 use prost::Message;
 use tokio::{
@@ -390,6 +395,53 @@ impl ProcessStack {
         announced.start().await.expect("the load tool starts its conferences")
     }
 
+    /// The office ends the conference.
+    pub async fn end_conference(&self, conference: &conferences::Conference) {
+        let channel = Channel::from_shared(self.addr("scheduling")).unwrap().connect().await.unwrap();
+        let end = crate::authorized(ConferenceRef { id: conference.id.clone() }, &conference.office);
+        ConferencesClient::new(channel).end_conference(end).await.unwrap();
+    }
+
+    /// Waits until the deadlines service holds `wanted` R10.2 clocks.
+    pub async fn conclusion_notices(&self, wanted: i64) {
+        let pool = self.database("deadlines").await;
+        eventually(WAIT, "the conclusion notices to open", || async {
+            let opened: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM obligations WHERE kind = 'OBLIGATION_KIND_CONCLUSION_NOTICE'")
+                    .fetch_one(&pool)
+                    .await
+                    .ok()?;
+            (opened == wanted).then_some(())
+        })
+        .await;
+    }
+
+    /// Every service's clock moved on by `days`, then the sweeper seen to
+    /// find a conclusion notice overdue.
+    pub async fn move_clocks(&self, days: chrono::Days) {
+        let admin = token(&self.root, &[Role::Admin]);
+        for name in SERVICES {
+            let channel = Channel::from_shared(self.addr(name)).unwrap().connect().await.unwrap();
+            let mut clock = SimulatedClockClient::new(channel);
+            let now = clock.get_time(crate::authorized(GetTimeRequest {}, &admin)).await.unwrap().into_inner();
+            let now = now.time.as_ref().and_then(instant).unwrap();
+            let set = SetTimeRequest { time: Some(timestamp(now + days)) };
+            clock.set_time(crate::authorized(set, &admin)).await.unwrap();
+        }
+        let pool = self.database("deadlines").await;
+        eventually(WAIT, "the sweeper to find the notices overdue", || async {
+            let overdue: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM obligations
+                 WHERE kind = 'OBLIGATION_KIND_CONCLUSION_NOTICE' AND state = 'OBLIGATION_STATE_OVERDUE'",
+            )
+            .fetch_one(&pool)
+            .await
+            .ok()?;
+            (overdue > 0).then_some(())
+        })
+        .await;
+    }
+
     /// Waits until every event `service` has written is on NATS.
     pub async fn outbox_published(&self, service: &str) {
         let pool = self.database(service).await;
@@ -669,11 +721,14 @@ impl Calls {
     }
 }
 
-/// A TCP relay in front of a service that can stop passing its replies on,
-/// so a test can have a request committed whose answer never arrives.
+/// A TCP relay in front of a server, for two faults: it can stop passing the
+/// server's replies on, so a test can have a request committed whose answer
+/// never arrives; and it can be cut, dropping every connection it carries
+/// and refusing new ones until restored (a province's link to the hub).
 pub struct Relay {
     pub addr: SocketAddr,
     swallow: Arc<AtomicBool>,
+    open: tokio::sync::watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
@@ -683,16 +738,24 @@ impl Relay {
         let addr = listener.local_addr().unwrap();
         let swallow = Arc::new(AtomicBool::new(false));
         let swallowing = swallow.clone();
+        let (open, _) = tokio::sync::watch::channel(true);
+        let watching = open.clone();
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let swallowing = swallowing.clone();
+                let (swallowing, mut open) = (swallowing.clone(), watching.subscribe());
+                if !*open.borrow_and_update() {
+                    continue;
+                }
                 tokio::spawn(async move {
                     let Ok(service) = TcpStream::connect(to).await else { return };
-                    relay(client, service, &swallowing).await;
+                    tokio::select! {
+                        _ = relay(client, service, &swallowing) => {}
+                        _ = open.wait_for(|open| !open) => {}
+                    }
                 });
             }
         });
-        Self { addr, swallow, task }
+        Self { addr, swallow, open, task }
     }
 
     /// From now on the service's bytes go nowhere…
@@ -703,6 +766,16 @@ impl Relay {
     /// …until they are passed on again.
     pub fn pass_replies(&self) {
         self.swallow.store(false, Ordering::SeqCst);
+    }
+
+    /// Every connection dropped, and new ones refused…
+    pub fn cut(&self) {
+        self.open.send_replace(false);
+    }
+
+    /// …until it is restored.
+    pub fn restore(&self) {
+        self.open.send_replace(true);
     }
 }
 
@@ -732,54 +805,5 @@ async fn relay(client: TcpStream, service: TcpStream, swallow: &AtomicBool) {
     tokio::select! {
         _ = upstream => {}
         _ = downstream => {}
-    }
-}
-
-/// A link that can be cut: a TCP relay (a province's leaf connection to the
-/// hub) that drops every connection it carries when cut, and refuses new
-/// ones until restored.
-pub struct Link {
-    pub addr: SocketAddr,
-    open: tokio::sync::watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl Link {
-    pub async fn start(to: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (open, _) = tokio::sync::watch::channel(true);
-        let watching = open.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let mut open = watching.subscribe();
-                if !*open.borrow_and_update() {
-                    continue;
-                }
-                tokio::spawn(async move {
-                    let Ok(service) = TcpStream::connect(to).await else { return };
-                    let never = AtomicBool::new(false);
-                    tokio::select! {
-                        _ = relay(client, service, &never) => {}
-                        _ = open.wait_for(|open| !open) => {}
-                    }
-                });
-            }
-        });
-        Self { addr, open, task }
-    }
-
-    pub fn cut(&self) {
-        self.open.send_replace(false);
-    }
-
-    pub fn restore(&self) {
-        self.open.send_replace(true);
-    }
-}
-
-impl Drop for Link {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }

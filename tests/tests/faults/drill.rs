@@ -15,17 +15,14 @@ use doithoai_proto::{
     minutes::v1::{
         Classification, ConferenceRequest, RecordPetitionRequest, minutes_service_client::MinutesServiceClient,
     },
-    scheduling::v1::{ConferenceRef, ListConferencesRequest, conferences_client::ConferencesClient},
+    scheduling::v1::{ListConferencesRequest, conferences_client::ConferencesClient},
 };
 use doithoai_runtime::testsuite::{self, nats_client};
 use doithoai_tests::{Role, WAIT, authorized, eventually, faults::ProcessStack, read_rows, stream_messages, token};
 use prost::Message;
 use tonic::transport::Channel;
 
-use crate::{
-    ONE_AT_A_TIME, SERVICE_BINARY,
-    national::{conclusion_notices, move_clocks},
-};
+use crate::{ONE_AT_A_TIME, SERVICE_BINARY};
 
 #[tokio::test]
 async fn the_drill_restores_the_same_answers_and_the_deadlines_catch_up_without_doing_anything_twice() {
@@ -35,13 +32,13 @@ async fn the_drill_restores_the_same_answers_and_the_deadlines_catch_up_without_
     for conference in &conferences {
         record_petition(&stack, conference, "Đường làng xuống cấp").await;
     }
-    end(&stack, &conferences[0]).await;
+    stack.end_conference(&conferences[0]).await;
     settled(&stack, 1).await;
 
     let folder = tempfile::tempdir().unwrap();
     drill(&stack, "backup-streams", folder.path());
     // Between the snapshot and the dumps: their events are in the databases only.
-    end(&stack, &conferences[1]).await;
+    stack.end_conference(&conferences[1]).await;
     record_petition(&stack, &conferences[2], "Xin cấp giấy chứng nhận quyền sử dụng đất").await;
     settled(&stack, 2).await;
     drill(&stack, "backup-databases", folder.path());
@@ -79,7 +76,7 @@ async fn the_drill_restores_the_same_answers_and_the_deadlines_catch_up_without_
     assert_eq!(after, before);
 
     // A month on: the sweeper moves what falls due, once.
-    move_clocks(&stack, chrono::Days::new(30)).await;
+    stack.move_clocks(chrono::Days::new(30)).await;
     stack.outbox_published("deadlines").await;
     for name in doithoai_tests::SERVICES {
         let stream = doithoai_runtime::events::stream_name(name);
@@ -153,18 +150,12 @@ async fn record_petition(stack: &ProcessStack, conference: &Conference, text: &s
     MinutesServiceClient::new(channel).record_petition(authorized(request, &conference.secretary)).await.unwrap();
 }
 
-async fn end(stack: &ProcessStack, conference: &Conference) {
-    let channel = Channel::from_shared(stack.addr("scheduling")).unwrap().connect().await.unwrap();
-    let end = authorized(ConferenceRef { id: conference.id.clone() }, &conference.office);
-    ConferencesClient::new(channel).end_conference(end).await.unwrap();
-}
-
 /// Every event published and the deadlines service holding `notices` R10.2 clocks.
 async fn settled(stack: &ProcessStack, notices: i64) {
     for name in doithoai_tests::SERVICES {
         stack.outbox_published(name).await;
     }
-    conclusion_notices(stack, notices).await;
+    stack.conclusion_notices(notices).await;
     // And the consumers idle: what they took in is in their databases.
     tokio::time::sleep(Duration::from_millis(500)).await;
 }

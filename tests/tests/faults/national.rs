@@ -11,18 +11,13 @@ use std::{
 use doithoai_load::conferences::Conference;
 use doithoai_national::{figures::Province, hub};
 use doithoai_proto::{
-    clock::v1::{GetTimeRequest, SetTimeRequest, simulated_clock_client::SimulatedClockClient},
     common::v1::EventEnvelope,
     deadlines::v1::{SummaryRequest, deadlines_client::DeadlinesClient},
-    scheduling::v1::{ConferenceRef, conferences_client::ConferencesClient},
 };
-use doithoai_runtime::{
-    testsuite::{Leaf, TestNats, free_port, nats_client},
-    time::{instant, timestamp},
-};
+use doithoai_runtime::testsuite::{Leaf, TestNats, free_port, nats_client};
 use doithoai_tests::{
     Role, WAIT, authorized, eventually,
-    faults::{Link, ProcessStack},
+    faults::{ProcessStack, Relay},
     province_rows, read_rows, stream_messages, token,
 };
 use prost::Message;
@@ -37,7 +32,7 @@ const CUT: Duration = Duration::from_millis(2500);
 /// A province of the test: its stack, its link to the hub and its conferences.
 struct Linked {
     stack: ProcessStack,
-    link: Link,
+    link: Relay,
     conferences: Vec<Conference>,
 }
 
@@ -51,7 +46,7 @@ async fn the_hub_holds_every_provinces_figures_once_through_a_cut_link() {
         ("33", "hung-yen", read_rows("hung-yen-2025-07.csv")),
         ("01", "ha-noi", province_rows("vietnam-2025-07.csv", "01")),
     ] {
-        let link = Link::start(([127, 0, 0, 1], leaf_port).into()).await;
+        let link = Relay::start(([127, 0, 0, 1], leaf_port).into()).await;
         let nats = TestNats::with_domain(domain, Leaf::Remote(link.addr)).await.unwrap();
         let stack = ProcessStack::province(SERVICE_BINARY, root, nats).await;
         // Each head's post opens the year's dialogue (R6.2) and reports (R13.1).
@@ -85,7 +80,7 @@ async fn the_hub_holds_every_provinces_figures_once_through_a_cut_link() {
     for province in &provinces {
         end_conferences(province).await;
     }
-    move_clocks(&provinces[0].stack, chrono::Days::new(30)).await;
+    provinces[0].stack.move_clocks(chrono::Days::new(30)).await;
     let hung_yen_cut_off = truth(&provinces[0].stack).await;
     assert!(
         hung_yen_cut_off.overdue_by_kind.get("CONCLUSION_NOTICE") == Some(&2),
@@ -174,48 +169,8 @@ async fn truth(stack: &ProcessStack) -> Province {
 }
 
 async fn end_conferences(province: &Linked) {
-    let scheduling = Channel::from_shared(province.stack.addr("scheduling")).unwrap().connect().await.unwrap();
     for conference in &province.conferences {
-        let end = authorized(ConferenceRef { id: conference.id.clone() }, &conference.office);
-        ConferencesClient::new(scheduling.clone()).end_conference(end).await.unwrap();
+        province.stack.end_conference(conference).await;
     }
-    conclusion_notices(&province.stack, province.conferences.len() as i64).await;
-}
-
-/// Waits until the deadlines service holds `wanted` R10.2 clocks.
-pub(crate) async fn conclusion_notices(stack: &ProcessStack, wanted: i64) {
-    let pool = stack.database("deadlines").await;
-    eventually(WAIT, "the conclusion notices to open", || async {
-        let opened: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM obligations WHERE kind = 'OBLIGATION_KIND_CONCLUSION_NOTICE'")
-                .fetch_one(&pool)
-                .await
-                .ok()?;
-        (opened == wanted).then_some(())
-    })
-    .await;
-}
-
-/// Every service's clock moved on by `days`; the sweeper follows.
-pub(crate) async fn move_clocks(stack: &ProcessStack, days: chrono::Days) {
-    let admin = token(&stack.root, &[Role::Admin]);
-    for name in doithoai_tests::SERVICES {
-        let channel = Channel::from_shared(stack.addr(name)).unwrap().connect().await.unwrap();
-        let mut clock = SimulatedClockClient::new(channel);
-        let now = clock.get_time(authorized(GetTimeRequest {}, &admin)).await.unwrap().into_inner();
-        let now = now.time.as_ref().and_then(instant).unwrap();
-        let set = SetTimeRequest { time: Some(timestamp(now + days)) };
-        clock.set_time(authorized(set, &admin)).await.unwrap();
-    }
-    let pool = stack.database("deadlines").await;
-    eventually(WAIT, "the sweeper to find the notices overdue", || async {
-        let overdue: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM obligations WHERE kind = 'OBLIGATION_KIND_CONCLUSION_NOTICE' AND state = 'OBLIGATION_STATE_OVERDUE'",
-        )
-        .fetch_one(&pool)
-        .await
-        .ok()?;
-        (overdue > 0).then_some(())
-    })
-    .await;
+    province.stack.conclusion_notices(province.conferences.len() as i64).await;
 }
