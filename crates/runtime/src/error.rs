@@ -42,6 +42,8 @@ pub enum Reason {
     OutOfScope,
     NotYourConference,
     NotYourOrganization,
+    /// A head acting for a post they do not hold.
+    NotYourPost,
     RootAdminRequired,
     /// A unit that does not exist on the day a step is about (it ended in a
     /// reorganisation, or begins later).
@@ -77,6 +79,7 @@ impl Reason {
             Reason::OutOfScope => "OUT_OF_SCOPE",
             Reason::NotYourConference => "NOT_YOUR_CONFERENCE",
             Reason::NotYourOrganization => "NOT_YOUR_ORGANIZATION",
+            Reason::NotYourPost => "NOT_YOUR_POST",
             Reason::RootAdminRequired => "ROOT_ADMIN_REQUIRED",
             Reason::UnitNotInExistence => "UNIT_NOT_IN_EXISTENCE",
             Reason::CallerUnitEnded => "CALLER_UNIT_ENDED",

@@ -228,7 +228,7 @@ impl DeadlinesApi {
     }
 
     async fn file_report(&self, caller: Caller, request: FileReportRequest) -> ServiceResult<Obligation> {
-        caller.require_role(&[Role::Office, Role::Admin])?;
+        caller.require_role(&[Role::Office, Role::Admin, Role::Host])?;
         let kind = parse::known::<ObligationKind>("kind", request.kind)?;
         if !matches!(kind, ObligationKind::ReportHalfYear | ObligationKind::ReportYear) {
             return Err(Refusal::invalid(
@@ -252,6 +252,21 @@ impl DeadlinesApi {
             .await?
             .ok_or_else(|| Refusal::not_found("no such report is owed", "không có báo cáo này phải nộp"))?;
         caller.require_within(&row.unit_path)?;
+        if !caller.has_role(Role::Office) && !caller.has_role(Role::Admin) {
+            // A head files their own report; the office files any of its unit's.
+            let holder: Option<String> = sqlx::query_scalar("SELECT subject FROM heads WHERE position_id = $1")
+                .bind(head)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if holder.as_deref() != Some(caller.subject.as_str()) {
+                return Err(Refusal::denied(
+                    Reason::NotYourPost,
+                    "a head files only their own report",
+                    "người đứng đầu chỉ nộp báo cáo của chính mình",
+                )
+                .into());
+            }
+        }
         domain::r13_1_filed_once(row.state())?;
         obligations::close(&mut tx, &self.calendars.current(), &self.outbox, &caller.subject, &key, filed_on).await?;
         let filed =

@@ -79,11 +79,11 @@ impl EventHandler for HeadsReplica {
             .map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d"))
             .transpose()?;
         let applied = sqlx::query(
-            "INSERT INTO heads (position_id, unit_code, unit_path, term_start, term_end, source_event_id, body, title, person_name)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            "INSERT INTO heads (position_id, unit_code, unit_path, term_start, term_end, source_event_id, body, title, person_name, subject)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (position_id) DO UPDATE SET unit_code = EXCLUDED.unit_code, unit_path = EXCLUDED.unit_path,
                  term_start = EXCLUDED.term_start, term_end = EXCLUDED.term_end, source_event_id = EXCLUDED.source_event_id,
-                 body = EXCLUDED.body, title = EXCLUDED.title, person_name = EXCLUDED.person_name
+                 body = EXCLUDED.body, title = EXCLUDED.title, person_name = EXCLUDED.person_name, subject = EXCLUDED.subject
              WHERE heads.source_event_id < EXCLUDED.source_event_id",
         )
         .bind(id)
@@ -95,6 +95,7 @@ impl EventHandler for HeadsReplica {
         .bind(position.body().as_str_name())
         .bind(&position.title)
         .bind(&position.person_name)
+        .bind(&position.subject)
         .execute(&mut *conn)
         .await?
         .rows_affected()

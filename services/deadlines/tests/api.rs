@@ -31,7 +31,7 @@ use doithoai_runtime::{
     auth::Role,
     events::{Event, decode_payload},
     telemetry,
-    testsuite::{Events, TestNats, authorized, drop_database, eventually, settings, token, unique_database},
+    testsuite::{Events, TestNats, authorized, drop_database, eventually, settings, token, token_for, unique_database},
     time::{instant, timestamp},
 };
 use prost::{Message, Name};
@@ -604,18 +604,20 @@ async fn r10_3_a_late_receipt_keeps_an_overdue_obligation_overdue_and_announced_
 }
 
 #[tokio::test]
-async fn r6_2_r13_1_a_head_owes_the_years_dialogue_and_reports_filed_once() {
+async fn r6_2_r13_1_a_head_owes_the_years_dialogue_and_reports_filed_once_by_the_office_or_the_head() {
     // Sweeping only at start-up: the head's obligations come from the post's own event.
     let f = Fixture::start_with("2026-07-01T02:00:00Z", |s| s.with("deadlines.sweep_interval_ms", 3_600_000).unwrap())
         .await;
     let (head, deputy) = (id(), id());
-    for (position, rank, title) in [(&head, Rank::Head, "Bí thư"), (&deputy, Rank::Deputy, "Phó Bí thư")] {
+    let posts = [(&head, Rank::Head, "Bí thư", "bithu-323"), (&deputy, Rank::Deputy, "Phó Bí thư", "phobithu-323")];
+    for (position, rank, title, subject) in posts {
         let post = Position {
             id: position.clone(),
             unit_code: "323".into(),
             body: Body::PartyCommittee as i32,
             rank: rank as i32,
             title: format!("{title} Thành ủy"),
+            subject: subject.into(),
             term_start: "2020-10-01".into(),
             ..Default::default()
         };
@@ -685,6 +687,12 @@ async fn r6_2_r13_1_a_head_owes_the_years_dialogue_and_reports_filed_once() {
     let not_owed = FileReportRequest { year: 2025, ..file("", "2026-07-01") };
     refused(call(not_owed, &office).await, Code::NotFound, "NOT_FOUND");
     assert_eq!(f.obligations(&of_head(&head, Kind::ReportHalfYear)).await, [filed]);
+    // A head files their own report, never another head's.
+    let year = |request_id: &str| FileReportRequest { kind: Kind::ReportYear as i32, ..file(request_id, "2026-07-01") };
+    let deputy_host = token_for("phobithu-323", "323", &[Role::Host]);
+    refused(call(year("y1"), &deputy_host).await, Code::PermissionDenied, "NOT_YOUR_POST");
+    let own = call(year("y1"), &token_for("bithu-323", "323", &[Role::Host])).await.unwrap().into_inner();
+    assert_eq!((Kind::try_from(own.kind).unwrap(), state(&own)), (Kind::ReportYear, State::MetOnTime));
     f.finish().await;
 }
 

@@ -905,7 +905,8 @@ fn deadlines(t: &mut Table, c: &Clients, who: &Callers, w: &World) {
     };
     t.rpc(svc, "FileReport", "bithu-323's half-year report of 2026", call!(c.deadlines, file_report, file))
         .deny(&who.front_323, ROLE_REQUIRED)
-        .deny(&who.host, ROLE_REQUIRED)
+        .deny(&who.secretary, ROLE_REQUIRED)
+        .deny(&who.host_other, "NOT_YOUR_POST")
         .deny(&who.office_325, OUT_OF_SCOPE)
         .deny(&who.office_11950, OUT_OF_SCOPE)
         .allow(&who.office_323);

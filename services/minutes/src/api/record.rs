@@ -31,7 +31,8 @@ impl MinutesApi {
         let mut conn = self.pool.acquire().await?;
         let conference =
             self.conference(&mut conn, &caller, parse::id("conference_id", &request.conference_id)?).await?;
-        store::full_minutes(&mut conn, conference.id).await
+        let notice = store::notice(&mut conn, conference.id, false).await?;
+        Ok(Minutes { notice, ..store::full_minutes(&mut conn, conference.id).await? })
     }
 
     pub(super) async fn record_opening(&self, caller: Caller, request: RecordOpeningRequest) -> ServiceResult<Minutes> {
