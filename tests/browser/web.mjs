@@ -9,40 +9,11 @@
 //   node web.mjs provider-signin <base> <state> <login> <out>  signs in at the identity provider
 //   node web.mjs visit <base> <state> <path> <out>     opens a page in that session
 // <state> is a file that keeps the browser's cookies from one visit to the next.
-import { chromium } from "playwright-core";
-import { fileURLToPath } from "node:url";
 import path from "node:path";
 import fs from "node:fs";
+import { fail, seen, run } from "./common.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const axeSource = path.join(here, "node_modules/axe-core/axe.min.js");
 const [command, base, ...rest] = process.argv.slice(2);
-
-function fail(message) {
-  throw new Error(message);
-}
-
-async function accessible(page, name) {
-  await page.addScriptTag({ path: axeSource });
-  const result = await page.evaluate(() =>
-    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
-  );
-  if (result.violations.length > 0) {
-    const found = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-    fail(`${name} fails the accessibility check:\n  ${found.join("\n  ")}`);
-  }
-}
-
-/** A page seen: checked, and kept as a screenshot at a desktop's and a phone's width. */
-async function seen(page, out, name) {
-  await accessible(page, name);
-  fs.mkdirSync(out, { recursive: true });
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: path.join(out, `${name}-phone.png`), fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
 
 async function register(page, [theme, unit, out]) {
   await page.goto(`${base}/`);
@@ -176,21 +147,7 @@ async function visit(page, [, where, out]) {
 const commands = { register, lookup, inspect, "provider-signin": providerSignIn, visit };
 /** The commands that keep the browser's cookies in a file, its name their first argument. */
 const kept = ["provider-signin", "visit"];
-const statePath = kept.includes(command) ? rest[0] : undefined;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-});
-try {
-  const state = statePath && fs.existsSync(statePath) ? { storageState: statePath } : {};
-  const context = await browser.newContext({ locale: "vi-VN", acceptDownloads: true, ...state });
-  const page = await context.newPage();
-  const result = await commands[command](page, rest);
-  if (statePath) await context.storageState({ path: statePath });
-  console.log(JSON.stringify(result));
-} catch (error) {
-  console.error(error.message);
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-}
+const onPage = Object.fromEntries(
+  Object.entries(commands).map(([name, command]) => [name, async (context, args) => command(await context.newPage(), args)]),
+);
+await run(onPage, command, rest, kept.includes(command) ? rest[0] : undefined);

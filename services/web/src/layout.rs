@@ -6,6 +6,9 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use crate::{i18n::Lang, session::Viewer};
 
 pub const STYLE: &str = include_str!("../assets/style.css");
+/// The workspace's few live parts: the speakers' queue kept fresh, the
+/// R7.3 and R10.2 checks as a form is filled.
+pub const SCRIPT: &str = include_str!("../assets/work.js");
 
 pub fn page(lang: Lang, title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
     html! {
@@ -27,6 +30,9 @@ pub fn page(lang: Lang, title: &str, viewer: Option<&Viewer>, body: Markup) -> M
                             li { a href="/petitions" { (lang.t("Tra cứu kiến nghị", "Petition status")) } }
                             li { a href="/figures" { (lang.t("Số liệu", "Figures")) } }
                             @if let Some(viewer) = viewer {
+                                @if viewer.works() {
+                                    li { a href="/work" { (lang.t("Việc của tôi", "My work")) } }
+                                }
                                 @if viewer.may_oversee() {
                                     li { a href={ "/oversight/" (viewer.unit) } { (lang.t("Giám sát", "Oversight")) } }
                                 }

@@ -59,6 +59,11 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// Whether the person has a workspace: they plan, keep, host or answer.
+    pub fn works(&self) -> bool {
+        [Role::Office, Role::Secretary, Role::Host, Role::Agency].iter().any(|r| self.roles.contains(r))
+    }
+
     pub fn may_oversee(&self) -> bool {
         [Role::Admin, Role::Office, Role::Host, Role::Front, Role::Monitor].iter().any(|r| self.roles.contains(r))
     }

@@ -21,3 +21,4 @@ mod signin;
 mod tls;
 mod units;
 mod web;
+mod workspace;

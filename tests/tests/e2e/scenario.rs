@@ -42,24 +42,24 @@ use tonic_types::{ErrorDetail, StatusExt};
 /// What the scenario leaves behind, without ids: two runs compare equal
 /// exactly when the system ended in the same state.
 #[derive(Debug, PartialEq)]
-struct Outcome {
+pub(crate) struct Outcome {
     /// Each refused step and the rule its status named.
     refusals: Vec<(&'static str, String)>,
     coordinating_units: Vec<String>,
     /// The queue positions in the order the secretary called them.
     speakers_called: Vec<u32>,
     /// Kind, unit, anchor, anchor date, due date, state, met on, for every obligation.
-    obligations: Vec<[String; 7]>,
+    pub(crate) obligations: Vec<[String; 7]>,
     /// Every DeadlineOverdue published: kind, unit and due date of its obligation.
     overdue_alerts: Vec<[String; 3]>,
     report: Report,
 }
 
 /// Posts by login subject; agencies and offices by short name.
-struct Scenario {
-    stack: Stack,
-    posts: BTreeMap<&'static str, Position>,
-    agencies: BTreeMap<&'static str, Organization>,
+pub(crate) struct Scenario {
+    pub(crate) stack: Stack,
+    pub(crate) posts: BTreeMap<&'static str, Position>,
+    pub(crate) agencies: BTreeMap<&'static str, Organization>,
     refusals: std::cell::RefCell<Vec<(&'static str, String)>>,
 }
 
@@ -94,7 +94,7 @@ fn state(obligation: &Obligation) -> ObligationState {
 }
 
 impl Scenario {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         Self {
             stack: Stack::start().await,
             posts: BTreeMap::new(),
@@ -104,7 +104,7 @@ impl Scenario {
     }
 
     /// Moves every service's clock to an instant in Hà Nội (UTC+7).
-    fn at(&self, local: &str) {
+    pub(crate) fn at(&self, local: &str) {
         self.stack.clock.set(at(&format!("{local}+07:00")));
     }
 
@@ -134,7 +134,7 @@ impl Scenario {
     }
 
     /// 1. Units, heads, deputies, offices and agencies of the province, one district and one commune.
-    async fn set_up_the_province(&mut self) {
+    pub(crate) async fn set_up_the_province(&mut self) {
         self.at("2026-01-26T08:00:00");
         self.stack.import_file("hung-yen-2020.csv").await.unwrap();
         self.stack.import_another_province().await;
@@ -170,7 +170,10 @@ impl Scenario {
             let created = self.directory().await.create_organization(request).await.unwrap().into_inner();
             self.agencies.insert(key, created);
         }
-        // R11.1: the year's plans name the heads' periodic dialogues.
+    }
+
+    /// R11.1: the year's plans name the heads' periodic dialogues.
+    async fn set_the_plans(&self) {
         let plan = |unit: &str, items: Vec<(&str, u32)>| AnnualPlan {
             unit_code: unit.into(),
             year: 2026,
@@ -298,14 +301,14 @@ impl Scenario {
             .unwrap();
     }
 
-    async fn obligations(&self) -> Vec<Obligation> {
+    pub(crate) async fn obligations(&self) -> Vec<Obligation> {
         let request = ListObligationsRequest { unit_code: "33".into(), ..Default::default() };
         let monitor = token("33", &[Role::Monitor]);
         self.deadlines().await.list_obligations(authorized(request, &monitor)).await.unwrap().into_inner().obligations
     }
 
     /// Waits until the obligations of a petition (or a conference) look as `check` wants.
-    async fn until(&self, what: &str, check: impl Fn(&[Obligation]) -> bool) {
+    pub(crate) async fn until(&self, what: &str, check: impl Fn(&[Obligation]) -> bool) {
         eventually(WAIT, what, || async { check(&self.obligations().await).then_some(()) }).await;
     }
 
@@ -349,6 +352,7 @@ fn has(obligations: &[Obligation], kind: ObligationKind, of: &str, wanted: Oblig
 async fn run(outage: bool) -> Outcome {
     let mut s = Scenario::new().await;
     s.set_up_the_province().await;
+    s.set_the_plans().await;
 
     // 2. The district's Bí thư holds the periodic dialogue on Thursday 12 February,
     // three working days before Tết; the province's Chủ tịch UBND holds one in the
@@ -653,9 +657,22 @@ async fn run(outage: bool) -> Outcome {
     // The whole; its parts are the reorganisation tests' concern.
     let report = Report { parts: Vec::new(), ..report };
 
-    let mut obligations: Vec<[String; 7]> = s
-        .obligations()
-        .await
+    let obligations = rows(&s.obligations().await);
+    let outcome = Outcome {
+        refusals: s.refusals.take(),
+        coordinating_units,
+        speakers_called,
+        obligations,
+        overdue_alerts: s.overdue_alerts().await,
+        report,
+    };
+    s.stack.finish().await;
+    outcome
+}
+
+/// Kind, unit, anchor, anchor date, due date, state, met on, of each obligation, sorted.
+pub(crate) fn rows(obligations: &[Obligation]) -> Vec<[String; 7]> {
+    let mut rows: Vec<[String; 7]> = obligations
         .iter()
         .map(|o| {
             [
@@ -669,17 +686,8 @@ async fn run(outage: bool) -> Outcome {
             ]
         })
         .collect();
-    obligations.sort();
-    let outcome = Outcome {
-        refusals: s.refusals.take(),
-        coordinating_units,
-        speakers_called,
-        obligations,
-        overdue_alerts: s.overdue_alerts().await,
-        report,
-    };
-    s.stack.finish().await;
-    outcome
+    rows.sort();
+    rows
 }
 
 fn row(fields: [&str; 7]) -> [String; 7] {
@@ -687,7 +695,7 @@ fn row(fields: [&str; 7]) -> [String; 7] {
 }
 
 /// The outcome worked out by hand from the regulation and the 2026 calendar.
-fn expected() -> Outcome {
+pub(crate) fn expected() -> Outcome {
     use ObligationKind as K;
     let kind = |k: K| k.as_str_name();
     let mut obligations = vec![

@@ -7,6 +7,7 @@ mod oversight;
 mod petitions;
 mod register;
 mod signin;
+mod work;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -60,6 +61,8 @@ pub fn router(state: State) -> Router {
         .route("/oversight/{code}/report.{format}", get(oversight::report_file))
         .route("/lang/{tag}", get(language))
         .route("/assets/style.css", get(style))
+        .route("/assets/work.js", get(script))
+        .merge(work::routes())
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
         .with_state(state)
@@ -69,6 +72,14 @@ async fn style() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         layout::STYLE,
+    )
+        .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        layout::SCRIPT,
     )
         .into_response()
 }

@@ -30,7 +30,7 @@ use crate::{
     session::{FormProblem, MaybeViewer},
 };
 
-const FIELDS: [Field; 6] = [
+pub(in crate::pages) const FIELDS: [Field; 6] = [
     Field::EconomyAndSociety,
     Field::DefenceAndSecurity,
     Field::SocialOrderAndSafety,
@@ -66,7 +66,7 @@ pub struct Typed {
 
 /// The living units of the province, grouped under their districts (or the
 /// province), for the "where you live or work" choice.
-async fn unit_choices(web: &State, conference_root: &str) -> Vec<(String, Vec<(String, String)>)> {
+pub(in crate::pages) async fn unit_choices(web: &State, conference_root: &str) -> Vec<(String, Vec<(String, String)>)> {
     let token = web.sessions.portal_token();
     let root = &web.settings.root_unit;
     let mut groups = Vec::new();

@@ -184,9 +184,14 @@ pub async fn callback(
     Ok((jar.add(web.sessions.cookie(&viewer)), Redirect::to(&home(&viewer))).into_response())
 }
 
-/// Where a person lands once signed in: overseers on their unit's dashboard.
+/// Where a person lands once signed in: those who do the work in their
+/// workspace, overseers on their unit's dashboard.
 fn home(viewer: &Viewer) -> String {
-    if viewer.may_oversee() { format!("/oversight/{}", viewer.unit) } else { "/".to_owned() }
+    match viewer {
+        v if v.works() => "/work".to_owned(),
+        v if v.may_oversee() => format!("/oversight/{}", v.unit),
+        _ => "/".to_owned(),
+    }
 }
 
 /// `POST /signin/dev`.
