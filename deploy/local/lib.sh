@@ -126,6 +126,12 @@ ensure_document_tools() {
     echo "installing LibreOffice Writer…"
     apt_install --no-install-recommends libreoffice-writer-nogui
   fi
+  # Times New Roman becomes Liberation Serif; its 1.x (which chromium brings)
+  # draws Vietnamese with combining marks, which pdftotext reads apart.
+  if ! dpkg -s fonts-liberation2 >/dev/null 2>&1; then
+    echo "installing fonts-liberation2 (Vietnamese in LibreOffice's PDFs)…"
+    apt_install --no-install-recommends fonts-liberation2
+  fi
 }
 
 ensure_promtool() {

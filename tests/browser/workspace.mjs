@@ -129,6 +129,9 @@ async function invite(context, [id]) {
   }
   await p.getByRole("row", { name: /Trần Văn Tài/ }).getByRole("button", { name: "Nhận lời" }).click();
   await p.getByRole("row", { name: /Trần Văn Tài/ }).getByText("Nhận lời").waitFor();
+  const letter = p.getByRole("row", { name: /Trần Văn Tài/ }).getByRole("link", { name: /Giấy mời/ });
+  const sent = await p.request.get(base + (await letter.getAttribute("href")));
+  if ((await sent.body()).subarray(0, 5).toString() !== "%PDF-") fail("the invitation letter is not a PDF");
   // Two people who came to the office in person.
   for (const [name, topic] of [
     ["Phạm Văn Một", "Tiền bồi thường đất nông nghiệp chưa được chi trả"],
@@ -183,7 +186,11 @@ async function runConference(context, [id, secondScreen]) {
     await petition.getByLabel("Phân loại").selectOption("CLASSIFICATION_PETITION");
     await petition.getByRole("button", { name: "Ghi ý kiến" }).click();
     const row = tablet.getByRole("row", { name: new RegExp(text) });
-    receipts.push((await row.locator("td.receipt").innerText()).trim());
+    const receipt = (await row.locator("td.receipt code").innerText()).trim();
+    receipts.push(receipt);
+    // The receipt printed for the citizen.
+    const printed = await tablet.request.get(base + (await row.getByRole("link", { name: /In phiếu/ }).getAttribute("href")));
+    if ((await printed.body()).subarray(0, 5).toString() !== "%PDF-") fail(`the receipt of ${receipt} is not a PDF`);
     await tablet.locator("#queue").getByRole("button", { name: "Đã phát biểu" }).click();
     await tablet.waitForURL(/#queue$/);
   }
@@ -226,6 +233,15 @@ async function end(context, [id]) {
 }
 
 async function notice(context, [id]) {
+  // R10.1: the lessons learned, added to the signed minutes; the full minutes printed.
+  const live = await page(context, `/work/conferences/${id}/live`);
+  const entry = live.locator("form[action$='/do/entry']");
+  await entry.getByLabel("Loại").selectOption("REVIEW_NOTE");
+  await entry.getByLabel("Nội dung").fill("Cần chuẩn bị kỹ hồ sơ bồi thường trước hội nghị");
+  await entry.getByRole("button", { name: "Ghi vào biên bản" }).click();
+  await live.locator("#entries").locator("..").getByText("Cần chuẩn bị kỹ hồ sơ bồi thường").waitFor();
+  const full = await live.request.get(base + (await live.getByRole("link", { name: /Biên bản đầy đủ/ }).getAttribute("href")));
+  if ((await full.body()).subarray(0, 5).toString() !== "%PDF-") fail("the full minutes are not a PDF");
   const p = await page(context, `/work/conferences/${id}/notice`);
   const selects = p.locator("td.assign select");
   await selects.nth(0).selectOption({ label: "Phòng Tài nguyên và Môi trường" });

@@ -15,12 +15,14 @@ use axum::{
 use doithoai_proto::{
     common::v1::Field,
     minutes::v1::{
-        AnswerPetitionRequest, Classification, ConferenceRequest as MinutesOf, IssueConclusionNoticeRequest,
-        NoticeAssignment, RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest, ReferPetitionRequest,
+        AddEntryRequest, AnswerPetitionRequest, Classification, ConferenceRequest as MinutesOf,
+        IssueConclusionNoticeRequest, NoticeAssignment, RecordConclusionRequest, RecordOpeningRequest,
+        RecordPetitionRequest, ReferPetitionRequest,
     },
     participants::v1::{
-        CheckInRequest, ConferenceRequest, InviteRequest, Person, RefusalReason, RefuseParticipantRequest,
-        RegisterParticipantRequest, RegisterSpeakerRequest, SpeakerRequest, UpdateInvitationRequest, check_in_request,
+        CheckInRequest, ConferenceRequest, InviteRequest, MergeSpeakerRequest, MoveSpeakerRequest, Person,
+        RefusalReason, RefuseParticipantRequest, RegisterParticipantRequest, RegisterSpeakerRequest,
+        SpeakerNoteRequest, SpeakerRequest, UpdateInvitationRequest, check_in_request,
         register_participant_request::Who,
     },
     scheduling::v1::{
@@ -340,6 +342,37 @@ async fn step(
             participants.call_next_speaker(ask(request, token)).await.map_err(fail)?;
             "queue"
         }
+        "confirm" => {
+            let request = SpeakerRequest { registration_id: form.get("registration_id") };
+            participants.confirm_speaker(ask(request, token)).await.map_err(fail)?;
+            "queue"
+        }
+        "merge" => {
+            let request = MergeSpeakerRequest {
+                registration_id: form.get("registration_id"),
+                into_registration_id: form.get("into_registration_id"),
+            };
+            participants.merge_speaker(ask(request, token)).await.map_err(fail)?;
+            "queue"
+        }
+        "out-of-scope" => {
+            let request =
+                SpeakerNoteRequest { registration_id: form.get("registration_id"), reason: form.get("reason") };
+            participants.mark_out_of_scope(ask(request, token)).await.map_err(fail)?;
+            "queue"
+        }
+        "move" => {
+            let new_position = form.get("new_position").parse().map_err(|_| {
+                invalid(lang, "new_position", "Thứ tự mới là một số nguyên dương.", "The new place is a whole number.")
+            })?;
+            let request = MoveSpeakerRequest {
+                registration_id: form.get("registration_id"),
+                new_position,
+                reason: form.get("reason"),
+            };
+            participants.move_speaker(ask(request, token)).await.map_err(fail)?;
+            "queue"
+        }
         "spoke" | "absent" => {
             let request = SpeakerRequest { registration_id: form.get("registration_id") };
             if action == "spoke" {
@@ -417,6 +450,29 @@ async fn step(
             let request = RecordConclusionRequest { conference_id: id.to_owned(), conclusion: form.get("conclusion") };
             minutes.record_conclusion(ask(request, token)).await.map_err(fail)?;
             "conclusion"
+        }
+        "entry" => {
+            let request = AddEntryRequest {
+                conference_id: id.to_owned(),
+                kind: form.get("kind"),
+                text: form.get("text"),
+                request_id,
+            };
+            minutes.add_entry(ask(request, token)).await.map_err(fail)?;
+            "entries"
+        }
+        "edit" => {
+            let c = super::reads::conference(web, lang, viewer, id).await?;
+            let draft = ConferenceDraft {
+                theme: form.get("theme"),
+                venue_address: form.get("venue_address"),
+                starts_at: Some(super::conferences::starts_at(lang, form)?),
+                planned_minutes: form.number("planned_minutes"),
+                ..draft_of(&c)
+            };
+            let request = UpdateConferenceRequest { id: id.to_owned(), draft: Some(draft) };
+            scheduling.clone().update_conference(ask(request, token)).await.map_err(fail)?;
+            "details"
         }
         "sign" => {
             let request = MinutesOf { conference_id: id.to_owned() };

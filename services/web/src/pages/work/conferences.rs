@@ -130,7 +130,7 @@ pub async fn new(web: super::super::Web, Worker(viewer, lang): Worker) -> PageRe
 }
 
 /// The start a date and a time in Hà Nội name.
-fn starts_at(lang: Lang, form: &Values) -> Result<prost_types::Timestamp, Stop> {
+pub(super) fn starts_at(lang: Lang, form: &Values) -> Result<prost_types::Timestamp, Stop> {
     let date = NaiveDate::parse_from_str(&form.get("date"), "%Y-%m-%d")
         .map_err(|_| invalid(lang, "date", "Chọn ngày tổ chức.", "Choose the date."))?;
     let time = NaiveTime::parse_from_str(&form.get("time"), "%H:%M")

@@ -86,8 +86,66 @@ const CLASSIFICATIONS: [Classification; 5] = [
     Classification::Denunciation,
 ];
 
+/// The secretary's arrangements of a registration still waiting: confirmed,
+/// merged into another on the same topic, out of scope (with the reason), or
+/// moved (with the reason); R8.3 keeps the order otherwise.
+fn arrange(
+    lang: Lang,
+    viewer: &Viewer,
+    action: &str,
+    s: &SpeakerRegistration,
+    speakers: &[SpeakerRegistration],
+    filled: Option<&Filled>,
+) -> Markup {
+    let others: Vec<(String, String)> = speakers
+        .iter()
+        .filter(|o| o.id != s.id)
+        .map(|o| (o.id.clone(), format!("#{} {}", o.position, o.topic)))
+        .collect();
+    let merge = FormView::item(lang, "merge", filled, "registration_id", &s.id);
+    let scope = FormView::item(lang, "out-of-scope", filled, "registration_id", &s.id).pinned("reason");
+    let moved = FormView::item(lang, "move", filled, "registration_id", &s.id).pinned("new_position");
+    let refused = ["merge", "out-of-scope", "move"]
+        .iter()
+        .any(|f| filled.is_some_and(|x| x.form == *f && x.values.get("registration_id") == Some(&s.id)));
+    html! {
+        details open[refused] {
+            summary { (lang.t("Sắp xếp", "Arrange")) span.sr-only { " #" (s.position) } }
+            @if s.status == SpeakerStatus::Queued as i32 {
+                (button(viewer, &format!("{action}confirm"), "live", lang.t("Xác nhận nội dung", "Confirm the topic"), &[("registration_id", &s.id)]))
+            }
+            form.stack method="post" action={ (action) "merge" } novalidate {
+                (merge.alert()) (merge.hidden(viewer, "live"))
+                input type="hidden" name="registration_id" value=(s.id);
+                (merge.select("into_registration_id", lang.t("Gộp với nội dung trùng", "Merge into the same topic"), &others, "", None, true))
+                button.primary type="submit" { (lang.t("Gộp", "Merge")) }
+            }
+            form.stack method="post" action={ (action) "out-of-scope" } novalidate {
+                (scope.alert()) (scope.hidden(viewer, "live"))
+                input type="hidden" name="registration_id" value=(s.id);
+                (scope.input("reason", lang.t("Lý do ngoài phạm vi", "Why it is out of scope"), "text", "", None, true))
+                button.primary type="submit" { (lang.t("Ngoài phạm vi", "Out of scope")) }
+            }
+            form.stack method="post" action={ (action) "move" } novalidate {
+                (moved.alert()) (moved.hidden(viewer, "live"))
+                input type="hidden" name="registration_id" value=(s.id);
+                (moved.input("new_position", lang.t("Thứ tự mới", "New place"), "number", "", None, true))
+                (moved.input("reason", lang.t("Lý do đổi thứ tự", "Why the order changes"), "text", "", None, true))
+                button.primary type="submit" { (lang.t("Đổi thứ tự", "Move")) }
+            }
+        }
+    }
+}
+
 /// The speakers' queue, as every screen that watches shows it.
-fn queue(lang: Lang, viewer: &Viewer, c: &Conference, speakers: &[SpeakerRegistration]) -> Markup {
+fn queue(
+    lang: Lang,
+    viewer: &Viewer,
+    c: &Conference,
+    speakers: &[SpeakerRegistration],
+    filled: Option<&Filled>,
+) -> Markup {
+    let arranges = viewer.roles.iter().any(|r| matches!(r, Role::Secretary | Role::Office));
     let action = format!("/work/conferences/{}/do/", c.id);
     let running = conference_state(c) == ConferenceState::InProgress;
     let speaking = speakers.iter().find(|s| s.status == SpeakerStatus::Called as i32);
@@ -126,6 +184,7 @@ fn queue(lang: Lang, viewer: &Viewer, c: &Conference, speakers: &[SpeakerRegistr
                     td {
                         @if waiting(&s) {
                             (button(viewer, &format!("{action}checkin"), "live", lang.t("Có mặt", "Checked in"), &[("participant_id", &s.participant_id)]))
+                            @if arranges { (arrange(lang, viewer, &action, s, speakers, filled)) }
                         }
                         @if s.status == SpeakerStatus::Called as i32 {
                             (button(viewer, &format!("{action}spoke"), "live", lang.t("Đã phát biểu", "Spoke"), &[("registration_id", &s.id)]))
@@ -201,7 +260,7 @@ fn petitions(
             } }
             tbody { @for p in &minutes.petitions {
                 tr id={ "petition-" (p.id) } {
-                    td.receipt { code { (p.receipt_code) } }
+                    td.receipt { code { (p.receipt_code) } br; a href={ "/work/petitions/" (p.id) "/receipt.pdf" } { (lang.t("In phiếu", "Print")) span.sr-only { " " (p.receipt_code) } } }
                     td {
                         (p.text) br;
                         span.muted { (name_of::<Classification>(p.classification, lang)) " · " (name_of::<Field>(p.field, lang)) }
@@ -284,7 +343,18 @@ pub async fn render(web: &State, lang: Lang, viewer: &Viewer, id: &str, filled: 
     let refuse = FormView::new(lang, "refuse", filled);
     let sign = FormView::new(lang, "sign", filled);
     let call = FormView::new(lang, "call", filled);
-    let queue_steps = ["checkin", "spoke", "absent"].map(|name| FormView::new(lang, name, filled));
+    let queue_steps = ["checkin", "spoke", "absent", "confirm"].map(|name| FormView::new(lang, name, filled));
+    let entry = FormView::new(lang, "entry", filled).pinned("text");
+    let kinds: Vec<(String, String)> = [
+        ("REVIEW_NOTE", lang.t("Rút kinh nghiệm sau hội nghị (R10.1)", "Review after the conference (R10.1)")),
+        ("IMPLEMENTATION_REPORT", lang.t("Báo cáo kết quả thực hiện (R10.5)", "Implementation report (R10.5)")),
+        (
+            "CORRECTION",
+            lang.t("Đính chính biên bản đã ký (ghi rõ lý do)", "Correction of the signed minutes (with the reason)"),
+        ),
+    ]
+    .map(|(k, t)| (k.to_owned(), t.to_owned()))
+    .into();
     let speaker_choices: Vec<(String, String)> =
         speakers.iter().map(|s| (s.id.clone(), format!("#{} {} — {}", s.position, s.speaker_name, s.topic))).collect();
     let participants: Vec<(String, String)> =
@@ -314,7 +384,7 @@ pub async fn render(web: &State, lang: Lang, viewer: &Viewer, id: &str, filled: 
         section aria-labelledby="queue-heading" {
             h2 id="queue-heading" { (lang.t("Danh sách phát biểu", "Speakers")) }
             (call.alert()) @for step in &queue_steps { (step.alert()) }
-            div id="queue" data-refresh={ "/work/conferences/" (c.id) "/queue" } aria-live="polite" { (queue(lang, viewer, &c, &speakers)) }
+            div id="queue" data-refresh={ "/work/conferences/" (c.id) "/queue" } aria-live="polite" { (queue(lang, viewer, &c, &speakers, filled)) }
             @if running && !participants.is_empty() {
                 details open[refuse.error("reason").is_some() || filled.is_some_and(|f| f.form == "refuse")] {
                     summary { (lang.t("Người chủ trì từ chối đối thoại (R2.4, R9.2)", "The host refuses a participant (R2.4, R9.2)")) }
@@ -381,6 +451,24 @@ pub async fn render(web: &State, lang: Lang, viewer: &Viewer, id: &str, filled: 
                 @if minutes.state == MinutesState::Concluded as i32 {
                     (button(viewer, &format!("{action}sign"), "live", lang.t("Ký biên bản", "Sign the minutes"), &[]))
                 }
+                @if minutes.state != MinutesState::Open as i32 {
+                    p { a href={ "/work/conferences/" (c.id) "/minutes.pdf" } { (lang.t("Biên bản đầy đủ (PDF, lưu hành nội bộ)", "The full minutes (PDF, internal)")) } }
+                }
+            }
+            section aria-labelledby="entries" {
+                h2 id="entries" { (lang.t("Ghi bổ sung vào biên bản", "Entries added to the minutes")) }
+                @if !minutes.entries.is_empty() {
+                    ul { @for e in &minutes.entries {
+                        li { strong { (e.kind) } " — " (e.text) " " span.muted { "(" (e.author) ")" } }
+                    } }
+                }
+                form.stack method="post" action={ (action) "entry" } novalidate {
+                    (entry.alert())
+                    (entry.hidden(viewer, "live"))
+                    (entry.select("kind", lang.t("Loại", "Kind"), &kinds, "", None, true))
+                    (entry.textarea("text", lang.t("Nội dung", "Text"), "", true))
+                    button.primary type="submit" { (lang.t("Ghi vào biên bản", "Add to the minutes")) }
+                }
             }
         }
     };
@@ -398,7 +486,7 @@ pub async fn queue_part(web: super::super::Web, Worker(viewer, lang): Worker, Pa
     let speakers = reads::speakers(&web, lang, &viewer, &id).await?;
     let part: Response = (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
-        queue(lang, &viewer, &c, &speakers).into_string(),
+        queue(lang, &viewer, &c, &speakers, None).into_string(),
     )
         .into_response();
     Ok(part)

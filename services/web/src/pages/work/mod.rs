@@ -9,6 +9,7 @@
 mod actions;
 mod agency;
 mod conferences;
+mod documents;
 mod forms;
 mod home;
 mod live;
@@ -46,6 +47,9 @@ pub fn routes() -> Router<State> {
         .route("/work/conferences/{id}/live", get(live::page))
         .route("/work/conferences/{id}/queue", get(live::queue_part))
         .route("/work/conferences/{id}/notice", get(notice::page))
+        .route("/work/conferences/{id}/minutes.pdf", get(documents::minutes))
+        .route("/work/petitions/{id}/receipt.pdf", get(documents::receipt))
+        .route("/work/invitations/{id}/letter.pdf", get(documents::invitation))
         .route("/work/conferences/{id}/do/{action}", post(actions::act))
         .route("/work/inbox", get(agency::inbox))
         .route("/work/petitions/{id}", get(agency::petition))

@@ -131,6 +131,13 @@ pub async fn render(web: &State, lang: Lang, viewer: &Viewer, id: &str, filled: 
     let announce = FormView::new(lang, "announce", filled).pinned("publication_date");
     let register = FormView::new(lang, "register", filled);
     let cancel = FormView::new(lang, "cancel", filled).pinned("reason");
+    let edit = FormView::new(lang, "edit", filled).pinned("date");
+    let start_time = c
+        .starts_at
+        .as_ref()
+        .and_then(instant)
+        .map(|at| at.with_timezone(&doithoai_runtime::time::ZONE).format("%H:%M").to_string())
+        .unwrap_or_default();
     let action = format!("/work/conferences/{id}/do/");
     let units: Vec<(String, String)> =
         crate::pages::register::unit_choices(web, c.unit_path.first().map_or(&c.unit_code, |u| u))
@@ -153,6 +160,22 @@ pub async fn render(web: &State, lang: Lang, viewer: &Viewer, id: &str, filled: 
                 dt { (lang.t("Thông báo công khai (R7.3)", "Public notice (R7.3)")) } dd { (n.media_channel) ", " (lang.iso_date(&n.publication_date)) }
             }
             @if !c.state_reason.is_empty() { dt { (lang.t("Lý do", "Reason")) } dd { (c.state_reason) } }
+        }
+
+        @if editable {
+            details open[edit.error("theme").is_some() || filled.is_some_and(|f| f.form == "edit")] {
+                summary id="details" { (lang.t("Sửa thời gian, địa điểm, chủ đề", "Change the time, place or theme")) }
+                form.stack method="post" action={ (action) "edit" } novalidate {
+                    (edit.alert())
+                    (edit.hidden(viewer, "prepare"))
+                    (edit.input("theme", lang.t("Chủ đề", "Theme"), "text", &c.theme, None, true))
+                    (edit.input("venue_address", lang.t("Địa điểm", "Address"), "text", &c.venue_address, None, true))
+                    (edit.input("date", lang.t("Ngày tổ chức", "Date"), "date", &starts.map(|d| d.to_string()).unwrap_or_default(), None, true))
+                    (edit.input("time", lang.t("Giờ bắt đầu", "Start time"), "time", &start_time, None, true))
+                    (edit.input("planned_minutes", lang.t("Thời lượng dự kiến (phút, tối đa 240 — R8.1)", "Planned length (minutes, at most 240 — R8.1)"), "number", &c.planned_minutes.to_string(), None, true))
+                    button.primary type="submit" { (lang.t("Lưu", "Save")) }
+                }
+            }
         }
 
         section aria-labelledby="agenda" {
@@ -226,7 +249,7 @@ pub async fn render(web: &State, lang: Lang, viewer: &Viewer, id: &str, filled: 
                 tbody { @for i in &invitations {
                     tr {
                         td { (reads::organization_name(&organizations, &i.organization_id)) }
-                        td { (i.invitee_name) ", " (i.invitee_title) }
+                        td { (i.invitee_name) ", " (i.invitee_title) br; a href={ "/work/invitations/" (i.id) "/letter.pdf" } { (lang.t("Giấy mời (PDF)", "Invitation (PDF)")) span.sr-only { " " (i.invitee_name) } } }
                         td { (invitation_status(lang, i.status)) }
                         td { @if i.status == InvitationStatus::Sent as i32 {
                             (button(viewer, &format!("{action}rsvp"), "prepare", lang.t("Nhận lời", "Accepted"), &[("invitation_id", &i.id), ("status", InvitationStatus::Accepted.as_str_name())]))
