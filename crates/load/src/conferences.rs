@@ -54,14 +54,25 @@ impl StackArgs {
     pub fn connect(&self, addr: &str) -> anyhow::Result<Channel> {
         Ok(Channel::from_shared(addr.to_owned())?.connect_lazy())
     }
+
+    /// Signs the load's tokens with the development key.
+    pub fn signer(&self) -> anyhow::Result<TokenSigner> {
+        let key = std::fs::read_to_string(&self.dev_key)
+            .with_context(|| format!("cannot read the development key {}", self.dev_key.display()))?;
+        TokenSigner::from_private_pem(&key, "doithoai")
+    }
 }
 
-/// One conference of the load, with the tokens of its office and its secretary.
+/// How long the load's tokens last: longer than any run.
+pub const TOKEN_TTL: Duration = Duration::from_secs(8 * 3600);
+
+/// One conference of the load, with the tokens of its office, its secretary and its host.
 pub struct Conference {
     pub id: String,
     pub unit: String,
     pub office: String,
     pub secretary: String,
+    pub host: String,
 }
 
 /// The conferences announced, not yet started.
@@ -71,7 +82,8 @@ pub struct Announced {
     scheduling: Channel,
     clocks: Vec<SimulatedClockClient<Channel>>,
     minutes: Channel,
-    day: NaiveDate,
+    /// The conferences' day, the services' today once they start.
+    pub day: NaiveDate,
 }
 
 /// 09:00 in Hà Nội on `day`.
@@ -81,10 +93,8 @@ fn nine_o_clock(day: NaiveDate) -> chrono::DateTime<Utc> {
 
 pub async fn announce(args: &StackArgs) -> anyhow::Result<Announced> {
     anyhow::ensure!(args.conferences >= 1, "--conferences must be at least 1");
-    let key = std::fs::read_to_string(&args.dev_key)
-        .with_context(|| format!("cannot read the development key {}", args.dev_key.display()))?;
-    let signer = TokenSigner::from_private_pem(&key, "doithoai")?;
-    let hour = Duration::from_secs(8 * 3600);
+    let signer = args.signer()?;
+    let hour = TOKEN_TTL;
     let admin = signer.sign("load-admin", &args.root, &[Role::Admin], hour)?;
     let scheduling = args.connect(&args.scheduling)?;
     let mut clocks = Vec::new();
@@ -112,7 +122,7 @@ pub async fn announce(args: &StackArgs) -> anyhow::Result<Announced> {
     let mut conferences = Vec::new();
     for unit in communes {
         let office = signer.sign(&format!("load-office-{unit}"), &unit, &[Role::Office], hour)?;
-        let host = head_of(&scheduling, &unit, &office, day).await?;
+        let (host, host_subject) = head_of(&scheduling, &unit, &office, day).await?;
         let client = ConferencesClient::new(scheduling.clone());
         let draft = ConferenceDraft {
             unit_code: unit.clone(),
@@ -146,7 +156,8 @@ pub async fn announce(args: &StackArgs) -> anyhow::Result<Announced> {
         };
         client.clone().announce_conference(bearer(notice, &office)).await.context("its announcement")?;
         let secretary = signer.sign(&secretary, &unit, &[Role::Secretary], hour)?;
-        conferences.push(Conference { id, unit, office, secretary });
+        let host = signer.sign(&host_subject, &unit, &[Role::Host], hour)?;
+        conferences.push(Conference { id, unit, office, secretary, host });
     }
     let minutes = args.connect(&args.minutes)?;
     Ok(Announced { conferences, admin, scheduling, clocks, minutes, day })
@@ -219,9 +230,9 @@ where
     anyhow::bail!("{what} did not open within 30 s")
 }
 
-/// The head of the commune's Party committee on `day`: the one in post, or
-/// a post made for the load.
-async fn head_of(scheduling: &Channel, unit: &str, office: &str, day: NaiveDate) -> anyhow::Result<String> {
+/// The head of the commune's Party committee on `day`, the post's id and
+/// its holder's login: the one in post, or a post made for the load.
+async fn head_of(scheduling: &Channel, unit: &str, office: &str, day: NaiveDate) -> anyhow::Result<(String, String)> {
     let mut directory = DirectoryClient::new(scheduling.clone());
     let list = ListPositionsRequest {
         unit_code: unit.to_owned(),
@@ -233,7 +244,7 @@ async fn head_of(scheduling: &Channel, unit: &str, office: &str, day: NaiveDate)
     if let Some(head) =
         posts.into_inner().positions.into_iter().find(|p| p.unit_code == unit && p.rank == Rank::Head as i32)
     {
-        return Ok(head.id);
+        return Ok((head.id, head.subject));
     }
     let position = Position {
         unit_code: unit.to_owned(),
@@ -249,5 +260,6 @@ async fn head_of(scheduling: &Channel, unit: &str, office: &str, day: NaiveDate)
         .create_position(bearer(CreatePositionRequest { position: Some(position), ..Default::default() }, office))
         .await
         .context("a head's post")?;
-    Ok(created.into_inner().id)
+    let created = created.into_inner();
+    Ok((created.id, created.subject))
 }

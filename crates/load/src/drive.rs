@@ -2,7 +2,10 @@
 //! warm-up, and one histogram of latencies per operation.
 
 use std::{
-    sync::{Arc, Mutex, PoisonError},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -13,8 +16,10 @@ use tokio::time::Instant;
 pub trait Workload: Send + Sync + 'static {
     /// The names of its operations, which `send` returns the index of.
     fn operations(&self) -> &[&'static str];
-    /// Sends the `n`th request: which operation it was, and whether it succeeded.
-    fn send(&self, n: u64) -> impl Future<Output = (usize, anyhow::Result<()>)> + Send;
+    /// Sends the `n`th request: which operation it was, and whether it
+    /// succeeded; `None` when it has nothing to send now (a closed loop's
+    /// caller then stops; an open loop stops sending).
+    fn send(&self, n: u64) -> impl Future<Output = Option<(usize, anyhow::Result<()>)>> + Send;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -101,7 +106,7 @@ pub async fn drive<W: Workload>(workload: Arc<W>, plan: &Plan) -> Outcome {
                     let mut n = caller;
                     while Instant::now() < until {
                         let due = Instant::now();
-                        let (operation, result) = workload.send(n).await;
+                        let Some((operation, result)) = workload.send(n).await else { break };
                         recorder.record(due, operation, result);
                         n += concurrency as u64;
                     }
@@ -113,17 +118,20 @@ pub async fn drive<W: Workload>(workload: Arc<W>, plan: &Plan) -> Outcome {
             let every = Duration::from_secs_f64(1.0 / rate);
             let mut in_flight = Vec::new();
             let mut n = 0u64;
+            let exhausted = Arc::new(AtomicBool::new(false));
             loop {
                 // Each request is due at its own instant, whenever it is sent.
                 let due = start + every.mul_f64(n as f64);
-                if due >= until {
+                if due >= until || exhausted.load(Ordering::Relaxed) {
                     break;
                 }
                 tokio::time::sleep_until(due).await;
-                let (workload, recorder) = (workload.clone(), recorder.clone());
+                let (workload, recorder, exhausted) = (workload.clone(), recorder.clone(), exhausted.clone());
                 in_flight.push(tokio::spawn(async move {
-                    let (operation, result) = workload.send(n).await;
-                    recorder.record(due, operation, result);
+                    match workload.send(n).await {
+                        Some((operation, result)) => recorder.record(due, operation, result),
+                        None => exhausted.store(true, Ordering::Relaxed),
+                    }
                 }));
                 n += 1;
                 in_flight.retain(|task| !task.is_finished());
@@ -148,10 +156,10 @@ mod tests {
             &["even", "odd"]
         }
 
-        async fn send(&self, n: u64) -> (usize, anyhow::Result<()>) {
+        async fn send(&self, n: u64) -> Option<(usize, anyhow::Result<()>)> {
             tokio::time::sleep(Duration::from_millis(10)).await;
             let result = if n % 10 == 9 { Err(anyhow::anyhow!("refused")) } else { Ok(()) };
-            ((n % 2) as usize, result)
+            Some(((n % 2) as usize, result))
         }
     }
 
@@ -179,5 +187,33 @@ mod tests {
         assert_eq!(sent(&outcome), 200);
         let even = &outcome.operations[0].latency;
         assert!((10_000..10_100).contains(&even.value_at_quantile(0.99)), "{}", even.value_at_quantile(0.99));
+    }
+
+    /// Requests of 10 ms until `left` runs out (a workload whose conferences are all done).
+    struct Finite(std::sync::atomic::AtomicU64);
+
+    impl Workload for Finite {
+        fn operations(&self) -> &[&'static str] {
+            &["step"]
+        }
+
+        async fn send(&self, _: u64) -> Option<(usize, anyhow::Result<()>)> {
+            self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(1)).ok()?;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            Some((0, Ok(())))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_run_ends_when_the_workload_has_nothing_left_and_counts_only_the_time_it_took() {
+        let finite = Arc::new(Finite(std::sync::atomic::AtomicU64::new(30)));
+        let outcome = drive(finite.clone(), &plan(Shape::Closed { concurrency: 3 }, 0, 60_000)).await;
+        assert_eq!(sent(&outcome), 30);
+        // 3 callers, 10 requests each of 10 ms: 100 ms of the minute planned.
+        assert_eq!(outcome.elapsed, Duration::from_millis(100));
+        let finite = Arc::new(Finite(std::sync::atomic::AtomicU64::new(30)));
+        let outcome = drive(finite, &plan(Shape::Open { rate: 100.0 }, 0, 60_000)).await;
+        assert_eq!(sent(&outcome), 30);
+        assert!(outcome.elapsed < Duration::from_secs(1), "{:?}", outcome.elapsed);
     }
 }

@@ -5,6 +5,7 @@
 //! and reports each operation's HDR-histogram percentiles as JSON.
 
 pub mod conferences;
+pub mod cycles;
 pub mod drive;
 pub mod events;
 pub mod pages;

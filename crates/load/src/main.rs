@@ -3,7 +3,7 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
-use doithoai_load::{drive, pages, petitions, reads, registrations, report};
+use doithoai_load::{cycles, drive, pages, petitions, reads, registrations, report};
 
 #[derive(Parser)]
 #[command(name = "doithoai-load", version, about = "Load a running doithoai and measure it")]
@@ -32,6 +32,13 @@ enum Workload {
     /// `--reports` adds GetReport) of the province and its communes in turn,
     /// over the year the stack holds.
     Reads(reads::ReadsArgs),
+    /// Whole conferences, each from its first petition to its agency's last
+    /// written response (petitions, conclusion, signatures, end, conclusion
+    /// notice, acknowledgement, responses), N at once; afterwards each is
+    /// checked in its minutes and in the deadlines service's obligations.
+    /// A closed loop of at most one caller per conference. Moves the
+    /// services' clocks ten days on.
+    Cycles(cycles::CyclesArgs),
 }
 
 #[derive(Args)]
@@ -84,6 +91,23 @@ async fn main() -> anyhow::Result<()> {
             let outcome = drive::drive(registrations.clone(), &plan).await;
             let mut report = report::Report::new("registrations", &plan, &outcome);
             report.verified = Some(registrations.verify().await?);
+            report
+        }
+        Workload::Cycles(args) => {
+            // A conference's steps are taken in order, by one caller at a time.
+            let drive::Shape::Closed { concurrency } = shape else {
+                anyhow::bail!("cycles runs in a closed loop (--concurrency), not at a rate")
+            };
+            anyhow::ensure!(
+                concurrency <= args.stack.conferences,
+                "cycles: --concurrency {concurrency} is more than the {} conferences (one caller a conference)",
+                args.stack.conferences
+            );
+            let cycles = Arc::new(cycles::Cycles::prepare(&args).await?);
+            eprintln!("{}", cycles.describe());
+            let outcome = drive::drive(cycles.clone(), &plan).await;
+            let mut report = report::Report::new("cycles", &plan, &outcome);
+            report.verified = Some(cycles.verify().await?);
             report
         }
         Workload::Reads(args) => {

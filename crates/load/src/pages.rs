@@ -164,7 +164,7 @@ impl Workload for Pages {
         &KINDS
     }
 
-    async fn send(&self, n: u64) -> (usize, anyhow::Result<()>) {
+    async fn send(&self, n: u64) -> Option<(usize, anyhow::Result<()>)> {
         // Every kind an equal share, each kind's pages in turn.
         let present: Vec<usize> = (0..KINDS.len()).filter(|k| !self.paths[*k].is_empty()).collect();
         let kind = present[(n % present.len() as u64) as usize];
@@ -179,7 +179,7 @@ impl Workload for Pages {
             anyhow::ensure!(!body.is_empty(), "GET {path}: an empty page");
             Ok(())
         };
-        (kind, result.await)
+        Some((kind, result.await))
     }
 }
 

@@ -139,7 +139,7 @@ impl Workload for Petitions {
         &["RecordPetition"]
     }
 
-    async fn send(&self, n: u64) -> (usize, anyhow::Result<()>) {
+    async fn send(&self, n: u64) -> Option<(usize, anyhow::Result<()>)> {
         let c = (n % self.held.len() as u64) as usize;
         let held = &self.held[c];
         let record = RecordPetitionRequest {
@@ -156,6 +156,6 @@ impl Workload for Petitions {
             self.recorded.lock().unwrap_or_else(PoisonError::into_inner).push((c, answered));
             Ok(())
         };
-        (0, result.await)
+        Some((0, result.await))
     }
 }

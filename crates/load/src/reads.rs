@@ -132,7 +132,7 @@ impl Workload for Reads {
         self.operations
     }
 
-    async fn send(&self, n: u64) -> (usize, anyhow::Result<()>) {
+    async fn send(&self, n: u64) -> Option<(usize, anyhow::Result<()>)> {
         let kinds = self.operations.len() as u64;
         let operation = (n % kinds) as usize;
         let unit = &self.units[(n / kinds % self.units.len() as u64) as usize];
@@ -154,6 +154,6 @@ impl Workload for Reads {
                 deadlines.get_report(bearer(request, &self.token)).await.map(drop)
             }
         };
-        (operation, result.map_err(anyhow::Error::from))
+        Some((operation, result.map_err(anyhow::Error::from)))
     }
 }

@@ -95,7 +95,7 @@ impl Report {
 
     pub fn table(&self) -> String {
         let mut table = format!(
-            "{} ({}, {:.0} s measured)\n{:<14} {:>8} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+            "{} ({}, {:.1} s measured)\n{:<21} {:>8} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
             self.workload,
             self.shape,
             self.measured_secs,
@@ -110,7 +110,7 @@ impl Report {
         );
         for o in &self.operations {
             table.push_str(&format!(
-                "{:<14} {:>8} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1}\n",
+                "{:<21} {:>8} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1}\n",
                 o.name, o.ok, o.errors, o.per_second, o.p50_ms, o.p90_ms, o.p99_ms, o.max_ms
             ));
             for error in &o.first_errors {

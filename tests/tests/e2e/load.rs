@@ -1,7 +1,8 @@
 //! The load tool's workloads against a real stack: the pages (found from
 //! the links, the receipt codes from the minutes service, the dashboards
 //! signed in) load without an error; the petitions' conferences are
-//! prepared through the APIs and every petition recorded is found once. Only that it works is asserted here; how fast is measured with the
+//! prepared through the APIs and every petition recorded is found once;
+//! whole conferences are played to their last written response. Only that it works is asserted here; how fast is measured with the
 //! tool itself (`docs/performance.md`), never in a test.
 #![allow(clippy::unwrap_used)]
 
@@ -9,6 +10,7 @@ use std::{sync::Arc, time::Duration};
 
 use doithoai_load::{
     conferences::StackArgs,
+    cycles::{Cycles, CyclesArgs},
     drive::{Plan, Shape, drive},
     pages::{Pages, PagesArgs},
     petitions::{Petitions, PetitionsArgs},
@@ -127,5 +129,39 @@ async fn the_read_workload_reads_summaries_lists_and_reports_without_an_error() 
         assert_eq!(operation.errors, 0, "{}: {:?}", operation.name, operation.first_errors);
         assert!(!operation.latency.is_empty(), "{} was read", operation.name);
     }
+    stack.finish().await;
+}
+
+#[tokio::test]
+async fn the_cycle_workload_plays_each_conference_to_its_last_response_with_every_deadline_met() {
+    let stack = Stack::start().await;
+    District::set_up(&stack).await;
+    let args = CyclesArgs { stack: stack_args(&stack, 2), petitions: 3 };
+    let cycles = Arc::new(Cycles::prepare(&args).await.unwrap());
+    // Two callers play the two conferences' 3 + 6 + 3 steps each, then stop.
+    let plan =
+        Plan { shape: Shape::Closed { concurrency: 2 }, warmup: Duration::ZERO, duration: Duration::from_secs(60) };
+    let outcome = drive(cycles.clone(), &plan).await;
+    assert!(outcome.elapsed < plan.duration, "the run ends once every conference is done");
+    for operation in &outcome.operations {
+        assert_eq!(operation.errors, 0, "{}: {:?}", operation.name, operation.first_errors);
+    }
+    let taken: Vec<(&str, u64)> = outcome.operations.iter().map(|m| (m.name, m.latency.len())).collect();
+    assert_eq!(
+        taken,
+        [
+            ("RecordPetition", 6),
+            ("RecordConclusion", 2),
+            ("SignMinutes", 4),
+            ("EndConference", 2),
+            ("IssueConclusionNotice", 2),
+            ("AcknowledgeNotice", 2),
+            ("RecordResponse", 6)
+        ]
+    );
+    // Each conference's minutes and obligations, read back, match its steps.
+    let verified = cycles.verify().await.unwrap();
+    assert!(verified.starts_with("2 of 2 conferences played to the end; 6 petitions"), "{verified}");
+    assert!(verified.contains("6 answered in writing"), "{verified}");
     stack.finish().await;
 }
