@@ -409,6 +409,12 @@ impl Relay {
             return Ok(None);
         }
         let mut conn = conn.detach();
+        // The outbox is empty when a service first starts and holds a day's
+        // events later. A generic plan cached while it was small (a scan of
+        // the whole table to mark a batch published) would serve this
+        // connection for its life, wherever no ANALYZE comes to replan it:
+        // plan the relay's few statements a batch for the table as it is.
+        sqlx::query("SET plan_cache_mode = force_custom_plan").execute(&mut conn).await?;
         // A relay that died while reading left the notices off; the state
         // is the leader's, and this one has read nothing yet.
         Self::set_reading(&mut conn, false).await?;
