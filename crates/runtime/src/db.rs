@@ -18,38 +18,13 @@ pub fn plumbing_migrations() -> Migrator {
     sqlx::migrate!("migrations/plumbing")
 }
 
-/// How PostgreSQL plans a service's prepared statements, by what the
-/// service mostly serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plans {
-    /// PostgreSQL's own choice: one generic plan, once it looks no worse than
-    /// those made for the parameters. For small writes by key, whose planning
-    /// would cost more than running them.
-    Cached,
-    /// A plan for every execution, made for its parameters. For reads whose
-    /// best plan depends on them: a subtree that is one commune or the whole
-    /// province, filters set or left out. One generic plan for both read all
-    /// of a province's obligations to answer a page of 50 (9 ms instead of
-    /// 0.3), and cost a third of the reads' throughput.
-    ForParameters,
-}
-
 /// Connects to the service's database, creating and migrating it. The
 /// migrators share one history table, so their versions must not overlap.
-pub async fn connect(
-    settings: &Settings,
-    service: &str,
-    plans: Plans,
-    migrators: Vec<Migrator>,
-) -> anyhow::Result<PgPool> {
+pub async fn connect(settings: &Settings, service: &str, migrators: Vec<Migrator>) -> anyhow::Result<PgPool> {
     let name = settings.database_name(service);
     let server: PgConnectOptions =
         settings.database.url.expose_secret().parse().context("invalid setting `database.url`")?;
     ensure_database(&server, &name).await?;
-    let server = match plans {
-        Plans::Cached => server,
-        Plans::ForParameters => server.options([("plan_cache_mode", "force_custom_plan")]),
-    };
     let pool = PgPoolOptions::new()
         .max_connections(settings.database.max_connections)
         .acquire_timeout(Duration::from_secs(5))

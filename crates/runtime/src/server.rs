@@ -57,12 +57,11 @@ impl Platform {
         service: &'static str,
         settings: Settings,
         clock: Clock,
-        plans: db::Plans,
         migrators: Vec<Migrator>,
     ) -> anyhow::Result<Self> {
         metrics::handle();
         let authenticator = Authenticator::from_settings(&settings)?;
-        let pool = db::connect(&settings, service, plans, migrators).await?;
+        let pool = db::connect(&settings, service, migrators).await?;
         crate::clock_service::resume(&clock, &pool).await?;
         let client = async_nats::ConnectOptions::new()
             .name(format!("doithoai-{service}"))

@@ -35,8 +35,7 @@ impl Fixture {
         let nats = TestNats::start().await.unwrap();
         let database = testsuite::unique_database("plumbing");
         let settings = testsuite::settings(&database, &nats.url());
-        let pool =
-            db::connect(&settings, "plumbing", db::Plans::Cached, vec![db::plumbing_migrations()]).await.unwrap();
+        let pool = db::connect(&settings, "plumbing", vec![db::plumbing_migrations()]).await.unwrap();
         sqlx::query("CREATE TABLE effects (event_id text NOT NULL)").execute(&pool).await.unwrap();
         Self { nats, database, settings, pool }
     }
@@ -390,26 +389,5 @@ async fn published_events_and_request_ids_past_the_retention_are_pruned() {
     assert_eq!(fixture.count("SELECT count(*) FROM request_ids WHERE request_id = 'recent'").await, 1);
     stop.cancel();
     task.await.unwrap();
-    fixture.finish().await;
-}
-
-#[tokio::test]
-async fn a_service_of_reads_plans_each_statement_for_its_parameters_and_one_of_writes_caches_them() {
-    let fixture = Fixture::new().await;
-    async fn mode(conn: &mut PgConnection) -> String {
-        sqlx::query_scalar("SELECT current_setting('plan_cache_mode')").fetch_one(conn).await.unwrap()
-    }
-    assert_eq!(mode(&mut fixture.pool.acquire().await.unwrap()).await, "auto");
-    let reads = db::connect(&fixture.settings, "plumbing", db::Plans::ForParameters, vec![]).await.unwrap();
-    // Every connection of the pool, each opened with the setting.
-    let mut held = Vec::new();
-    for _ in 0..3 {
-        held.push(reads.acquire().await.unwrap());
-    }
-    for conn in &mut held {
-        assert_eq!(mode(conn).await, "force_custom_plan");
-    }
-    drop(held);
-    reads.close().await;
     fixture.finish().await;
 }

@@ -61,8 +61,7 @@ pub fn migrations() -> Vec<sqlx::migrate::Migrator> {
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
     let own: DeadlineSettings = settings.section("deadlines")?;
     let migrations = migrations();
-    // Mostly reads of a subtree (summaries, lists, reports): planned for their parameters.
-    let mut platform = Platform::connect(SERVICE, settings, clock, db::Plans::ForParameters, migrations).await?;
+    let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
     doithoai_directory::check_caller_units(&mut platform);
     let calendars = calendars::Calendars::new();
     calendars.refresh(&platform.pool).await?;

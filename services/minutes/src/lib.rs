@@ -25,8 +25,7 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
         doithoai_directory::post_migrations(),
         sqlx::migrate!(),
     ];
-    // Its hot path is a secretary's small writes, by key.
-    let mut platform = Platform::connect(SERVICE, settings, clock, db::Plans::Cached, migrations).await?;
+    let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
     doithoai_directory::check_caller_units(&mut platform);
     let scheduling = replica::SchedulingReplica { outbox: platform.outbox.clone() };
     let units = doithoai_directory::keep_replica(&mut platform, scheduling);

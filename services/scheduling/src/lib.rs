@@ -20,8 +20,7 @@ pub const PORTS: Ports = Ports { grpc: 7061, metrics: 9161, public: 8061 };
 
 pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningService> {
     let migrations = vec![db::plumbing_migrations(), sqlx::migrate!()];
-    // Mostly reads of a subtree (lists, the public pages): planned for their parameters.
-    let mut platform = Platform::connect(SERVICE, settings, clock, db::Plans::ForParameters, migrations).await?;
+    let mut platform = Platform::connect(SERVICE, settings, clock, migrations).await?;
     doithoai_directory::check_caller_units(&mut platform);
     let (pool, outbox, clock) = (platform.pool.clone(), platform.outbox.clone(), platform.clock.clone());
     store::conferences::fill_coordinating_units(&mut *pool.acquire().await?).await?;
