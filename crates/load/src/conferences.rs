@@ -94,8 +94,7 @@ fn nine_o_clock(day: NaiveDate) -> chrono::DateTime<Utc> {
 pub async fn announce(args: &StackArgs) -> anyhow::Result<Announced> {
     anyhow::ensure!(args.conferences >= 1, "--conferences must be at least 1");
     let signer = args.signer()?;
-    let hour = TOKEN_TTL;
-    let admin = signer.sign("load-admin", &args.root, &[Role::Admin], hour)?;
+    let admin = signer.sign("load-admin", &args.root, &[Role::Admin], TOKEN_TTL)?;
     let scheduling = args.connect(&args.scheduling)?;
     let mut clocks = Vec::new();
     for addr in [&args.scheduling, &args.participants, &args.minutes, &args.deadlines] {
@@ -121,7 +120,7 @@ pub async fn announce(args: &StackArgs) -> anyhow::Result<Announced> {
     );
     let mut conferences = Vec::new();
     for unit in communes {
-        let office = signer.sign(&format!("load-office-{unit}"), &unit, &[Role::Office], hour)?;
+        let office = signer.sign(&format!("load-office-{unit}"), &unit, &[Role::Office], TOKEN_TTL)?;
         let (host, host_subject) = head_of(&scheduling, &unit, &office, day).await?;
         let client = ConferencesClient::new(scheduling.clone());
         let draft = ConferenceDraft {
@@ -155,8 +154,8 @@ pub async fn announce(args: &StackArgs) -> anyhow::Result<Announced> {
             publication_date: today.to_string(),
         };
         client.clone().announce_conference(bearer(notice, &office)).await.context("its announcement")?;
-        let secretary = signer.sign(&secretary, &unit, &[Role::Secretary], hour)?;
-        let host = signer.sign(&host_subject, &unit, &[Role::Host], hour)?;
+        let secretary = signer.sign(&secretary, &unit, &[Role::Secretary], TOKEN_TTL)?;
+        let host = signer.sign(&host_subject, &unit, &[Role::Host], TOKEN_TTL)?;
         conferences.push(Conference { id, unit, office, secretary, host });
     }
     let minutes = args.connect(&args.minutes)?;

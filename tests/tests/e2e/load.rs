@@ -2,8 +2,9 @@
 //! the links, the receipt codes from the minutes service, the dashboards
 //! signed in) load without an error; the petitions' conferences are
 //! prepared through the APIs and every petition recorded is found once;
-//! whole conferences are played to their last written response. Only that it works is asserted here; how fast is measured with the
-//! tool itself (`docs/performance.md`), never in a test.
+//! whole conferences are played to their last written response. Only that
+//! it works is asserted here; how fast is measured with the tool itself
+//! (`docs/performance.md`), never in a test.
 #![allow(clippy::unwrap_used)]
 
 use std::{sync::Arc, time::Duration};
