@@ -3,13 +3,18 @@
 //! same `request_id`, and gets the first result back with nothing changed
 //! twice. The same id with a different request is INVALID_ARGUMENT.
 //!
-//! In a handler's transaction: [`Once::replay`] first (it waits for a retry
-//! already in flight, then returns the stored result, if any, or takes the
-//! id), then the change, then `Outbox::commit`, which keeps the result.
+//! A handler runs its change inside [`Once::run`] and ends it with
+//! `Outbox::commit`, whose one statement takes the id and keeps the result
+//! with the change: a request id costs a write no round trip of its own.
+//! A retry does the change again until that statement, which waits for a
+//! first request still in flight; finding the id kept, the retry rolls back
+//! and answers the first result. A retry refused by what the first request
+//! did (the minutes it recorded on since signed, the report it filed) is
+//! answered the first result too, by `run`.
 
 use prost::Message;
 use sha2::{Digest, Sha256};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 use crate::{
     auth::Caller,
@@ -55,15 +60,33 @@ impl Once {
         Ok(Self { key: Some(key) })
     }
 
+    /// Runs a change at most once (`Outbox::commit` keeps the id with it). A
+    /// retry refused by what its first request did, before it got as far as
+    /// that, answers the first request's result.
+    pub async fn run<R: Message + Default>(
+        &self,
+        pool: &PgPool,
+        change: impl Future<Output = ServiceResult<R>>,
+    ) -> ServiceResult<R> {
+        match change.await {
+            Err(ServiceError::Refused(refusal)) if self.key.is_some() => {
+                // Rolled back when dropped: a refused request keeps no id.
+                let mut tx = pool.begin().await?;
+                match self.replay(&mut tx).await? {
+                    Some(first) => Ok(first),
+                    None => Err(ServiceError::Refused(refusal)),
+                }
+            }
+            result => result,
+        }
+    }
+
     /// The result of the first request with this id, if there was one;
-    /// otherwise the id is taken for this request, until its transaction
-    /// ends. A concurrent retry waits here (on the id's key) until the first
-    /// one commits or rolls back.
-    pub async fn replay<R: Message + Default>(&self, conn: &mut PgConnection) -> ServiceResult<Option<R>> {
+    /// otherwise the id is taken, without a result, until the transaction
+    /// ends (it is rolled back: only `Outbox::commit` keeps an id). Waits
+    /// for a first request still in flight to commit or roll back.
+    pub(crate) async fn replay<R: Message + Default>(&self, conn: &mut PgConnection) -> ServiceResult<Option<R>> {
         let Some(key) = &self.key else { return Ok(None) };
-        // The result is kept by the statement that stores the change
-        // (`Outbox::commit`); until then the row holds none, and no other
-        // transaction sees it.
         let taken = sqlx::query(
             "INSERT INTO request_ids (subject, rpc, request_id, request_digest, response) VALUES ($1, $2, $3, $4, NULL)
              ON CONFLICT DO NOTHING",
@@ -97,7 +120,7 @@ impl Once {
             )
             .into()),
             Some((_, None)) => Err(ServiceError::Internal(anyhow::anyhow!(
-                "request id {} committed without its result (a change not ended by Outbox::commit)",
+                "request id {} committed without its result",
                 key.request_id
             ))),
             Some((_, Some(response))) => R::decode(response.as_slice())
@@ -113,6 +136,7 @@ impl Once {
             subject: &key.subject,
             rpc: key.rpc,
             request_id: &key.request_id,
+            digest: &key.digest,
             response: response.encode_to_vec(),
         })
     }
@@ -123,6 +147,7 @@ pub(crate) struct Kept<'a> {
     pub subject: &'a str,
     pub rpc: &'a str,
     pub request_id: &'a str,
+    pub digest: &'a [u8],
     pub response: Vec<u8>,
 }
 

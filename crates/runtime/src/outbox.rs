@@ -53,7 +53,8 @@ pub struct Outbox {
 /// The day the caller's unit ended, if it has, and its successors.
 type UnitEnd = (Option<chrono::NaiveDate>, Option<Vec<String>>);
 
-/// [`Outbox::store`]'s statement, ending with what it reads of the caller's unit ($17).
+/// [`Outbox::store`]'s statement: whether it kept the request's result (or
+/// had none to keep), then what it reads of the caller's unit ($17).
 macro_rules! store_statement {
     ($unit_end:literal) => {
         concat!(
@@ -69,16 +70,20 @@ macro_rules! store_statement {
                       AS e(id, subject, aggregate, envelope, n)
                  ORDER BY e.n
              ), kept AS (
-                 UPDATE request_ids SET response = $16 WHERE subject = $13 AND rpc = $14 AND request_id = $15
-             ) ",
+                 INSERT INTO request_ids (subject, rpc, request_id, request_digest, response)
+                 SELECT $13, $14, $15, $19, $16 WHERE $15::text IS NOT NULL
+                 ON CONFLICT DO NOTHING
+                 RETURNING 1
+             )
+             SELECT $15::text IS NULL OR EXISTS (SELECT FROM kept), ",
             $unit_end
         )
     };
 }
 // Binds $17 too, so both statements take the same parameters.
-const STORE: &str = store_statement!("SELECT NULL::date, NULL::text[] FROM (SELECT $17::text) caller");
+const STORE: &str = store_statement!("NULL::date, NULL::text[] FROM (SELECT $17::text) caller");
 const STORE_CHECKING_UNIT: &str = store_statement!(
-    "SELECT u.valid_to, u.successor_codes FROM (SELECT $17::text AS code) caller LEFT JOIN units u USING (code)"
+    "u.valid_to, u.successor_codes FROM (SELECT $17::text AS code) caller LEFT JOIN units u USING (code)"
 );
 
 impl Outbox {
@@ -104,7 +109,7 @@ impl Outbox {
     /// that describe it, both in the business transaction. Refused (and so
     /// rolled back whole) when the caller's unit has ended.
     pub async fn write(&self, conn: &mut PgConnection, caller: &Caller, change: Change) -> ServiceResult<()> {
-        self.store(conn, caller, &change, None).await
+        self.store(conn, caller, &change, None).await.map(drop)
     }
 
     /// Refuses a change whose caller's unit ended before today, from the
@@ -123,9 +128,10 @@ impl Outbox {
         .into())
     }
 
-    /// Ends a change: writes it, keeps its result for a retry of the same
-    /// request (`Once`), and commits. Returns the result.
-    pub async fn commit<R: Message>(
+    /// Ends a change: writes it, keeps its result under the request's id
+    /// (`Once`), and commits. Returns the result; for a retry of a request
+    /// that was committed, rolls back and returns the first request's.
+    pub async fn commit<R: Message + Default>(
         &self,
         mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
         caller: &Caller,
@@ -133,7 +139,10 @@ impl Outbox {
         once: &Once,
         result: R,
     ) -> ServiceResult<R> {
-        self.store(&mut tx, caller, &change, once.keep(&result)).await?;
+        if !self.store(&mut tx, caller, &change, once.keep(&result)).await? {
+            let first = once.replay(&mut tx).await?;
+            return first.ok_or_else(|| anyhow::anyhow!("a request id neither kept nor free").into());
+        }
         tx.commit().await?;
         Ok(result)
     }
@@ -141,14 +150,15 @@ impl Outbox {
     /// The audit entries, the events and the kept result in one statement,
     /// which also reads the caller's unit's end: a write's round trips are
     /// what bounds its rate, not its rows. A refusal rolls the whole
-    /// transaction back.
+    /// transaction back. False when the request's id was kept already (by
+    /// the first request, which this one waited for if it was in flight).
     async fn store(
         &self,
         conn: &mut PgConnection,
         caller: &Caller,
         change: &Change,
         kept: Option<Kept<'_>>,
-    ) -> ServiceResult<()> {
+    ) -> ServiceResult<bool> {
         let statement = if self.caller_units { STORE_CHECKING_UNIT } else { STORE };
         let written = Written {
             actor: &caller.subject,
@@ -158,8 +168,9 @@ impl Outbox {
             kept,
             unit: caller.unit.as_str(),
         };
-        let (end, _) = self.write_rows(conn, statement, written).await?;
-        self.require_living_unit(caller, end)
+        let (stored, _) = self.write_rows(conn, statement, written).await?;
+        self.require_living_unit(caller, stored.unit_end)?;
+        Ok(stored.took_id)
     }
 
     /// Appends events in order, in one statement (the same as a change's,
@@ -175,18 +186,18 @@ impl Outbox {
         Ok(ids)
     }
 
-    /// Runs one of the store statements; returns what it read of the unit, and the events' ids.
+    /// Runs one of the store statements; returns what it read, and the events' ids.
     async fn write_rows(
         &self,
         conn: &mut PgConnection,
         statement: &'static str,
         written: Written<'_>,
-    ) -> sqlx::Result<(UnitEnd, Vec<Uuid>)> {
+    ) -> sqlx::Result<(Stored, Vec<Uuid>)> {
         let Written { actor, peer, audit, events, kept, unit } = written;
         let traceparent = telemetry::current_traceparent();
         let audit = audit::Columns::of(audit);
         let events = self.rows(actor, events, traceparent.as_deref());
-        let end = sqlx::query_as(statement)
+        let (fresh, valid_to, successors) = sqlx::query_as(statement)
             .bind(actor)
             .bind(&audit.rpcs)
             .bind(&audit.record_types)
@@ -205,9 +216,10 @@ impl Outbox {
             .bind(kept.as_ref().map(|k| k.response.as_slice()))
             .bind(unit)
             .bind(peer)
+            .bind(kept.as_ref().map(|k| k.digest))
             .fetch_one(conn)
             .await?;
-        Ok((end, events.ids))
+        Ok((Stored { took_id: fresh, unit_end: (valid_to, successors) }, events.ids))
     }
 
     /// Events as the columns of one `UNNEST`, each with a new id.
@@ -225,6 +237,14 @@ impl Outbox {
             envelopes,
         }
     }
+}
+
+/// What one store statement read.
+struct Stored {
+    /// Whether the request's id was free (or there was none): false for a
+    /// retry of a request that was committed.
+    took_id: bool,
+    unit_end: UnitEnd,
 }
 
 /// What one store statement writes.

@@ -7,10 +7,11 @@ use std::time::Duration;
 use async_nats::jetstream::{self, message::PublishMessage};
 use doithoai_proto::common::v1::EventEnvelope;
 use doithoai_runtime::{
-    Caller, Change, Role, ServiceError, Settings,
+    Caller, Change, Clock, Refusal, Role, ServiceError, ServiceResult, Settings,
     consumer::{Consumer, EventHandler},
     db,
     events::{self, Event},
+    idempotency::Once,
     outbox::{Outbox, Relay},
     telemetry,
     testsuite::{self, TestNats, eventually},
@@ -221,10 +222,7 @@ async fn append_events(pool: &PgPool, count: usize) -> Vec<Uuid> {
         })
         .collect();
     let mut tx = pool.begin().await.unwrap();
-    let ids = Outbox::new("producer", doithoai_runtime::Clock::system())
-        .append_all(&mut tx, "tester", &events)
-        .await
-        .unwrap();
+    let ids = Outbox::new("producer", Clock::system()).append_all(&mut tx, "tester", &events).await.unwrap();
     tx.commit().await.unwrap();
     ids
 }
@@ -332,17 +330,10 @@ async fn a_relay_killed_while_reading_leaves_no_event_waiting_for_the_poll() {
 #[tokio::test]
 async fn the_audit_log_refuses_updates_and_deletes() {
     let fixture = Fixture::new().await;
-    let caller = Caller {
-        subject: "office-33".into(),
-        unit: doithoai_units::UnitCode::parse("33").unwrap(),
-        roles: vec![Role::Office],
-        organization: None,
-        at_root: false,
-        peer: None,
-    };
+    let caller = office();
     let mut conn = fixture.pool.acquire().await.unwrap();
     let change = Change::of("Test", "thing", 1).after(serde_json::json!({"state": "A"}));
-    Outbox::new("producer", doithoai_runtime::Clock::system()).write(&mut conn, &caller, change).await.unwrap();
+    Outbox::new("producer", Clock::system()).write(&mut conn, &caller, change).await.unwrap();
     for statement in ["UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
         let refused = sqlx::query(statement).execute(&mut *conn).await.unwrap_err();
         assert!(refused.to_string().contains("append-only"), "{statement}: {refused}");
@@ -389,5 +380,68 @@ async fn published_events_and_request_ids_past_the_retention_are_pruned() {
     assert_eq!(fixture.count("SELECT count(*) FROM request_ids WHERE request_id = 'recent'").await, 1);
     stop.cancel();
     task.await.unwrap();
+    fixture.finish().await;
+}
+
+fn office() -> Caller {
+    Caller {
+        subject: "office-33".into(),
+        unit: doithoai_units::UnitCode::parse("33").unwrap(),
+        roles: vec![Role::Office],
+        organization: None,
+        at_root: false,
+        peer: None,
+    }
+}
+
+/// A change that records one effect (the row `effects`), keeping the
+/// request's id; the result names the effect. It stays in flight a moment,
+/// so that retries sent together overlap it.
+async fn record_once(fixture: &Fixture, outbox: &Outbox, caller: &Caller, once: &Once) -> ServiceResult<EventEnvelope> {
+    once.run(&fixture.pool, async {
+        let mut tx = fixture.pool.begin().await?;
+        let effect = Uuid::now_v7().to_string();
+        sqlx::query("INSERT INTO effects (event_id) VALUES ($1)").bind(&effect).execute(&mut *tx).await?;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let change = Change::of("Record", "effect", &effect);
+        outbox.commit(tx, caller, change, once, EventEnvelope { event_id: effect, ..envelope() }).await
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_request_and_its_retries_sent_together_change_once_and_all_answer_the_first_result() {
+    let fixture = Fixture::new().await;
+    let outbox = Outbox::new("plumbing", Clock::system());
+    let caller = office();
+    let request = EventEnvelope { actor: "a request".into(), ..envelope() };
+    let once = || Once::new(&caller, "Record", "request-1", &request).unwrap();
+
+    let answers = futures::future::join_all((0..8).map(|_| async {
+        let once = once();
+        record_once(&fixture, &outbox, &caller, &once).await.unwrap().event_id
+    }))
+    .await;
+    assert!(answers.iter().all(|answer| *answer == answers[0]), "{answers:?}");
+    assert_eq!(fixture.count("SELECT count(*) FROM effects").await, 1);
+    assert_eq!(fixture.count("SELECT count(*) FROM request_ids WHERE response IS NOT NULL").await, 1);
+
+    // A retry refused by what the first request did answers the first result…
+    let refused = || async { Err(Refusal::rule("R8.4", "the minutes are signed", "biên bản đã ký").into()) };
+    let retried: EventEnvelope = once().run(&fixture.pool, refused()).await.unwrap();
+    assert_eq!(retried.event_id, answers[0]);
+    // …the same id with another request is refused by name…
+    let other = EventEnvelope { actor: "another request".into(), ..envelope() };
+    let reused = Once::new(&caller, "Record", "request-1", &other).unwrap();
+    let status = tonic::Status::from(record_once(&fixture, &outbox, &caller, &reused).await.unwrap_err());
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert_eq!(fixture.count("SELECT count(*) FROM effects").await, 1);
+    // …and a refused first request keeps no id: its retry may still succeed.
+    let fresh = Once::new(&caller, "Record", "request-2", &request).unwrap();
+    let status = tonic::Status::from(fresh.run::<EventEnvelope>(&fixture.pool, refused()).await.unwrap_err());
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+    assert_eq!(fixture.count("SELECT count(*) FROM request_ids").await, 1);
+    record_once(&fixture, &outbox, &caller, &fresh).await.unwrap();
+    assert_eq!(fixture.count("SELECT count(*) FROM effects").await, 2);
     fixture.finish().await;
 }

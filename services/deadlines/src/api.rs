@@ -244,37 +244,38 @@ impl DeadlinesApi {
         let filed_on = parse::happened("filed_on", &request.filed_on, self.clock.today())?;
         let key = crate::reports_due::key(kind, head, request.year);
         let once = Once::new(&caller, "FileReport", &request.request_id, &request)?;
-        let mut tx = self.pool.begin().await?;
-        if let Some(done) = once.replay(&mut tx).await? {
-            return Ok(done);
-        }
-        let row = obligations::lock(&mut tx, &key)
-            .await?
-            .ok_or_else(|| Refusal::not_found("no such report is owed", "không có báo cáo này phải nộp"))?;
-        caller.require_within(&row.unit_path)?;
-        if !caller.has_role(Role::Office) && !caller.has_role(Role::Admin) {
-            // A head files their own report; the office files any of its unit's.
-            let holder: Option<String> = sqlx::query_scalar("SELECT subject FROM heads WHERE position_id = $1")
-                .bind(head)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if holder.as_deref() != Some(caller.subject.as_str()) {
-                return Err(Refusal::denied(
-                    Reason::NotYourPost,
-                    "a head files only their own report",
-                    "người đứng đầu chỉ nộp báo cáo của chính mình",
-                )
-                .into());
+        once.run(&self.pool, async {
+            let mut tx = self.pool.begin().await?;
+            let row = obligations::lock(&mut tx, &key)
+                .await?
+                .ok_or_else(|| Refusal::not_found("no such report is owed", "không có báo cáo này phải nộp"))?;
+            caller.require_within(&row.unit_path)?;
+            if !caller.has_role(Role::Office) && !caller.has_role(Role::Admin) {
+                // A head files their own report; the office files any of its unit's.
+                let holder: Option<String> = sqlx::query_scalar("SELECT subject FROM heads WHERE position_id = $1")
+                    .bind(head)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if holder.as_deref() != Some(caller.subject.as_str()) {
+                    return Err(Refusal::denied(
+                        Reason::NotYourPost,
+                        "a head files only their own report",
+                        "người đứng đầu chỉ nộp báo cáo của chính mình",
+                    )
+                    .into());
+                }
             }
-        }
-        domain::r13_1_filed_once(row.state())?;
-        obligations::close(&mut tx, &self.calendars.current(), &self.outbox, &caller.subject, &key, filed_on).await?;
-        let filed =
-            obligations::by_key(&mut tx, &key).await?.ok_or_else(|| anyhow::anyhow!("filed report vanished"))?;
-        let change = Change::of("FileReport", "obligation", filed.id)
-            .before(serde_json::json!({ "state": "OPEN" }))
-            .after(serde_json::json!({ "state": filed.state, "met_on": filed_on }));
-        self.outbox.commit(tx, &caller, change, &once, filed.wire()).await
+            domain::r13_1_filed_once(row.state())?;
+            obligations::close(&mut tx, &self.calendars.current(), &self.outbox, &caller.subject, &key, filed_on)
+                .await?;
+            let filed =
+                obligations::by_key(&mut tx, &key).await?.ok_or_else(|| anyhow::anyhow!("filed report vanished"))?;
+            let change = Change::of("FileReport", "obligation", filed.id)
+                .before(serde_json::json!({ "state": "OPEN" }))
+                .after(serde_json::json!({ "state": filed.state, "met_on": filed_on }));
+            self.outbox.commit(tx, &caller, change, &once, filed.wire()).await
+        })
+        .await
     }
 
     async fn get_obligation(&self, caller: Caller, request: GetObligationRequest) -> ServiceResult<Obligation> {

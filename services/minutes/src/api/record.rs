@@ -118,17 +118,18 @@ impl MinutesApi {
         F: FnOnce(&mut Minutes, Actor, &ConferenceRow) -> doithoai_runtime::Checked<Vec<Event>>,
     {
         let id = parse::id("conference_id", conference_id)?;
-        let mut tx = self.pool.begin().await?;
-        if let Some(done) = once.replay(&mut tx).await? {
-            return Ok(done);
-        }
-        let (conference, actor, mut minutes) = self.conference_with_minutes(&mut tx, caller, id, step.actors).await?;
-        let before = summary(&minutes);
-        let events = decide(&mut minutes, actor, &conference)?;
-        store::save_minutes(&mut tx, &minutes).await?;
-        let change =
-            Change::of(step.rpc, "minutes", conference.id).before(before).after(summary(&minutes)).events(events);
-        self.outbox.commit(tx, caller, change, once, minutes).await
+        once.run(&self.pool, async {
+            let mut tx = self.pool.begin().await?;
+            let (conference, actor, mut minutes) =
+                self.conference_with_minutes(&mut tx, caller, id, step.actors).await?;
+            let before = summary(&minutes);
+            let events = decide(&mut minutes, actor, &conference)?;
+            store::save_minutes(&mut tx, &minutes).await?;
+            let change =
+                Change::of(step.rpc, "minutes", conference.id).before(before).after(summary(&minutes)).events(events);
+            self.outbox.commit(tx, caller, change, once, minutes).await
+        })
+        .await
     }
 }
 

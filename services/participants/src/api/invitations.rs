@@ -29,44 +29,44 @@ impl ParticipantsApi {
         let name = domain::check_name("invitee_name", &request.invitee_name)?;
         let organization = parse::optional_id("organization_id", &request.organization_id)?;
         let once = Once::new(&caller, "Invite", &request.request_id, &request)?;
-        let mut tx = self.pool.begin().await?;
-        if let Some(done) = once.replay(&mut tx).await? {
-            return Ok(done);
-        }
-        let conference = self.conference(&mut tx, &caller, conference_id, false).await?;
-        conference.actors().acting(&mut tx, &caller, &MANAGERS).await?;
-        domain::may_invite(conference.state())?;
-        if let Some(agency) = organization
-            && organizations::active_unit(&mut tx, agency).await?.is_none()
-        {
-            return Err(Refusal::not_found(
-                "the agency is not in the directory or is inactive",
-                "cơ quan không có trong danh mục hoặc đã ngừng hoạt động",
-            )
-            .into());
-        }
-        if let Some(item) = request.answers_agenda_items.iter().find(|i| **i as i32 >= conference.agenda_items) {
-            return Err(Refusal::invalid(
-                "answers_agenda_items",
-                format!("agenda item {item} does not exist"),
-                format!("nội dung số {item} không có trong chương trình"),
-            )
-            .into());
-        }
-        let row = InvitationRow {
-            id: Uuid::now_v7(),
-            conference_id: conference.id,
-            organization_id: organization,
-            invitee_name: name,
-            invitee_title: request.invitee_title.trim().to_owned(),
-            answers_agenda_items: request.answers_agenda_items.iter().map(|i| *i as i32).collect(),
-            status: InvitationStatus::Sent.as_str_name().to_owned(),
-        };
-        store::insert_invitation(&mut tx, &row).await?;
-        let change = Change::of("Invite", "invitation", row.id)
-            .after(json!({ "organization_id": row.organization_id, "status": row.status }))
-            .event(updated(&row, &conference.unit_path));
-        self.outbox.commit(tx, &caller, change, &once, row.wire()).await
+        once.run(&self.pool, async {
+            let mut tx = self.pool.begin().await?;
+            let conference = self.conference(&mut tx, &caller, conference_id, false).await?;
+            conference.actors().acting(&mut tx, &caller, &MANAGERS).await?;
+            domain::may_invite(conference.state())?;
+            if let Some(agency) = organization
+                && organizations::active_unit(&mut tx, agency).await?.is_none()
+            {
+                return Err(Refusal::not_found(
+                    "the agency is not in the directory or is inactive",
+                    "cơ quan không có trong danh mục hoặc đã ngừng hoạt động",
+                )
+                .into());
+            }
+            if let Some(item) = request.answers_agenda_items.iter().find(|i| **i as i32 >= conference.agenda_items) {
+                return Err(Refusal::invalid(
+                    "answers_agenda_items",
+                    format!("agenda item {item} does not exist"),
+                    format!("nội dung số {item} không có trong chương trình"),
+                )
+                .into());
+            }
+            let row = InvitationRow {
+                id: Uuid::now_v7(),
+                conference_id: conference.id,
+                organization_id: organization,
+                invitee_name: name,
+                invitee_title: request.invitee_title.trim().to_owned(),
+                answers_agenda_items: request.answers_agenda_items.iter().map(|i| *i as i32).collect(),
+                status: InvitationStatus::Sent.as_str_name().to_owned(),
+            };
+            store::insert_invitation(&mut tx, &row).await?;
+            let change = Change::of("Invite", "invitation", row.id)
+                .after(json!({ "organization_id": row.organization_id, "status": row.status }))
+                .event(updated(&row, &conference.unit_path));
+            self.outbox.commit(tx, &caller, change, &once, row.wire()).await
+        })
+        .await
     }
 
     pub(super) async fn update_invitation(

@@ -27,44 +27,44 @@ impl ParticipantsApi {
         let conference_id = parse::id("conference_id", &request.conference_id)?;
         let participant_id = parse::id("participant_id", &request.participant_id)?;
         let once = Once::new(&caller, "RegisterSpeaker", &request.request_id, &request)?;
-        let mut tx = self.pool.begin().await?;
-        if let Some(done) = once.replay(&mut tx).await? {
-            return Ok(done);
-        }
-        let conference = self.conference(&mut tx, &caller, conference_id, false).await?;
-        conference.actors().acting(&mut tx, &caller, &REGISTRARS).await?;
-        domain::registration_open(conference.state())?;
-        let status = store::participant_status(&mut tx, participant_id, conference.id).await?.ok_or_else(|| {
-            Refusal::not_found(
-                "the participant is not registered for this conference",
-                "người này chưa đăng ký tham gia hội nghị",
-            )
-        })?;
-        domain::r2_4_not_refused(ParticipantStatus::from_str_name(&status).unwrap_or_default())?;
-        let position = store::next_position(&mut tx, conference.id).await?;
-        let registration = SpeakerRegistration {
-            id: Uuid::now_v7().to_string(),
-            conference_id: conference.id.to_string(),
-            participant_id: participant_id.to_string(),
-            position: position as u32,
-            topic,
-            field: field as i32,
-            status: SpeakerStatus::Queued as i32,
-            ..Default::default()
-        };
-        store::insert_speaker(&mut tx, &registration).await?;
-        let queued = SpeakerQueued {
-            conference_id: registration.conference_id.clone(),
-            registration_id: registration.id.clone(),
-            participant_id: registration.participant_id.clone(),
-            position: registration.position,
-            topic: registration.topic.clone(),
-            field: registration.field,
-        };
-        let change = Change::of("RegisterSpeaker", "speaker", &registration.id)
-            .after(json!({ "position": position, "field": field.as_str_name() }))
-            .event(Event::new("speaker_queued", conference.id.to_string(), conference.unit_path.clone(), &queued));
-        self.outbox.commit(tx, &caller, change, &once, registration).await
+        once.run(&self.pool, async {
+            let mut tx = self.pool.begin().await?;
+            let conference = self.conference(&mut tx, &caller, conference_id, false).await?;
+            conference.actors().acting(&mut tx, &caller, &REGISTRARS).await?;
+            domain::registration_open(conference.state())?;
+            let status = store::participant_status(&mut tx, participant_id, conference.id).await?.ok_or_else(|| {
+                Refusal::not_found(
+                    "the participant is not registered for this conference",
+                    "người này chưa đăng ký tham gia hội nghị",
+                )
+            })?;
+            domain::r2_4_not_refused(ParticipantStatus::from_str_name(&status).unwrap_or_default())?;
+            let position = store::next_position(&mut tx, conference.id).await?;
+            let registration = SpeakerRegistration {
+                id: Uuid::now_v7().to_string(),
+                conference_id: conference.id.to_string(),
+                participant_id: participant_id.to_string(),
+                position: position as u32,
+                topic,
+                field: field as i32,
+                status: SpeakerStatus::Queued as i32,
+                ..Default::default()
+            };
+            store::insert_speaker(&mut tx, &registration).await?;
+            let queued = SpeakerQueued {
+                conference_id: registration.conference_id.clone(),
+                registration_id: registration.id.clone(),
+                participant_id: registration.participant_id.clone(),
+                position: registration.position,
+                topic: registration.topic.clone(),
+                field: registration.field,
+            };
+            let change = Change::of("RegisterSpeaker", "speaker", &registration.id)
+                .after(json!({ "position": position, "field": field.as_str_name() }))
+                .event(Event::new("speaker_queued", conference.id.to_string(), conference.unit_path.clone(), &queued));
+            self.outbox.commit(tx, &caller, change, &once, registration).await
+        })
+        .await
     }
 
     pub(super) async fn list_speakers(

@@ -41,53 +41,53 @@ impl ParticipantsApi {
         let code = directory::parse_code("unit_code", &request.unit_code)?;
         let registrant = self.registrant(request.who.as_ref(), code.as_str())?;
         let once = Once::new(&caller, "RegisterParticipant", &request.request_id, &request)?;
-        let mut tx = self.pool.begin().await?;
-        if let Some(done) = once.replay(&mut tx).await? {
-            return Ok(done);
-        }
-        let conference = self.conference(&mut tx, &caller, conference_id, true).await?;
-        conference.actors().acting(&mut tx, &caller, &REGISTRARS).await?;
-        domain::registration_open(conference.state())?;
-        let participant_path = directory::unit_path(&mut tx, &code).await?;
-        domain::r2_3_in_the_province(&conference.unit_path, &participant_path)?;
-        let id = Uuid::now_v7();
-        let new = NewParticipant {
-            id,
-            conference_id: conference.id,
-            collective: registrant.collective,
-            full_name: &registrant.full_name,
-            representative_name: registrant.representative.as_deref(),
-            phone: registrant.phone.as_deref(),
-            unit_code: code.as_str(),
-            identity_key: &registrant.identity_key,
-            person_key: registrant.person_key.as_deref(),
-            registered_by: &caller.subject,
-        };
-        if !store::insert_participant(&mut tx, &new).await? {
-            return Err(Refusal::repeated(
-                "R8.3",
-                "this participant is already registered for the conference",
-                "người này đã đăng ký tham gia hội nghị",
-            )
-            .into());
-        }
-        let registered = ParticipantRegistered {
-            conference_id: conference.id.to_string(),
-            participant_id: id.to_string(),
-            collective: registrant.collective,
-        };
-        let change = Change::of("RegisterParticipant", "participant", id)
-            .after(json!({ "conference_id": conference.id, "collective": registrant.collective, "unit_code": code.as_str() }))
-            .event(Event::new("participant_registered", id.to_string(), conference.unit_path.clone(), &registered));
-        let participant = Participant {
-            id: id.to_string(),
-            conference_id: conference.id.to_string(),
-            who: Some(registrant.who),
-            unit_code: code.to_string(),
-            status: ParticipantStatus::Registered as i32,
-            registered_at: None,
-        };
-        self.outbox.commit(tx, &caller, change, &once, participant).await
+        once.run(&self.pool, async {
+            let mut tx = self.pool.begin().await?;
+            let conference = self.conference(&mut tx, &caller, conference_id, true).await?;
+            conference.actors().acting(&mut tx, &caller, &REGISTRARS).await?;
+            domain::registration_open(conference.state())?;
+            let participant_path = directory::unit_path(&mut tx, &code).await?;
+            domain::r2_3_in_the_province(&conference.unit_path, &participant_path)?;
+            let id = Uuid::now_v7();
+            let new = NewParticipant {
+                id,
+                conference_id: conference.id,
+                collective: registrant.collective,
+                full_name: &registrant.full_name,
+                representative_name: registrant.representative.as_deref(),
+                phone: registrant.phone.as_deref(),
+                unit_code: code.as_str(),
+                identity_key: &registrant.identity_key,
+                person_key: registrant.person_key.as_deref(),
+                registered_by: &caller.subject,
+            };
+            if !store::insert_participant(&mut tx, &new).await? {
+                return Err(Refusal::repeated(
+                    "R8.3",
+                    "this participant is already registered for the conference",
+                    "người này đã đăng ký tham gia hội nghị",
+                )
+                .into());
+            }
+            let registered = ParticipantRegistered {
+                conference_id: conference.id.to_string(),
+                participant_id: id.to_string(),
+                collective: registrant.collective,
+            };
+            let change = Change::of("RegisterParticipant", "participant", id)
+                .after(json!({ "conference_id": conference.id, "collective": registrant.collective, "unit_code": code.as_str() }))
+                .event(Event::new("participant_registered", id.to_string(), conference.unit_path.clone(), &registered));
+            let participant = Participant {
+                id: id.to_string(),
+                conference_id: conference.id.to_string(),
+                who: Some(registrant.who),
+                unit_code: code.to_string(),
+                status: ParticipantStatus::Registered as i32,
+                registered_at: None,
+            };
+            self.outbox.commit(tx, &caller, change, &once, participant).await
+        })
+        .await
     }
 
     /// The person or collective a registration names, checked, with the keyed

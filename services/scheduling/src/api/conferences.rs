@@ -131,21 +131,21 @@ impl ConferencesApi {
         caller.require_role(&MANAGERS)?;
         let once = Once::new(&caller, "CreateConference", &request.request_id, &request)?;
         let draft = request.draft.ok_or_else(|| missing("draft"))?;
-        let mut tx = self.pool.begin().await?;
-        if let Some(done) = once.replay(&mut tx).await? {
-            return Ok(done);
-        }
-        let (path, coordinating) = self.check_draft(&mut tx, &caller, &draft).await?;
-        let mut conference = Conference {
-            id: Uuid::now_v7().to_string(),
-            state: ConferenceState::Draft as i32,
-            version: 1,
-            ..Default::default()
-        };
-        rules::apply_draft(&mut conference, draft, path, coordinating);
-        stored::insert_conference(&mut tx, &conference).await?;
-        let change = change("CreateConference", None, &conference);
-        self.outbox.commit(tx, &caller, change, &once, conference).await
+        once.run(&self.pool, async {
+            let mut tx = self.pool.begin().await?;
+            let (path, coordinating) = self.check_draft(&mut tx, &caller, &draft).await?;
+            let mut conference = Conference {
+                id: Uuid::now_v7().to_string(),
+                state: ConferenceState::Draft as i32,
+                version: 1,
+                ..Default::default()
+            };
+            rules::apply_draft(&mut conference, draft, path, coordinating);
+            stored::insert_conference(&mut tx, &conference).await?;
+            let change = change("CreateConference", None, &conference);
+            self.outbox.commit(tx, &caller, change, &once, conference).await
+        })
+        .await
     }
 
     async fn update_conference(&self, caller: Caller, request: UpdateConferenceRequest) -> ServiceResult<Conference> {

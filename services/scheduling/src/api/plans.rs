@@ -55,26 +55,26 @@ impl PlansApi {
         let once = Once::new(&caller, "SetAnnualPlan", &plan.request_id, &plan)?;
         let plan = AnnualPlan { request_id: String::new(), ..plan };
         check_year(plan.year)?;
-        let mut tx = self.pool.begin().await?;
-        if let Some(done) = once.replay(&mut tx).await? {
-            return Ok(done);
-        }
-        let path = unit_in_scope(&mut tx, &caller, "unit_code", &plan.unit_code).await?;
-        for item in &plan.items {
-            check_item(item)?;
-            let host =
-                posts::find_position(&mut tx, parse::id("items.host_position_id", &item.host_position_id)?).await?;
-            r11_1_planned_by_the_units_heads(&host.post(), &plan.unit_code, plan.year)?;
-        }
-        let previous = stored::lock_plan(&mut tx, &plan.unit_code, plan.year).await?;
-        stored::save_plan(&mut tx, &plan).await?;
-        let key = format!("{}/{}", plan.unit_code, plan.year);
-        let set = Event::new("annual_plan_set", key.clone(), path, &AnnualPlanSet { plan: Some(plan.clone()) });
-        let mut change = Change::of("SetAnnualPlan", "annual_plan", key).after(summary(&plan)).event(set);
-        if let Some(previous) = &previous {
-            change = change.before(summary(previous));
-        }
-        self.outbox.commit(tx, &caller, change, &once, plan).await
+        once.run(&self.pool, async {
+            let mut tx = self.pool.begin().await?;
+            let path = unit_in_scope(&mut tx, &caller, "unit_code", &plan.unit_code).await?;
+            for item in &plan.items {
+                check_item(item)?;
+                let host =
+                    posts::find_position(&mut tx, parse::id("items.host_position_id", &item.host_position_id)?).await?;
+                r11_1_planned_by_the_units_heads(&host.post(), &plan.unit_code, plan.year)?;
+            }
+            let previous = stored::lock_plan(&mut tx, &plan.unit_code, plan.year).await?;
+            stored::save_plan(&mut tx, &plan).await?;
+            let key = format!("{}/{}", plan.unit_code, plan.year);
+            let set = Event::new("annual_plan_set", key.clone(), path, &AnnualPlanSet { plan: Some(plan.clone()) });
+            let mut change = Change::of("SetAnnualPlan", "annual_plan", key).after(summary(&plan)).event(set);
+            if let Some(previous) = &previous {
+                change = change.before(summary(previous));
+            }
+            self.outbox.commit(tx, &caller, change, &once, plan).await
+        })
+        .await
     }
 
     async fn get_annual_plan(&self, caller: Caller, request: GetAnnualPlanRequest) -> ServiceResult<AnnualPlan> {

@@ -175,41 +175,41 @@ impl DirectoryApi {
         let successor_id = parse::id("successor_id", &request.successor_id)?;
         let effective = parse::date("effective_date", &request.effective_date)?;
         let decision = parse::text("decision_number", &request.decision_number, MAX_NAME)?;
-        let mut tx = self.pool.begin().await?;
-        if let Some(done) = once.replay(&mut tx).await? {
-            return Ok(done);
-        }
-        let agency = stored::find_organization(&mut tx, id, true).await?;
-        let successor = stored::find_organization(&mut tx, successor_id, false).await?;
-        let path = unit_in_scope(&mut tx, &caller, "organization_id", &agency.unit_code).await?;
-        unit_in_scope(&mut tx, &caller, "successor_id", &successor.unit_code).await?;
-        exists_on(&successor.unit_code, &units::life(&mut tx, &successor.unit_code).await?, effective)?;
-        let last_day = match r10_3_succession(&agency.agency(), &successor.agency(), effective)? {
-            Succession::Done => return Ok(agency.wire()),
-            Succession::Apply { last_day } => last_day,
-        };
-        let ended = OrganizationRow {
-            active: false,
-            successor_id: Some(successor.id),
-            ended_on: Some(last_day),
-            decision_number: Some(decision),
-            ..agency.clone()
-        };
-        stored::save_organization(&mut tx, &ended).await?;
-        let wire = ended.wire();
-        let upserted = OrganizationUpserted { organization: Some(wire.clone()), unit_path: path.clone() };
-        let succeeded = OrganizationSucceeded {
-            organization: Some(wire.clone()),
-            successor: Some(successor.wire()),
-            effective_date: effective.to_string(),
-            unit_path: path.clone(),
-        };
-        let change = Change::of("SucceedOrganization", "organization", id)
-            .before(organization_summary(&agency))
-            .after(organization_summary(&ended))
-            .event(Event::new("organization_upserted", id.to_string(), path.clone(), &upserted))
-            .event(Event::new("organization_succeeded", id.to_string(), path, &succeeded));
-        self.outbox.commit(tx, &caller, change, &once, wire).await
+        once.run(&self.pool, async {
+            let mut tx = self.pool.begin().await?;
+            let agency = stored::find_organization(&mut tx, id, true).await?;
+            let successor = stored::find_organization(&mut tx, successor_id, false).await?;
+            let path = unit_in_scope(&mut tx, &caller, "organization_id", &agency.unit_code).await?;
+            unit_in_scope(&mut tx, &caller, "successor_id", &successor.unit_code).await?;
+            exists_on(&successor.unit_code, &units::life(&mut tx, &successor.unit_code).await?, effective)?;
+            let last_day = match r10_3_succession(&agency.agency(), &successor.agency(), effective)? {
+                Succession::Done => return Ok(agency.wire()),
+                Succession::Apply { last_day } => last_day,
+            };
+            let ended = OrganizationRow {
+                active: false,
+                successor_id: Some(successor.id),
+                ended_on: Some(last_day),
+                decision_number: Some(decision),
+                ..agency.clone()
+            };
+            stored::save_organization(&mut tx, &ended).await?;
+            let wire = ended.wire();
+            let upserted = OrganizationUpserted { organization: Some(wire.clone()), unit_path: path.clone() };
+            let succeeded = OrganizationSucceeded {
+                organization: Some(wire.clone()),
+                successor: Some(successor.wire()),
+                effective_date: effective.to_string(),
+                unit_path: path.clone(),
+            };
+            let change = Change::of("SucceedOrganization", "organization", id)
+                .before(organization_summary(&agency))
+                .after(organization_summary(&ended))
+                .event(Event::new("organization_upserted", id.to_string(), path.clone(), &upserted))
+                .event(Event::new("organization_succeeded", id.to_string(), path, &succeeded));
+            self.outbox.commit(tx, &caller, change, &once, wire).await
+        })
+        .await
     }
 
     async fn list_organizations(
@@ -240,27 +240,27 @@ impl DirectoryApi {
         existing: Option<PositionRow>,
         once: &Once,
     ) -> ServiceResult<Position> {
-        let mut tx = self.pool.begin().await?;
-        if let Some(done) = once.replay(&mut tx).await? {
-            return Ok(done);
-        }
-        let path = unit_in_scope(&mut tx, caller, "position.unit_code", &row.unit_code).await?;
-        let others = stored::lock_body_posts(&mut tx, &row.unit_code, &row.body).await?;
-        let others: Vec<_> = others.iter().map(PositionRow::post).collect();
-        r2_1_one_head_at_a_time(&row.post(), &others)?;
-        stored::save_position(&mut tx, &row).await?;
-        let wire = row.wire();
-        let upserted = PositionUpserted { position: Some(wire.clone()), unit_path: path.clone() };
-        let mut change = Change::of(rpc, "position", row.id).after(position_summary(&row)).event(Event::new(
-            "position_upserted",
-            row.id.to_string(),
-            path,
-            &upserted,
-        ));
-        if let Some(existing) = &existing {
-            change = change.before(position_summary(existing));
-        }
-        self.outbox.commit(tx, caller, change, once, wire).await
+        once.run(&self.pool, async {
+            let mut tx = self.pool.begin().await?;
+            let path = unit_in_scope(&mut tx, caller, "position.unit_code", &row.unit_code).await?;
+            let others = stored::lock_body_posts(&mut tx, &row.unit_code, &row.body).await?;
+            let others: Vec<_> = others.iter().map(PositionRow::post).collect();
+            r2_1_one_head_at_a_time(&row.post(), &others)?;
+            stored::save_position(&mut tx, &row).await?;
+            let wire = row.wire();
+            let upserted = PositionUpserted { position: Some(wire.clone()), unit_path: path.clone() };
+            let mut change = Change::of(rpc, "position", row.id).after(position_summary(&row)).event(Event::new(
+                "position_upserted",
+                row.id.to_string(),
+                path,
+                &upserted,
+            ));
+            if let Some(existing) = &existing {
+                change = change.before(position_summary(existing));
+            }
+            self.outbox.commit(tx, caller, change, once, wire).await
+        })
+        .await
     }
 
     async fn save_organization(
@@ -271,24 +271,21 @@ impl DirectoryApi {
         existing: Option<OrganizationRow>,
         once: &Once,
     ) -> ServiceResult<Organization> {
-        let mut tx = self.pool.begin().await?;
-        if let Some(done) = once.replay(&mut tx).await? {
-            return Ok(done);
-        }
-        let path = unit_in_scope(&mut tx, caller, "organization.unit_code", &row.unit_code).await?;
-        stored::save_organization(&mut tx, &row).await?;
-        let wire = row.wire();
-        let upserted = OrganizationUpserted { organization: Some(wire.clone()), unit_path: path.clone() };
-        let mut change = Change::of(rpc, "organization", row.id).after(organization_summary(&row)).event(Event::new(
-            "organization_upserted",
-            row.id.to_string(),
-            path,
-            &upserted,
-        ));
-        if let Some(existing) = &existing {
-            change = change.before(organization_summary(existing));
-        }
-        self.outbox.commit(tx, caller, change, once, wire).await
+        once.run(&self.pool, async {
+            let mut tx = self.pool.begin().await?;
+            let path = unit_in_scope(&mut tx, caller, "organization.unit_code", &row.unit_code).await?;
+            stored::save_organization(&mut tx, &row).await?;
+            let wire = row.wire();
+            let upserted = OrganizationUpserted { organization: Some(wire.clone()), unit_path: path.clone() };
+            let mut change = Change::of(rpc, "organization", row.id)
+                .after(organization_summary(&row))
+                .event(Event::new("organization_upserted", row.id.to_string(), path, &upserted));
+            if let Some(existing) = &existing {
+                change = change.before(organization_summary(existing));
+            }
+            self.outbox.commit(tx, caller, change, once, wire).await
+        })
+        .await
     }
 }
 
