@@ -18,7 +18,13 @@ use uuid::Uuid;
 
 use crate::{events, settings::Settings, telemetry};
 
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The longest an event that failed waits to be delivered again.
+const MAX_REDELIVERY_DELAY: Duration = Duration::from_secs(30);
+/// How often the server says a pull request is still alive while no event
+/// comes. Two missed, and the consumer attaches again: a request lost with
+/// the cluster node that led the consumer is noticed in seconds, not after
+/// the client's default 15 s heartbeat twice over.
+const HEARTBEAT: Duration = Duration::from_secs(1);
 /// At most this many events handled in one transaction.
 const BATCH: usize = 64;
 
@@ -72,23 +78,28 @@ enum Outcome {
 impl<H: EventHandler> Consumer<H> {
     /// Consumes until `stop`, re-attaching after NATS outages.
     pub async fn run(self, stop: CancellationToken) {
-        let mut backoff = Duration::from_millis(200);
+        let mut backoff = events::FIRST_BACKOFF;
         while !stop.is_cancelled() {
-            match self.consume(&stop).await {
+            let mut attached = false;
+            match self.consume(&stop, &mut attached).await {
                 Ok(()) => break,
                 Err(error) => {
+                    // Each outage starts from the first wait, not from the last one's.
+                    if attached {
+                        backoff = events::FIRST_BACKOFF;
+                    }
                     tracing::warn!(source = self.source, error = format!("{error:#}"), retry_in = ?backoff, "consumer detached");
                     tokio::select! {
                         _ = stop.cancelled() => {}
                         _ = tokio::time::sleep(backoff) => {}
                     }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    backoff = (backoff * 2).min(events::MAX_BACKOFF);
                 }
             }
         }
     }
 
-    async fn consume(&self, stop: &CancellationToken) -> anyhow::Result<()> {
+    async fn consume(&self, stop: &CancellationToken, attached: &mut bool) -> anyhow::Result<()> {
         let stream = events::ensure_stream(&self.jetstream, self.source, &self.settings.nats).await?;
         let consumer = stream
             .get_or_create_consumer(
@@ -103,7 +114,8 @@ impl<H: EventHandler> Consumer<H> {
                 },
             )
             .await?;
-        let messages = consumer.messages().await?;
+        let messages = consumer.stream().heartbeat(HEARTBEAT).messages().await?;
+        *attached = true;
         tracing::info!(source = self.source, "consumer attached");
         // Every series exists from the start, so that an alert on a rate or
         // an increase sees its zero (and a dashboard its empty line).
@@ -265,12 +277,12 @@ impl<H: EventHandler> Consumer<H> {
                         }
                         Err(park_error) => {
                             tracing::error!(error = %park_error, "cannot park event; it will be redelivered");
-                            let _ = message.ack_with(AckKind::Nak(Some(MAX_BACKOFF))).await;
+                            let _ = message.ack_with(AckKind::Nak(Some(MAX_REDELIVERY_DELAY))).await;
                         }
                     }
                 }
                 Err(error) => {
-                    let delay = Duration::from_millis(250 * 2u64.pow(deliveries.clamp(1, 7) as u32)).min(MAX_BACKOFF);
+                    let delay = Duration::from_millis(250 * 2u64.pow(deliveries.clamp(1, 7) as u32)).min(MAX_REDELIVERY_DELAY);
                     tracing::warn!(error = format!("{error:#}"), deliveries, "event failed; redelivery in {delay:?}");
                     let _ = message.ack_with(AckKind::Nak(Some(delay))).await;
                 }

@@ -12,6 +12,14 @@ use uuid::Uuid;
 
 use crate::settings::NatsSettings;
 
+/// How long a relay or a consumer first waits before trying NATS again.
+pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// The longest it waits (each wait doubles the last). A cluster elects a
+/// stream's new leader in a few seconds, and a restarted server is back as
+/// soon; a longer wait would only hold the events back after it, and a try
+/// costs next to nothing.
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
 /// Stream of the events `service` publishes.
 pub fn stream_name(service: &str) -> String {
     format!("DOITHOAI_{}", service.to_ascii_uppercase())

@@ -35,7 +35,6 @@ const WRITERS_LOCK: i64 = 0x0d01_7400_0002;
 const LINGER: Duration = Duration::from_millis(2);
 /// How long the relay waits for the writers that saw it reading.
 const WRITERS_WAIT: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const FINAL_FLUSH: Duration = Duration::from_secs(5);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 const BACKLOG_EVERY: Duration = Duration::from_secs(1);
@@ -291,7 +290,7 @@ impl Relay {
         let mut leader: Option<PgConnection> = None;
         // Whether the writers were told the relay is reading (no notices).
         let mut reading = false;
-        let mut backoff = Duration::from_millis(200);
+        let mut backoff = events::FIRST_BACKOFF;
         let mut stream_ready = false;
         let mut last_prune: Option<Instant> = None;
         let mut last_backlog: Option<Instant> = None;
@@ -328,7 +327,7 @@ impl Relay {
             }
             match result {
                 Ok(published) => {
-                    backoff = Duration::from_millis(200);
+                    backoff = events::FIRST_BACKOFF;
                     if published as i64 == self.settings.outbox.batch_size {
                         continue;
                     }
@@ -388,7 +387,7 @@ impl Relay {
                         _ = stop.cancelled() => {}
                         _ = tokio::time::sleep(backoff) => {}
                     }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    backoff = (backoff * 2).min(events::MAX_BACKOFF);
                 }
             }
         }
