@@ -78,22 +78,21 @@ enum Outcome {
 impl<H: EventHandler> Consumer<H> {
     /// Consumes until `stop`, re-attaching after NATS outages.
     pub async fn run(self, stop: CancellationToken) {
-        let mut backoff = events::FIRST_BACKOFF;
+        let mut retries = events::Retries::new("consumer detached", self.source);
         while !stop.is_cancelled() {
             let mut attached = false;
             match self.consume(&stop, &mut attached).await {
                 Ok(()) => break,
                 Err(error) => {
-                    // Each outage starts from the first wait, not from the last one's.
+                    // Attached meanwhile (and logged so): this is a new outage.
                     if attached {
-                        backoff = events::FIRST_BACKOFF;
+                        retries.succeeded();
                     }
-                    tracing::warn!(source = self.source, error = format!("{error:#}"), retry_in = ?backoff, "consumer detached");
+                    let wait = retries.failed(&error);
                     tokio::select! {
                         _ = stop.cancelled() => {}
-                        _ = tokio::time::sleep(backoff) => {}
+                        _ = tokio::time::sleep(wait) => {}
                     }
-                    backoff = (backoff * 2).min(events::MAX_BACKOFF);
                 }
             }
         }

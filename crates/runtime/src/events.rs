@@ -13,12 +13,49 @@ use uuid::Uuid;
 use crate::settings::NatsSettings;
 
 /// How long a relay or a consumer first waits before trying NATS again.
-pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// The longest it waits (each wait doubles the last). A cluster elects a
 /// stream's new leader in a few seconds, and a restarted server is back as
 /// soon; a longer wait would only hold the events back after it, and a try
 /// costs next to nothing.
-pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(2);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// A relay's or a consumer's tries while NATS (or the database) is away:
+/// waits that double up to [`MAX_BACKOFF`], and one warning per outage, for
+/// its first failed try; the tries after it, a try every 2 s, are debug.
+pub(crate) struct Retries {
+    what: &'static str,
+    source: &'static str,
+    wait: Duration,
+    failed: u32,
+}
+
+impl Retries {
+    /// `what` says what failed; `source` is the stream concerned.
+    pub(crate) fn new(what: &'static str, source: &'static str) -> Self {
+        Self { what, source, wait: FIRST_BACKOFF, failed: 0 }
+    }
+
+    /// A failed try, logged; returns how long to wait before the next.
+    pub(crate) fn failed(&mut self, error: &anyhow::Error) -> Duration {
+        let (what, source, wait, error) = (self.what, self.source, self.wait, format!("{error:#}"));
+        if self.failed == 0 {
+            tracing::warn!(source, error, retry_in = ?wait, "{what}");
+        } else {
+            tracing::debug!(source, error, retry_in = ?wait, failed_tries = self.failed + 1, "{what}");
+        }
+        self.failed += 1;
+        self.wait = (wait * 2).min(MAX_BACKOFF);
+        wait
+    }
+
+    /// A try that worked: the next outage starts from the first wait.
+    /// Returns how many tries failed before it (0: there was no outage).
+    pub(crate) fn succeeded(&mut self) -> u32 {
+        self.wait = FIRST_BACKOFF;
+        std::mem::take(&mut self.failed)
+    }
+}
 
 /// Stream of the events `service` publishes.
 pub fn stream_name(service: &str) -> String {

@@ -290,7 +290,7 @@ impl Relay {
         let mut leader: Option<PgConnection> = None;
         // Whether the writers were told the relay is reading (no notices).
         let mut reading = false;
-        let mut backoff = events::FIRST_BACKOFF;
+        let mut retries = events::Retries::new("outbox relay cannot publish", self.service);
         let mut stream_ready = false;
         let mut last_prune: Option<Instant> = None;
         let mut last_backlog: Option<Instant> = None;
@@ -302,18 +302,17 @@ impl Relay {
             if listener.is_none() {
                 listener = self.listen().await;
             }
+            let mut not_ready = None;
             if !stream_ready {
                 match events::ensure_stream(&self.jetstream, self.service, &self.settings.nats).await {
                     Ok(_) => stream_ready = true,
-                    Err(error) => {
-                        tracing::warn!(error = format!("{error:#}"), "stream not ready; events wait in the outbox")
-                    }
+                    Err(error) => not_ready = Some(error.context("stream not ready; events wait in the outbox")),
                 }
             }
-            let result = match (stream_ready, leader.as_mut()) {
-                (false, _) => Err(anyhow::anyhow!("stream not ready")),
-                (true, Some(conn)) => self.publish_batch(conn).await,
-                (true, None) => match self.lead().await {
+            let result = match (not_ready, leader.as_mut()) {
+                (Some(error), _) => Err(error),
+                (None, Some(conn)) => self.publish_batch(conn).await,
+                (None, None) => match self.lead().await {
                     Ok(Some(conn)) => self.publish_batch(leader.insert(conn)).await,
                     Ok(None) => Ok(0),
                     Err(error) => Err(error),
@@ -327,7 +326,10 @@ impl Relay {
             }
             match result {
                 Ok(published) => {
-                    backoff = events::FIRST_BACKOFF;
+                    let failed_tries = retries.succeeded();
+                    if failed_tries > 0 {
+                        tracing::info!(failed_tries, "outbox relay publishing again");
+                    }
                     if published as i64 == self.settings.outbox.batch_size {
                         continue;
                     }
@@ -374,7 +376,7 @@ impl Relay {
                     }
                 }
                 Err(error) => {
-                    tracing::warn!(error = format!("{error:#}"), retry_in = ?backoff, "outbox relay cannot publish");
+                    let wait = retries.failed(&error);
                     // The lock may have gone with a broken connection; the
                     // notices go back on (the next relay's first read, or
                     // this one's, turns them off again).
@@ -385,9 +387,8 @@ impl Relay {
                     leader = None;
                     tokio::select! {
                         _ = stop.cancelled() => {}
-                        _ = tokio::time::sleep(backoff) => {}
+                        _ = tokio::time::sleep(wait) => {}
                     }
-                    backoff = (backoff * 2).min(events::MAX_BACKOFF);
                 }
             }
         }
