@@ -80,14 +80,9 @@ impl<H: EventHandler> Consumer<H> {
     pub async fn run(self, stop: CancellationToken) {
         let mut retries = events::Retries::new("consumer detached", self.source);
         while !stop.is_cancelled() {
-            let mut attached = false;
-            match self.consume(&stop, &mut attached).await {
+            match self.consume(&stop, &mut retries).await {
                 Ok(()) => break,
                 Err(error) => {
-                    // Attached meanwhile (and logged so): this is a new outage.
-                    if attached {
-                        retries.succeeded();
-                    }
                     let wait = retries.failed(&error);
                     tokio::select! {
                         _ = stop.cancelled() => {}
@@ -98,7 +93,9 @@ impl<H: EventHandler> Consumer<H> {
         }
     }
 
-    async fn consume(&self, stop: &CancellationToken, attached: &mut bool) -> anyhow::Result<()> {
+    /// Consumes until `stop` or an error; once attached, the outage (if
+    /// any) is over for `retries`.
+    async fn consume(&self, stop: &CancellationToken, retries: &mut events::Retries) -> anyhow::Result<()> {
         let stream = events::ensure_stream(&self.jetstream, self.source, &self.settings.nats).await?;
         let consumer = stream
             .get_or_create_consumer(
@@ -114,7 +111,7 @@ impl<H: EventHandler> Consumer<H> {
             )
             .await?;
         let messages = consumer.stream().heartbeat(HEARTBEAT).messages().await?;
-        *attached = true;
+        retries.succeeded();
         tracing::info!(source = self.source, "consumer attached");
         // Every series exists from the start, so that an alert on a rate or
         // an increase sees its zero (and a dashboard its empty line).

@@ -196,7 +196,7 @@ impl Outbox {
         let traceparent = telemetry::current_traceparent();
         let audit = audit::Columns::of(audit);
         let events = self.rows(actor, events, traceparent.as_deref());
-        let (fresh, valid_to, successors) = sqlx::query_as(statement)
+        let (took_id, valid_to, successors) = sqlx::query_as(statement)
             .bind(actor)
             .bind(&audit.rpcs)
             .bind(&audit.record_types)
@@ -218,7 +218,7 @@ impl Outbox {
             .bind(kept.as_ref().map(|k| k.digest))
             .fetch_one(conn)
             .await?;
-        Ok((Stored { took_id: fresh, unit_end: (valid_to, successors) }, events.ids))
+        Ok((Stored { took_id, unit_end: (valid_to, successors) }, events.ids))
     }
 
     /// Events as the columns of one `UNNEST`, each with a new id.
