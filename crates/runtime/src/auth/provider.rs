@@ -7,7 +7,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, RwLock},
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -36,6 +39,9 @@ pub struct Provider {
     keys: RwLock<Keys>,
     /// One fetch at a time; the others wait for its keys.
     fetching: tokio::sync::Mutex<()>,
+    /// How many times the key set was read: a token verified with an earlier
+    /// set is verified again (its key may have been withdrawn).
+    generation: AtomicU64,
 }
 
 #[derive(Default)]
@@ -87,6 +93,7 @@ impl Provider {
             http,
             keys: RwLock::new(Keys::default()),
             fetching: tokio::sync::Mutex::new(()),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -103,6 +110,11 @@ impl Provider {
             .map_err(Refused::Invalid)?
             .claims;
         self.mapping.map(&claims).map_err(Refused::Claims)
+    }
+
+    /// Changes whenever the key set is read again.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The trusted key a token names. A key set that has aged is read again
@@ -150,6 +162,7 @@ impl Provider {
             Ok(set) => {
                 tracing::info!(issuer = %self.issuer, keys = set.by_id.len() + usize::from(set.only.is_some()), "read the provider's keys");
                 *keys = set;
+                self.generation.fetch_add(1, Ordering::Release);
             }
             Err(error) => {
                 tracing::warn!(issuer = %self.issuer, error = format!("{error:#}"), "cannot read the provider's keys");
@@ -350,6 +363,23 @@ mod tests {
         tokio::time::sleep(REFETCH_AT_MOST_EVERY).await;
         trust.verify(&new.sign(provider.claims())).await.unwrap();
         assert!(matches!(trust.verify(&before).await, Err(Refused::NoKey { .. })));
+    }
+
+    #[tokio::test]
+    async fn a_token_trusted_before_its_key_was_withdrawn_is_refused_once_the_set_is_read_again() {
+        let (old, new) = (Key::new("2026-01", Algorithm::RS256), Key::new("2026-07", Algorithm::ES256));
+        let provider = TestProvider::start(vec![old.public()]).await;
+        let trust = super::super::Trust::new(None, vec![provider.trusting()]);
+        let authenticator = super::super::Authenticator { trust: Arc::new(trust), root_unit: None };
+        let before = old.sign(provider.claims());
+        authenticator.verify(&before).await.unwrap();
+        authenticator.verify(&before).await.unwrap();
+
+        *provider.keys.lock().unwrap() = vec![new.public()];
+        tokio::time::sleep(REFETCH_AT_MOST_EVERY).await;
+        authenticator.verify(&new.sign(provider.claims())).await.unwrap();
+        assert!(authenticator.verify(&before).await.is_err(), "a withdrawn key's token is not served from the cache");
+        assert_eq!(*provider.reads.lock().unwrap(), 2);
     }
 
     #[tokio::test]
