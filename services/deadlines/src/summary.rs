@@ -8,6 +8,11 @@ use doithoai_proto::deadlines::v1::{ObligationState, StateCount, Summary};
 use sqlx::PgConnection;
 
 /// `kind` as stored (`OBLIGATION_KIND_…`) or all; due months within the range if given.
+///
+/// One statement: the subtree's codes are read once, as an array the counts
+/// are then looked up by (`= ANY`), so the plan does not hang on how large
+/// the subtree is. PostgreSQL then keeps one plan for every unit instead of
+/// planning each read again, which cost more than the read itself.
 pub async fn subtree(
     conn: &mut PgConnection,
     unit_code: &str,
@@ -15,32 +20,34 @@ pub async fn subtree(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> sqlx::Result<Summary> {
-    let units =
-        "c.unit_code IN (SELECT code FROM units WHERE path @> ARRAY[$1]::text[]) AND ($2::text IS NULL OR c.kind = $2)";
-    let counts: Vec<(String, i64)> = if from.is_none() && to.is_none() {
-        // Without a date range the totals serve: a few rows per unit.
-        let sql = format!(
-            "SELECT c.state, sum(c.count)::bigint FROM obligation_totals c WHERE {units} GROUP BY c.state HAVING sum(c.count) > 0 ORDER BY c.state"
-        );
-        sqlx::query_as(&sql).bind(unit_code).bind(kind).fetch_all(&mut *conn).await?
+    // Without a date range the totals serve: a few rows per unit.
+    let counts = if from.is_none() && to.is_none() {
+        "SELECT c.state, sum(c.count)::bigint AS n FROM obligation_totals c
+         WHERE c.unit_code = ANY ((SELECT codes FROM subtree)::text[]) AND ($2::text IS NULL OR c.kind = $2)
+         GROUP BY c.state"
     } else {
-        let sql = format!(
-            "SELECT c.state, sum(c.count)::bigint FROM obligation_counts c WHERE {units}
-               AND ($3::date IS NULL OR c.due_month >= date_trunc('month', $3::date))
-               AND ($4::date IS NULL OR c.due_month <= date_trunc('month', $4::date))
-             GROUP BY c.state HAVING sum(c.count) > 0 ORDER BY c.state"
-        );
-        sqlx::query_as(&sql).bind(unit_code).bind(kind).bind(from).bind(to).fetch_all(&mut *conn).await?
+        "SELECT c.state, sum(c.count)::bigint AS n FROM obligation_counts c
+         WHERE c.unit_code = ANY ((SELECT codes FROM subtree)::text[]) AND ($2::text IS NULL OR c.kind = $2)
+           AND ($3::date IS NULL OR c.due_month >= date_trunc('month', $3::date))
+           AND ($4::date IS NULL OR c.due_month <= date_trunc('month', $4::date))
+         GROUP BY c.state"
     };
-    let histogram: Vec<(i32, i64)> = sqlx::query_as(
-        "SELECT h.days, sum(h.count)::bigint FROM met_days_histogram h
-         WHERE h.unit_code IN (SELECT code FROM units WHERE path @> ARRAY[$1]::text[]) AND ($2::text IS NULL OR h.kind = $2)
-         GROUP BY h.days HAVING sum(h.count) > 0 ORDER BY h.days",
-    )
-    .bind(unit_code)
-    .bind(kind)
-    .fetch_all(conn)
-    .await?;
+    let sql = format!(
+        "WITH subtree AS (SELECT ARRAY(SELECT code FROM units WHERE path @> ARRAY[$1]::text[]) AS codes),
+              counts AS ({counts}),
+              histogram AS (
+                  SELECT h.days, sum(h.count)::bigint AS n FROM met_days_histogram h
+                  WHERE h.unit_code = ANY ((SELECT codes FROM subtree)::text[]) AND ($2::text IS NULL OR h.kind = $2)
+                  GROUP BY h.days)
+         SELECT ARRAY(SELECT state FROM counts WHERE n > 0 ORDER BY state),
+                ARRAY(SELECT n FROM counts WHERE n > 0 ORDER BY state),
+                ARRAY(SELECT days FROM histogram WHERE n > 0 ORDER BY days),
+                ARRAY(SELECT n FROM histogram WHERE n > 0 ORDER BY days)"
+    );
+    let (states, state_counts, days, day_counts): (Vec<String>, Vec<i64>, Vec<i32>, Vec<i64>) =
+        sqlx::query_as(&sql).bind(unit_code).bind(kind).bind(from).bind(to).fetch_one(conn).await?;
+    let counts: Vec<(String, i64)> = states.into_iter().zip(state_counts).collect();
+    let histogram: Vec<(i32, i64)> = days.into_iter().zip(day_counts).collect();
     let count =
         |state: ObligationState| counts.iter().find(|(s, _)| s == state.as_str_name()).map_or(0, |(_, n)| *n) as f64;
     let rated = count(ObligationState::MetOnTime) + count(ObligationState::MetLate) + count(ObligationState::Overdue);
