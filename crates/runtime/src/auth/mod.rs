@@ -249,23 +249,27 @@ impl Authenticator {
 
     pub async fn verify(&self, token: &str) -> ServiceResult<Caller> {
         let keys = self.trust.keys();
-        if let Some(verified) = self.trust.verified.get(token)
-            && verified.keys == keys
-            && verified.until > Instant::now()
-        {
-            return Ok(verified.caller);
-        }
-        let (caller, expires) = self.verify_signature(token).await?;
-        let left = expires.saturating_sub(jsonwebtoken::get_current_timestamp());
-        if left > 0 {
-            let until = Instant::now() + VERIFIED_FOR.min(Duration::from_secs(left));
-            self.trust.verified.insert(token.to_owned(), Verified { caller: caller.clone(), until, keys });
-        }
+        let cached = self.trust.verified.get(token).filter(|v| v.keys == keys && v.until > Instant::now());
+        let mut caller = match cached {
+            Some(verified) => verified.caller,
+            None => {
+                let (caller, expires) = self.verify_signature(token).await?;
+                let left = expires.saturating_sub(jsonwebtoken::get_current_timestamp());
+                if left > 0 {
+                    let until = Instant::now() + VERIFIED_FOR.min(Duration::from_secs(left));
+                    self.trust.verified.insert(token.to_owned(), Verified { caller: caller.clone(), until, keys });
+                }
+                caller
+            }
+        };
+        // The cache is shared by this authenticator's clones; the root unit is each one's own.
+        caller.at_root = self.root_unit.as_ref() == Some(&caller.unit);
         Ok(caller)
     }
 
     /// The caller a token names once its signature, audience and expiry are
-    /// checked, and when it expires.
+    /// checked (whether it is at the root is [`Self::verify`]'s to say), and
+    /// when it expires.
     async fn verify_signature(&self, token: &str) -> ServiceResult<(Caller, u64)> {
         let refused = || {
             ServiceError::unauthenticated(
@@ -298,9 +302,9 @@ impl Authenticator {
                 "đơn vị trong mã xác thực không hợp lệ",
             )
         })?;
-        let at_root = self.root_unit.as_ref() == Some(&unit);
         let organization = claims.organization;
-        let caller = Caller { subject: claims.subject, unit, roles: claims.roles, organization, at_root, peer: None };
+        let caller =
+            Caller { subject: claims.subject, unit, roles: claims.roles, organization, at_root: false, peer: None };
         // Both ways of verifying require `exp`: a token without one never verifies.
         Ok((caller, exp.map_or(0, |exp| exp as u64)))
     }
