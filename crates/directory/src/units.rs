@@ -91,6 +91,16 @@ pub fn parse_code(field: &str, text: &str) -> ServiceResult<UnitCode> {
     })
 }
 
+/// The condition by which a read checks the caller's scope in its own
+/// statement, saving the round trip of [`unit_in_scope`] before it: the unit
+/// `$unit` lies in the subtree of the caller's unit `$caller` (the numbers of
+/// the statement's parameters). When it does not hold, the read returns
+/// nothing, and [`unit_in_scope`] then says why: an unknown unit, or one
+/// outside the caller's subtree.
+pub fn in_scope_sql(unit: u8, caller: u8) -> String {
+    format!("EXISTS (SELECT 1 FROM units WHERE code = ${unit} AND path @> ARRAY[${caller}]::text[])")
+}
+
 /// The path of the unit a request names (`field`), after checking it lies
 /// in the caller's subtree; the unit's code is its last element.
 pub async fn unit_in_scope(

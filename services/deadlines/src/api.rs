@@ -85,11 +85,11 @@ impl DeadlinesApi {
         caller: Caller,
         request: ListObligationsRequest,
     ) -> ServiceResult<ListObligationsResponse> {
-        let mut conn = self.pool.acquire().await?;
-        let code = subtree(&mut conn, &caller, &request.unit_code).await?;
+        let code = directory::parse_code("unit_code", &request.unit_code)?;
         let page = Page::from_request(request.page.as_ref())?;
         let filter = Filter {
-            unit_code: &code,
+            unit_code: code.as_str(),
+            scope: caller.unit.as_str(),
             kind: parse::filter::<ObligationKind>("kind", request.kind)?.map(|k| k.as_str_name()),
             state: parse::filter::<ObligationState>("state", request.state)?.map(|s| s.as_str_name()),
             organization_id: parse::optional_id("organization_id", &request.organization_id)?,
@@ -101,18 +101,29 @@ impl DeadlinesApi {
             after: page.after_key(|key| Uuid::parse_str(key).ok())?,
             limit: page.limit(),
         };
+        let mut conn = self.pool.acquire().await?;
         let rows = obligations::list(&mut conn, &filter).await?;
+        if rows.is_empty() {
+            // The statement returns nothing outside the caller's scope: say why, if so.
+            directory::unit_in_scope(&mut conn, &caller, "unit_code", code.as_str()).await?;
+        }
         let (rows, info) = page.finish(rows, |r| r.id.to_string());
         Ok(ListObligationsResponse { obligations: rows.iter().map(Row::wire).collect(), page: Some(info) })
     }
 
     async fn get_summary(&self, caller: Caller, request: SummaryRequest) -> ServiceResult<Summary> {
-        let mut conn = self.pool.acquire().await?;
-        let code = subtree(&mut conn, &caller, &request.unit_code).await?;
+        let code = directory::parse_code("unit_code", &request.unit_code)?;
         let kind = parse::filter::<ObligationKind>("kind", request.kind)?.map(|k| k.as_str_name());
         let (from, to) =
             (parse::optional_date("due_from", &request.due_from)?, parse::optional_date("due_to", &request.due_to)?);
-        Ok(crate::summary::subtree(&mut conn, &code, kind, from, to).await?)
+        let mut conn = self.pool.acquire().await?;
+        let (in_scope, summary) =
+            crate::summary::subtree(&mut conn, caller.unit.as_str(), code.as_str(), kind, from, to).await?;
+        if !in_scope {
+            // The statement counts nothing outside the caller's scope: say why.
+            directory::unit_in_scope(&mut conn, &caller, "unit_code", code.as_str()).await?;
+        }
+        Ok(summary)
     }
 
     async fn get_overdue_leaderboard(&self, caller: Caller, request: LeaderboardRequest) -> ServiceResult<Leaderboard> {

@@ -197,6 +197,8 @@ async fn owner(conn: &mut PgConnection, path: &[String], day: NaiveDate) -> sqlx
 #[derive(Debug, Default)]
 pub struct Filter<'a> {
     pub unit_code: &'a str,
+    /// The caller's unit: nothing comes back unless `unit_code` lies in its subtree.
+    pub scope: &'a str,
     pub kind: Option<&'static str>,
     pub state: Option<&'static str>,
     pub organization_id: Option<Uuid>,
@@ -209,7 +211,8 @@ pub struct Filter<'a> {
     pub limit: i64,
 }
 
-/// A page of the obligations in a unit's subtree, in id order.
+/// A page of the obligations in a unit's subtree, in id order; empty when
+/// the unit lies outside the caller's scope ([`doithoai_directory::in_scope_sql`]).
 ///
 /// Planned for each request's own unit, never kept prepared: the plan that
 /// suits a commune (its few rows by the path's index, then sorted) sorted
@@ -223,8 +226,9 @@ pub async fn list(conn: &mut PgConnection, filter: &Filter<'_>) -> sqlx::Result<
            AND ($4::uuid IS NULL OR organization_id = $4) AND ($5::uuid IS NULL OR conference_id = $5)
            AND ($6::uuid IS NULL OR id > $6) AND ($8::uuid IS NULL OR head_position_id = $8)
            AND ($9::date IS NULL OR due_date >= $9) AND ($10::date IS NULL OR due_date <= $10)
-           AND ($11::uuid IS NULL OR petition_id = $11)
-         ORDER BY id LIMIT $7"
+           AND ($11::uuid IS NULL OR petition_id = $11) AND {in_scope}
+         ORDER BY id LIMIT $7",
+        in_scope = doithoai_directory::in_scope_sql(1, 12)
     ))
     .bind(filter.unit_code)
     .bind(filter.kind)
@@ -237,6 +241,7 @@ pub async fn list(conn: &mut PgConnection, filter: &Filter<'_>) -> sqlx::Result<
     .bind(filter.due_from)
     .bind(filter.due_to)
     .bind(filter.petition_id)
+    .bind(filter.scope)
     .persistent(false)
     .fetch_all(conn)
     .await

@@ -907,6 +907,11 @@ async fn reports_and_scope_of_a_districts_obligations() {
     assert_eq!(listed, [overdue]);
     let unknown = client.list_obligations(authorized(list("99999", Kind::Unspecified), &monitor)).await;
     refused(unknown, Code::NotFound, "NOT_FOUND");
+    let unknown = SummaryRequest { unit_code: "99999".into(), ..Default::default() };
+    refused(client.get_summary(authorized(unknown, &monitor)).await, Code::NotFound, "NOT_FOUND");
+    // In scope with nothing to list: an empty page, not a refusal.
+    let none = ListObligationsRequest { petition_id: id(), ..list("323", Kind::Unspecified) };
+    assert_eq!(client.list_obligations(authorized(none, &own)).await.unwrap().into_inner().obligations, []);
     f.finish().await;
 }
 

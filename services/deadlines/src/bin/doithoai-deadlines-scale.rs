@@ -59,7 +59,9 @@ async fn main() -> anyhow::Result<()> {
     for probe in &probes {
         let timings = time(&pool, || async {
             let mut conn = pool.acquire().await?;
-            doithoai_deadlines::summary::subtree(&mut conn, probe.code.as_str(), None, None, None).await?;
+            // Read as the unit's own office: in scope.
+            doithoai_deadlines::summary::subtree(&mut conn, probe.code.as_str(), probe.code.as_str(), None, None, None)
+                .await?;
             Ok(())
         })
         .await?;

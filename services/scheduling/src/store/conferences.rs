@@ -2,6 +2,7 @@
 //! queries filter on.
 
 use chrono::{DateTime, Utc};
+use doithoai_directory as directory;
 use doithoai_proto::scheduling::v1::{Conference, Regime};
 use doithoai_runtime::{ServiceError, ServiceResult, time::instant};
 use prost::Message;
@@ -51,6 +52,8 @@ pub struct ConferenceFilter<'a> {
     pub limit: i64,
     /// With the conferences of the units `unit_code` succeeded.
     pub inherited: bool,
+    /// The caller's unit: nothing comes back unless `unit_code` lies in its subtree.
+    pub scope: &'a str,
 }
 
 /// A listed conference: its id and start (the page key) and its stored document.
@@ -61,7 +64,7 @@ pub async fn list_conferences(
     filter: &ConferenceFilter<'_>,
 ) -> sqlx::Result<Vec<ListedConference>> {
     // A unit's predecessors: the units whose successors include it, and theirs.
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "WITH RECURSIVE predecessors (code) AS (
              SELECT $1::text WHERE $8
              UNION SELECT u.code FROM units u JOIN predecessors p ON p.code = ANY (u.successor_codes)
@@ -71,9 +74,10 @@ pub async fn list_conferences(
                 OR unit_path && ARRAY(SELECT code FROM predecessors))
            AND ($2::timestamptz IS NULL OR starts_at >= $2)
            AND ($3::timestamptz IS NULL OR starts_at < $3) AND ($4::text IS NULL OR state = $4)
-           AND ($5::timestamptz IS NULL OR (starts_at, id) > ($5, $6))
+           AND ($5::timestamptz IS NULL OR (starts_at, id) > ($5, $6)) AND {in_scope}
          ORDER BY starts_at, id LIMIT $7",
-    )
+        in_scope = directory::in_scope_sql(1, 9)
+    ))
     .bind(filter.unit_code)
     .bind(filter.starting_in.map(|(from, _)| from))
     .bind(filter.starting_in.map(|(_, to)| to))
@@ -82,6 +86,7 @@ pub async fn list_conferences(
     .bind(filter.after.map(|(_, id)| id))
     .bind(filter.limit)
     .bind(filter.inherited)
+    .bind(filter.scope)
     .fetch_all(conn)
     .await
 }
