@@ -17,7 +17,7 @@ use doithoai_runtime::{
     Caller, Change, Clock, Reason, Refusal, Role, ServiceError, ServiceResult, idempotency::Once, outbox::Outbox,
     pagination::Page, parse, rpc::handle,
 };
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -127,10 +127,14 @@ impl DeadlinesApi {
     }
 
     async fn get_overdue_leaderboard(&self, caller: Caller, request: LeaderboardRequest) -> ServiceResult<Leaderboard> {
-        let mut conn = self.pool.acquire().await?;
-        let code = subtree(&mut conn, &caller, &request.unit_code).await?;
+        let code = directory::parse_code("unit_code", &request.unit_code)?;
         let limit = if request.limit == 0 { 10 } else { request.limit.min(100) };
-        let rows = obligations::leaderboard(&mut conn, &code, i64::from(limit)).await?;
+        let mut conn = self.pool.acquire().await?;
+        let rows = obligations::leaderboard(&mut conn, caller.unit.as_str(), code.as_str(), i64::from(limit)).await?;
+        if rows.is_empty() {
+            // The statement returns nothing outside the caller's scope: say why, if so.
+            directory::unit_in_scope(&mut conn, &caller, "unit_code", code.as_str()).await?;
+        }
         let agencies = rows
             .into_iter()
             .map(|(id, overdue, open)| AgencyOverdue {
@@ -298,10 +302,4 @@ impl DeadlinesApi {
         require_reach(&mut conn, &caller, &row.unit_path).await?;
         Ok(row.wire())
     }
-}
-
-/// The code of the unit a request names, if it lies in the caller's scope.
-async fn subtree(conn: &mut PgConnection, caller: &Caller, code: &str) -> ServiceResult<String> {
-    let path = directory::unit_in_scope(conn, caller, "unit_code", code).await?;
-    Ok(path.last().cloned().unwrap_or_default())
 }

@@ -247,18 +247,26 @@ pub async fn list(conn: &mut PgConnection, filter: &Filter<'_>) -> sqlx::Result<
     .await
 }
 
-/// The agencies of a subtree with overdue obligations: (agency, overdue, open), most overdue first.
-pub async fn leaderboard(conn: &mut PgConnection, unit_code: &str, limit: i64) -> sqlx::Result<Vec<(Uuid, i64, i64)>> {
+/// The agencies of a subtree with overdue obligations: (agency, overdue, open),
+/// most overdue first; none when the unit lies outside the caller's `scope`.
+pub async fn leaderboard(
+    conn: &mut PgConnection,
+    scope: &str,
+    unit_code: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<(Uuid, i64, i64)>> {
     sqlx::query_as(&format!(
         "SELECT organization_id,
                 count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE'),
                 count(*) FILTER (WHERE state IN {STILL_OPEN})
-         FROM obligations WHERE unit_path @> ARRAY[$1]::text[] AND organization_id IS NOT NULL
+         FROM obligations WHERE unit_path @> ARRAY[$1]::text[] AND organization_id IS NOT NULL AND {in_scope}
          GROUP BY organization_id HAVING count(*) FILTER (WHERE state = 'OBLIGATION_STATE_OVERDUE') > 0
-         ORDER BY 2 DESC, 1 LIMIT $2"
+         ORDER BY 2 DESC, 1 LIMIT $2",
+        in_scope = doithoai_directory::in_scope_sql(1, 3)
     ))
     .bind(unit_code)
     .bind(limit)
+    .bind(scope)
     .fetch_all(conn)
     .await
 }
