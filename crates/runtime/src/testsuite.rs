@@ -171,21 +171,46 @@ impl TestNats {
     }
 
     async fn start_nodes(size: usize) -> anyhow::Result<Self> {
-        let mut nodes = Vec::with_capacity(size);
-        for n in 0..size {
-            let route = (size > 1).then(free_port);
-            let store = tempfile::tempdir()?;
-            let node = NatsNode { name: format!("n{n}"), port: free_port(), route, store, config: None, child: None };
-            nodes.push(node);
+        // Once in CI a cluster's servers all listened but placed no stream for
+        // 30 s. Such a cluster is started once more on other ports; should
+        // that fail too, the error carries each server's log.
+        let mut attempt = 1;
+        loop {
+            let mut nodes = Vec::with_capacity(size);
+            for n in 0..size {
+                let route = (size > 1).then(free_port);
+                let store = tempfile::tempdir()?;
+                let node =
+                    NatsNode { name: format!("n{n}"), port: free_port(), route, store, config: None, child: None };
+                nodes.push(node);
+            }
+            let mut nats = Self { nodes };
+            for n in 0..size {
+                nats.restart_node(n).await?;
+            }
+            if size == 1 {
+                return Ok(nats);
+            }
+            match nats.wait_for_a_leader().await {
+                Ok(()) => return Ok(nats),
+                Err(error) if attempt < 2 => {
+                    tracing::warn!("the NATS cluster is started again: {error}");
+                    nats.stop().await;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error.context(nats.logs())),
+            }
         }
-        let mut nats = Self { nodes };
-        for n in 0..size {
-            nats.restart_node(n).await?;
-        }
-        if size > 1 {
-            nats.wait_for_a_leader().await?;
-        }
-        Ok(nats)
+    }
+
+    /// The end of each server's log.
+    fn logs(&self) -> String {
+        let tail = |node: &NatsNode| {
+            let log = std::fs::read_to_string(node.store.path().join("nats.log")).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().rev().take(20).collect();
+            format!("{}:\n{}", node.name, lines.into_iter().rev().collect::<Vec<_>>().join("\n"))
+        };
+        self.nodes.iter().map(tail).collect::<Vec<_>>().join("\n")
     }
 
     /// One server with a JetStream domain of its own, as the national hub or
@@ -280,7 +305,7 @@ impl TestNats {
         let node = &mut self.nodes[n];
         let mut command = Command::new(nats_server_binary());
         command.args(["-a", "127.0.0.1", "-p", &node.port.to_string(), "-n", &node.name, "-js", "-sd"]);
-        command.arg(node.store.path());
+        command.arg(node.store.path()).arg("-l").arg(node.store.path().join("nats.log"));
         if let Some(config) = &node.config {
             let file = node.store.path().join("nats.conf");
             std::fs::write(&file, config)?;
