@@ -95,10 +95,24 @@ pub fn parse_code(field: &str, text: &str) -> ServiceResult<UnitCode> {
 /// statement, saving the round trip of [`unit_in_scope`] before it: the unit
 /// `$unit` lies in the subtree of the caller's unit `$caller` (the numbers of
 /// the statement's parameters). When it does not hold, the read returns
-/// nothing, and [`unit_in_scope`] then says why: an unknown unit, or one
-/// outside the caller's subtree.
+/// nothing, and [`require_scope_if_nothing_read`] then says why.
 pub fn in_scope_sql(unit: u8, caller: u8) -> String {
     format!("EXISTS (SELECT 1 FROM units WHERE code = ${unit} AND path @> ARRAY[${caller}]::text[])")
+}
+
+/// After a read that checked the scope in its own statement ([`in_scope_sql`]):
+/// when it read nothing, the refusal that explains it, if any (an unknown
+/// unit, or one outside the caller's subtree); else nothing was there to read.
+pub async fn require_scope_if_nothing_read(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    code: &UnitCode,
+    nothing_read: bool,
+) -> ServiceResult<()> {
+    if nothing_read {
+        caller.require_within(&unit_path(conn, code).await?)?;
+    }
+    Ok(())
 }
 
 /// The path of the unit a request names (`field`), after checking it lies

@@ -103,10 +103,7 @@ impl DeadlinesApi {
         };
         let mut conn = self.pool.acquire().await?;
         let rows = obligations::list(&mut conn, &filter).await?;
-        if rows.is_empty() {
-            // The statement returns nothing outside the caller's scope: say why, if so.
-            directory::unit_in_scope(&mut conn, &caller, "unit_code", code.as_str()).await?;
-        }
+        directory::require_scope_if_nothing_read(&mut conn, &caller, &code, rows.is_empty()).await?;
         let (rows, info) = page.finish(rows, |r| r.id.to_string());
         Ok(ListObligationsResponse { obligations: rows.iter().map(Row::wire).collect(), page: Some(info) })
     }
@@ -119,10 +116,7 @@ impl DeadlinesApi {
         let mut conn = self.pool.acquire().await?;
         let (in_scope, summary) =
             crate::summary::subtree(&mut conn, caller.unit.as_str(), code.as_str(), kind, from, to).await?;
-        if !in_scope {
-            // The statement counts nothing outside the caller's scope: say why.
-            directory::unit_in_scope(&mut conn, &caller, "unit_code", code.as_str()).await?;
-        }
+        directory::require_scope_if_nothing_read(&mut conn, &caller, &code, !in_scope).await?;
         Ok(summary)
     }
 
@@ -131,10 +125,7 @@ impl DeadlinesApi {
         let limit = if request.limit == 0 { 10 } else { request.limit.min(100) };
         let mut conn = self.pool.acquire().await?;
         let rows = obligations::leaderboard(&mut conn, caller.unit.as_str(), code.as_str(), i64::from(limit)).await?;
-        if rows.is_empty() {
-            // The statement returns nothing outside the caller's scope: say why, if so.
-            directory::unit_in_scope(&mut conn, &caller, "unit_code", code.as_str()).await?;
-        }
+        directory::require_scope_if_nothing_read(&mut conn, &caller, &code, rows.is_empty()).await?;
         let agencies = rows
             .into_iter()
             .map(|(id, overdue, open)| AgencyOverdue {

@@ -11,7 +11,7 @@ use sqlx::PgConnection;
 /// `kind` as stored (`OBLIGATION_KIND_…`) or all; due months within the range
 /// if given. With whether the unit lies in the subtree of the caller's unit
 /// `scope`: if not (or it is not in the directory), nothing is counted, and
-/// [`directory::unit_in_scope`] says why.
+/// [`directory::require_scope_if_nothing_read`] says why.
 ///
 /// One statement, the caller's scope checked in it: the subtree's codes are
 /// read once, as an array the counts are then looked up by (`= ANY`), so the
@@ -19,7 +19,7 @@ use sqlx::PgConnection;
 /// plan for every unit instead of planning each read again, which cost more
 /// than the read itself.
 ///
-/// [`directory::unit_in_scope`]: doithoai_directory::unit_in_scope
+/// [`directory::require_scope_if_nothing_read`]: doithoai_directory::require_scope_if_nothing_read
 pub async fn subtree(
     conn: &mut PgConnection,
     scope: &str,

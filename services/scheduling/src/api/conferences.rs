@@ -305,10 +305,7 @@ impl ConferencesApi {
         };
         let mut conn = self.pool.acquire().await?;
         let rows = stored::list_conferences(&mut conn, &filter).await?;
-        if rows.is_empty() {
-            // The statement returns nothing outside the caller's scope: say why, if so.
-            unit_in_scope(&mut conn, &caller, "unit_code", code.as_str()).await?;
-        }
+        directory::require_scope_if_nothing_read(&mut conn, &caller, &code, rows.is_empty()).await?;
         let (rows, info) = page.finish(rows, |(id, at, _)| format!("{}_{id}", at.timestamp_micros()));
         let conferences =
             rows.iter().map(|(_, _, document)| stored::decode(document)).collect::<ServiceResult<Vec<_>>>()?;
