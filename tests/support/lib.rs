@@ -266,16 +266,42 @@ impl Stack {
 }
 
 /// Every message a JetStream stream on the NATS at `url` holds, in order;
-/// none if the stream does not exist yet.
+/// none if the stream does not exist yet. A cluster that has just lost or
+/// regained a server may answer "JetStream system temporarily unavailable"
+/// for a while, so a failed read is tried again for up to `WAIT`.
 pub async fn stream_messages(url: &str, stream: &str) -> Vec<async_nats::jetstream::message::StreamMessage> {
     let js = async_nats::jetstream::new(testsuite::nats_client(url).await.unwrap());
-    let Ok(mut stream) = js.get_stream(stream).await else { return Vec::new() };
-    let last = stream.info().await.unwrap().state.last_sequence;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match read_stream(&js, stream).await {
+            Ok(messages) => return messages,
+            Err(error) if tokio::time::Instant::now() < deadline => {
+                tracing::debug!(%error, stream, "stream read failed; trying again");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("reading stream {stream} failed for {WAIT:?}: {error}"),
+        }
+    }
+}
+
+async fn read_stream(
+    js: &async_nats::jetstream::Context,
+    stream: &str,
+) -> Result<Vec<async_nats::jetstream::message::StreamMessage>, async_nats::Error> {
+    use async_nats::jetstream::{ErrorCode, context::GetStreamErrorKind};
+    let mut stream = match js.get_stream(stream).await {
+        Ok(stream) => stream,
+        Err(error) => match error.kind() {
+            GetStreamErrorKind::JetStream(e) if e.error_code() == ErrorCode::STREAM_NOT_FOUND => return Ok(Vec::new()),
+            _ => return Err(error.into()),
+        },
+    };
+    let last = stream.info().await?.state.last_sequence;
     let mut messages = Vec::new();
     for seq in 1..=last {
-        messages.push(stream.get_raw_message(seq).await.unwrap());
+        messages.push(stream.get_raw_message(seq).await?);
     }
-    messages
+    Ok(messages)
 }
 
 /// Imports unit rows into the scheduling service at `scheduling`, in batches of 50.
