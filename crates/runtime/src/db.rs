@@ -13,6 +13,30 @@ use sqlx::{
 
 use crate::settings::{Settings, valid_database_name};
 
+/// How a transaction holds a row it reads, until it ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowLock {
+    /// Not held: a read alone.
+    None,
+    /// Kept as it is: a step that only needs the row unchanged (a petition
+    /// needs the minutes open) shares it with steps like it, so they run side
+    /// by side, and a change waits for them all.
+    Shared,
+    /// Held for a change: every other holder waits.
+    Exclusive,
+}
+
+impl RowLock {
+    /// The locking clause to end a `SELECT` with.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::None => "",
+            Self::Shared => " FOR SHARE",
+            Self::Exclusive => " FOR UPDATE",
+        }
+    }
+}
+
 /// Outbox, inbox, dead letters and audit log: every service has them.
 pub fn plumbing_migrations() -> Migrator {
     sqlx::migrate!("migrations/plumbing")

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use doithoai_proto::minutes::v1::{ConclusionNotice, Minutes, MinutesState, Petition, PetitionStatus};
-use doithoai_runtime::{Refusal, ServiceError, ServiceResult, access, parse};
+use doithoai_runtime::{Refusal, ServiceError, ServiceResult, access, db::RowLock, parse};
 use prost::Message;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -54,12 +54,13 @@ pub async fn conference(conn: &mut PgConnection, id: Uuid) -> ServiceResult<Conf
         .ok_or_else(|| unknown_conference(id))
 }
 
-/// The conference and its minutes document locked for a change, in one
-/// round trip (a write's round trips bound its rate); no minutes before the
+/// The conference and its minutes document held by `lock`, in one round
+/// trip (a write's round trips bound its rate); no minutes before the
 /// conference starts.
 pub async fn conference_locking_minutes(
     conn: &mut PgConnection,
     id: Uuid,
+    lock: RowLock,
 ) -> ServiceResult<(ConferenceRow, Option<Minutes>)> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -68,8 +69,9 @@ pub async fn conference_locking_minutes(
         document: Option<Vec<u8>>,
     }
     let row: Row = sqlx::query_as(&format!(
-        "SELECT {CONFERENCE}, (SELECT document FROM minutes WHERE conference_id = c.id FOR UPDATE) AS document
-         FROM conferences c WHERE id = $1"
+        "SELECT {CONFERENCE}, (SELECT document FROM minutes WHERE conference_id = c.id{}) AS document
+         FROM conferences c WHERE id = $1",
+        lock.sql()
     ))
     .bind(id)
     .fetch_optional(conn)

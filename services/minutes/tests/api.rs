@@ -499,6 +499,58 @@ async fn the_record_from_opening_to_signatures_and_corrections() {
     f.finish().await;
 }
 
+/// R8.4: a petition holds the minutes shared while it is recorded. Petitions
+/// on one conference are recorded side by side, and the host's conclusion
+/// waits for every petition in flight, so none lands in concluded minutes.
+#[tokio::test]
+async fn r8_4_petitions_are_recorded_side_by_side_and_the_conclusion_waits_for_them() {
+    let f = Fixture::started().await;
+    let settings = testsuite::settings(&f.database, &f.nats.url());
+    let pool = testsuite::connect_database(&settings, "minutes").await.unwrap();
+    let hold = |lock: &'static str| {
+        let (pool, id) = (pool.clone(), Uuid::parse_str(&f.conference.id).unwrap());
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            let sql = format!("SELECT 1 FROM minutes WHERE conference_id = $1 {lock}");
+            sqlx::query(&sql).bind(id).execute(&mut *tx).await.unwrap();
+            tx
+        }
+    };
+
+    // A change of the minutes in flight (holding the row as an UPDATE does): a petition waits for it.
+    let change = hold("FOR NO KEY UPDATE").await;
+    let (mut client, request) =
+        (f.client(), authorized(f.petition_request(Classification::Petition, "Chậm chi trả"), &f.secretary));
+    let mut recording = tokio::spawn(async move { client.record_petition(request).await });
+    let early = tokio::time::timeout(Duration::from_millis(500), &mut recording).await;
+    assert!(early.is_err(), "a petition waits for a change of the minutes in flight: {early:?}");
+    change.commit().await.unwrap();
+    ok(recording.await.unwrap());
+
+    // A petition in flight: a transaction holding the minutes as RecordPetition does.
+    let in_flight = hold("FOR SHARE").await;
+
+    let beside = tokio::time::timeout(WAIT, f.petition(Classification::Proposal, "Đề nghị làm đường gom")).await;
+    assert!(beside.is_ok(), "a petition waits for no other petition");
+
+    let conclusion = RecordConclusionRequest {
+        conference_id: f.conference.id.clone(),
+        conclusion: "Giao các cơ quan giải quyết dứt điểm".into(),
+    };
+    let (mut client, host) = (f.client(), f.host.clone());
+    let mut concluding = tokio::spawn(async move { client.record_conclusion(authorized(conclusion, &host)).await });
+    let early = tokio::time::timeout(Duration::from_millis(500), &mut concluding).await;
+    assert!(early.is_err(), "the conclusion waits for the petition in flight: {early:?}");
+    in_flight.commit().await.unwrap();
+    let concluded = ok(concluding.await.unwrap());
+    assert_eq!(concluded.state, MinutesState::Concluded as i32);
+
+    let late = f.petition_request(Classification::Feedback, "Ý kiến sau khi kết luận");
+    refused(f.client().record_petition(authorized(late, &f.secretary)).await, rule("R8.4"));
+    pool.close().await;
+    f.finish().await;
+}
+
 #[tokio::test]
 async fn the_notice_the_agencies_responses_and_escalation() {
     let f = Fixture::started().await;

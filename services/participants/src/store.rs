@@ -7,7 +7,7 @@ use doithoai_proto::{
     participants::v1::{Attendance, Invitation, InvitationStatus, SpeakerRegistration, SpeakerStatus, SpeakerUpdated},
     scheduling::v1::{Conference, ConferenceState},
 };
-use doithoai_runtime::{Refusal, ServiceError, ServiceResult, access};
+use doithoai_runtime::{Refusal, ServiceError, ServiceResult, access, db::RowLock};
 use prost::Message;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -40,11 +40,11 @@ impl ConferenceRow {
 }
 
 /// A conference (`lock` to order registrations and calls by commit).
-pub async fn conference(conn: &mut PgConnection, id: Uuid, lock: bool) -> ServiceResult<ConferenceRow> {
+pub async fn conference(conn: &mut PgConnection, id: Uuid, lock: RowLock) -> ServiceResult<ConferenceRow> {
     let sql = format!(
         "SELECT id, unit_path, state, host_position_id, delegate_position_id, secretary_subject, agenda_items
          FROM conferences WHERE id = $1{}",
-        if lock { " FOR UPDATE" } else { "" }
+        lock.sql()
     );
     sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?.ok_or_else(|| {
         Refusal::not_found(

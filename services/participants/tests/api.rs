@@ -26,7 +26,9 @@ use doithoai_proto::{
 use doithoai_runtime::{
     Clock, Role, RunningService,
     events::Event,
-    testsuite::{Events, TestNats, authorized, drop_database, eventually, settings, token_for, unique_database},
+    testsuite::{
+        Events, TestNats, authorized, connect_database, drop_database, eventually, settings, token_for, unique_database,
+    },
     time::timestamp,
 };
 use prost::Message;
@@ -584,5 +586,61 @@ async fn r7_3_a_cancelled_conference_closes_registration_and_notifies_its_regist
             assert!(!contains(&message.payload, secret), "{secret:?} in {}", message.subject);
         }
     }
+    f.finish().await;
+}
+
+/// Registrations hold their conference shared while they are made: they run
+/// side by side, and a cancellation waits for every registration in flight,
+/// so that it notifies each of them and none lands after it (R7.3).
+#[tokio::test]
+async fn r7_3_registrations_run_side_by_side_and_a_cancellation_waits_for_them() {
+    let mut f = Fixture::new().await;
+    let pool = connect_database(&settings(&f.database, &f.nats.url()), "participants").await.unwrap();
+    let hold = |lock: &'static str| {
+        let (pool, id) = (pool.clone(), uuid::Uuid::parse_str(&f.conference.id).unwrap());
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(&format!("SELECT 1 FROM conferences WHERE id = $1 {lock}"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx
+        }
+    };
+
+    // A change of the conference in flight (the replica updating its state, which
+    // takes no key lock): a registration waits for it.
+    let change = hold("FOR NO KEY UPDATE").await;
+    let (mut client, request) = (f.client(), authorized(f.person("Trần Văn Chờ", "", ""), &f.secretary));
+    let mut registering = tokio::spawn(async move { client.register_participant(request).await });
+    let early = tokio::time::timeout(Duration::from_millis(500), &mut registering).await;
+    assert!(early.is_err(), "a registration waits for a change of its conference in flight: {early:?}");
+    change.commit().await.unwrap();
+    registering.await.unwrap().unwrap();
+
+    // A registration in flight: a transaction holding the conference as RegisterParticipant does.
+    let in_flight = hold("FOR SHARE").await;
+
+    let beside = tokio::time::timeout(WAIT, f.register("Hoàng Văn Hai", "")).await;
+    assert!(beside.is_ok(), "a registration waits for no other registration");
+
+    f.step("conference_cancelled", ConferenceState::Cancelled, |c| ConferenceCancelled { conference: Some(c) }).await;
+    eventually(WAIT, "the cancellation to wait for the registration in flight", || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        (waiting > 0).then_some(())
+    })
+    .await;
+    assert!(f.attendance().await.registration_open, "open until the registration in flight ends");
+    in_flight.commit().await.unwrap();
+    f.until("registration closed", |a| !a.registration_open).await;
+    let late = f.client().register_participant(authorized(f.person("Lê Văn Sau", "", ""), &f.secretary)).await;
+    assert_eq!(refusal(late), why(Code::FailedPrecondition, "R7.3"));
+    pool.close().await;
     f.finish().await;
 }

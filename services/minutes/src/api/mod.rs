@@ -21,6 +21,7 @@ use doithoai_proto::minutes::v1::{
 use doithoai_runtime::{
     Caller, Clock, Reason, Refusal, ServiceResult,
     access::Actor,
+    db::RowLock,
     events::Event,
     outbox::Outbox,
     rpc::{handle, handle_on_behalf},
@@ -159,7 +160,7 @@ impl MinutesApi {
         Ok(conference)
     }
 
-    /// The conference and its minutes, locked for a step, once the caller is
+    /// The conference and its minutes, held by `lock` for a step, once the caller is
     /// found within reach and acting as one of `actors`; which one it acts as.
     async fn conference_with_minutes(
         &self,
@@ -167,8 +168,9 @@ impl MinutesApi {
         caller: &Caller,
         id: Uuid,
         actors: &[Actor],
+        lock: RowLock,
     ) -> ServiceResult<(ConferenceRow, Actor, Minutes)> {
-        let (conference, minutes) = store::conference_locking_minutes(conn, id).await?;
+        let (conference, minutes) = store::conference_locking_minutes(conn, id, lock).await?;
         require_reach(conn, caller, &conference.unit_path).await?;
         let actor = conference.actors().acting(conn, caller, actors).await?;
         Ok((conference, actor, minutes.ok_or_else(store::minutes_not_open)?))

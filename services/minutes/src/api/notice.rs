@@ -9,7 +9,7 @@ use doithoai_proto::minutes::v1::{
     NoticeAssignment, NoticeReceived, PetitionStatus,
 };
 use doithoai_runtime::{
-    Caller, Change, Refusal, Role, ServiceResult, access::Actor, idempotency::Once, parse, time::timestamp,
+    Caller, Change, Refusal, Role, ServiceResult, access::Actor, db::RowLock, idempotency::Once, parse, time::timestamp,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -36,7 +36,7 @@ impl MinutesApi {
         once.run(&self.pool, async {
             let mut tx = self.pool.begin().await?;
             let (conference, _, minutes) =
-                self.conference_with_minutes(&mut tx, &caller, conference_id, &[Actor::Office]).await?;
+                self.conference_with_minutes(&mut tx, &caller, conference_id, &[Actor::Office], RowLock::Exclusive).await?;
             parse::not_before("sent_on", sent_on, domain::opened_on(&minutes), ("the conference", "ngày hội nghị"))?;
             let issued = store::notice(&mut tx, conference.id, true).await?.is_some();
             domain::r10_2_may_issue(MinutesState::try_from(minutes.state).unwrap_or_default(), issued)?;

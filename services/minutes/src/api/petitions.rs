@@ -15,7 +15,7 @@ use doithoai_proto::{
     },
 };
 use doithoai_runtime::{
-    Caller, Change, Refusal, Role, ServiceResult, access::Actor, idempotency::Once, parse, time::timestamp,
+    Caller, Change, Refusal, Role, ServiceResult, access::Actor, db::RowLock, idempotency::Once, parse, time::timestamp,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -80,7 +80,7 @@ impl MinutesApi {
         once.run(&self.pool, async {
             let mut tx = self.pool.begin().await?;
             let (conference, _, minutes) =
-                self.conference_with_minutes(&mut tx, &caller, conference_id, &[Actor::Secretary, Actor::Office]).await?;
+                self.conference_with_minutes(&mut tx, &caller, conference_id, &[Actor::Secretary, Actor::Office], RowLock::Shared).await?;
             domain::r8_4_minutes_open(MinutesState::try_from(minutes.state).unwrap_or_default())?;
             let petition = Petition {
                 id: Uuid::now_v7().to_string(),

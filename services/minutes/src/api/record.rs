@@ -7,7 +7,7 @@ use doithoai_proto::minutes::v1::{
     RecordConclusionRequest, RecordOpeningRequest, Signature,
 };
 use doithoai_runtime::{
-    Caller, Change, ServiceResult, access::Actor, events::Event, idempotency::Once, parse, time::timestamp,
+    Caller, Change, ServiceResult, access::Actor, db::RowLock, events::Event, idempotency::Once, parse, time::timestamp,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -121,7 +121,7 @@ impl MinutesApi {
         once.run(&self.pool, async {
             let mut tx = self.pool.begin().await?;
             let (conference, actor, mut minutes) =
-                self.conference_with_minutes(&mut tx, caller, id, step.actors).await?;
+                self.conference_with_minutes(&mut tx, caller, id, step.actors, RowLock::Exclusive).await?;
             let before = summary(&minutes);
             let events = decide(&mut minutes, actor, &conference)?;
             store::save_minutes(&mut tx, &minutes).await?;

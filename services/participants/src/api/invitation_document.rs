@@ -7,7 +7,7 @@ use doithoai_documents::conference::{Invitee, invitation};
 use doithoai_documents::rendered;
 use doithoai_proto::common::v1::{DocumentFormat, RenderedDocument};
 use doithoai_proto::participants::v1::RenderInvitationRequest;
-use doithoai_runtime::{Caller, Refusal, ServiceResult, parse};
+use doithoai_runtime::{Caller, Refusal, ServiceResult, db::RowLock, parse};
 
 use super::ParticipantsApi;
 use crate::store;
@@ -21,7 +21,7 @@ impl ParticipantsApi {
         let format = parse::known::<DocumentFormat>("format", request.format)?;
         let mut conn = self.pool.acquire().await?;
         let row = store::invitation(&mut conn, parse::id("invitation_id", &request.invitation_id)?).await?;
-        let stored = self.conference(&mut conn, &caller, row.conference_id, false).await?;
+        let stored = self.conference(&mut conn, &caller, row.conference_id, RowLock::None).await?;
         let conference = store::conference_document(&mut conn, stored.id).await?.ok_or_else(|| {
             Refusal::rule(
                 "R7.4",

@@ -7,7 +7,7 @@ use doithoai_proto::participants::v1::{
     ConferenceRequest, Invitation, InvitationStatus, InvitationUpdated, InviteRequest, ListInvitationsResponse,
     UpdateInvitationRequest,
 };
-use doithoai_runtime::{Caller, Change, Refusal, ServiceResult, events::Event, idempotency::Once, parse};
+use doithoai_runtime::{Caller, Change, Refusal, ServiceResult, db::RowLock, events::Event, idempotency::Once, parse};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -31,7 +31,7 @@ impl ParticipantsApi {
         let once = Once::new(&caller, "Invite", &request.request_id, &request)?;
         once.run(&self.pool, async {
             let mut tx = self.pool.begin().await?;
-            let conference = self.conference(&mut tx, &caller, conference_id, false).await?;
+            let conference = self.conference(&mut tx, &caller, conference_id, RowLock::None).await?;
             conference.actors().acting(&mut tx, &caller, &MANAGERS).await?;
             domain::may_invite(conference.state())?;
             if let Some(agency) = organization
@@ -78,7 +78,7 @@ impl ParticipantsApi {
         let to: InvitationStatus = parse::known("status", request.status)?;
         let mut tx = self.pool.begin().await?;
         let mut row = store::lock_invitation(&mut tx, id).await?;
-        let conference = self.conference(&mut tx, &caller, row.conference_id, false).await?;
+        let conference = self.conference(&mut tx, &caller, row.conference_id, RowLock::None).await?;
         conference.actors().acting(&mut tx, &caller, &MANAGERS).await?;
         domain::invitation_step(row.status(), to)?;
         let before = std::mem::replace(&mut row.status, to.as_str_name().to_owned());
@@ -99,7 +99,7 @@ impl ParticipantsApi {
     ) -> ServiceResult<ListInvitationsResponse> {
         let id = parse::id("conference_id", &request.conference_id)?;
         let mut conn = self.pool.acquire().await?;
-        let conference = self.conference(&mut conn, &caller, id, false).await?;
+        let conference = self.conference(&mut conn, &caller, id, RowLock::None).await?;
         let rows = store::invitations(&mut conn, conference.id).await?;
         Ok(ListInvitationsResponse { invitations: rows.iter().map(InvitationRow::wire).collect() })
     }

@@ -19,7 +19,7 @@ use doithoai_proto::participants::v1::{
     RegisterParticipantRequest, RegisterSpeakerRequest, RenderInvitationRequest, SpeakerNoteRequest,
     SpeakerRegistration, SpeakerRequest, UpdateInvitationRequest, participants_server::Participants,
 };
-use doithoai_runtime::{Caller, Clock, ServiceResult, access::Actor, outbox::Outbox, rpc::handle};
+use doithoai_runtime::{Caller, Clock, ServiceResult, access::Actor, db::RowLock, outbox::Outbox, rpc::handle};
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -145,14 +145,15 @@ impl ParticipantsApi {
         Self { pool, outbox, identity, clock }
     }
 
-    /// The conference, if it lies in the caller's scope (`lock` to order
-    /// registrations and calls by commit).
+    /// The conference, if it lies in the caller's scope, held by `lock`:
+    /// registrations share it, so that a change of its state waits for them,
+    /// and calls of the next speaker exclude one another.
     async fn conference(
         &self,
         conn: &mut PgConnection,
         caller: &Caller,
         id: Uuid,
-        lock: bool,
+        lock: RowLock,
     ) -> ServiceResult<ConferenceRow> {
         let conference = store::conference(conn, id, lock).await?;
         require_reach(conn, caller, &conference.unit_path).await?;

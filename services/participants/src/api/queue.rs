@@ -7,7 +7,9 @@ use doithoai_proto::participants::v1::{
     ConferenceRequest, ListSpeakersResponse, MergeSpeakerRequest, MoveSpeakerRequest, ParticipantStatus,
     RegisterSpeakerRequest, SpeakerNoteRequest, SpeakerQueued, SpeakerRegistration, SpeakerRequest, SpeakerStatus,
 };
-use doithoai_runtime::{Caller, Change, Checked, Refusal, ServiceResult, events::Event, idempotency::Once, parse};
+use doithoai_runtime::{
+    Caller, Change, Checked, Refusal, ServiceResult, db::RowLock, events::Event, idempotency::Once, parse,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -29,7 +31,7 @@ impl ParticipantsApi {
         let once = Once::new(&caller, "RegisterSpeaker", &request.request_id, &request)?;
         once.run(&self.pool, async {
             let mut tx = self.pool.begin().await?;
-            let conference = self.conference(&mut tx, &caller, conference_id, false).await?;
+            let conference = self.conference(&mut tx, &caller, conference_id, RowLock::None).await?;
             conference.actors().acting(&mut tx, &caller, &REGISTRARS).await?;
             domain::registration_open(conference.state())?;
             let status = store::participant_status(&mut tx, participant_id, conference.id).await?.ok_or_else(|| {
@@ -74,7 +76,7 @@ impl ParticipantsApi {
     ) -> ServiceResult<ListSpeakersResponse> {
         let id = parse::id("conference_id", &request.conference_id)?;
         let mut conn = self.pool.acquire().await?;
-        let conference = self.conference(&mut conn, &caller, id, false).await?;
+        let conference = self.conference(&mut conn, &caller, id, RowLock::None).await?;
         let with_names = self.sees_contacts(&mut conn, &caller, &conference).await?;
         let rows = store::speakers(&mut conn, conference.id).await?;
         Ok(ListSpeakersResponse { speakers: rows.iter().map(|r| r.wire(with_names)).collect() })
@@ -119,7 +121,7 @@ impl ParticipantsApi {
     ) -> ServiceResult<SpeakerRegistration> {
         let id = parse::id("conference_id", &request.conference_id)?;
         let mut tx = self.pool.begin().await?;
-        let conference = self.conference(&mut tx, &caller, id, true).await?;
+        let conference = self.conference(&mut tx, &caller, id, RowLock::Exclusive).await?;
         conference.actors().acting(&mut tx, &caller, &MANAGERS).await?;
         domain::r8_3_calling(conference.state())?;
         let queue = store::queue(&mut tx, conference.id).await?;
@@ -162,7 +164,7 @@ impl ParticipantsApi {
         let id = parse::id("registration_id", &request.registration_id)?;
         let mut tx = self.pool.begin().await?;
         let mut speaker = store::lock_speaker(&mut tx, id).await?;
-        let conference = self.conference(&mut tx, &caller, speaker.conference_id, false).await?;
+        let conference = self.conference(&mut tx, &caller, speaker.conference_id, RowLock::None).await?;
         conference.actors().acting(&mut tx, &caller, &MANAGERS).await?;
         let positions = store::lock_positions(&mut tx, conference.id).await?;
         domain::r8_3_may_move(&request.reason, request.new_position, positions.last().copied().unwrap_or(0))?;
@@ -218,7 +220,7 @@ impl ParticipantsApi {
         let id = parse::id("registration_id", id)?;
         let mut tx = self.pool.begin().await?;
         let mut speaker = store::lock_speaker(&mut tx, id).await?;
-        let conference = self.conference(&mut tx, caller, speaker.conference_id, false).await?;
+        let conference = self.conference(&mut tx, caller, speaker.conference_id, RowLock::None).await?;
         conference.actors().acting(&mut tx, caller, &MANAGERS).await?;
         let before = json!({ "status": speaker.status, "position": speaker.position });
         decide(&mut speaker, &conference)?;

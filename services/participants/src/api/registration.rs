@@ -9,7 +9,7 @@ use doithoai_proto::participants::v1::{
     check_in_request, participant, register_participant_request::Who,
 };
 use doithoai_runtime::{
-    Caller, Change, Reason, Refusal, ServiceResult, access::Actor, events::Event, idempotency::Once, parse,
+    Caller, Change, Reason, Refusal, ServiceResult, access::Actor, db::RowLock, events::Event, idempotency::Once, parse,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -43,7 +43,7 @@ impl ParticipantsApi {
         let once = Once::new(&caller, "RegisterParticipant", &request.request_id, &request)?;
         once.run(&self.pool, async {
             let mut tx = self.pool.begin().await?;
-            let conference = self.conference(&mut tx, &caller, conference_id, true).await?;
+            let conference = self.conference(&mut tx, &caller, conference_id, RowLock::Shared).await?;
             conference.actors().acting(&mut tx, &caller, &REGISTRARS).await?;
             domain::registration_open(conference.state())?;
             let participant_path = directory::unit_path(&mut tx, &code).await?;
@@ -152,7 +152,7 @@ impl ParticipantsApi {
         let participant_id = parse::id("participant_id", &request.participant_id)?;
         let mut tx = self.pool.begin().await?;
         let (conference_id, status, unit_code) = store::lock_participant(&mut tx, participant_id).await?;
-        let conference = self.conference(&mut tx, &caller, conference_id, false).await?;
+        let conference = self.conference(&mut tx, &caller, conference_id, RowLock::None).await?;
         // R9.2: the host (or the delegated deputy) of this conference refuses.
         if !conference.actors().acts_as(&mut tx, &caller, Actor::Host).await? {
             return Err(Refusal::denied(
@@ -217,7 +217,7 @@ impl ParticipantsApi {
         };
         let mut tx = self.pool.begin().await?;
         let (conference_id, status) = store::lock_attendee(&mut tx, table, id).await?;
-        let conference = self.conference(&mut tx, &caller, conference_id, false).await?;
+        let conference = self.conference(&mut tx, &caller, conference_id, RowLock::None).await?;
         conference.actors().acting(&mut tx, &caller, &MANAGERS).await?;
         let attendee = match table {
             AttendeeTable::Participants => {
@@ -243,7 +243,7 @@ impl ParticipantsApi {
     pub(super) async fn get_attendance(&self, caller: Caller, request: ConferenceRequest) -> ServiceResult<Attendance> {
         let id = parse::id("conference_id", &request.conference_id)?;
         let mut conn = self.pool.acquire().await?;
-        let conference = self.conference(&mut conn, &caller, id, false).await?;
+        let conference = self.conference(&mut conn, &caller, id, RowLock::None).await?;
         Ok(store::attendance(&mut conn, &conference).await?)
     }
 }
