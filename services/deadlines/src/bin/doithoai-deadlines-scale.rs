@@ -4,8 +4,10 @@
 //! that must stay fast — subtree summaries, the sweep's selection — and
 //! prints a table.
 //!
-//!     cargo run --release -p doithoai-deadlines --bin doithoai-deadlines-scale -- --obligations 25000000 \
-//!         --units deploy/data/units/vietnam-2025-07.csv
+//! ```sh
+//! cargo run --release -p doithoai-deadlines --bin doithoai-deadlines-scale -- --obligations 25000000 \
+//!     --units deploy/data/units/vietnam-2025-07.csv
+//! ```
 
 use std::time::{Duration, Instant};
 
