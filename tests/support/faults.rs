@@ -354,6 +354,17 @@ impl ProcessStack {
         self.services.iter().map(|s| format!("--- {} {}\n{}", s.name, s.instance, s.log_text())).collect()
     }
 
+    /// The last lines of each service's log and each NATS server's.
+    pub fn log_tails(&self) -> String {
+        let tail = |text: String| {
+            let lines: Vec<&str> = text.lines().rev().take(15).collect();
+            lines.into_iter().rev().collect::<Vec<_>>().join("\n")
+        };
+        let services: String =
+            self.services.iter().map(|s| format!("--- {} {}\n{}\n", s.name, s.instance, tail(s.log_text()))).collect();
+        format!("{services}{}", self.nats.logs())
+    }
+
     pub async fn database(&self, name: &str) -> sqlx::PgPool {
         let url = format!("{}/doithoai_{name}", self.postgres.url());
         sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&url).await.unwrap()
@@ -537,7 +548,8 @@ impl ProcessStack {
             }
             assert!(
                 waiting.elapsed() < WAIT,
-                "the backlog stayed: {unpublished} unpublished, {recorded} recorded, {taken} taken in"
+                "the backlog stayed: {unpublished} unpublished, {recorded} recorded, {taken} taken in\n{}",
+                self.log_tails()
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

@@ -204,7 +204,7 @@ impl TestNats {
     }
 
     /// The end of each server's log.
-    fn logs(&self) -> String {
+    pub fn logs(&self) -> String {
         let tail = |node: &NatsNode| {
             let log = std::fs::read_to_string(node.store.path().join("nats.log")).unwrap_or_default();
             let lines: Vec<&str> = log.lines().rev().take(20).collect();
@@ -261,6 +261,34 @@ impl TestNats {
                 return Ok(());
             };
             anyhow::ensure!(started.elapsed() < Duration::from_secs(30), "the NATS cluster elected no leader: {error}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until every stream has a leader and each of its replicas is
+    /// current: a server started again has caught up, as an operator waits
+    /// before restarting the next one. Until then a second server lost would
+    /// leave the streams without a quorum.
+    pub async fn until_streams_current(&self) -> anyhow::Result<()> {
+        use futures::TryStreamExt;
+        let jetstream = async_nats::jetstream::new(nats_client(&self.url()).await?);
+        let current = async || -> anyhow::Result<bool> {
+            let streams: Vec<_> = jetstream.streams().try_collect().await?;
+            Ok(streams.iter().all(|stream| {
+                stream.cluster.as_ref().is_some_and(|cluster| {
+                    cluster.leader.is_some() && cluster.replicas.iter().all(|peer| peer.current && !peer.offline)
+                })
+            }))
+        };
+        let started = std::time::Instant::now();
+        loop {
+            // A cluster catching up may answer "temporarily unavailable": asked again.
+            if let Ok(true) = current().await {
+                return Ok(());
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                anyhow::bail!("the streams' replicas did not catch up in 60 s\n{}", self.logs());
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
