@@ -13,7 +13,9 @@ use doithoai_proto::directory::v1::unit_replica_server::UnitReplicaServer;
 use doithoai_runtime::{Platform, auth::Authenticated, consumer::EventHandler, guarded};
 use sqlx::migrate::Migrator;
 
-pub use units::{UnitReader, in_scope_sql, parse_code, require_scope_if_nothing_read, unit_in_scope, unit_path};
+pub use units::{
+    UnitReader, in_scope_sql, parse_code, require_scope_if_nothing_read, unit_in_scope, unit_path, unknown_unit,
+};
 
 /// The source stream of every replica: the scheduling service's events.
 pub const SOURCE: &str = "scheduling";

@@ -183,7 +183,8 @@ pub async fn unit_path(conn: &mut PgConnection, code: &UnitCode) -> ServiceResul
         .ok_or_else(|| unknown_unit(code))
 }
 
-fn unknown_unit(code: &UnitCode) -> ServiceError {
+/// NOT_FOUND: a unit the directory does not hold.
+pub fn unknown_unit(code: &UnitCode) -> ServiceError {
     ServiceError::not_found(
         format!("unit {code} is not in the directory"),
         format!("đơn vị {code} không có trong danh mục"),

@@ -39,20 +39,45 @@ impl ConferenceRow {
     }
 }
 
-/// A conference (`lock` to order registrations and calls by commit).
+const CONFERENCE: &str =
+    "id, unit_path, state, host_position_id, delegate_position_id, secretary_subject, agenda_items";
+
+/// A conference, held by `lock`.
 pub async fn conference(conn: &mut PgConnection, id: Uuid, lock: RowLock) -> ServiceResult<ConferenceRow> {
+    let sql = format!("SELECT {CONFERENCE} FROM conferences WHERE id = $1{}", lock.sql());
+    sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?.ok_or_else(|| unknown_conference(id))
+}
+
+/// A conference held by `lock`, and the path of the unit `code` if the
+/// directory knows it, in one round trip (a registration's round trips bound
+/// its rate).
+pub async fn conference_and_unit_path(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lock: RowLock,
+    code: &str,
+) -> ServiceResult<(ConferenceRow, Option<Vec<String>>)> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        conference: ConferenceRow,
+        path: Option<Vec<String>>,
+    }
     let sql = format!(
-        "SELECT id, unit_path, state, host_position_id, delegate_position_id, secretary_subject, agenda_items
-         FROM conferences WHERE id = $1{}",
+        "SELECT {CONFERENCE}, (SELECT path FROM units WHERE code = $2) AS path FROM conferences WHERE id = $1{}",
         lock.sql()
     );
-    sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?.ok_or_else(|| {
-        Refusal::not_found(
-            format!("conference {id} is unknown here (not announced yet?)"),
-            format!("hội nghị {id} chưa có tại đây (chưa thông báo?)"),
-        )
-        .into()
-    })
+    let row: Row =
+        sqlx::query_as(&sql).bind(id).bind(code).fetch_optional(conn).await?.ok_or_else(|| unknown_conference(id))?;
+    Ok((row.conference, row.path))
+}
+
+fn unknown_conference(id: Uuid) -> ServiceError {
+    Refusal::not_found(
+        format!("conference {id} is unknown here (not announced yet?)"),
+        format!("hội nghị {id} chưa có tại đây (chưa thông báo?)"),
+    )
+    .into()
 }
 
 /// A new participant, with the keyed hashes that find a second registration.

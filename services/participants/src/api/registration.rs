@@ -3,6 +3,7 @@
 //! refuses on the grounds of R2.4 (R9.2), and attendance is checked in.
 
 use doithoai_directory as directory;
+use doithoai_directory::units::require_reach;
 use doithoai_proto::participants::v1::{
     Attendance, CheckInRequest, Collective, ConferenceRequest, InvitationStatus, Participant, ParticipantRefused,
     ParticipantRegistered, ParticipantStatus, Person, RefuseParticipantRequest, RegisterParticipantRequest,
@@ -43,10 +44,12 @@ impl ParticipantsApi {
         let once = Once::new(&caller, "RegisterParticipant", &request.request_id, &request)?;
         once.run(&self.pool, async {
             let mut tx = self.pool.begin().await?;
-            let conference = self.conference(&mut tx, &caller, conference_id, RowLock::Shared).await?;
+            let (conference, participant_path) =
+                store::conference_and_unit_path(&mut tx, conference_id, RowLock::Shared, code.as_str()).await?;
+            require_reach(&mut tx, &caller, &conference.unit_path).await?;
             conference.actors().acting(&mut tx, &caller, &REGISTRARS).await?;
             domain::registration_open(conference.state())?;
-            let participant_path = directory::unit_path(&mut tx, &code).await?;
+            let participant_path = participant_path.ok_or_else(|| directory::unknown_unit(&code))?;
             domain::r2_3_in_the_province(&conference.unit_path, &participant_path)?;
             let id = Uuid::now_v7();
             let new = NewParticipant {
