@@ -42,6 +42,8 @@ pub struct PetitionsArgs {
 
 /// The events RecordPetition announces.
 const RECORDED: &str = "doithoai.minutes.petition_recorded.>";
+/// The largest minutes the check reads back: 64 MB, some 300,000 petitions.
+const VERIFY_MESSAGE_LIMIT: usize = 64 * 1024 * 1024;
 
 pub struct Petitions {
     minutes: MinutesServiceClient<Channel>,
@@ -57,7 +59,11 @@ pub struct Petitions {
 impl Petitions {
     pub async fn prepare(args: &PetitionsArgs) -> anyhow::Result<Self> {
         let held = conferences::announce(&args.stack).await?.start().await?;
-        let minutes = MinutesServiceClient::new(args.stack.connect(&args.stack.minutes)?);
+        // The check reads each conference's whole minutes: a run on one
+        // conference puts tens of thousands of petitions in them, past
+        // gRPC's default 4 MB per message.
+        let minutes = MinutesServiceClient::new(args.stack.connect(&args.stack.minutes)?)
+            .max_decoding_message_size(VERIFY_MESSAGE_LIMIT);
         let run = format!("{:x}", Utc::now().timestamp_micros());
         let listener = Listener::start(&args.nats, RECORDED, |envelope| {
             decode_payload::<PetitionRecorded>(envelope).ok().flatten().map(|recorded| recorded.petition_id)
