@@ -38,10 +38,6 @@ fn decode<M: Message + Default>(what: &str, document: &[u8]) -> ServiceResult<M>
     M::decode(document).map_err(|e| ServiceError::Internal(anyhow::anyhow!("stored {what} undecodable: {e}")))
 }
 
-fn for_update(lock: bool) -> &'static str {
-    if lock { " FOR UPDATE" } else { "" }
-}
-
 /// The columns of a [`ConferenceRow`].
 const CONFERENCE: &str = "id, unit_path, host_position_id, delegate_position_id, accountable_position_id, \
                           secretary_subject, invited_organization_ids, ended_at";
@@ -95,9 +91,9 @@ pub fn minutes_not_open() -> Refusal {
 }
 
 /// The minutes document alone (`lock` for a change).
-pub async fn minutes(conn: &mut PgConnection, conference: Uuid, lock: bool) -> ServiceResult<Minutes> {
+pub async fn minutes(conn: &mut PgConnection, conference: Uuid, lock: RowLock) -> ServiceResult<Minutes> {
     let document: Vec<u8> =
-        sqlx::query_scalar(&format!("SELECT document FROM minutes WHERE conference_id = $1{}", for_update(lock)))
+        sqlx::query_scalar(&format!("SELECT document FROM minutes WHERE conference_id = $1{}", lock.sql()))
             .bind(conference)
             .fetch_optional(conn)
             .await?
@@ -149,16 +145,16 @@ pub async fn letterhead(conn: &mut PgConnection, conference: Uuid) -> ServiceRes
 }
 
 pub async fn full_minutes(conn: &mut PgConnection, conference: Uuid) -> ServiceResult<Minutes> {
-    let mut minutes = minutes(conn, conference, false).await?;
-    minutes.petitions = petitions(conn, conference, false).await?;
+    let mut minutes = minutes(conn, conference, RowLock::None).await?;
+    minutes.petitions = petitions(conn, conference, RowLock::None).await?;
     Ok(minutes)
 }
 
 /// The conference's own petitions, in the order they were recorded.
-pub async fn petitions(conn: &mut PgConnection, conference: Uuid, lock: bool) -> ServiceResult<Vec<Petition>> {
+pub async fn petitions(conn: &mut PgConnection, conference: Uuid, lock: RowLock) -> ServiceResult<Vec<Petition>> {
     let documents: Vec<Vec<u8>> = sqlx::query_scalar(&format!(
         "SELECT document FROM petitions WHERE conference_id = $1 AND escalated_from IS NULL ORDER BY id{}",
-        for_update(lock)
+        lock.sql()
     ))
     .bind(conference)
     .fetch_all(conn)
@@ -167,9 +163,9 @@ pub async fn petitions(conn: &mut PgConnection, conference: Uuid, lock: bool) ->
 }
 
 /// A petition with the unit path it is scoped by (`lock` for a change).
-pub async fn petition(conn: &mut PgConnection, id: Uuid, lock: bool) -> ServiceResult<(Petition, Vec<String>)> {
+pub async fn petition(conn: &mut PgConnection, id: Uuid, lock: RowLock) -> ServiceResult<(Petition, Vec<String>)> {
     let (document, path): (Vec<u8>, Vec<String>) =
-        sqlx::query_as(&format!("SELECT document, unit_path FROM petitions WHERE id = $1{}", for_update(lock)))
+        sqlx::query_as(&format!("SELECT document, unit_path FROM petitions WHERE id = $1{}", lock.sql()))
             .bind(id)
             .fetch_optional(conn)
             .await?
@@ -256,9 +252,13 @@ async fn write_petition(conn: &mut PgConnection, petition: &Petition, path: &[St
 }
 
 /// The conference's conclusion notice, if it was issued (`lock` for a change).
-pub async fn notice(conn: &mut PgConnection, conference: Uuid, lock: bool) -> ServiceResult<Option<ConclusionNotice>> {
+pub async fn notice(
+    conn: &mut PgConnection,
+    conference: Uuid,
+    lock: RowLock,
+) -> ServiceResult<Option<ConclusionNotice>> {
     let document: Option<Vec<u8>> =
-        sqlx::query_scalar(&format!("SELECT document FROM notices WHERE conference_id = $1{}", for_update(lock)))
+        sqlx::query_scalar(&format!("SELECT document FROM notices WHERE conference_id = $1{}", lock.sql()))
             .bind(conference)
             .fetch_optional(conn)
             .await?;

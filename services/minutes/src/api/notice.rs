@@ -38,9 +38,9 @@ impl MinutesApi {
             let (conference, _, minutes) =
                 self.conference_with_minutes(&mut tx, &caller, conference_id, &[Actor::Office], RowLock::Exclusive).await?;
             parse::not_before("sent_on", sent_on, domain::opened_on(&minutes), ("the conference", "ngày hội nghị"))?;
-            let issued = store::notice(&mut tx, conference.id, true).await?.is_some();
+            let issued = store::notice(&mut tx, conference.id, RowLock::Exclusive).await?.is_some();
             domain::r10_2_may_issue(MinutesState::try_from(minutes.state).unwrap_or_default(), issued)?;
-            let mut petitions = store::petitions(&mut tx, conference.id, true).await?;
+            let mut petitions = store::petitions(&mut tx, conference.id, RowLock::Exclusive).await?;
             domain::r10_2_notice_covers(&petitions, &request.assignments)?;
             for (agency, assignment) in agencies.iter().zip(&request.assignments) {
                 if organizations::active_unit(&mut tx, *agency).await?.is_none() {
@@ -103,7 +103,7 @@ impl MinutesApi {
             let mut tx = self.pool.begin().await?;
             let conference_id = store::lock_notice_conference(&mut tx, notice_id).await?;
             let conference = self.conference(&mut tx, &caller, conference_id).await?;
-            let mut notice = store::notice(&mut tx, conference_id, true).await?.ok_or_else(|| {
+            let mut notice = store::notice(&mut tx, conference_id, RowLock::Exclusive).await?.ok_or_else(|| {
                 Refusal::not_found("the conclusion notice does not exist", "thông báo kết luận không tồn tại")
             })?;
             let represented = organizations::represented_by(&mut tx, &organization).await?;

@@ -59,7 +59,7 @@ impl MinutesApi {
         id: Uuid,
         actors: &[Actor],
     ) -> ServiceResult<(Petition, Vec<String>, ConferenceRow)> {
-        let (petition, path) = store::petition(conn, id, true).await?;
+        let (petition, path) = store::petition(conn, id, RowLock::Exclusive).await?;
         let conference = self.conference(conn, caller, parse::id("conference_id", &petition.conference_id)?).await?;
         conference.actors().acting(conn, caller, actors).await?;
         Ok((petition, path, conference))
@@ -118,7 +118,7 @@ impl MinutesApi {
             let mut tx = self.pool.begin().await?;
             let (mut petition, path, conference) =
                 self.petition_step(&mut tx, &caller, id, &[Actor::Secretary, Actor::Office]).await?;
-            let opened_on = domain::opened_on(&store::minutes(&mut tx, conference.id, false).await?);
+            let opened_on = domain::opened_on(&store::minutes(&mut tx, conference.id, RowLock::None).await?);
             parse::not_before("referred_on", referred_on, opened_on, ("the conference", "ngày hội nghị"))?;
             domain::r1_2_may_refer(&petition)?;
             let before = json!({ "status": status(&petition) });
@@ -151,7 +151,7 @@ impl MinutesApi {
             let mut tx = self.pool.begin().await?;
             let (mut petition, path, conference) =
                 self.petition_step(&mut tx, &caller, id, &[Actor::Secretary, Actor::Office, Actor::Host]).await?;
-            let minutes = store::minutes(&mut tx, conference.id, true).await?;
+            let minutes = store::minutes(&mut tx, conference.id, RowLock::Exclusive).await?;
             domain::r8_4_minutes_open(MinutesState::try_from(minutes.state).unwrap_or_default())?;
             domain::r8_4_may_answer(&petition)?;
             let organization = Some(request.organization_id.as_str()).filter(|o| !o.is_empty());
@@ -202,7 +202,7 @@ impl MinutesApi {
         let organization = caller.organization.clone().ok_or_else(|| not_your_organization("assigned"))?;
         once.run(&self.pool, async {
             let mut tx = self.pool.begin().await?;
-            let (mut petition, path) = store::petition(&mut tx, id, true).await?;
+            let (mut petition, path) = store::petition(&mut tx, id, RowLock::Exclusive).await?;
             // The assigned agency (or the one that took over its work) answers
             // even from outside the petition's subtree.
             let represented = organizations::represented_by(&mut tx, &organization).await?;
@@ -211,7 +211,7 @@ impl MinutesApi {
             {
                 return Err(not_your_organization("assigned").into());
             }
-            let notice = store::notice(&mut tx, parse::id("conference_id", &petition.conference_id)?, false).await?;
+            let notice = store::notice(&mut tx, parse::id("conference_id", &petition.conference_id)?, RowLock::None).await?;
             let follows = domain::r10_3_answer_follows(notice.as_ref(), &petition.id)?;
             domain::r10_3_may_respond(&petition, &represented, responded_on, follows)?;
             petition.status = PetitionStatus::Responded as i32;
@@ -259,7 +259,7 @@ impl MinutesApi {
         once.run(&self.pool, async {
             let mut tx = self.pool.begin().await?;
             let (mut petition, path, conference) = self.petition_step(&mut tx, &caller, id, &[Actor::Office]).await?;
-            let opened_on = domain::opened_on(&store::minutes(&mut tx, conference.id, false).await?);
+            let opened_on = domain::opened_on(&store::minutes(&mut tx, conference.id, RowLock::None).await?);
             parse::not_before("petitioner_notified_on", notified_on, opened_on, ("the conference", "ngày hội nghị"))?;
             domain::r10_4_may_escalate(&petition)?;
             let to_path = directory::unit_path(&mut tx, &to_unit).await?;
@@ -316,7 +316,7 @@ impl MinutesApi {
     pub(super) async fn get_petition(&self, caller: Caller, request: PetitionRequest) -> ServiceResult<Petition> {
         let id = parse::id("petition_id", &request.petition_id)?;
         let mut conn = self.pool.acquire().await?;
-        let (petition, path) = store::petition(&mut conn, id, false).await?;
+        let (petition, path) = store::petition(&mut conn, id, RowLock::None).await?;
         let assigned_agency = match caller.organization.as_deref() {
             Some(organization) if caller.has_role(Role::Agency) => {
                 organizations::represented_by(&mut conn, organization)

@@ -31,7 +31,7 @@ impl MinutesApi {
         let mut conn = self.pool.acquire().await?;
         let conference =
             self.conference(&mut conn, &caller, parse::id("conference_id", &request.conference_id)?).await?;
-        let notice = store::notice(&mut conn, conference.id, false).await?;
+        let notice = store::notice(&mut conn, conference.id, RowLock::None).await?;
         Ok(Minutes { notice, ..store::full_minutes(&mut conn, conference.id).await? })
     }
 

@@ -6,7 +6,7 @@ use doithoai_directory::{organizations, units::place};
 use doithoai_documents::{Body, rendered};
 use doithoai_proto::common::v1::{DocumentFormat, RenderedDocument};
 use doithoai_proto::minutes::v1::{Minutes, Petition, PetitionRequest, RenderPetitionRequest, RenderRequest};
-use doithoai_runtime::{Caller, Refusal, ServiceResult, access::Actor, auth::OnBehalf, parse};
+use doithoai_runtime::{Caller, Refusal, ServiceResult, access::Actor, auth::OnBehalf, db::RowLock, parse};
 use sqlx::{PgConnection, Postgres, pool::PoolConnection};
 use uuid::Uuid;
 
@@ -78,7 +78,7 @@ impl MinutesApi {
         request: RenderRequest,
     ) -> ServiceResult<RenderedDocument> {
         let mut p = self.prepare(&caller, &request).await?;
-        let notice = store::notice(&mut p.conn, p.conference.id, false).await?.ok_or_else(|| {
+        let notice = store::notice(&mut p.conn, p.conference.id, RowLock::None).await?.ok_or_else(|| {
             Refusal::not_found("no conclusion notice was issued yet", "chưa ban hành thông báo kết luận")
         })?;
         let ids: Vec<Uuid> =

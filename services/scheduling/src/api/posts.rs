@@ -8,8 +8,8 @@ use doithoai_proto::scheduling::v1::{
     UpdatePositionRequest, directory_server::Directory,
 };
 use doithoai_runtime::{
-    Caller, Change, Checked, ServiceResult, events::Event, idempotency::Once, outbox::Outbox, pagination::Page, parse,
-    rpc::handle,
+    Caller, Change, Checked, ServiceResult, db::RowLock, events::Event, idempotency::Once, outbox::Outbox,
+    pagination::Page, parse, rpc::handle,
 };
 use serde_json::json;
 use sqlx::PgPool;
@@ -149,7 +149,7 @@ impl DirectoryApi {
         caller.require_role(&MANAGERS)?;
         let organization = request.organization.ok_or_else(|| missing("organization"))?;
         let id = parse::id("organization.id", &organization.id)?;
-        let existing = stored::find_organization(&mut *self.pool.acquire().await?, id, false).await?;
+        let existing = stored::find_organization(&mut *self.pool.acquire().await?, id, RowLock::None).await?;
         may_change(&existing.agency(), organization.active)?;
         let row = organization_row(&Organization { unit_code: existing.unit_code.clone(), ..organization }, id)?;
         let row = OrganizationRow {
@@ -177,8 +177,8 @@ impl DirectoryApi {
         let decision = parse::text("decision_number", &request.decision_number, MAX_NAME)?;
         once.run(&self.pool, async {
             let mut tx = self.pool.begin().await?;
-            let agency = stored::find_organization(&mut tx, id, true).await?;
-            let successor = stored::find_organization(&mut tx, successor_id, false).await?;
+            let agency = stored::find_organization(&mut tx, id, RowLock::Exclusive).await?;
+            let successor = stored::find_organization(&mut tx, successor_id, RowLock::None).await?;
             let path = unit_in_scope(&mut tx, &caller, "organization_id", &agency.unit_code).await?;
             unit_in_scope(&mut tx, &caller, "successor_id", &successor.unit_code).await?;
             exists_on(&successor.unit_code, &units::life(&mut tx, &successor.unit_code).await?, effective)?;

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use doithoai_proto::scheduling::v1::{Body, Organization, OrganizationKind, Position, Rank};
-use doithoai_runtime::{ServiceError, ServiceResult};
+use doithoai_runtime::{ServiceError, ServiceResult, db::RowLock};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -193,9 +193,8 @@ impl OrganizationRow {
 }
 
 /// The organization, locked for the rest of the transaction with `lock`.
-pub async fn find_organization(conn: &mut PgConnection, id: Uuid, lock: bool) -> ServiceResult<OrganizationRow> {
-    let lock = if lock { "FOR UPDATE" } else { "" };
-    sqlx::query_as(&format!("SELECT {ORGANIZATION} FROM organizations o WHERE o.id = $1 {lock}"))
+pub async fn find_organization(conn: &mut PgConnection, id: Uuid, lock: RowLock) -> ServiceResult<OrganizationRow> {
+    sqlx::query_as(&format!("SELECT {ORGANIZATION} FROM organizations o WHERE o.id = $1{}", lock.sql()))
         .bind(id)
         .fetch_optional(conn)
         .await?
