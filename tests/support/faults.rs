@@ -356,12 +356,11 @@ impl ProcessStack {
 
     /// The last lines of each service's log and each NATS server's.
     pub fn log_tails(&self) -> String {
-        let tail = |text: String| {
-            let lines: Vec<&str> = text.lines().rev().take(15).collect();
-            lines.into_iter().rev().collect::<Vec<_>>().join("\n")
-        };
-        let services: String =
-            self.services.iter().map(|s| format!("--- {} {}\n{}\n", s.name, s.instance, tail(s.log_text()))).collect();
+        let services: String = self
+            .services
+            .iter()
+            .map(|s| format!("--- {} {}\n{}\n", s.name, s.instance, testsuite::tail(&s.log_text(), 15)))
+            .collect();
         format!("{services}{}", self.nats.logs())
     }
 

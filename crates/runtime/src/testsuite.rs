@@ -205,12 +205,11 @@ impl TestNats {
 
     /// The end of each server's log.
     pub fn logs(&self) -> String {
-        let tail = |node: &NatsNode| {
-            let log = std::fs::read_to_string(node.store.path().join("nats.log")).unwrap_or_default();
-            let lines: Vec<&str> = log.lines().rev().take(20).collect();
-            format!("{}:\n{}", node.name, lines.into_iter().rev().collect::<Vec<_>>().join("\n"))
+        let log = |node: &NatsNode| {
+            let text = std::fs::read_to_string(node.store.path().join("nats.log")).unwrap_or_default();
+            format!("{}:\n{}", node.name, tail(&text, 20))
         };
-        self.nodes.iter().map(tail).collect::<Vec<_>>().join("\n")
+        self.nodes.iter().map(log).collect::<Vec<_>>().join("\n")
     }
 
     /// One server with a JetStream domain of its own, as the national hub or
@@ -359,6 +358,12 @@ impl TestNats {
         }
         anyhow::bail!("nats-server did not start listening on {addr}")
     }
+}
+
+/// The last `lines` lines of a log, for a failure's message.
+pub fn tail(text: &str, lines: usize) -> String {
+    let last: Vec<&str> = text.lines().rev().take(lines).collect();
+    last.into_iter().rev().collect::<Vec<_>>().join("\n")
 }
 
 /// A client of the test's NATS, one server or a cluster.
