@@ -294,6 +294,8 @@ impl Relay {
         let mut stream_ready = false;
         let mut last_prune: Option<Instant> = None;
         let mut last_backlog: Option<Instant> = None;
+        // Published and acked, to be marked by the next read's statement.
+        let mut acked = Vec::new();
         while !stop.is_cancelled() {
             if last_prune.is_none_or(|at| at.elapsed() > PRUNE_EVERY) {
                 self.prune().await;
@@ -311,9 +313,9 @@ impl Relay {
             }
             let result = match (not_ready, leader.as_mut()) {
                 (Some(error), _) => Err(error),
-                (None, Some(conn)) => self.publish_batch(conn).await,
+                (None, Some(conn)) => self.publish_batch(conn, &mut acked).await,
                 (None, None) => match self.lead().await {
-                    Ok(Some(conn)) => self.publish_batch(leader.insert(conn)).await,
+                    Ok(Some(conn)) => self.publish_batch(leader.insert(conn), &mut acked).await,
                     Ok(None) => Ok(0),
                     Err(error) => Err(error),
                 },
@@ -397,7 +399,7 @@ impl Relay {
                 let _ = Self::stop_reading(&mut conn).await;
             }
             let flush = async {
-                while let Ok(n) = self.publish_batch(&mut conn).await {
+                while let Ok(n) = self.publish_batch(&mut conn, &mut acked).await {
                     if n == 0 {
                         break;
                     }
@@ -474,15 +476,24 @@ impl Relay {
     }
 
     /// Publishes the oldest unpublished events, in order, through the
-    /// relay's connection (`lead`). Returns how many were published.
-    pub async fn publish_batch(&self, conn: &mut PgConnection) -> anyhow::Result<usize> {
+    /// relay's connection (`lead`). Returns how many were published, and
+    /// leaves their seqs in `acked`: the next batch's read marks them, in
+    /// its own statement, so a batch costs one statement, not two. The
+    /// relay reads again at once after any batch it published, and the
+    /// read that finds nothing marks the last one.
+    async fn publish_batch(&self, conn: &mut PgConnection, acked: &mut Vec<i64>) -> anyhow::Result<usize> {
+        // The read sees the outbox as it was before its own marks, so it
+        // leaves out the rows it marks.
         let pending: Vec<Pending> = sqlx::query_as(
-            "SELECT seq, event_id, subject, envelope, traceparent FROM outbox
-             WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+            "WITH marked AS (UPDATE outbox SET published_at = now() WHERE seq = ANY($2))
+             SELECT seq, event_id, subject, envelope, traceparent FROM outbox
+             WHERE published_at IS NULL AND seq <> ALL($2) ORDER BY seq LIMIT $1",
         )
         .bind(self.settings.outbox.batch_size)
+        .bind(&*acked)
         .fetch_all(&mut *conn)
         .await?;
+        acked.clear();
         if pending.is_empty() {
             return Ok(0);
         }
@@ -503,31 +514,30 @@ impl Relay {
                 }
             }
         }
-        let mut published = Vec::with_capacity(acks.len());
         // Each producer span lasts until the server's ack, and ends with it.
         for (event, (span, ack)) in pending.iter().zip(acks) {
             match ack.into_future().instrument(span).await {
-                Ok(_) => published.push(event.seq),
+                Ok(_) => acked.push(event.seq),
                 Err(error) => {
                     failure.get_or_insert(anyhow::Error::new(error));
                     break;
                 }
             }
         }
-        // Should this fail after the acks, the events go again with their
-        // ids, and JetStream's duplicate window drops them.
-        sqlx::query("UPDATE outbox SET published_at = now() WHERE seq = ANY($1)")
-            .bind(&published)
-            .execute(&mut *conn)
-            .await?;
-        metrics::counter!("doithoai_outbox_published_total", "service" => self.service)
-            .increment(published.len() as u64);
+        let published = acked.len();
+        metrics::counter!("doithoai_outbox_published_total", "service" => self.service).increment(published as u64);
         metrics::counter!("doithoai_outbox_publish_failures_total", "service" => self.service)
             .increment(u64::from(failure.is_some()));
-        match failure {
-            Some(error) => Err(error.context(format!("{} of {} events published", published.len(), pending.len()))),
-            None => Ok(published.len()),
-        }
+        let Some(error) = failure else { return Ok(published) };
+        // The relay waits before it reads again: the part published is
+        // marked now. Should that fail, those events go again with their
+        // ids, and JetStream's duplicate window drops them.
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE seq = ANY($1)")
+            .bind(&*acked)
+            .execute(&mut *conn)
+            .await?;
+        acked.clear();
+        Err(error.context(format!("{published} of {} events published", pending.len())))
     }
 
     /// Deletes published rows, and the results kept for retried requests
