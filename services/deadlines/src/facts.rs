@@ -74,10 +74,16 @@ async fn petition_event(conn: &mut PgConnection, event: &EventEnvelope) -> anyho
         decode_payload::<PetitionEscalated>(event)?.map(|e| (e.petition_id, "ESCALATED"))
     };
     let Some((id, outcome)) = changed else { return Ok(()) };
-    sqlx::query("UPDATE petitions SET outcome = $2 WHERE id = $1")
+    let updated = sqlx::query("UPDATE petitions SET outcome = $2 WHERE id = $1")
         .bind(Uuid::parse_str(&id)?)
         .bind(outcome)
         .execute(conn)
         .await?;
+    // The petition's record comes first in the stream, but an event that
+    // failed once is delivered again behind later ones: the outcome waits
+    // for it (this event fails, and comes again) rather than being lost.
+    if updated.rows_affected() == 0 {
+        anyhow::bail!("petition {id} is not recorded here yet: its outcome {outcome} waits for it");
+    }
     Ok(())
 }

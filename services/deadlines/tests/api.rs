@@ -432,6 +432,15 @@ async fn r10_4_an_escalation_cancels_the_agencys_clock_and_starts_the_receiving_
             escalated_petition_id: received.into(),
         }),
     };
+    // As minutes publishes them: each petition's record before its outcome.
+    for petition in [&first, &second] {
+        let recorded = PetitionRecorded {
+            conference_id: conference.id.clone(),
+            petition_id: petition.clone(),
+            ..Default::default()
+        };
+        f.minutes("petition_recorded", petition, &recorded, "2026-03-10").await;
+    }
     let up = escalate(&first, &province_agency, &received_first);
     f.minutes("petition_escalated", &first, &up, "2026-03-27").await;
     f.minutes("petition_escalated", &second, &escalate(&second, "", &received_second), "2026-03-27").await;
@@ -765,6 +774,11 @@ async fn reports_and_scope_of_a_districts_obligations() {
     let f = Fixture::start("2026-07-01T02:00:00Z").await;
     let (agency, answered, assigned, referred) = (id(), id(), id(), id());
     let ended = f.ended_and_noticed(&[(&assigned, &agency)]).await;
+    // The answer heard before the petition's record (as when the record's
+    // first delivery failed): it waits for the record, and counts.
+    let answer =
+        PetitionAnswered { conference_id: ended.id.clone(), petition_id: answered.clone(), ..Default::default() };
+    f.minutes("petition_answered", &answered, &answer, "2026-03-10").await;
     let raised = [
         (&answered, Field::EconomyAndSociety, Classification::Petition),
         (&assigned, Field::EconomyAndSociety, Classification::Petition),
@@ -781,9 +795,6 @@ async fn reports_and_scope_of_a_districts_obligations() {
         };
         f.minutes("petition_recorded", petition, &recorded, "2026-03-10").await;
     }
-    let answer =
-        PetitionAnswered { conference_id: ended.id.clone(), petition_id: answered.clone(), ..Default::default() };
-    f.minutes("petition_answered", &answered, &answer, "2026-03-10").await;
     let referral = Some(Referral { receiving_body: "Ban Tiếp công dân".into(), referred_on: "2026-03-10".into() });
     let refer = PetitionReferred { conference_id: ended.id.clone(), petition_id: referred.clone(), referral };
     f.minutes("petition_referred", &referred, &refer, "2026-03-10").await;
