@@ -26,6 +26,11 @@ pub(crate) struct Columns<'a> {
 
 impl<'a> Columns<'a> {
     pub fn of(entries: &'a [AuditEntry]) -> Self {
+        Self::of_all(&entries.iter().collect::<Vec<_>>())
+    }
+
+    /// Entries of several changes.
+    pub fn of_all(entries: &[&'a AuditEntry]) -> Self {
         Self {
             rpcs: entries.iter().map(|e| e.rpc).collect(),
             record_types: entries.iter().map(|e| e.record_type).collect(),

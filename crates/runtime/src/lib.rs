@@ -25,6 +25,7 @@ pub mod telemetry;
 pub mod testsuite;
 pub mod time;
 pub mod tls;
+pub mod together;
 
 pub use auth::{Caller, Role};
 pub use change::Change;

@@ -91,6 +91,49 @@ const STORE_CHECKING_UNIT: &str = store_statement!(
     "u.valid_to, u.successor_codes FROM (SELECT $17::text AS code) caller LEFT JOIN units u USING (code)"
 );
 
+/// [`Outbox::write_all`]'s statement: the changes of several callers, each
+/// audit entry and event with its own request's trace. Returns how many
+/// request ids it kept, and whether a caller's unit had ended ($19, $20).
+macro_rules! store_all_statement {
+    ($units_ended:literal) => {
+        concat!(
+            "WITH audit AS (
+                 INSERT INTO audit_log (actor, peer, rpc, record_type, record_id, before, after, trace_id)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                                      $7::jsonb[], $8::text[])
+             ), events AS (
+                 INSERT INTO outbox (event_id, subject, aggregate_id, envelope, traceparent)
+                 SELECT e.id, e.subject, e.aggregate, e.envelope, e.traceparent
+                 FROM UNNEST($9::uuid[], $10::text[], $11::text[], $12::bytea[], $13::text[]) WITH ORDINALITY
+                      AS e(id, subject, aggregate, envelope, traceparent, n)
+                 ORDER BY e.n
+             ), kept AS (
+                 INSERT INTO request_ids (subject, rpc, request_id, request_digest, response)
+                 SELECT * FROM UNNEST($14::text[], $15::text[], $16::text[], $17::bytea[], $18::bytea[])
+                 ON CONFLICT DO NOTHING
+                 RETURNING 1
+             )
+             SELECT (SELECT count(*) FROM kept), ",
+            $units_ended
+        )
+    };
+}
+// Binds $19 and $20 too, so both statements take the same parameters.
+const STORE_ALL: &str = store_all_statement!("false FROM (SELECT $19::text[], $20::date) callers");
+const STORE_ALL_CHECKING_UNITS: &str =
+    store_all_statement!("EXISTS (SELECT FROM units WHERE code = ANY($19::text[]) AND valid_to < $20::date)");
+
+/// One change of several written together by [`Outbox::write_all`].
+pub struct Entry<'a, R> {
+    pub caller: &'a Caller,
+    pub change: Change,
+    pub once: &'a Once,
+    /// What the request answers, kept under its id.
+    pub result: &'a R,
+    /// The trace of the request that made the change.
+    pub traceparent: Option<String>,
+}
+
 impl Outbox {
     pub fn new(service: &'static str, clock: Clock) -> Self {
         Self { service, clock, caller_units: false }
@@ -150,6 +193,66 @@ impl Outbox {
         }
         tx.commit().await?;
         Ok(result)
+    }
+
+    /// Writes several callers' changes, in one statement, each result kept
+    /// under its request's id; the caller commits. False when one of them
+    /// cannot be committed with the others (its caller's unit ended, or its
+    /// request's id was kept already: a retry): the transaction is to be
+    /// rolled back, and each change done alone, where that is answered as
+    /// it should be.
+    pub async fn write_all<R: Message>(
+        &self,
+        conn: &mut PgConnection,
+        entries: &[Entry<'_, R>],
+    ) -> ServiceResult<bool> {
+        let mut audit = AllAudit::default();
+        let mut events = EventRows::default();
+        let mut traceparents = Vec::new();
+        let mut kept = Vec::new();
+        for entry in entries {
+            let (caller, traceparent) = (entry.caller, entry.traceparent.as_deref());
+            for row in &entry.change.audit {
+                audit.actors.push(caller.subject.as_str());
+                audit.peers.push(caller.peer.as_deref());
+                audit.trace_ids.push(audit::trace_id(traceparent));
+                audit.entries.push(row);
+            }
+            let rows = self.rows(&caller.subject, &entry.change.events, traceparent);
+            traceparents.extend(rows.ids.iter().map(|_| traceparent));
+            events.extend(rows);
+            kept.extend(entry.once.keep(entry.result));
+        }
+        // In one order, so that two groups that each hold the other's retry
+        // wait for each other in turn, not in a deadlock.
+        kept.sort_by_key(|k| (k.subject, k.rpc, k.request_id));
+        let columns = audit::Columns::of_all(&audit.entries);
+        let units: Vec<&str> = entries.iter().map(|e| e.caller.unit.as_str()).collect();
+        let statement = if self.caller_units { STORE_ALL_CHECKING_UNITS } else { STORE_ALL };
+        let (took, unit_ended): (i64, bool) = sqlx::query_as(statement)
+            .bind(&audit.actors)
+            .bind(&audit.peers)
+            .bind(&columns.rpcs)
+            .bind(&columns.record_types)
+            .bind(&columns.record_ids)
+            .bind(&columns.befores)
+            .bind(&columns.afters)
+            .bind(&audit.trace_ids)
+            .bind(&events.ids)
+            .bind(&events.subjects)
+            .bind(&events.aggregates)
+            .bind(&events.envelopes)
+            .bind(&traceparents)
+            .bind(kept.iter().map(|k| k.subject).collect::<Vec<_>>())
+            .bind(kept.iter().map(|k| k.rpc).collect::<Vec<_>>())
+            .bind(kept.iter().map(|k| k.request_id).collect::<Vec<_>>())
+            .bind(kept.iter().map(|k| k.digest).collect::<Vec<_>>())
+            .bind(kept.iter().map(|k| k.response.as_slice()).collect::<Vec<_>>())
+            .bind(&units)
+            .bind(self.clock.today())
+            .fetch_one(conn)
+            .await?;
+        Ok(!unit_ended && took == kept.len() as i64)
     }
 
     /// The audit entries, the events and the kept result in one statement,
@@ -264,11 +367,30 @@ struct Written<'a> {
     unit: &'a str,
 }
 
+#[derive(Default)]
 struct EventRows {
     ids: Vec<Uuid>,
     subjects: Vec<String>,
     aggregates: Vec<String>,
     envelopes: Vec<Vec<u8>>,
+}
+
+impl EventRows {
+    fn extend(&mut self, rows: EventRows) {
+        self.ids.extend(rows.ids);
+        self.subjects.extend(rows.subjects);
+        self.aggregates.extend(rows.aggregates);
+        self.envelopes.extend(rows.envelopes);
+    }
+}
+
+/// The audit entries of several callers' changes, each with its caller.
+#[derive(Default)]
+struct AllAudit<'a> {
+    actors: Vec<&'a str>,
+    peers: Vec<Option<&'a str>>,
+    trace_ids: Vec<Option<&'a str>>,
+    entries: Vec<&'a audit::AuditEntry>,
 }
 
 /// Publishes the outbox to JetStream.

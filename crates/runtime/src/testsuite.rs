@@ -435,3 +435,18 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Waits until some session of the pool's database waits for a lock (a
+/// request held back by a transaction the test holds open).
+pub async fn waiting_for_a_lock(pool: &sqlx::PgPool, what: &str) {
+    eventually(Duration::from_secs(30), what, || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap_or(0);
+        (waiting > 0).then_some(())
+    })
+    .await;
+}

@@ -3,6 +3,8 @@
 //! stored as their protobuf messages beside the columns queries filter on; an
 //! undecodable document is an error, never a shorter record.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use doithoai_proto::minutes::v1::{ConclusionNotice, Minutes, MinutesState, Petition, PetitionStatus};
 use doithoai_runtime::{Refusal, ServiceError, ServiceResult, access, db::RowLock, parse};
@@ -75,6 +77,35 @@ pub async fn conference_locking_minutes(
     .ok_or_else(|| unknown_conference(id))?;
     let minutes = row.document.map(|document| decode("minutes", &document)).transpose()?;
     Ok((row.conference, minutes))
+}
+
+/// Several conferences and their minutes, held by `lock`, in one round trip:
+/// those of the petitions written together. An unknown conference is left out.
+pub async fn conferences_locking_minutes(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    lock: RowLock,
+) -> ServiceResult<HashMap<Uuid, (ConferenceRow, Option<Minutes>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        conference: ConferenceRow,
+        document: Option<Vec<u8>>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {CONFERENCE}, (SELECT document FROM minutes WHERE conference_id = c.id{}) AS document
+         FROM conferences c WHERE id = ANY($1)",
+        lock.sql()
+    ))
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let minutes = row.document.map(|document| decode("minutes", &document)).transpose()?;
+            Ok((row.conference.id, (row.conference, minutes)))
+        })
+        .collect()
 }
 
 fn unknown_conference(id: Uuid) -> ServiceError {
@@ -221,6 +252,40 @@ pub async fn insert_petition(conn: &mut PgConnection, petition: &Petition, path:
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .await
+}
+
+/// New petitions, in one statement, each under its conference's unit path.
+pub async fn insert_petitions(conn: &mut PgConnection, petitions: &[Petition]) -> ServiceResult<()> {
+    let optional = |text: &str| Uuid::parse_str(text).ok();
+    let ids = petitions.iter().map(|p| parse::id("petition.id", &p.id)).collect::<Result<Vec<_>, _>>()?;
+    let conferences =
+        petitions.iter().map(|p| parse::id("conference_id", &p.conference_id)).collect::<Result<Vec<_>, _>>()?;
+    let inserted = sqlx::query(
+        "INSERT INTO petitions (id, conference_id, unit_code, unit_path, status, assigned_organization_id, escalated_from, document,
+             receipt_code)
+         SELECT p.id, p.conference_id, p.unit_code, c.unit_path, p.status, p.assigned, p.escalated_from, p.document, p.receipt_code
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::bytea[], $8::text[])
+              AS p(id, conference_id, unit_code, status, assigned, escalated_from, document, receipt_code)
+         JOIN conferences c ON c.id = p.conference_id",
+    )
+    .bind(&ids)
+    .bind(&conferences)
+    .bind(petitions.iter().map(|p| p.unit_code.as_str()).collect::<Vec<_>>())
+    .bind(petitions.iter().map(|p| PetitionStatus::try_from(p.status).unwrap_or_default().as_str_name()).collect::<Vec<_>>())
+    .bind(petitions.iter().map(|p| optional(&p.assigned_organization_id)).collect::<Vec<_>>())
+    .bind(petitions.iter().map(|p| optional(&p.escalated_from_petition_id)).collect::<Vec<_>>())
+    .bind(petitions.iter().map(Message::encode_to_vec).collect::<Vec<_>>())
+    .bind(petitions.iter().map(|p| p.receipt_code.as_str()).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    if inserted.rows_affected() != petitions.len() as u64 {
+        return Err(ServiceError::Internal(anyhow::anyhow!(
+            "{} of {} petitions inserted: a conference went missing",
+            inserted.rows_affected(),
+            petitions.len()
+        )));
+    }
+    Ok(())
 }
 
 pub async fn update_petition(conn: &mut PgConnection, petition: &Petition, path: &[String]) -> ServiceResult<()> {

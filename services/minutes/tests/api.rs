@@ -16,9 +16,9 @@ use doithoai_proto::{
         AcknowledgeNoticeRequest, AddEntryRequest, AnswerPetitionRequest, Classification, ConclusionNoticeIssued,
         ConclusionSigned, ConferenceRequest, EscalatePetitionRequest, FindPetitionRequest,
         IssueConclusionNoticeRequest, MinutesOpened, MinutesState, NoticeAssignment, NoticeReceived, Outcome, Petition,
-        PetitionRequest, PetitionStatus, RecordConclusionRequest, RecordOpeningRequest, RecordPetitionRequest,
-        RecordResponseRequest, ReferPetitionRequest, RenderPetitionRequest, RenderRequest, Response as WrittenResponse,
-        minutes_service_client::MinutesServiceClient,
+        PetitionRecorded, PetitionRequest, PetitionStatus, RecordConclusionRequest, RecordOpeningRequest,
+        RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, RenderPetitionRequest, RenderRequest,
+        Response as WrittenResponse, minutes_service_client::MinutesServiceClient,
     },
     scheduling::v1::{
         Body, Conference, ConferenceAnnounced, ConferenceEnded, ConferenceStarted, ConferenceState, Organization,
@@ -547,6 +547,80 @@ async fn r8_4_petitions_are_recorded_side_by_side_and_the_conclusion_waits_for_t
 
     let late = f.petition_request(Classification::Feedback, "Ý kiến sau khi kết luận");
     refused(f.client().record_petition(authorized(late, &f.secretary)).await, rule("R8.4"));
+    pool.close().await;
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn petitions_that_arrive_together_are_written_together_each_answered_as_if_alone() {
+    let f = Fixture::started().await;
+    let settings = testsuite::settings(&f.database, &f.nats.url());
+    let pool = testsuite::connect_database(&settings, "minutes").await.unwrap();
+    // A change of the minutes in flight holds the petitions back while the
+    // rest of them arrive and queue: they are written in groups.
+    let mut change = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM minutes WHERE conference_id = $1 FOR NO KEY UPDATE")
+        .bind(Uuid::parse_str(&f.conference.id).unwrap())
+        .execute(&mut *change)
+        .await
+        .unwrap();
+
+    let requests: Vec<RecordPetitionRequest> = (0..24)
+        .map(|n| RecordPetitionRequest {
+            request_id: Uuid::now_v7().to_string(),
+            ..f.petition_request(Classification::Petition, &format!("Kiến nghị số {n}"))
+        })
+        .collect();
+    let send = |request: RecordPetitionRequest, token: &str| {
+        let (mut client, request) = (f.client(), authorized(request, token));
+        tokio::spawn(async move { client.record_petition(request).await })
+    };
+    let sent: Vec<_> = requests.iter().map(|r| send(r.clone(), &f.secretary)).collect();
+    // The same requests again, as a client retries: the first's answers.
+    let retried: Vec<_> = requests[..3].iter().map(|r| send(r.clone(), &f.secretary)).collect();
+    // Refused among them: another conference's secretary, a conference unknown here.
+    let stranger = send(
+        f.petition_request(Classification::Petition, "Không phải thư ký"),
+        &token_for("thuky-khac", "323", &[Role::Secretary]),
+    );
+    let unknown = RecordPetitionRequest { conference_id: Uuid::now_v7().to_string(), ..requests[0].clone() };
+    let unknown = send(RecordPetitionRequest { request_id: String::new(), ..unknown }, &f.secretary);
+    testsuite::waiting_for_a_lock(&pool, "the writers waiting for the minutes").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    change.commit().await.unwrap();
+
+    let mut recorded = Vec::new();
+    for (request, answer) in requests.iter().zip(sent) {
+        let petition = ok(answer.await.unwrap());
+        assert_eq!((petition.text.as_str(), petition.status()), (request.text.as_str(), PetitionStatus::Recorded));
+        recorded.push(petition);
+    }
+    for (first, answer) in recorded.iter().zip(retried) {
+        assert_eq!(&ok(answer.await.unwrap()), first, "a retry is answered the first request's petition");
+    }
+    refused(stranger.await.unwrap(), denied("NOT_YOUR_CONFERENCE"));
+    assert_eq!(unknown.await.unwrap().unwrap_err().code(), Code::NotFound);
+
+    // Each written once, with its audit entry and its event; and some together.
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+    };
+    assert_eq!(count("SELECT count(*) FROM petitions").await, 24);
+    assert_eq!(count("SELECT count(*) FROM audit_log WHERE rpc = 'RecordPetition'").await, 24);
+    assert_eq!(count("SELECT count(*) FROM request_ids WHERE rpc = 'RecordPetition'").await, 24);
+    let transactions = count("SELECT count(DISTINCT xmin::text) FROM petitions").await;
+    assert!(transactions < 24, "petitions that queued were written together: {transactions} transactions");
+    eventually(WAIT, "every petition's event published", || async {
+        (f.events_of("petition_recorded").await.len() >= 24).then_some(())
+    })
+    .await;
+    let mut published: Vec<String> =
+        f.events_of("petition_recorded").await.iter().map(|e| payload::<PetitionRecorded>(e).petition_id).collect();
+    let mut expected: Vec<String> = recorded.iter().map(|p| p.id.clone()).collect();
+    published.sort();
+    expected.sort();
+    assert_eq!(published, expected, "one event for each petition");
     pool.close().await;
     f.finish().await;
 }

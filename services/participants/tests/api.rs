@@ -27,7 +27,8 @@ use doithoai_runtime::{
     Clock, Role, RunningService,
     events::Event,
     testsuite::{
-        Events, TestNats, authorized, connect_database, drop_database, eventually, settings, token_for, unique_database,
+        Events, TestNats, authorized, connect_database, drop_database, eventually, settings, token_for,
+        unique_database, waiting_for_a_lock,
     },
     time::timestamp,
 };
@@ -626,16 +627,7 @@ async fn r7_3_registrations_run_side_by_side_and_a_cancellation_waits_for_them()
     assert!(beside.is_ok(), "a registration waits for no other registration");
 
     f.step("conference_cancelled", ConferenceState::Cancelled, |c| ConferenceCancelled { conference: Some(c) }).await;
-    eventually(WAIT, "the cancellation to wait for the registration in flight", || async {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-        (waiting > 0).then_some(())
-    })
-    .await;
+    waiting_for_a_lock(&pool, "the cancellation to wait for the registration in flight").await;
     assert!(f.attendance().await.registration_open, "open until the registration in flight ends");
     in_flight.commit().await.unwrap();
     f.until("registration closed", |a| !a.registration_open).await;

@@ -8,6 +8,7 @@
 mod notice;
 mod petitions;
 mod record;
+mod recording;
 mod render;
 
 use doithoai_directory::units::require_reach;
@@ -25,6 +26,7 @@ use doithoai_runtime::{
     events::Event,
     outbox::Outbox,
     rpc::{handle, handle_on_behalf},
+    together::Together,
 };
 use prost::Message;
 use sqlx::{PgConnection, PgPool};
@@ -41,6 +43,8 @@ pub struct MinutesApi {
     outbox: Outbox,
     clock: Clock,
     speakers: Speakers,
+    /// RecordPetition's writers: petitions that arrive together are written together.
+    recordings: Together<recording::Recording, Petition>,
 }
 
 #[tonic::async_trait]
@@ -150,7 +154,8 @@ impl MinutesService for MinutesApi {
 
 impl MinutesApi {
     pub fn new(pool: PgPool, outbox: Outbox, clock: Clock, speakers: Speakers) -> Self {
-        Self { pool, outbox, clock, speakers }
+        let recordings = recording::Recorder { pool: pool.clone(), outbox: outbox.clone() }.start();
+        Self { pool, outbox, clock, speakers, recordings }
     }
 
     /// The conference, if it lies in the caller's scope.
@@ -171,10 +176,21 @@ impl MinutesApi {
         lock: RowLock,
     ) -> ServiceResult<(ConferenceRow, Actor, Minutes)> {
         let (conference, minutes) = store::conference_locking_minutes(conn, id, lock).await?;
-        require_reach(conn, caller, &conference.unit_path).await?;
-        let actor = conference.actors().acting(conn, caller, actors).await?;
+        let actor = may_act(conn, caller, &conference, actors).await?;
         Ok((conference, actor, minutes.ok_or_else(store::minutes_not_open)?))
     }
+}
+
+/// Whether the caller may act on a conference: within reach, and acting as
+/// one of `actors`; which one.
+async fn may_act(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    conference: &ConferenceRow,
+    actors: &[Actor],
+) -> ServiceResult<Actor> {
+    require_reach(conn, caller, &conference.unit_path).await?;
+    conference.actors().acting(conn, caller, actors).await
 }
 
 /// An agency acting for a notice or petition of another agency's.

@@ -6,13 +6,10 @@
 use doithoai_directory as directory;
 use doithoai_directory::organizations;
 use doithoai_directory::units::require_reach;
-use doithoai_proto::{
-    common::v1::Field,
-    minutes::v1::{
-        Answer, AnswerPetitionRequest, EscalatePetitionRequest, Escalation, FindPetitionRequest, MinutesState, Outcome,
-        Petition, PetitionAnswered, PetitionEscalated, PetitionRecorded, PetitionReferred, PetitionRequest,
-        PetitionStatus, RecordPetitionRequest, RecordResponseRequest, ReferPetitionRequest, Referral, ResponseRecorded,
-    },
+use doithoai_proto::minutes::v1::{
+    Answer, AnswerPetitionRequest, EscalatePetitionRequest, Escalation, FindPetitionRequest, MinutesState, Outcome,
+    Petition, PetitionAnswered, PetitionEscalated, PetitionRecorded, PetitionReferred, PetitionRequest, PetitionStatus,
+    RecordResponseRequest, ReferPetitionRequest, Referral, ResponseRecorded,
 };
 use doithoai_runtime::{
     Caller, Change, Refusal, Role, ServiceResult, access::Actor, db::RowLock, idempotency::Once, parse, time::timestamp,
@@ -28,11 +25,11 @@ use crate::{
     store::{self, ConferenceRow},
 };
 
-fn status(petition: &Petition) -> &'static str {
+pub(super) fn status(petition: &Petition) -> &'static str {
     PetitionStatus::try_from(petition.status).unwrap_or_default().as_str_name()
 }
 
-fn recorded(petition: &Petition) -> PetitionRecorded {
+pub(super) fn recorded(petition: &Petition) -> PetitionRecorded {
     PetitionRecorded {
         conference_id: petition.conference_id.clone(),
         petition_id: petition.id.clone(),
@@ -42,11 +39,6 @@ fn recorded(petition: &Petition) -> PetitionRecorded {
         unit_code: petition.unit_code.clone(),
         escalated_from_petition_id: petition.escalated_from_petition_id.clone(),
     }
-}
-
-/// An id that may be left empty, as the record keeps it.
-fn optional_id(field: &str, text: &str) -> doithoai_runtime::Checked<String> {
-    parse::optional_id(field, text).map(|id| id.map(|id| id.to_string()).unwrap_or_default())
 }
 
 impl MinutesApi {
@@ -63,46 +55,6 @@ impl MinutesApi {
         let conference = self.conference(conn, caller, parse::id("conference_id", &petition.conference_id)?).await?;
         conference.actors().acting(conn, caller, actors).await?;
         Ok((petition, path, conference))
-    }
-
-    pub(super) async fn record_petition(
-        &self,
-        caller: Caller,
-        request: RecordPetitionRequest,
-    ) -> ServiceResult<Petition> {
-        let text = domain::text("text", &request.text)?;
-        let classification = domain::classification(request.classification)?;
-        let field = domain::r5_1_field(parse::known::<Field>("field", request.field)?)?;
-        let registration = optional_id("speaker_registration_id", &request.speaker_registration_id)?;
-        let participant = optional_id("participant_id", &request.participant_id)?;
-        let conference_id = parse::id("conference_id", &request.conference_id)?;
-        let once = Once::new(&caller, "RecordPetition", &request.request_id, &request)?;
-        once.run(&self.pool, async {
-            let mut tx = self.pool.begin().await?;
-            let (conference, _, minutes) =
-                self.conference_with_minutes(&mut tx, &caller, conference_id, &[Actor::Secretary, Actor::Office], RowLock::Shared).await?;
-            domain::r8_4_minutes_open(MinutesState::try_from(minutes.state).unwrap_or_default())?;
-            let petition = Petition {
-                id: Uuid::now_v7().to_string(),
-                conference_id: conference.id.to_string(),
-                unit_code: minutes.unit_code.clone(),
-                speaker_registration_id: registration,
-                participant_id: participant,
-                text,
-                field: field as i32,
-                classification: classification as i32,
-                state_secret: request.state_secret,
-                status: PetitionStatus::Recorded as i32,
-                receipt_code: receipt::new_code(),
-                ..Default::default()
-            };
-            store::insert_petition(&mut tx, &petition, &conference.unit_path).await?;
-            let change = Change::of("RecordPetition", "petition", &petition.id)
-                .after(json!({ "status": status(&petition), "classification": classification.as_str_name(), "state_secret": petition.state_secret }))
-                .event(event("petition_recorded", &petition.id, &conference.unit_path, &recorded(&petition)));
-            self.outbox.commit(tx, &caller, change, &once, petition).await
-        })
-        .await
     }
 
     pub(super) async fn refer_petition(
