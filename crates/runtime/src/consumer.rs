@@ -33,6 +33,29 @@ const BATCH: usize = 64;
 pub trait EventHandler: Send + Sync + 'static {
     fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope)
     -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// The events that arrived together, in order, in one transaction: each
+    /// alone, in its own span, unless the handler writes them together
+    /// (many of one kind in one statement), as it must then in their order.
+    fn handle_all(
+        &self,
+        conn: &mut PgConnection,
+        events: &[Delivered<'_>],
+    ) -> impl Future<Output = anyhow::Result<()>> + Send {
+        async move {
+            for event in events {
+                self.handle(conn, event.envelope).instrument(event.span.clone()).await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// An event of a batch, with its consumer span.
+#[derive(Clone, Copy)]
+pub struct Delivered<'a> {
+    pub envelope: &'a EventEnvelope,
+    pub span: &'a tracing::Span,
 }
 
 /// No further handling.
@@ -42,11 +65,29 @@ impl EventHandler for () {
     }
 }
 
-/// Two handlers of one stream, in order, in the same transaction.
+/// Two handlers of one stream, in order, in the same transaction: for each
+/// event the first, then the second.
 impl<A: EventHandler, B: EventHandler> EventHandler for (A, B) {
     async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
         self.0.handle(conn, event).await?;
         self.1.handle(conn, event).await
+    }
+}
+
+/// Two handlers of one stream that share nothing (neither reads what the
+/// other writes), in the same transaction: the first takes a batch whole,
+/// then the second, so that each may write its events together.
+pub struct Independent<A, B>(pub A, pub B);
+
+impl<A: EventHandler, B: EventHandler> EventHandler for Independent<A, B> {
+    async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
+        self.0.handle(conn, event).await?;
+        self.1.handle(conn, event).await
+    }
+
+    async fn handle_all(&self, conn: &mut PgConnection, events: &[Delivered<'_>]) -> anyhow::Result<()> {
+        self.0.handle_all(conn, events).await?;
+        self.1.handle_all(conn, events).await
     }
 }
 
@@ -239,12 +280,13 @@ impl<H: EventHandler> Consumer<H> {
         .await?
         .into_iter()
         .collect();
-        for received in batch {
-            // An event delivered twice in one batch is handled once.
-            if fresh.remove(&received.event_id) {
-                self.handler.handle(&mut tx, &received.envelope).instrument(received.span.clone()).await?;
-            }
-        }
+        // An event delivered twice in one batch is handled once.
+        let events: Vec<Delivered<'_>> = batch
+            .iter()
+            .filter(|received| fresh.remove(&received.event_id))
+            .map(|received| Delivered { envelope: &received.envelope, span: &received.span })
+            .collect();
+        self.handler.handle_all(&mut tx, &events).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -7,7 +7,11 @@ use doithoai_proto::{
     minutes::v1::{Classification, PetitionAnswered, PetitionEscalated, PetitionRecorded, PetitionReferred},
     scheduling::v1::{Conference, ConferenceKind, Regime},
 };
-use doithoai_runtime::{consumer::EventHandler, events::decode_payload, time::local_date};
+use doithoai_runtime::{
+    consumer::{Delivered, EventHandler},
+    events::decode_payload,
+    time::local_date,
+};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -36,12 +40,51 @@ pub struct PetitionFacts;
 
 impl EventHandler for PetitionFacts {
     async fn handle(&self, conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
-        petition_event(conn, event).await
+        match decode_payload::<PetitionRecorded>(event)? {
+            Some(recorded) => Records::of(event, &recorded)?.write(conn).await,
+            None => outcome(conn, event).await,
+        }
+    }
+
+    /// The records of a batch's petitions in one statement: a conference
+    /// records them by the thousand. An outcome first writes the records
+    /// before it, so that it finds its own.
+    async fn handle_all(&self, conn: &mut PgConnection, events: &[Delivered<'_>]) -> anyhow::Result<()> {
+        let mut records = Records::default();
+        for event in events {
+            match decode_payload::<PetitionRecorded>(event.envelope)? {
+                Some(recorded) => records.push(event.envelope, &recorded)?,
+                None => {
+                    std::mem::take(&mut records).write(conn).await?;
+                    outcome(conn, event.envelope).await?;
+                }
+            }
+        }
+        records.write(conn).await
     }
 }
 
-async fn petition_event(conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
-    if let Some(recorded) = decode_payload::<PetitionRecorded>(event)? {
+/// Petitions as they were recorded, as the columns of one `UNNEST`.
+#[derive(Default)]
+struct Records {
+    ids: Vec<Uuid>,
+    conferences: Vec<Uuid>,
+    /// Each unit path as a JSON array: `UNNEST` cannot take an array of them.
+    unit_paths: Vec<serde_json::Value>,
+    fields: Vec<&'static str>,
+    classifications: Vec<&'static str>,
+    recorded_on: Vec<chrono::NaiveDate>,
+    escalated_from: Vec<Option<Uuid>>,
+}
+
+impl Records {
+    fn of(event: &EventEnvelope, recorded: &PetitionRecorded) -> anyhow::Result<Self> {
+        let mut records = Self::default();
+        records.push(event, recorded)?;
+        Ok(records)
+    }
+
+    fn push(&mut self, event: &EventEnvelope, recorded: &PetitionRecorded) -> anyhow::Result<()> {
         let occurred = event
             .occurred_at
             .as_ref()
@@ -51,21 +94,43 @@ async fn petition_event(conn: &mut PgConnection, event: &EventEnvelope) -> anyho
             .filter(|s| !s.is_empty())
             .map(Uuid::parse_str)
             .transpose()?;
+        self.ids.push(Uuid::parse_str(&recorded.petition_id)?);
+        self.conferences.push(Uuid::parse_str(&recorded.conference_id)?);
+        self.unit_paths.push(serde_json::json!(event.unit_path));
+        self.fields.push(Field::try_from(recorded.field).unwrap_or_default().as_str_name());
+        self.classifications.push(Classification::try_from(recorded.classification).unwrap_or_default().as_str_name());
+        self.recorded_on.push(local_date(occurred));
+        self.escalated_from.push(escalated_from);
+        Ok(())
+    }
+
+    async fn write(self, conn: &mut PgConnection) -> anyhow::Result<()> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
         sqlx::query(
             "INSERT INTO petitions (id, conference_id, unit_path, field, classification, recorded_on, escalated_from)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+             SELECT r.id, r.conference_id, ARRAY(SELECT jsonb_array_elements_text(r.unit_path)), r.field,
+                    r.classification, r.recorded_on, r.escalated_from
+             FROM UNNEST($1::uuid[], $2::uuid[], $3::jsonb[], $4::text[], $5::text[], $6::date[], $7::uuid[])
+                  AS r(id, conference_id, unit_path, field, classification, recorded_on, escalated_from)
+             ON CONFLICT (id) DO NOTHING",
         )
-        .bind(Uuid::parse_str(&recorded.petition_id)?)
-        .bind(Uuid::parse_str(&recorded.conference_id)?)
-        .bind(&event.unit_path)
-        .bind(Field::try_from(recorded.field).unwrap_or_default().as_str_name())
-        .bind(Classification::try_from(recorded.classification).unwrap_or_default().as_str_name())
-        .bind(local_date(occurred))
-        .bind(escalated_from)
-        .execute(&mut *conn)
+        .bind(&self.ids)
+        .bind(&self.conferences)
+        .bind(&self.unit_paths)
+        .bind(&self.fields)
+        .bind(&self.classifications)
+        .bind(&self.recorded_on)
+        .bind(&self.escalated_from)
+        .execute(conn)
         .await?;
-        return Ok(());
+        Ok(())
     }
+}
+
+/// What became of a petition at the conference, if the event says.
+async fn outcome(conn: &mut PgConnection, event: &EventEnvelope) -> anyhow::Result<()> {
     let changed = if let Some(answered) = decode_payload::<PetitionAnswered>(event)? {
         Some((answered.petition_id, "ANSWERED"))
     } else if let Some(referred) = decode_payload::<PetitionReferred>(event)? {

@@ -19,7 +19,7 @@ mod sweeper;
 use std::time::Duration;
 
 use doithoai_proto::deadlines::v1::deadlines_server::DeadlinesServer;
-use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, db, settings::Ports};
+use doithoai_runtime::{Api, Clock, Platform, RunningService, Settings, consumer::Independent, db, settings::Ports};
 use serde::Deserialize;
 
 pub const SERVICE: &str = "deadlines";
@@ -86,7 +86,8 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningSe
         clock: platform.clock.clone(),
         due_soon_working_days: own.due_soon_working_days,
     };
-    platform.consume("minutes", (facts::PetitionFacts, petitions));
+    // The facts are tables of their own, which the clocks never read.
+    platform.consume("minutes", Independent(facts::PetitionFacts, petitions));
     let sweeper = sweeper::Sweeper {
         periods,
         pool: platform.pool.clone(),
