@@ -6,13 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use async_nats::{
-    HeaderMap,
-    jetstream::{
-        self,
-        context::{PublishError, PublishErrorKind},
-    },
-};
+use async_nats::{HeaderMap, jetstream};
 use doithoai_proto::common::v1::EventEnvelope;
 use prost::Message;
 use sqlx::{PgConnection, PgPool, postgres::PgListener};
@@ -401,16 +395,6 @@ pub struct Relay {
     pub settings: Settings,
 }
 
-/// What the relay carries from one batch to the next.
-#[derive(Default)]
-struct Progress {
-    /// Published and acked, to be marked by the next read's statement.
-    acked: Vec<i64>,
-    /// The stream's last sequence, as the last ack gave it; none when not
-    /// known (read from the stream before the next publish).
-    stream_last: Option<u64>,
-}
-
 #[derive(sqlx::FromRow)]
 struct Pending {
     seq: i64,
@@ -432,7 +416,8 @@ impl Relay {
         let mut stream_ready = false;
         let mut last_prune: Option<Instant> = None;
         let mut last_backlog: Option<Instant> = None;
-        let mut progress = Progress::default();
+        // Published and acked, to be marked by the next read's statement.
+        let mut acked = Vec::new();
         while !stop.is_cancelled() {
             if last_prune.is_none_or(|at| at.elapsed() > PRUNE_EVERY) {
                 self.prune().await;
@@ -450,13 +435,9 @@ impl Relay {
             }
             let result = match (not_ready, leader.as_mut()) {
                 (Some(error), _) => Err(error),
-                (None, Some(conn)) => self.publish_batch(conn, &mut progress).await,
+                (None, Some(conn)) => self.publish_batch(conn, &mut acked).await,
                 (None, None) => match self.lead().await {
-                    Ok(Some(conn)) => {
-                        // Another replica's relay may have published since.
-                        progress.stream_last = None;
-                        self.publish_batch(leader.insert(conn), &mut progress).await
-                    }
+                    Ok(Some(conn)) => self.publish_batch(leader.insert(conn), &mut acked).await,
                     Ok(None) => Ok(0),
                     Err(error) => Err(error),
                 },
@@ -540,7 +521,7 @@ impl Relay {
                 let _ = Self::stop_reading(&mut conn).await;
             }
             let flush = async {
-                while let Ok(n) = self.publish_batch(&mut conn, &mut progress).await {
+                while let Ok(n) = self.publish_batch(&mut conn, &mut acked).await {
                     if n == 0 {
                         break;
                     }
@@ -618,11 +599,11 @@ impl Relay {
 
     /// Publishes the oldest unpublished events, in order, through the
     /// relay's connection (`lead`). Returns how many were published, and
-    /// leaves their seqs in `progress.acked`: the next batch's read marks
-    /// them, in its own statement, so a batch costs one statement, not two.
-    /// The relay reads again at once after any batch it published, and the
+    /// leaves their seqs in `acked`: the next batch's read marks them, in
+    /// its own statement, so a batch costs one statement, not two. The
+    /// relay reads again at once after any batch it published, and the
     /// read that finds nothing marks the last one.
-    async fn publish_batch(&self, conn: &mut PgConnection, progress: &mut Progress) -> anyhow::Result<usize> {
+    async fn publish_batch(&self, conn: &mut PgConnection, acked: &mut Vec<i64>) -> anyhow::Result<usize> {
         // The read sees the outbox as it was before its own marks, so it
         // leaves out the rows it marks.
         let pending: Vec<Pending> = sqlx::query_as(
@@ -631,45 +612,41 @@ impl Relay {
              WHERE published_at IS NULL AND seq <> ALL($2) ORDER BY seq LIMIT $1",
         )
         .bind(self.settings.outbox.batch_size)
-        .bind(&progress.acked)
+        .bind(&*acked)
         .fetch_all(&mut *conn)
         .await?;
-        progress.acked.clear();
+        acked.clear();
         if pending.is_empty() {
             return Ok(0);
         }
 
+        // Send the whole batch, then collect the acks in order; stop at the
+        // first failure so nothing after a gap is marked published.
+        let mut acks = Vec::with_capacity(pending.len());
         let mut failure = None;
-        // A stream that refuses an event's place is sent the rest again from
-        // its last sequence read afresh, once, and again after each try that
-        // published some: after a crash the first events are duplicates,
-        // which take no place of their own.
-        let mut fresh = false;
-        while failure.is_none() && progress.acked.len() < pending.len() {
-            let last = match progress.stream_last {
-                Some(last) => last,
-                None => match self.jetstream.get_stream(events::stream_name(self.service)).await {
-                    Ok(stream) => {
-                        fresh = true;
-                        stream.cached_info().state.last_sequence
-                    }
-                    Err(error) => {
-                        failure = Some(anyhow::Error::new(error).context("cannot read the stream's last sequence"));
-                        break;
-                    }
-                },
-            };
-            let before = progress.acked.len();
-            let Err(error) = self.publish_in_place(&pending[before..], last, progress).await else { continue };
-            let moved = progress.acked.len() > before;
-            if error.kind() == PublishErrorKind::WrongLastSequence && (moved || !fresh) {
-                tracing::debug!(published = progress.acked.len(), "the stream's last sequence read again");
-                fresh = false;
-                continue;
+        for event in &pending {
+            let (span, message) = publish(event);
+            let sent = self.jetstream.send_publish(event.subject.clone(), message).instrument(span.clone()).await;
+            match sent {
+                Ok(ack) => acks.push((span, ack)),
+                Err(error) => {
+                    span.in_scope(|| tracing::warn!(error = %error, "publish failed"));
+                    failure = Some(anyhow::Error::new(error));
+                    break;
+                }
             }
-            failure = Some(anyhow::Error::new(error));
         }
-        let published = progress.acked.len();
+        // Each producer span lasts until the server's ack, and ends with it.
+        for (event, (span, ack)) in pending.iter().zip(acks) {
+            match ack.into_future().instrument(span).await {
+                Ok(_) => acked.push(event.seq),
+                Err(error) => {
+                    failure.get_or_insert(anyhow::Error::new(error));
+                    break;
+                }
+            }
+        }
+        let published = acked.len();
         metrics::counter!("doithoai_outbox_published_total", "service" => self.service).increment(published as u64);
         metrics::counter!("doithoai_outbox_publish_failures_total", "service" => self.service)
             .increment(u64::from(failure.is_some()));
@@ -678,56 +655,11 @@ impl Relay {
         // marked now. Should that fail, those events go again with their
         // ids, and JetStream's duplicate window drops them.
         sqlx::query("UPDATE outbox SET published_at = now() WHERE seq = ANY($1)")
-            .bind(&progress.acked)
+            .bind(&*acked)
             .execute(&mut *conn)
             .await?;
-        progress.acked.clear();
+        acked.clear();
         Err(error.context(format!("{published} of {} events published", pending.len())))
-    }
-
-    /// Sends `events` in one go, each expecting the one before it as the
-    /// stream's last message (`Nats-Expected-Last-Sequence`, the first
-    /// expecting `last`), then collects the acks in order. The stream so
-    /// stores them in the outbox's order: should one fail, those sent after
-    /// it are refused, not stored ahead of it. Stops at the first failure,
-    /// so nothing after a gap is marked published.
-    async fn publish_in_place(
-        &self,
-        events: &[Pending],
-        last: u64,
-        progress: &mut Progress,
-    ) -> Result<(), PublishError> {
-        // Whatever fails, the stream's last sequence is unknown after it.
-        progress.stream_last = None;
-        let mut acks = Vec::with_capacity(events.len());
-        let mut failure = None;
-        for (event, expected) in events.iter().zip(last..) {
-            let (span, message) = publish(event, expected);
-            let sent = self.jetstream.send_publish(event.subject.clone(), message).instrument(span.clone()).await;
-            match sent {
-                Ok(ack) => acks.push((span, ack)),
-                Err(error) => {
-                    span.in_scope(|| tracing::warn!(error = %error, "publish failed"));
-                    failure = Some(error);
-                    break;
-                }
-            }
-        }
-        // Each producer span lasts until the server's ack, and ends with it.
-        for (event, (span, ack)) in events.iter().zip(acks) {
-            match ack.into_future().instrument(span).await {
-                Ok(ack) => {
-                    progress.acked.push(event.seq);
-                    // A duplicate's sequence is where it was stored first.
-                    progress.stream_last = (!ack.duplicate).then_some(ack.sequence);
-                }
-                Err(error) => {
-                    progress.stream_last = None;
-                    return Err(error);
-                }
-            }
-        }
-        failure.map_or(Ok(()), Err)
     }
 
     /// Deletes published rows, and the results kept for retried requests
@@ -763,7 +695,7 @@ impl Relay {
 /// the ack: a child of the request that wrote the event (its stored
 /// `traceparent`), whose own context the message carries, so that a
 /// consumer's span follows it (OpenTelemetry's messaging conventions).
-fn publish(event: &Pending, expected_last: u64) -> (tracing::Span, jetstream::message::PublishMessage) {
+fn publish(event: &Pending) -> (tracing::Span, jetstream::message::PublishMessage) {
     let span = tracing::info_span!(
         "publish",
         otel.name = %format!("publish {}", event.subject),
@@ -780,12 +712,11 @@ fn publish(event: &Pending, expected_last: u64) -> (tracing::Span, jetstream::me
     if let Some(traceparent) = span.in_scope(telemetry::current_traceparent).or_else(|| event.traceparent.clone()) {
         headers.insert(telemetry::TRACEPARENT, traceparent.as_str());
     }
-    // Headers first: `headers` replaces the map that the others write to.
+    // Headers first: `headers` replaces the map that `message_id` writes to.
     let message = jetstream::message::PublishMessage::build()
         .headers(headers)
         .payload(event.envelope.clone().into())
-        .message_id(event.event_id.to_string())
-        .expected_last_sequence(expected_last);
+        .message_id(event.event_id.to_string());
     (span, message)
 }
 
