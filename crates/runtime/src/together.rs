@@ -5,21 +5,61 @@
 //! one-row insert and its event one to a transaction.
 //!
 //! No request waits for others to come: a writer takes whatever has queued
-//! while the writers were busy, and at once if nothing has. One request
-//! alone is written as it always was, and so is each request that cannot go
-//! with the others (a refusal, a retry): the service's `write` decides that.
+//! while the writers were busy, and at once if nothing has. A request alone
+//! is written as it always was ([`Group::alone`]), and so is each request
+//! that cannot go with the others (a refusal, a retry), and every request of
+//! a group whose transaction failed before its commit.
 
 use std::{future::Future, sync::Arc};
 
+use futures::future::join_all;
 use tokio::sync::{Mutex, mpsc, oneshot};
+use tracing::Instrument;
 
 use crate::error::{ServiceError, ServiceResult};
+
+/// A kind of request written together.
+pub trait Group: Send + Sync + 'static {
+    type Item: Send + Sync + 'static;
+    type Reply: Send + 'static;
+
+    /// One request in a transaction of its own.
+    fn alone(&self, item: &Self::Item) -> impl Future<Output = ServiceResult<Self::Reply>> + Send;
+
+    /// Several in one transaction, each checked as if alone. An error is
+    /// one before the commit: nothing was written, and each is done alone.
+    fn together(&self, group: &[Queued<Self::Item>]) -> impl Future<Output = ServiceResult<Ended<Self::Reply>>> + Send;
+}
 
 /// A request waiting to be written, with the span of the RPC that sent it
 /// (for its events' and audit entries' trace, and its logs).
 pub struct Queued<I> {
     pub item: I,
     pub span: tracing::Span,
+}
+
+/// How a group's transaction ended.
+pub enum Ended<R> {
+    /// Committed: the answers of those written (by their place in the
+    /// group), and the places of those to be done alone.
+    Written { answers: Vec<(usize, R)>, alone: Vec<usize> },
+    /// The commit itself failed: the group may have been written, so each is
+    /// answered the failure, and a retry with its request id finds out.
+    CommitFailed(sqlx::Error),
+}
+
+impl<R> Ended<R> {
+    /// Commits a group's transaction.
+    pub async fn commit(
+        tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        answers: Vec<(usize, R)>,
+        alone: Vec<usize>,
+    ) -> Self {
+        match tx.commit().await {
+            Ok(()) => Self::Written { answers, alone },
+            Err(error) => Self::CommitFailed(error),
+        }
+    }
 }
 
 struct Job<I, R> {
@@ -32,29 +72,22 @@ pub struct Together<I, R> {
     sender: mpsc::Sender<Job<I, R>>,
 }
 
-impl<I: Send + 'static, R: Send + 'static> Together<I, R> {
+impl<I: Send + Sync + 'static, R: Send + 'static> Together<I, R> {
     /// Starts `writers` tasks, each taking up to `most` queued requests at a
-    /// time and answering each with what `write` returns for it, in order.
-    /// They stop once the `Together` is dropped and the queue is empty.
-    pub fn start<W, F>(writers: usize, most: usize, write: W) -> Self
-    where
-        W: Fn(Vec<Queued<I>>) -> F + Send + Sync + 'static,
-        F: Future<Output = Vec<ServiceResult<R>>> + Send,
-    {
+    /// time. They stop once the `Together` is dropped and the queue is empty.
+    pub fn start<G: Group<Item = I, Reply = R>>(writers: usize, most: usize, group: G) -> Self {
         // Callers beyond the queue wait for room: the pool bounds the work anyway.
         let (sender, receiver) = mpsc::channel(writers * most);
         let receiver = Arc::new(Mutex::new(receiver));
-        let write = Arc::new(write);
+        let group = Arc::new(group);
         for _ in 0..writers {
-            let (receiver, write) = (receiver.clone(), write.clone());
+            let (receiver, group) = (receiver.clone(), group.clone());
             tokio::spawn(async move {
-                while let Some(jobs) = next_group(&receiver, most).await {
+                while let Some(jobs) = next_jobs(&receiver, most).await {
                     let (queued, replies): (Vec<_>, Vec<_>) = jobs.into_iter().map(|j| (j.queued, j.reply)).unzip();
-                    let results = write(queued).await;
-                    debug_assert_eq!(results.len(), replies.len());
-                    for (reply, result) in replies.into_iter().zip(results) {
+                    for (reply, answer) in replies.into_iter().zip(answer(&*group, queued).await) {
                         // A caller that went away is answered by its request id, if it retries.
-                        let _ = reply.send(result);
+                        let _ = reply.send(answer);
                     }
                 }
             });
@@ -74,7 +107,7 @@ impl<I: Send + 'static, R: Send + 'static> Together<I, R> {
 
 /// The next requests for a writer: the first to come, and those queued
 /// behind it, up to `most`. None once the queue is closed and empty.
-async fn next_group<I, R>(receiver: &Mutex<mpsc::Receiver<Job<I, R>>>, most: usize) -> Option<Vec<Job<I, R>>> {
+async fn next_jobs<I, R>(receiver: &Mutex<mpsc::Receiver<Job<I, R>>>, most: usize) -> Option<Vec<Job<I, R>>> {
     let mut receiver = receiver.lock().await;
     let first = receiver.recv().await?;
     let mut jobs = vec![first];
@@ -85,4 +118,42 @@ async fn next_group<I, R>(receiver: &Mutex<mpsc::Receiver<Job<I, R>>>, most: usi
         }
     }
     Some(jobs)
+}
+
+/// Each request's answer, in order: written together where it can be,
+/// alone where it cannot.
+async fn answer<G: Group>(group: &G, queued: Vec<Queued<G::Item>>) -> Vec<ServiceResult<G::Reply>> {
+    let mut answers: Vec<Option<ServiceResult<G::Reply>>> = queued.iter().map(|_| None).collect();
+    let alone: Vec<usize> = if queued.len() == 1 {
+        vec![0]
+    } else {
+        match group.together(&queued).await {
+            Ok(Ended::Written { answers: written, alone }) => {
+                for (place, reply) in written {
+                    answers[place] = Some(Ok(reply));
+                }
+                alone
+            }
+            Ok(Ended::CommitFailed(error)) => {
+                let error = format!("{error:#}");
+                let failed = || ServiceError::Internal(anyhow::anyhow!("the group's commit failed: {error}"));
+                return queued.iter().map(|_| Err(failed())).collect();
+            }
+            Err(error) => {
+                tracing::debug!(error = format!("{error:?}"), requests = queued.len(), "group not written; one by one");
+                (0..queued.len()).collect()
+            }
+        }
+    };
+    // Each in its own RPC's span, as if it had come alone.
+    let done =
+        join_all(alone.iter().map(|&place| group.alone(&queued[place].item).instrument(queued[place].span.clone())))
+            .await;
+    for (place, answer) in alone.into_iter().zip(done) {
+        answers[place] = Some(answer);
+    }
+    answers
+        .into_iter()
+        .map(|a| a.unwrap_or_else(|| Err(ServiceError::Internal(anyhow::anyhow!("a request left unanswered")))))
+        .collect()
 }

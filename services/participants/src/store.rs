@@ -72,6 +72,39 @@ pub async fn conference_and_unit_path(
     Ok((row.conference, row.path))
 }
 
+/// For each (conference, unit code) of a group of registrations, by its
+/// place: the conference held shared, and the unit's path if the directory
+/// knows it; none for a conference unknown here. One round trip.
+pub async fn conferences_and_unit_paths(
+    conn: &mut PgConnection,
+    wanted: &[(Uuid, &str)],
+) -> ServiceResult<Vec<Option<(ConferenceRow, Option<Vec<String>>)>>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        conference: ConferenceRow,
+        place: i64,
+        path: Option<Vec<String>>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {}, w.place, (SELECT path FROM units WHERE code = w.unit_code) AS path
+         FROM UNNEST($1::uuid[], $2::text[]) WITH ORDINALITY AS w(conference, unit_code, place)
+         JOIN conferences c ON c.id = w.conference
+         FOR SHARE OF c",
+        CONFERENCE.split(", ").map(|column| format!("c.{column}")).collect::<Vec<_>>().join(", ")
+    ))
+    .bind(wanted.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+    .bind(wanted.iter().map(|(_, code)| *code).collect::<Vec<_>>())
+    .fetch_all(conn)
+    .await?;
+    let mut found: Vec<Option<(ConferenceRow, Option<Vec<String>>)>> = wanted.iter().map(|_| None).collect();
+    for row in rows {
+        // ORDINALITY counts from 1.
+        found[row.place as usize - 1] = Some((row.conference, row.path));
+    }
+    Ok(found)
+}
+
 fn unknown_conference(id: Uuid) -> ServiceError {
     Refusal::not_found(
         format!("conference {id} is unknown here (not announced yet?)"),
@@ -119,6 +152,36 @@ pub async fn insert_participant(conn: &mut PgConnection, new: &NewParticipant<'_
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// Inserts the participants of a group of registrations, in one statement;
+/// returns the ids inserted. One left out is registered for its conference
+/// already (or twice in the group).
+pub async fn insert_participants(conn: &mut PgConnection, new: &[NewParticipant<'_>]) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "INSERT INTO participants (id, conference_id, collective, full_name, representative_name, phone, unit_code, identity_key,
+             person_key, status, registered_by)
+         SELECT p.id, p.conference_id, p.collective, p.full_name, p.representative_name, p.phone, p.unit_code, p.identity_key,
+             p.person_key, 'PARTICIPANT_STATUS_REGISTERED', p.registered_by
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::bool[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[],
+             $9::bytea[], $10::text[])
+             AS p(id, conference_id, collective, full_name, representative_name, phone, unit_code, identity_key, person_key,
+                  registered_by)
+         ON CONFLICT DO NOTHING
+         RETURNING id",
+    )
+    .bind(new.iter().map(|n| n.id).collect::<Vec<_>>())
+    .bind(new.iter().map(|n| n.conference_id).collect::<Vec<_>>())
+    .bind(new.iter().map(|n| n.collective).collect::<Vec<_>>())
+    .bind(new.iter().map(|n| n.full_name).collect::<Vec<_>>())
+    .bind(new.iter().map(|n| n.representative_name).collect::<Vec<_>>())
+    .bind(new.iter().map(|n| n.phone).collect::<Vec<_>>())
+    .bind(new.iter().map(|n| n.unit_code).collect::<Vec<_>>())
+    .bind(new.iter().map(|n| n.identity_key).collect::<Vec<_>>())
+    .bind(new.iter().map(|n| n.person_key).collect::<Vec<_>>())
+    .bind(new.iter().map(|n| n.registered_by).collect::<Vec<_>>())
+    .fetch_all(conn)
+    .await
 }
 
 /// A participant's conference, status and unit, locked for a change.

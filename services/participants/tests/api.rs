@@ -590,6 +590,84 @@ async fn r7_3_a_cancelled_conference_closes_registration_and_notifies_its_regist
     f.finish().await;
 }
 
+#[tokio::test]
+async fn registrations_that_arrive_together_are_written_together_each_answered_as_if_alone() {
+    let f = Fixture::new().await;
+    let pool = connect_database(&settings(&f.database, &f.nats.url()), "participants").await.unwrap();
+    let first = f.register("Nguyễn Văn Đã Đăng Ký", "").await;
+    // A change of the conference in flight holds the registrations back
+    // while the rest of them arrive and queue: they are written in groups.
+    let mut change = pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM conferences WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(uuid::Uuid::parse_str(&f.conference.id).unwrap())
+        .execute(&mut *change)
+        .await
+        .unwrap();
+
+    let requests: Vec<RegisterParticipantRequest> = (0..20)
+        .map(|n| RegisterParticipantRequest {
+            request_id: uuid::Uuid::now_v7().to_string(),
+            ..f.person(&format!("Người dân số {n}"), &format!("09120000{n:02}"), "")
+        })
+        .collect();
+    let send = |request: RegisterParticipantRequest, token: &str| {
+        let (mut client, request) = (f.client(), authorized(request, token));
+        tokio::spawn(async move { client.register_participant(request).await })
+    };
+    let sent: Vec<_> = requests.iter().map(|r| send(r.clone(), &f.secretary)).collect();
+    // The same requests again, as a client retries: the first's answers.
+    let retried: Vec<_> = requests[..3].iter().map(|r| send(r.clone(), &f.secretary)).collect();
+    // Refused among them: someone registered already, another conference's secretary.
+    let again = send(f.person("Nguyễn Văn Đã Đăng Ký", "", ""), &f.secretary);
+    let stranger = send(f.person("Trần Thị Lạ", "", ""), &token_for("thuky-khac", "323", &[Role::Secretary]));
+    waiting_for_a_lock(&pool, "the writers waiting for the conference").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    change.commit().await.unwrap();
+
+    let mut registered = Vec::new();
+    for (n, answer) in sent.into_iter().enumerate() {
+        let participant = answer.await.unwrap().unwrap().into_inner();
+        let Some(participant::Who::Person(shown)) = &participant.who else { panic!("a person: {participant:?}") };
+        assert_eq!(shown.full_name, format!("Người dân số {n}"), "each answered its own registration");
+        assert_eq!(participant.status(), ParticipantStatus::Registered);
+        registered.push(participant);
+    }
+    for (first, answer) in registered.iter().zip(retried) {
+        assert_eq!(&answer.await.unwrap().unwrap().into_inner(), first, "a retry is answered the first registration");
+    }
+    assert_eq!(refusal(again.await.unwrap()), why(Code::AlreadyExists, "R8.3"));
+    assert_eq!(refusal(stranger.await.unwrap()), why(Code::PermissionDenied, "NOT_YOUR_CONFERENCE"));
+
+    // Each written once, with its audit entry and its event; and some together.
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+    };
+    assert_eq!(count("SELECT count(*) FROM participants").await, 21);
+    assert_eq!(count("SELECT count(*) FROM audit_log WHERE rpc = 'RegisterParticipant'").await, 21);
+    let transactions = count("SELECT count(DISTINCT xmin::text) FROM participants").await;
+    assert!(transactions < 21, "registrations that queued were written together: {transactions} transactions");
+    let mut expected: Vec<String> = registered.iter().map(|p| p.id.clone()).chain([first]).collect();
+    expected.sort();
+    let registered_events = || async {
+        let mut ids: Vec<String> = f
+            .published()
+            .await
+            .into_iter()
+            .filter(|m| m.subject.as_str().starts_with("doithoai.participants.participant_registered."))
+            .map(|m| EventEnvelope::decode(m.payload).unwrap().aggregate_id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    eventually(WAIT, "one event for each registration", || async {
+        (registered_events().await == expected).then_some(())
+    })
+    .await;
+    pool.close().await;
+    f.finish().await;
+}
+
 /// Registrations hold their conference shared while they are made: they run
 /// side by side, and a cancellation waits for every registration in flight,
 /// so that it notifies each of them and none lands after it (R7.3).

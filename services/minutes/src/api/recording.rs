@@ -15,12 +15,10 @@ use doithoai_runtime::{
     idempotency::Once,
     outbox::{Entry, Outbox},
     parse, telemetry,
-    together::{Queued, Together},
+    together::{Ended, Group, Queued, Together},
 };
-use futures::future::join_all;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
-use tracing::Instrument;
 use uuid::Uuid;
 
 use super::{
@@ -106,76 +104,23 @@ fn optional_id(field: &str, text: &str) -> doithoai_runtime::Checked<String> {
     parse::optional_id(field, text).map(|id| id.map(|id| id.to_string()).unwrap_or_default())
 }
 
-#[derive(Clone)]
 pub(super) struct Recorder {
     pub pool: PgPool,
     pub outbox: Outbox,
 }
 
-/// What a group's transaction did: the petitions written (by their place in
-/// the group), and the places of those to be done alone.
-struct Written {
-    petitions: Vec<(usize, Petition)>,
-    alone: Vec<usize>,
-}
-
 impl Recorder {
     pub(super) fn start(self) -> Together<Recording, Petition> {
-        Together::start(WRITERS, MOST, move |group| {
-            let recorder = self.clone();
-            async move { recorder.write(group).await }
-        })
+        Together::start(WRITERS, MOST, self)
     }
+}
 
-    /// Answers each of a group: written together where it can be, alone
-    /// where it cannot, or where the group's transaction failed before its
-    /// commit. A failed commit is answered as it failed: the group may have
-    /// been written, and a retry with its request id finds out.
-    async fn write(&self, group: Vec<Queued<Recording>>) -> Vec<ServiceResult<Petition>> {
-        let mut answers: Vec<Option<ServiceResult<Petition>>> = group.iter().map(|_| None).collect();
-        let alone: Vec<usize> = if group.len() == 1 {
-            vec![0]
-        } else {
-            match self.write_together(&group).await {
-                Ok(Ok(written)) => {
-                    for (place, petition) in written.petitions {
-                        answers[place] = Some(Ok(petition));
-                    }
-                    written.alone
-                }
-                Ok(Err(commit_failed)) => {
-                    let message = format!("{commit_failed:#}");
-                    return group
-                        .iter()
-                        .map(|_| Err(ServiceError::Internal(anyhow::anyhow!("commit failed: {message}"))))
-                        .collect();
-                }
-                Err(error) => {
-                    tracing::debug!(
-                        error = format!("{error:?}"),
-                        petitions = group.len(),
-                        "group not written; one by one"
-                    );
-                    (0..group.len()).collect()
-                }
-            }
-        };
-        // Each in its own RPC's span, as if it had come alone.
-        let done =
-            join_all(alone.iter().map(|&place| self.record(&group[place].item).instrument(group[place].span.clone())))
-                .await;
-        for (place, answer) in alone.into_iter().zip(done) {
-            answers[place] = Some(answer);
-        }
-        answers
-            .into_iter()
-            .map(|a| a.unwrap_or_else(|| Err(ServiceError::Internal(anyhow::anyhow!("a petition left unanswered")))))
-            .collect()
-    }
+impl Group for Recorder {
+    type Item = Recording;
+    type Reply = Petition;
 
-    /// One petition in a transaction of its own (RecordPetition as it was
-    /// before petitions were written together).
-    async fn record(&self, recording: &Recording) -> ServiceResult<Petition> {
+    /// RecordPetition as it was before petitions were written together.
+    async fn alone(&self, recording: &Recording) -> ServiceResult<Petition> {
         let caller = &recording.caller;
         recording
             .once
@@ -192,11 +137,9 @@ impl Recorder {
             .await
     }
 
-    /// A group in one transaction: one statement locks the conferences'
-    /// minutes, one inserts the petitions, one writes their audit entries,
-    /// events and request ids. The outer error is one before the commit
-    /// (nothing was written); the inner, the commit's own.
-    async fn write_together(&self, group: &[Queued<Recording>]) -> ServiceResult<Result<Written, sqlx::Error>> {
+    /// One statement locks the conferences' minutes, one inserts the
+    /// petitions, one writes their audit entries, events and request ids.
+    async fn together(&self, group: &[Queued<Recording>]) -> ServiceResult<Ended<Petition>> {
         let mut tx = self.pool.begin().await?;
         let mut ids: Vec<Uuid> = group.iter().map(|q| q.item.conference_id).collect();
         ids.sort_unstable();
@@ -220,7 +163,7 @@ impl Recorder {
             }
         }
         if petitions.is_empty() {
-            return Ok(Ok(Written { petitions: Vec::new(), alone }));
+            return Ok(Ended::Written { answers: Vec::new(), alone });
         }
         store::insert_petitions(&mut tx, &petitions).await?;
         let entries: Vec<Entry<'_, Petition>> = places
@@ -238,14 +181,14 @@ impl Recorder {
                 }
             })
             .collect();
-        if !self.outbox.write_all(&mut tx, &entries).await? {
-            // Rolled back: every one of them alone.
-            drop(entries);
-            alone.extend(places);
-            return Ok(Ok(Written { petitions: Vec::new(), alone }));
-        }
+        let writable = self.outbox.write_all(&mut tx, &entries).await?;
         drop(entries);
-        Ok(tx.commit().await.map(|()| Written { petitions: places.into_iter().zip(petitions).collect(), alone }))
+        if !writable {
+            // Rolled back: every one of them alone.
+            alone.extend(places);
+            return Ok(Ended::Written { answers: Vec::new(), alone });
+        }
+        Ok(Ended::commit(tx, places.into_iter().zip(petitions).collect(), alone).await)
     }
 }
 

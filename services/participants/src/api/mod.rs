@@ -1,5 +1,5 @@
-//! The participants API: registrations, refusals and check-in
-//! (`registration`), the speaker queue (`queue`) and invitations
+//! The participants API: registrations (`registering`), refusals and
+//! check-in (`registration`), the speaker queue (`queue`) and invitations
 //! (`invitations`). The office and the conference's secretary manage them;
 //! the host refuses (R9.2); everyone in scope reads counts and the queue,
 //! but names and phones only the office, the secretary and the host. Each
@@ -9,6 +9,7 @@
 mod invitation_document;
 mod invitations;
 mod queue;
+mod registering;
 mod registration;
 
 use doithoai_directory::units::require_reach;
@@ -19,7 +20,9 @@ use doithoai_proto::participants::v1::{
     RegisterParticipantRequest, RegisterSpeakerRequest, RenderInvitationRequest, SpeakerNoteRequest,
     SpeakerRegistration, SpeakerRequest, UpdateInvitationRequest, participants_server::Participants,
 };
-use doithoai_runtime::{Caller, Clock, ServiceResult, access::Actor, db::RowLock, outbox::Outbox, rpc::handle};
+use doithoai_runtime::{
+    Caller, Clock, ServiceResult, access::Actor, db::RowLock, outbox::Outbox, rpc::handle, together::Together,
+};
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -34,6 +37,8 @@ pub struct ParticipantsApi {
     outbox: Outbox,
     identity: IdentityKey,
     clock: Clock,
+    /// RegisterParticipant's writers: registrations that arrive together are written together.
+    registrations: Together<registering::Registration, Participant>,
 }
 
 #[tonic::async_trait]
@@ -142,7 +147,8 @@ impl Participants for ParticipantsApi {
 
 impl ParticipantsApi {
     pub fn new(pool: PgPool, outbox: Outbox, identity: IdentityKey, clock: Clock) -> Self {
-        Self { pool, outbox, identity, clock }
+        let registrations = registering::Registrar { pool: pool.clone(), outbox: outbox.clone() }.start();
+        Self { pool, outbox, identity, clock, registrations }
     }
 
     /// The conference, if it lies in the caller's scope, held by `lock`:
