@@ -33,6 +33,20 @@ fn response_key(petition: &str, organization: &str) -> String {
     format!("AGENCY_RESPONSE:{petition}:{organization}")
 }
 
+/// The keys of a petition's R10.3 clocks, for its receipt or response. An
+/// agency receives and responds only for a petition assigned to it, by the
+/// notice or by an escalation, whose event opened the clock before in the
+/// stream; but an event that failed once is delivered again behind later
+/// ones. With no clock yet, the receipt or response fails and comes again,
+/// rather than leave the clock to run when it has been met.
+async fn opened_response_keys(conn: &mut PgConnection, petition: &str) -> anyhow::Result<Vec<String>> {
+    let keys = obligations::response_keys(conn, Uuid::parse_str(petition)?).await?;
+    if keys.is_empty() {
+        anyhow::bail!("petition {petition} has no R10.3 clock here yet: the event waits for the one that opens it");
+    }
+    Ok(keys)
+}
+
 /// From scheduling: an ended conference starts the R10.2 clock.
 pub struct ConferenceClocks {
     pub calendars: Calendars,
@@ -148,14 +162,14 @@ impl EventHandler for PetitionClocks {
             // the minutes service accepted the answering agency for the petition
             // (the one assigned or one that succeeded it), and this service may
             // hear the answer before a succession, or between two of a chain.
-            for key in obligations::response_keys(conn, Uuid::parse_str(&received.petition_id)?).await? {
+            for key in opened_response_keys(conn, &received.petition_id).await? {
                 obligations::reanchor(conn, calendar, horizon, &key, received_on, "RECEIVED").await?;
             }
         } else if let Some(recorded) = decode_payload::<ResponseRecorded>(event)? {
             let response = recorded.response.context("ResponseRecorded without a response")?;
             let responded_on = date(&response.responded_on)?;
             // As for a receipt: the petition's clock, whoever it is keyed to now.
-            for key in obligations::response_keys(conn, Uuid::parse_str(&recorded.petition_id)?).await? {
+            for key in opened_response_keys(conn, &recorded.petition_id).await? {
                 obligations::close(conn, calendar, &self.outbox, &event.actor, &key, responded_on).await?;
             }
         } else if let Some(escalated) = decode_payload::<PetitionEscalated>(event)? {

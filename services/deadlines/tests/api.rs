@@ -587,6 +587,27 @@ async fn obligations_fall_due_soon_then_overdue_and_are_counted() {
 }
 
 #[tokio::test]
+async fn r10_3_a_response_heard_before_its_notice_meets_the_clock_once_the_notice_comes() {
+    let f = Fixture::start("2026-05-11T03:00:00Z").await;
+    let (agency, petition) = (id(), id());
+    let conference = conference(Regime::Regular, "", "2026-03-10T05:00:00Z");
+    f.end(&conference).await;
+    // The response delivered ahead of the notice that opens its clock (as
+    // when the notice's first delivery failed): it waits for the clock.
+    let answered = response(&conference, &petition, &agency, "2026-04-20");
+    f.minutes("response_recorded", &petition, &answered, "2026-04-20").await;
+    let issued = notice_issued(&conference, "2026-03-20", &[(&petition, &agency)]);
+    f.minutes("conclusion_notice_issued", &conference.id, &issued, "2026-03-20").await;
+    let responses = list("33", Kind::AgencyResponse);
+    let met =
+        f.until("the response's clock met", &responses, |o| o.len() == 1 && state(&o[0]) == State::MetOnTime).await;
+    assert_eq!(met[0].met_on, "2026-04-20", "{met:?}");
+    f.settled("minutes").await;
+    assert_eq!(f.obligations(&responses).await, met, "met, not overdue on 11 May");
+    f.finish().await;
+}
+
+#[tokio::test]
 async fn r10_3_a_late_receipt_keeps_an_overdue_obligation_overdue_and_announced_once() {
     let mut f = Fixture::start("2026-03-20T03:00:00Z").await;
     let (agency, petition) = (id(), id());
