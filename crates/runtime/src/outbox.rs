@@ -123,7 +123,7 @@ pub struct Entry<'a, R> {
     pub change: Change,
     pub once: &'a Once,
     /// What the request answers, kept under its id.
-    pub result: &'a R,
+    pub result: R,
     /// The trace of the request that made the change.
     pub traceparent: Option<String>,
 }
@@ -215,7 +215,7 @@ impl Outbox {
             let rows = self.rows(&caller.subject, &entry.change.events, traceparent);
             traceparents.extend(rows.ids.iter().map(|_| traceparent));
             events.extend(rows);
-            kept.extend(entry.once.keep(entry.result));
+            kept.extend(entry.once.keep(&entry.result));
         }
         // In one order, so that two groups that each hold the other's retry
         // wait for each other in turn, not in a deadlock.

@@ -13,10 +13,15 @@
 use std::{future::Future, sync::Arc};
 
 use futures::future::join_all;
+use prost::Message;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tracing::Instrument;
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::{
+    error::{ServiceError, ServiceResult},
+    outbox::{Entry, Outbox},
+    telemetry,
+};
 
 /// A kind of request written together.
 pub trait Group: Send + Sync + 'static {
@@ -38,6 +43,13 @@ pub struct Queued<I> {
     pub span: tracing::Span,
 }
 
+impl<I> Queued<I> {
+    /// The trace of the RPC that sent it, for its change's events and audit entries.
+    pub fn traceparent(&self) -> Option<String> {
+        self.span.in_scope(telemetry::current_traceparent)
+    }
+}
+
 /// How a group's transaction ended.
 pub enum Ended<R> {
     /// Committed: the answers of those written (by their place in the
@@ -48,17 +60,27 @@ pub enum Ended<R> {
     CommitFailed(sqlx::Error),
 }
 
-impl<R> Ended<R> {
-    /// Commits a group's transaction.
-    pub async fn commit(
-        tx: sqlx::Transaction<'_, sqlx::Postgres>,
-        answers: Vec<(usize, R)>,
-        alone: Vec<usize>,
-    ) -> Self {
-        match tx.commit().await {
+impl<R: Message> Ended<R> {
+    /// Ends a group's transaction: writes the changes of those that may go
+    /// together, each by its place in the group, in one statement
+    /// (`Outbox::write_all`), and commits. Should one of them not go with
+    /// the others, rolls back, and leaves every one to be done alone.
+    pub async fn write(
+        outbox: &Outbox,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        written: Vec<(usize, Entry<'_, R>)>,
+        mut alone: Vec<usize>,
+    ) -> ServiceResult<Self> {
+        let (places, entries): (Vec<usize>, Vec<Entry<'_, R>>) = written.into_iter().unzip();
+        if !outbox.write_all(&mut tx, &entries).await? {
+            alone.extend(places);
+            return Ok(Self::Written { answers: Vec::new(), alone });
+        }
+        let answers = places.into_iter().zip(entries.into_iter().map(|entry| entry.result)).collect();
+        Ok(match tx.commit().await {
             Ok(()) => Self::Written { answers, alone },
             Err(error) => Self::CommitFailed(error),
-        }
+        })
     }
 }
 

@@ -255,7 +255,7 @@ pub async fn insert_petition(conn: &mut PgConnection, petition: &Petition, path:
 }
 
 /// New petitions, in one statement, each under its conference's unit path.
-pub async fn insert_petitions(conn: &mut PgConnection, petitions: &[Petition]) -> ServiceResult<()> {
+pub async fn insert_petitions(conn: &mut PgConnection, petitions: &[&Petition]) -> ServiceResult<()> {
     let optional = |text: &str| Uuid::parse_str(text).ok();
     let ids = petitions.iter().map(|p| parse::id("petition.id", &p.id)).collect::<Result<Vec<_>, _>>()?;
     let conferences =
@@ -274,7 +274,7 @@ pub async fn insert_petitions(conn: &mut PgConnection, petitions: &[Petition]) -
     .bind(petitions.iter().map(|p| PetitionStatus::try_from(p.status).unwrap_or_default().as_str_name()).collect::<Vec<_>>())
     .bind(petitions.iter().map(|p| optional(&p.assigned_organization_id)).collect::<Vec<_>>())
     .bind(petitions.iter().map(|p| optional(&p.escalated_from_petition_id)).collect::<Vec<_>>())
-    .bind(petitions.iter().map(Message::encode_to_vec).collect::<Vec<_>>())
+    .bind(petitions.iter().map(|p| p.encode_to_vec()).collect::<Vec<_>>())
     .bind(petitions.iter().map(|p| p.receipt_code.as_str()).collect::<Vec<_>>())
     .execute(conn)
     .await?;

@@ -14,7 +14,7 @@ use doithoai_runtime::{
     db::RowLock,
     idempotency::Once,
     outbox::{Entry, Outbox},
-    parse, telemetry,
+    parse,
     together::{Ended, Group, Queued, Together},
 };
 use serde_json::json;
@@ -145,7 +145,8 @@ impl Group for Recorder {
         ids.sort_unstable();
         ids.dedup();
         let conferences = store::conferences_locking_minutes(&mut tx, &ids, RowLock::Shared).await?;
-        let (mut places, mut petitions, mut paths, mut alone) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // (place, conference, petition) of each that may be written.
+        let (mut accepted, mut alone) = (Vec::new(), Vec::new());
         for (place, queued) in group.iter().enumerate() {
             let recording = &queued.item;
             let Some((conference, minutes)) = conferences.get(&recording.conference_id) else {
@@ -153,42 +154,26 @@ impl Group for Recorder {
                 continue;
             };
             match may_record(&mut tx, &recording.caller, conference, minutes.as_ref()).await {
-                Ok(minutes) => {
-                    places.push(place);
-                    petitions.push(recording.petition(conference, &minutes.unit_code));
-                    paths.push(conference.unit_path.clone());
-                }
+                Ok(minutes) => accepted.push((place, conference, recording.petition(conference, &minutes.unit_code))),
                 Err(ServiceError::Refused(_)) => alone.push(place),
                 Err(error) => return Err(error),
             }
         }
-        if petitions.is_empty() {
+        if accepted.is_empty() {
             return Ok(Ended::Written { answers: Vec::new(), alone });
         }
+        let petitions: Vec<&Petition> = accepted.iter().map(|(_, _, petition)| petition).collect();
         store::insert_petitions(&mut tx, &petitions).await?;
-        let entries: Vec<Entry<'_, Petition>> = places
-            .iter()
-            .zip(&petitions)
-            .zip(&paths)
-            .map(|((&place, petition), path)| {
+        let written = accepted
+            .into_iter()
+            .map(|(place, conference, petition)| {
                 let queued = &group[place];
-                Entry {
-                    caller: &queued.item.caller,
-                    change: queued.item.change(petition, path),
-                    once: &queued.item.once,
-                    result: petition,
-                    traceparent: queued.span.in_scope(telemetry::current_traceparent),
-                }
+                let change = queued.item.change(&petition, &conference.unit_path);
+                let (caller, once, traceparent) = (&queued.item.caller, &queued.item.once, queued.traceparent());
+                (place, Entry { caller, change, once, result: petition, traceparent })
             })
             .collect();
-        let writable = self.outbox.write_all(&mut tx, &entries).await?;
-        drop(entries);
-        if !writable {
-            // Rolled back: every one of them alone.
-            alone.extend(places);
-            return Ok(Ended::Written { answers: Vec::new(), alone });
-        }
-        Ok(Ended::commit(tx, places.into_iter().zip(petitions).collect(), alone).await)
+        Ended::write(&self.outbox, tx, written, alone).await
     }
 }
 

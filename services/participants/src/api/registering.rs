@@ -18,7 +18,7 @@ use doithoai_runtime::{
     events::Event,
     idempotency::Once,
     outbox::{Entry, Outbox},
-    parse, telemetry,
+    parse,
     together::{Ended, Group, Queued, Together},
 };
 use doithoai_units::UnitCode;
@@ -240,32 +240,16 @@ impl Group for Registrar {
         let inserted = store::insert_participants(&mut tx, &new).await?;
         let (written, refused): (Vec<_>, Vec<_>) = places.into_iter().partition(|(_, id, _)| inserted.contains(id));
         alone.extend(refused.into_iter().map(|(place, _, _)| place));
-        let answers: Vec<(usize, Participant)> = written
-            .iter()
-            .map(|&(place, id, conference)| (place, group[place].item.participant(id, conference)))
-            .collect();
-        let entries: Vec<Entry<'_, Participant>> = written
-            .iter()
-            .zip(&answers)
-            .map(|(&(place, id, conference), (_, participant))| {
+        let written = written
+            .into_iter()
+            .map(|(place, id, conference)| {
                 let queued = &group[place];
-                Entry {
-                    caller: &queued.item.caller,
-                    change: queued.item.change(id, conference),
-                    once: &queued.item.once,
-                    result: participant,
-                    traceparent: queued.span.in_scope(telemetry::current_traceparent),
-                }
+                let (change, result) = (queued.item.change(id, conference), queued.item.participant(id, conference));
+                let (caller, once, traceparent) = (&queued.item.caller, &queued.item.once, queued.traceparent());
+                (place, Entry { caller, change, once, result, traceparent })
             })
             .collect();
-        let writable = self.outbox.write_all(&mut tx, &entries).await?;
-        drop(entries);
-        if !writable {
-            // Rolled back: every one of them alone.
-            alone.extend(answers.into_iter().map(|(place, _)| place));
-            return Ok(Ended::Written { answers: Vec::new(), alone });
-        }
-        Ok(Ended::commit(tx, answers, alone).await)
+        Ended::write(&self.outbox, tx, written, alone).await
     }
 }
 
